@@ -1,0 +1,80 @@
+"""The Python entry points: ``parse`` and ``derivatives``."""
+from __future__ import annotations
+
+import numpy as np
+
+from .catalogue import Entry
+from .engines import get_engine
+from .function import Function, InputError
+
+_parsed_strings: dict[tuple, Function] = {}
+
+
+def parse(expr: str, shapes: dict | None = None) -> Function:
+    """Parse ``expr`` once into a :class:`Function` every engine interprets.
+
+    ``shapes`` declares variables: ``{"x": "n", "A": "n,n", "c": ""}``.
+    Undeclared ones follow matrixcalculus.org's convention (a–g scalars,
+    h–z vectors, A–Z matrices).
+    """
+    from .lang import parse as parse_expression
+
+    return parse_expression(expr, shapes)
+
+
+def as_function(f, inputs: dict | None = None) -> Function:
+    """A Function from a Function, a catalogue entry or an expression string
+    (whose undeclared shapes are then read off ``inputs``); strings are
+    parsed once per distinct expression and input ranks."""
+    if isinstance(f, Function):
+        return f
+    if isinstance(f, Entry):
+        return f.function
+    if isinstance(f, str):
+        input_shapes = {k: tuple(np.shape(v)) for k, v in (inputs or {}).items()}
+        key = (f, tuple(sorted(input_shapes.items())))
+        if key not in _parsed_strings:
+            from .lang import parse as parse_expression
+
+            _parsed_strings[key] = parse_expression(f, None, input_shapes)
+        return _parsed_strings[key]
+    raise TypeError(f"expected an expression string, a parsed Function or a catalogue entry, not {type(f).__name__}")
+
+
+def _as_arrays(inputs: dict) -> dict:
+    return {k: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
+
+
+def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> dict:
+    """Value and derivatives of ``f`` at ``inputs`` by one engine.
+
+    Returns ``{"value", "gradient", "hessian"}`` for a scalar function
+    (``"hessian"`` only when ``order == 2``), or ``{"value", "jacobian"}``
+    for a vector- or matrix-valued one.  With ``wrt`` a name, the gradient
+    is an array shaped like the variable and the Hessian has shape
+    ``var.shape + var.shape``; with ``wrt`` a list of names, ``"gradient"``
+    maps each name to its array and ``"hessian"`` each pair to its block.
+    """
+    fn = as_function(f, inputs)
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    unknown = [n for n in names if n not in fn.shapes]
+    if unknown:
+        raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
+                         f"(variables: {', '.join(fn.variables)})")
+    if order not in (1, 2):
+        raise InputError(f"order must be 1 or 2, not {order}")
+    inputs = _as_arrays(inputs)
+    sizes = fn.bind(inputs)
+    prepared = get_engine(engine).prepare(fn, names, sizes, order)
+    result = {"value": prepared.value(inputs)}
+    single = isinstance(wrt, str)
+    if not fn.is_scalar:
+        jac = prepared.jacobian(inputs)
+        result["jacobian"] = jac[names[0]] if single else jac
+        return result
+    grads = prepared.gradient(inputs)
+    result["gradient"] = grads[names[0]] if single else grads
+    if order == 2:
+        hess = prepared.hessian(inputs)
+        result["hessian"] = hess[(names[0], names[0])] if single else hess
+    return result

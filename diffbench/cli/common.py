@@ -1,0 +1,38 @@
+"""Pieces shared by CLI commands: option parsing helpers and error classes."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import UserError
+
+
+def user_facing_errors() -> tuple[type[BaseException], ...]:
+    """Exception types whose message is meant for the user as it is."""
+    from ..function import InputError
+    from ..engines.base import Unsupported
+
+    errors: list[type[BaseException]] = [UserError, InputError, Unsupported]
+    try:
+        from ..lang.errors import ExpressionError
+
+        errors.append(ExpressionError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def parse_assignments(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    """``("x=n", "A=n,n")`` -> ``{"x": "n", "A": "n,n"}``; names the bad one."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"{flag} {item!r}: expected NAME=VALUE")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))

@@ -1,0 +1,63 @@
+"""The ``diffbench`` command.  Each sub-command is one module in this
+package defining ``command`` (a click command); they are found by name,
+so adding a command is adding a file."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from ..errors import UserError
+
+_NOT_COMMANDS = {"main", "common"}
+
+
+class _Group(click.Group):
+    def list_commands(self, ctx):
+        import diffbench.cli as pkg
+
+        names = [m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in _NOT_COMMANDS]
+        return sorted(importlib.import_module(f"diffbench.cli.{n}").command.name for n in names)
+
+    def get_command(self, ctx, name):
+        module_name = name.replace("-", "_")
+        try:
+            module = importlib.import_module(f"diffbench.cli.{module_name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"diffbench.cli.{module_name}":
+                return None
+            raise
+        return getattr(module, "command", None)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="diffbench")
+def cli():
+    """Compare symbolic and automatic differentiation on the same functions."""
+
+
+def main(argv=None):
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    from .common import user_facing_errors
+
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except user_facing_errors() as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except UserError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

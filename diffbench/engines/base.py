@@ -1,0 +1,79 @@
+"""What an engine is, and the registry engines are looked up in by name.
+
+An engine turns a parsed function into a :class:`Prepared` computation for
+given variables and dim sizes.  ``prepare`` is where derivation, compilation
+or tape set-up happens (timed apart by the harness); the ``Prepared`` methods
+only evaluate.  Shapes follow one convention in every engine: a gradient has
+the shape of its variable, a Hessian block ``(a, b)`` has shape
+``shape(a) + shape(b)``, a Jacobian ``out.shape + in.shape``.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ..function import Function
+
+
+class Unsupported(Exception):
+    """The engine cannot handle this expression or size; says what and why.
+
+    Reported apart from "disagrees": it is an honest gap, not a wrong answer.
+    """
+
+
+class TooLarge(Unsupported):
+    """The engine would exceed its size or time guard (expression swell, fd cost)."""
+
+
+class Prepared:
+    """An engine's set-up computation for one function, variables and sizes."""
+
+    #: figures for reports: derivation/compile seconds, tape nodes, bytes ...
+    stats: dict[str, Any]
+
+    def value(self, inputs: dict):
+        raise NotImplementedError
+
+    def gradient(self, inputs: dict) -> dict:
+        """``{name: array shaped like the variable}`` (scalar functions only)."""
+        raise Unsupported(f"{type(self).__name__} has no gradient")
+
+    def hessian(self, inputs: dict) -> dict:
+        """``{(a, b): array of shape shape(a)+shape(b)}`` for every pair of ``wrt``."""
+        raise Unsupported(f"{type(self).__name__} has no Hessian")
+
+    def jacobian(self, inputs: dict) -> dict:
+        """``{name: array of shape out.shape + shape(name)}``."""
+        raise Unsupported(f"{type(self).__name__} has no Jacobian")
+
+
+class Engine:
+    name: str = ""
+    description: str = ""
+
+    def available(self) -> tuple[bool, str]:
+        """Whether it can run here, and if not, why (e.g. a missing package)."""
+        return True, ""
+
+    def prepare(self, fn: Function, wrt: list[str], sizes: dict[str, int], order: int = 2) -> Prepared:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, Engine] = {}
+
+
+def register(engine: Engine) -> Engine:
+    REGISTRY[engine.name] = engine
+    return engine
+
+
+def get_engine(name: str) -> Engine:
+    from . import load_all  # engines register themselves on import
+
+    load_all()
+    if name not in REGISTRY:
+        near = difflib.get_close_matches(name, list(REGISTRY), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise KeyError(f"unknown engine {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[name]

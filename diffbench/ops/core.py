@@ -1,0 +1,114 @@
+"""The op table's machinery: what a primitive is, and how a call is dispatched.
+
+Every primitive carries, side by side, everything each engine needs:
+
+* ``shape``   -- ``shape(*arg_shapes, **attrs) -> (out_shape, [(dim, dim), ...])``:
+  the output shape and the dim equalities the arguments must satisfy;
+* ``impl``    -- the NumPy evaluation;
+* ``vjp``     -- one rule per argument, ``rule(g, ans, *args, **attrs)``, giving
+  that argument's cotangent.  VJP rules are written with the primitives
+  themselves (``diffbench.ops.P``), never with raw NumPy, so the same rule
+  runs on arrays (the tape's gradient), on dual numbers (the tape's Hessian:
+  forward-over-reverse) and on IR nodes (the symbolic engine's gradient
+  formula);
+* ``jvp``     -- one rule per argument, ``rule(t, ans, *args, **attrs)`` in raw
+  NumPy, where ``t`` is a *batch* of tangents with one leading axis (``k``
+  directions at once) and the other arguments are plain primal arrays;
+* ``domain``  -- per argument, what a valid input is (``real``, ``positive``,
+  ``nonzero``, ``spd``, ``invertible``) so tests and samplers draw from it;
+* ``symbolic`` -- the symbolic engine's slot (printing and matrix-calculus
+  rules it owns), filled by ``diffbench.symbolic``;
+* ``scalar``  -- for element-wise primitives, the SymPy scalar function, so
+  SymPy can referee the hand-written derivative.
+
+A primitive with no rule for an argument must say so with
+``differentiable=False``; a test walks the table and fails otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..ir import Node, Shape, format_shape, node, const
+
+
+class ShapeError(ValueError):
+    """Arguments whose shapes a primitive cannot combine."""
+
+
+@dataclass
+class Primitive:
+    name: str
+    arity: int
+    shape: Callable[..., tuple[Shape, list]]
+    impl: Callable[..., Any]
+    vjp: tuple = ()
+    jvp: tuple = ()
+    domain: tuple = ()
+    family: str = ""
+    doc: str = ""
+    scalar: Callable | None = None  # SymPy scalar function (element-wise only)
+    deriv: Callable | None = None  # f'(x, ans) written over P (element-wise only)
+    needs_shape: bool = False  # impl takes shape=<concrete output shape>
+    differentiable: bool = True
+    symbolic: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+TABLE: dict[str, Primitive] = {}
+
+# Interpreters for non-array values (dual numbers, IR nodes) register here:
+# ``type -> handler(prim, args, attrs)``.
+HANDLERS: dict[type, Callable] = {}
+
+
+def define(prim: Primitive) -> Primitive:
+    if prim.name in TABLE:
+        raise ValueError(f"primitive {prim.name!r} defined twice")
+    TABLE[prim.name] = prim
+    return prim
+
+
+def bind(prim: Primitive, args: tuple, attrs: dict):
+    """Apply ``prim``: on plain arrays by its NumPy ``impl``, otherwise by the
+    interpreter registered for the first special argument type."""
+    for a in args:
+        handler = HANDLERS.get(type(a))
+        if handler is not None:
+            return handler(prim, args, attrs)
+    return prim.impl(*args, **attrs)
+
+
+def shape_of(x) -> tuple:
+    """Shape of an array, dual number, IR node or Python number."""
+    return getattr(x, "shape", ())
+
+
+# ---------------------------------------------------------------- IR building
+
+def check_dims(prim_name: str, arg_shapes, constraints) -> None:
+    for a, b in constraints:
+        if a != b:
+            shapes = " and ".join(format_shape(s) for s in arg_shapes)
+            raise ShapeError(f"{prim_name}: incompatible shapes {shapes} ({a} vs {b})")
+
+
+def build(name: str, args: tuple, attrs: dict | None = None) -> Node:
+    """The IR node for ``name(args)``, shape-checked by the primitive's rule."""
+    prim = TABLE[name]
+    attrs = dict(attrs or {})
+    args = tuple(a if isinstance(a, Node) else const(a) for a in args)
+    shapes = [a.shape for a in args]
+    out, constraints = prim.shape(*shapes, **attrs)
+    check_dims(name, shapes, constraints)
+    node_attrs = {k: v for k, v in attrs.items()}
+    return node(name, args, node_attrs, out)
+
+
+def _build_handler(prim: Primitive, args: tuple, attrs: dict) -> Node:
+    return build(prim.name, args, attrs)
+
+
+HANDLERS[Node] = _build_handler

@@ -1,0 +1,142 @@
+"""Element-wise primitives: unary functions, and binary arithmetic where one
+side may be a scalar (``2*x``, ``x/c``).
+
+Unary functions are defined by three lines: NumPy evaluation, the
+derivative ``f'(x)`` written over ``P`` (so it runs on arrays, dual numbers
+and IR nodes alike) and the SymPy scalar function that referees it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import P
+from . import shapes as S
+from .core import Primitive, define, shape_of
+
+# ----------------------------------------------------------------- helpers
+
+
+def unbroadcast(cotangent, arg):
+    """Sum a cotangent back down to a scalar argument that was broadcast."""
+    if shape_of(arg) == () and shape_of(cotangent) != ():
+        return P.sum(cotangent)
+    return cotangent
+
+
+def expand(t, arg, ans):
+    """Give a scalar argument's tangent batch ``(k,)`` the rank of ``ans``."""
+    ndim = np.ndim(ans)
+    if np.ndim(arg) == 0 and ndim:
+        return t.reshape(t.shape + (1,) * ndim)
+    return t
+
+
+def _sigmoid(x):
+    # Two branches so neither exp overflows.
+    out = np.empty_like(x, dtype=float) if np.ndim(x) else None
+    if out is None:
+        return 1.0 / (1.0 + np.exp(-x)) if x >= 0 else np.exp(x) / (1.0 + np.exp(x))
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    ex = np.exp(x[~pos])
+    out[~pos] = ex / (1.0 + ex)
+    return out
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+# SymPy has no named sigmoid; this one differentiates to sigma*(1-sigma),
+# which is the form the seed documents print.
+class sigmoid_fn(sp.Function):
+    def fdiff(self, argindex=1):
+        s = sigmoid_fn(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, x, **_):
+        return 1 / (1 + sp.exp(-x))
+
+
+class softplus_fn(sp.Function):
+    def fdiff(self, argindex=1):
+        return sigmoid_fn(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **_):
+        return sp.log(1 + sp.exp(x))
+
+
+def unary(name, impl, deriv, scalar, domain="real", doc=""):
+    """Define ``name`` with derivative ``deriv(x, ans)``; the VJP and JVP
+    rules follow from it, so a unary function is a single line below."""
+
+    def vjp(g, ans, x):
+        return P.mul(g, deriv(x, ans))
+
+    def jvp(t, ans, x):
+        return t * deriv(x, ans)
+
+    return define(Primitive(
+        name, 1, S.same, impl, vjp=(vjp,), jvp=(jvp,), domain=(domain,),
+        family="elementwise", doc=doc, scalar=scalar, deriv=deriv))
+
+
+# ------------------------------------------------------------ unary table
+# name       numpy            f'(x) given x and ans=f(x)                         sympy
+unary("neg", np.negative, lambda x, ans: -1.0, lambda s: -s, doc="-x")
+unary("exp", np.exp, lambda x, ans: ans, sp.exp)
+unary("log", np.log, lambda x, ans: P.div(1.0, x), sp.log, domain="positive")
+unary("sin", np.sin, lambda x, ans: P.cos(x), sp.sin)
+unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)), sp.cos)
+unary("tanh", np.tanh, lambda x, ans: P.sub(1.0, P.mul(ans, ans)), sp.tanh)
+unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), sp.sqrt, domain="positive")
+unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)), sigmoid_fn)
+unary("softplus", _softplus, lambda x, ans: P.sigmoid(x), softplus_fn, doc="log(1+exp(x))")
+
+
+# ------------------------------------------------------------ binary table
+# Cotangents of a broadcast scalar are summed (unbroadcast); its tangents are
+# given the output's rank (expand) so batched NumPy broadcasting lines up.
+
+define(Primitive(
+    "add", 2, S.broadcast_scalar, np.add, family="elementwise",
+    vjp=(lambda g, ans, a, b: unbroadcast(g, a),
+         lambda g, ans, a, b: unbroadcast(g, b)),
+    jvp=(lambda t, ans, a, b: expand(t, a, ans),
+         lambda t, ans, a, b: expand(t, b, ans)),
+    domain=("real", "real")))
+
+define(Primitive(
+    "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise",
+    vjp=(lambda g, ans, a, b: unbroadcast(g, a),
+         lambda g, ans, a, b: unbroadcast(P.neg(g), b)),
+    jvp=(lambda t, ans, a, b: expand(t, a, ans),
+         lambda t, ans, a, b: -expand(t, b, ans)),
+    domain=("real", "real")))
+
+define(Primitive(
+    "mul", 2, S.broadcast_scalar, np.multiply, family="elementwise",
+    vjp=(lambda g, ans, a, b: unbroadcast(P.mul(g, b), a),
+         lambda g, ans, a, b: unbroadcast(P.mul(g, a), b)),
+    jvp=(lambda t, ans, a, b: expand(t, a, ans) * b,
+         lambda t, ans, a, b: expand(t, b, ans) * a),
+    domain=("real", "real"), doc="Hadamard product, or scaling by a scalar"))
+
+define(Primitive(
+    "div", 2, S.broadcast_scalar, np.divide, family="elementwise",
+    vjp=(lambda g, ans, a, b: unbroadcast(P.div(g, b), a),
+         lambda g, ans, a, b: unbroadcast(P.neg(P.div(P.mul(g, ans), b)), b)),
+    jvp=(lambda t, ans, a, b: expand(t, a, ans) / b,
+         lambda t, ans, a, b: -expand(t, b, ans) * (ans / b)),
+    domain=("real", "nonzero")))
+
+# a^b: the exponent is usually a constant; its rule is only run when it
+# depends on the variable, so log(a) is never taken of a negative base then.
+define(Primitive(
+    "pow", 2, S.broadcast_scalar, np.power, family="elementwise",
+    vjp=(lambda g, ans, a, b: unbroadcast(P.mul(g, P.mul(b, P.pow(a, P.sub(b, 1.0)))), a),
+         lambda g, ans, a, b: unbroadcast(P.mul(g, P.mul(ans, P.log(a))), b)),
+    jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, b - 1.0)),
+         lambda t, ans, a, b: expand(t, b, ans) * (ans * np.log(a))),
+    domain=("positive", "real"), doc="a^b element-wise"))

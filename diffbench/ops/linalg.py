@@ -1,0 +1,119 @@
+"""Linear-algebra primitives: products, transpose, trace, det, inverse ...
+
+Identities cited are from the Matrix Cookbook (Petersen & Pedersen, 2012).
+Every entry of a matrix argument is independent (no symmetry is assumed),
+so d logdet(X)/dX = X^-T even where X is sampled symmetric.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import P
+from . import shapes as S
+from .core import Primitive, define, shape_of
+
+
+def _matvec_batch(a, t):
+    """a @ t for a tangent batch t of shape (k, p) or (k, p, q)."""
+    return t @ a.T if t.ndim == 2 else a @ t
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    if len(shape_of(b)) == 1:
+        return P.outer(g, b)  # (A x)' wrt A = g x^T
+    return P.matmul(g, P.transpose(b))
+
+
+define(Primitive(
+    "matmul", 2, S.matmul, np.matmul, family="linalg",
+    vjp=(_matmul_vjp_a, lambda g, ans, a, b: P.matmul(P.transpose(a), g)),
+    jvp=(lambda t, ans, a, b: t @ b,
+         lambda t, ans, a, b: _matvec_batch(a, t)),
+    domain=("real", "real"), doc="matrix product (matrix @ matrix or matrix @ vector)"))
+
+define(Primitive(
+    "outer", 2, S.outer, np.outer, family="linalg",
+    vjp=(lambda g, ans, u, v: P.matmul(g, v),
+         lambda g, ans, u, v: P.matmul(P.transpose(g), u)),
+    jvp=(lambda t, ans, u, v: t[:, :, None] * v,
+         lambda t, ans, u, v: u[:, None] * t[:, None, :]),
+    domain=("real", "real"), doc="u v^T"))
+
+define(Primitive(
+    "transpose", 1, S.transpose, np.transpose, family="linalg",
+    vjp=(lambda g, ans, a: P.transpose(g),),
+    jvp=(lambda t, ans, a: np.swapaxes(t, -1, -2),),
+    domain=("real",)))
+
+
+def _inner_impl(a, b):
+    return np.vdot(a, b) if np.ndim(a) else a * b
+
+
+def _batched_inner(t, b):
+    """<t_i, b> for every tangent t_i of the batch."""
+    return t.reshape(t.shape[0], -1) @ np.ravel(b)
+
+
+define(Primitive(
+    "inner", 2, S.equal_shapes, _inner_impl, family="linalg",
+    vjp=(lambda g, ans, a, b: P.mul(g, b), lambda g, ans, a, b: P.mul(g, a)),
+    jvp=(lambda t, ans, a, b: _batched_inner(t, b),
+         lambda t, ans, a, b: _batched_inner(t, a)),
+    domain=("real", "real"), doc="<a, b> = sum of a .* b (Frobenius for matrices)"))
+
+
+define(Primitive(
+    "tr", 1, S.square_to_scalar, np.trace, family="linalg",
+    vjp=(lambda g, ans, a: P.diag_embed(P.broadcast(g, shape=shape_of(a)[:1])),),
+    jvp=(lambda t, ans, a: np.trace(t, axis1=-2, axis2=-1),),
+    domain=("real",)))
+
+
+def _inv_t(a):
+    return np.linalg.inv(a).T
+
+
+define(Primitive(
+    "det", 1, S.square_to_scalar, np.linalg.det, family="linalg",
+    # Cookbook (49): d det(X) = det(X) tr(X^-1 dX)
+    vjp=(lambda g, ans, a: P.mul(P.mul(g, ans), P.transpose(P.inv(a))),),
+    jvp=(lambda t, ans, a: ans * _batched_inner(t, _inv_t(a)),),
+    domain=("invertible",)))
+
+
+def _logdet(a):
+    sign, logabs = np.linalg.slogdet(a)
+    return logabs if sign > 0 else np.nan  # outside the domain: say so, never guess
+
+
+define(Primitive(
+    "logdet", 1, S.square_to_scalar, _logdet, family="linalg",
+    # Cookbook (57): d log det(X) = tr(X^-1 dX)
+    vjp=(lambda g, ans, a: P.mul(g, P.transpose(P.inv(a))),),
+    jvp=(lambda t, ans, a: _batched_inner(t, _inv_t(a)),),
+    domain=("spd",), doc="log det X (X with positive determinant)"))
+
+define(Primitive(
+    "inv", 1, S.square, np.linalg.inv, family="linalg",
+    # Cookbook (59): d X^-1 = -X^-1 dX X^-1
+    vjp=(lambda g, ans, a: P.neg(P.matmul(P.transpose(ans), P.matmul(g, P.transpose(ans)))),),
+    jvp=(lambda t, ans, a: -(ans @ t @ ans),),
+    domain=("invertible",)))
+
+
+def _diag_embed_jvp(t, ans, v):
+    return t[..., None] * np.eye(v.shape[0])
+
+
+define(Primitive(
+    "diag_embed", 1, S.vector_to_diag, np.diag, family="linalg",
+    vjp=(lambda g, ans, v: P.diag_part(g),),
+    jvp=(_diag_embed_jvp,),
+    domain=("real",), doc="diag(v): the diagonal matrix of a vector"))
+
+define(Primitive(
+    "diag_part", 1, S.diag_to_vector, np.diag, family="linalg",
+    vjp=(lambda g, ans, a: P.diag_embed(g),),
+    jvp=(lambda t, ans, a: np.diagonal(t, axis1=-2, axis2=-1),),
+    domain=("real",), doc="diag(X): the diagonal of a matrix as a vector"))

@@ -1,0 +1,43 @@
+"""Reductions to a scalar: sum, Euclidean/Frobenius norm, log-sum-exp."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import P
+from . import shapes as S
+from .core import Primitive, define, shape_of
+
+
+def _batch_sum(t):
+    return t.reshape(t.shape[0], -1).sum(axis=1)
+
+
+define(Primitive(
+    "sum", 1, S.scalar_out, np.sum, family="reduction",
+    vjp=(lambda g, ans, a: P.broadcast(g, shape=shape_of(a)),),
+    jvp=(lambda t, ans, a: _batch_sum(t),),
+    domain=("real",), doc="sum of all entries"))
+
+
+def _norm2(a):
+    return np.sqrt(np.vdot(a, a)) if np.ndim(a) else np.abs(a)
+
+
+define(Primitive(
+    "norm2", 1, S.scalar_out, _norm2, family="reduction",
+    vjp=(lambda g, ans, a: P.mul(P.div(g, ans), a),),
+    jvp=(lambda t, ans, a: (t.reshape(t.shape[0], -1) @ np.ravel(a)) / ans,),
+    domain=("nonzero",), doc="Euclidean norm of a vector, Frobenius norm of a matrix"))
+
+
+def _logsumexp(a):
+    top = np.max(a)
+    return top + np.log(np.sum(np.exp(a - top)))
+
+
+define(Primitive(
+    "logsumexp", 1, S.scalar_out, _logsumexp, family="reduction",
+    # the gradient is softmax(a) = exp(a - logsumexp(a))
+    vjp=(lambda g, ans, a: P.mul(g, P.exp(P.sub(a, ans))),),
+    jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.exp(a - ans)),),
+    domain=("real",), doc="log of the sum of exp of all entries"))

@@ -1,0 +1,164 @@
+"""Differential operators over the tape, one convention for every engine:
+a gradient has its variable's shape, a Hessian block ``(a, b)`` has shape
+``shape(a) + shape(b)``, a Jacobian ``out.shape + in.shape``.
+
+Forward mode seeds the variables with a batch of tangent directions
+(:class:`~diffbench.tape.dual.Dual`); the Hessian is forward-over-reverse
+with *all* ``n`` directions in one batch, so each primitive runs once on a
+``(n, ...)`` tangent array (a BLAS call) instead of once per direction.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .core import Program
+from .dual import Dual
+
+
+def value(prog: Program, inputs: dict):
+    return prog.forward(inputs)[prog.output]
+
+
+def _zeros_like_var(prog: Program, inputs: dict, name: str):
+    return np.zeros(np.shape(inputs[name]))
+
+
+def vjp(prog: Program, inputs: dict, cotangent) -> dict:
+    """Cotangent of each ``wrt`` variable, given the output's cotangent."""
+    tape = prog.forward(inputs)
+    grads = prog.backward(tape, cotangent)
+    return {name: _dense(grads.get(name), inputs[name]) for name in prog.wrt}
+
+
+def grad(prog: Program, inputs: dict) -> dict:
+    """Gradient of a scalar function: one forward and one reverse sweep."""
+    if np.ndim(value_shape(prog)) and value_shape(prog) != ():
+        raise ValueError("grad needs a scalar function; use jacobian")
+    return vjp(prog, inputs, 1.0)
+
+
+def value_shape(prog: Program):
+    return prog.fn.root.shape
+
+
+def _dense(g, like):
+    if g is None:
+        return np.zeros(np.shape(like))
+    return np.broadcast_to(np.asarray(g, dtype=float), np.shape(like)).copy() if np.shape(g) != np.shape(like) else np.asarray(g, dtype=float)
+
+
+# ---------------------------------------------------------------- forward mode
+
+def _blocks(prog: Program, inputs: dict):
+    """(name, offset, size, shape) of each variable in the stacked directions."""
+    offset = 0
+    for name in prog.wrt:
+        shape = np.shape(inputs[name])
+        size = int(np.prod(shape, dtype=int))
+        yield name, offset, size, shape
+        offset += size
+
+
+def _identity_seeds(prog: Program, inputs: dict) -> tuple[dict, list]:
+    """Dual inputs whose tangents are the unit directions of every wrt entry."""
+    blocks = list(_blocks(prog, inputs))
+    total = sum(size for _, _, size, _ in blocks)
+    seeds = {}
+    for name, offset, size, shape in blocks:
+        tangent = np.zeros((total, size))
+        tangent[offset:offset + size] = np.eye(size)
+        seeds[name] = Dual(np.asarray(inputs[name], dtype=float), tangent.reshape((total,) + shape))
+    return seeds, blocks
+
+
+def jvp(prog: Program, inputs: dict, tangents: dict):
+    """``(f(x), J v)`` for one direction ``v`` given per variable."""
+    seeds = {name: Dual(np.asarray(inputs[name], dtype=float), np.asarray(tangents[name], dtype=float)[None])
+             for name in prog.wrt}
+    out = prog.forward(inputs, seeds)[prog.output]
+    if type(out) is not Dual:
+        return out, np.zeros(np.shape(out))
+    return out.primal, out.tangent[0]
+
+
+def _split(batch, blocks, lead_shape):
+    """Cut a ``(K, *lead_shape)`` tangent batch into per-variable arrays of
+    shape ``lead_shape + var_shape``."""
+    out = {}
+    lead = len(lead_shape)
+    for name, offset, size, shape in blocks:
+        part = np.asarray(batch[offset:offset + size]).reshape(shape + tuple(lead_shape))
+        axes = tuple(range(len(shape), len(shape) + lead)) + tuple(range(len(shape)))
+        out[name] = np.transpose(part, axes)
+    return out
+
+
+def jacobian_forward(prog: Program, inputs: dict) -> dict:
+    """Jacobian by forward mode: all input directions in one batched sweep."""
+    seeds, blocks = _identity_seeds(prog, inputs)
+    out = prog.forward(inputs, seeds)[prog.output]
+    out_shape = np.shape(out.primal if type(out) is Dual else out)
+    if type(out) is not Dual:
+        return {name: np.zeros(out_shape + shape) for name, _, _, shape in blocks}
+    return _split(out.tangent, blocks, out_shape)
+
+
+def jacobian_reverse(prog: Program, inputs: dict) -> dict:
+    """Jacobian by reverse mode: one backward sweep per output entry, over one tape."""
+    tape = prog.forward(inputs)
+    out = np.asarray(tape[prog.output])
+    rows = {name: [] for name in prog.wrt}
+    for k in range(out.size):
+        seed = np.zeros(out.size)
+        seed[k] = 1.0
+        grads = prog.backward(tape, seed.reshape(out.shape) if out.shape else 1.0)
+        for name in prog.wrt:
+            rows[name].append(_dense(grads.get(name), inputs[name]))
+    return {name: np.stack(r).reshape(out.shape + np.shape(inputs[name])) for name, r in rows.items()}
+
+
+def jacobian(prog: Program, inputs: dict) -> dict:
+    """Forward mode when inputs are fewer than outputs, reverse otherwise."""
+    n_in = sum(np.size(inputs[name]) for name in prog.wrt)
+    out = value(prog, inputs)
+    return jacobian_forward(prog, inputs) if n_in <= np.size(out) else jacobian_reverse(prog, inputs)
+
+
+# ---------------------------------------------------------------- second order
+
+def _second_order(prog: Program, inputs: dict, seeds: dict) -> dict:
+    """Forward-over-reverse: run the tape on duals, then the backward pass on
+    them.  Returns the dual gradient of each variable (or None)."""
+    tape = prog.forward(inputs, seeds)
+    return prog.backward(tape, 1.0)
+
+
+def hvp(prog: Program, inputs: dict, vectors: dict) -> dict:
+    """Hessian-vector product ``H v`` (v given per variable), one sweep."""
+    seeds = {name: Dual(np.asarray(inputs[name], dtype=float), np.asarray(vectors[name], dtype=float)[None])
+             for name in prog.wrt}
+    grads = _second_order(prog, inputs, seeds)
+    out = {}
+    for name in prog.wrt:
+        g = grads.get(name)
+        out[name] = g.tangent[0].reshape(np.shape(inputs[name])) if type(g) is Dual else np.zeros(np.shape(inputs[name]))
+    return out
+
+
+def hessian(prog: Program, inputs: dict) -> dict:
+    """Every Hessian block in one forward-over-reverse sweep of ``K`` directions."""
+    seeds, blocks = _identity_seeds(prog, inputs)
+    grads = _second_order(prog, inputs, seeds)
+    total = sum(size for _, _, size, _ in blocks)
+    out = {}
+    for a, _, _, shape_a in blocks:
+        g = grads.get(a)
+        batch = g.tangent if type(g) is Dual else np.zeros((total,) + shape_a)
+        batch = np.broadcast_to(batch, (total,) + shape_a)
+        for b, block in _split(batch, blocks, shape_a).items():
+            out[(a, b)] = block
+    return out
+
+
+def gradient_and_hessian(prog: Program, inputs: dict) -> tuple[dict, dict]:
+    return grad(prog, inputs), hessian(prog, inputs)
