@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tape import operators
+from ..ops.core import GENERATION
 from ..tape.core import Program
 from .base import Engine, Prepared, TooLarge, register
 
@@ -131,7 +132,7 @@ class FiniteDifferences(Engine):
     max_evaluations = 400_000
 
     def prepare(self, fn, wrt, sizes, order=2):
-        key = ("tape", tuple(wrt), tuple(sorted(sizes.items())))
+        key = ("tape", tuple(wrt), tuple(sorted(sizes.items())), GENERATION[0])
         program = fn.cache.get(key)
         if program is None:
             program = fn.cache[key] = Program(fn, list(wrt), sizes)

@@ -59,6 +59,11 @@ class Primitive:
 
 TABLE: dict[str, Primitive] = {}
 
+# Bumped whenever a rule is replaced at run time (tests do, to check that a
+# wrong rule is caught); engines put it in their cache keys so nothing
+# compiled from the old rule survives.
+GENERATION = [0]
+
 # Interpreters for non-array values (dual numbers, IR nodes) register here:
 # ``type -> handler(prim, args, attrs)``.
 HANDLERS: dict[type, Callable] = {}

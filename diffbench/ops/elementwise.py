@@ -32,6 +32,13 @@ def expand(t, arg, ans):
     return t
 
 
+def widen(t, ans):
+    """A scalar argument's tangent broadcast to the output's shape (symbolic)."""
+    if shape_of(t) == () and shape_of(ans) != ():
+        return P.broadcast(t, shape=shape_of(ans))
+    return t
+
+
 def _sigmoid(x):
     # Two branches so neither exp overflows.
     out = np.empty_like(x, dtype=float) if np.ndim(x) else None
@@ -77,9 +84,13 @@ def unary(name, impl, deriv, scalar, domain="real", doc=""):
     def jvp(t, ans, x):
         return t * deriv(x, ans)
 
+    def tangent(t, ans, x):  # symbolic: df = f'(x) .* dx, over P
+        return P.mul(t, deriv(x, ans))
+
     return define(Primitive(
         name, 1, S.same, impl, vjp=(vjp,), jvp=(jvp,), domain=(domain,),
-        family="elementwise", doc=doc, scalar=scalar, deriv=deriv))
+        family="elementwise", doc=doc, scalar=scalar, deriv=deriv,
+        symbolic={"jvp": (tangent,)}))
 
 
 # ------------------------------------------------------------ unary table
@@ -105,7 +116,9 @@ define(Primitive(
          lambda g, ans, a, b: unbroadcast(g, b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
          lambda t, ans, a, b: expand(t, b, ans)),
-    domain=("real", "real")))
+    domain=("real", "real"),
+    symbolic={"jvp": (lambda t, ans, a, b: widen(t, ans),
+                      lambda t, ans, a, b: widen(t, ans))}))
 
 define(Primitive(
     "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise",
@@ -113,7 +126,9 @@ define(Primitive(
          lambda g, ans, a, b: unbroadcast(P.neg(g), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
          lambda t, ans, a, b: -expand(t, b, ans)),
-    domain=("real", "real")))
+    domain=("real", "real"),
+    symbolic={"jvp": (lambda t, ans, a, b: widen(t, ans),
+                      lambda t, ans, a, b: P.neg(widen(t, ans)))}))
 
 define(Primitive(
     "mul", 2, S.broadcast_scalar, np.multiply, family="elementwise",
@@ -121,7 +136,9 @@ define(Primitive(
          lambda g, ans, a, b: unbroadcast(P.mul(g, a), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) * b,
          lambda t, ans, a, b: expand(t, b, ans) * a),
-    domain=("real", "real"), doc="Hadamard product, or scaling by a scalar"))
+    domain=("real", "real"), doc="Hadamard product, or scaling by a scalar",
+    symbolic={"jvp": (lambda t, ans, a, b: P.mul(t, b),
+                      lambda t, ans, a, b: P.mul(a, t))}))
 
 define(Primitive(
     "div", 2, S.broadcast_scalar, np.divide, family="elementwise",
@@ -129,7 +146,9 @@ define(Primitive(
          lambda g, ans, a, b: unbroadcast(P.neg(P.div(P.mul(g, ans), b)), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) / b,
          lambda t, ans, a, b: -expand(t, b, ans) * (ans / b)),
-    domain=("real", "nonzero")))
+    domain=("real", "nonzero"),
+    symbolic={"jvp": (lambda t, ans, a, b: widen(P.div(t, b), ans),
+                      lambda t, ans, a, b: P.neg(P.mul(t, P.div(ans, b))))}))
 
 # a^b: the exponent is usually a constant; its rule is only run when it
 # depends on the variable, so log(a) is never taken of a negative base then.
@@ -139,4 +158,6 @@ define(Primitive(
          lambda g, ans, a, b: unbroadcast(P.mul(g, P.mul(ans, P.log(a))), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, b - 1.0)),
          lambda t, ans, a, b: expand(t, b, ans) * (ans * np.log(a))),
-    domain=("positive", "real"), doc="a^b element-wise"))
+    domain=("positive", "real"), doc="a^b element-wise",
+    symbolic={"jvp": (lambda t, ans, a, b: P.mul(t, P.mul(b, P.pow(a, P.sub(b, 1.0)))),
+                      lambda t, ans, a, b: P.mul(t, P.mul(ans, P.log(a))))}))

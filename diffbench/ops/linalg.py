@@ -29,7 +29,9 @@ define(Primitive(
     vjp=(_matmul_vjp_a, lambda g, ans, a, b: P.matmul(P.transpose(a), g)),
     jvp=(lambda t, ans, a, b: t @ b,
          lambda t, ans, a, b: _matvec_batch(a, t)),
-    domain=("real", "real"), doc="matrix product (matrix @ matrix or matrix @ vector)"))
+    domain=("real", "real"), doc="matrix product (matrix @ matrix or matrix @ vector)",
+    symbolic={"jvp": (lambda t, ans, a, b: P.matmul(t, b),
+                      lambda t, ans, a, b: P.matmul(a, t))}))
 
 define(Primitive(
     "outer", 2, S.outer, np.outer, family="linalg",
@@ -37,13 +39,16 @@ define(Primitive(
          lambda g, ans, u, v: P.matmul(P.transpose(g), u)),
     jvp=(lambda t, ans, u, v: t[:, :, None] * v,
          lambda t, ans, u, v: u[:, None] * t[:, None, :]),
-    domain=("real", "real"), doc="u v^T"))
+    domain=("real", "real"), doc="u v^T",
+    symbolic={"jvp": (lambda t, ans, u, v: P.outer(t, v),
+                      lambda t, ans, u, v: P.outer(u, t))}))
 
 define(Primitive(
     "transpose", 1, S.transpose, np.transpose, family="linalg",
     vjp=(lambda g, ans, a: P.transpose(g),),
     jvp=(lambda t, ans, a: np.swapaxes(t, -1, -2),),
-    domain=("real",)))
+    domain=("real",),
+    symbolic={"jvp": (lambda t, ans, a: P.transpose(t),)}))
 
 
 def _inner_impl(a, b):
@@ -60,14 +65,17 @@ define(Primitive(
     vjp=(lambda g, ans, a, b: P.mul(g, b), lambda g, ans, a, b: P.mul(g, a)),
     jvp=(lambda t, ans, a, b: _batched_inner(t, b),
          lambda t, ans, a, b: _batched_inner(t, a)),
-    domain=("real", "real"), doc="<a, b> = sum of a .* b (Frobenius for matrices)"))
+    domain=("real", "real"), doc="<a, b> = sum of a .* b (Frobenius for matrices)",
+    symbolic={"jvp": (lambda t, ans, a, b: P.inner(t, b),
+                      lambda t, ans, a, b: P.inner(a, t))}))
 
 
 define(Primitive(
     "tr", 1, S.square_to_scalar, np.trace, family="linalg",
     vjp=(lambda g, ans, a: P.diag_embed(P.broadcast(g, shape=shape_of(a)[:1])),),
     jvp=(lambda t, ans, a: np.trace(t, axis1=-2, axis2=-1),),
-    domain=("real",)))
+    domain=("real",),
+    symbolic={"jvp": (lambda t, ans, a: P.tr(t),)}))
 
 
 def _inv_t(a):
@@ -79,7 +87,8 @@ define(Primitive(
     # Cookbook (49): d det(X) = det(X) tr(X^-1 dX)
     vjp=(lambda g, ans, a: P.mul(P.mul(g, ans), P.transpose(P.inv(a))),),
     jvp=(lambda t, ans, a: ans * _batched_inner(t, _inv_t(a)),),
-    domain=("invertible",)))
+    domain=("invertible",),
+    symbolic={"jvp": (lambda t, ans, a: P.mul(ans, P.inner(P.transpose(P.inv(a)), t)),)}))
 
 
 def _logdet(a):
@@ -92,14 +101,16 @@ define(Primitive(
     # Cookbook (57): d log det(X) = tr(X^-1 dX)
     vjp=(lambda g, ans, a: P.mul(g, P.transpose(P.inv(a))),),
     jvp=(lambda t, ans, a: _batched_inner(t, _inv_t(a)),),
-    domain=("spd",), doc="log det X (X with positive determinant)"))
+    domain=("spd",), doc="log det X (X with positive determinant)",
+    symbolic={"jvp": (lambda t, ans, a: P.inner(P.transpose(P.inv(a)), t),)}))
 
 define(Primitive(
     "inv", 1, S.square, np.linalg.inv, family="linalg",
     # Cookbook (59): d X^-1 = -X^-1 dX X^-1
     vjp=(lambda g, ans, a: P.neg(P.matmul(P.transpose(ans), P.matmul(g, P.transpose(ans)))),),
     jvp=(lambda t, ans, a: -(ans @ t @ ans),),
-    domain=("invertible",)))
+    domain=("invertible",),
+    symbolic={"jvp": (lambda t, ans, a: P.neg(P.matmul(ans, P.matmul(t, ans))),)}))
 
 
 def _diag_embed_jvp(t, ans, v):
@@ -110,10 +121,12 @@ define(Primitive(
     "diag_embed", 1, S.vector_to_diag, np.diag, family="linalg",
     vjp=(lambda g, ans, v: P.diag_part(g),),
     jvp=(_diag_embed_jvp,),
-    domain=("real",), doc="diag(v): the diagonal matrix of a vector"))
+    domain=("real",), doc="diag(v): the diagonal matrix of a vector",
+    symbolic={"jvp": (lambda t, ans, v: P.diag_embed(t),)}))
 
 define(Primitive(
     "diag_part", 1, S.diag_to_vector, np.diag, family="linalg",
     vjp=(lambda g, ans, a: P.diag_embed(g),),
     jvp=(lambda t, ans, a: np.diagonal(t, axis1=-2, axis2=-1),),
-    domain=("real",), doc="diag(X): the diagonal of a matrix as a vector"))
+    domain=("real",), doc="diag(X): the diagonal of a matrix as a vector",
+    symbolic={"jvp": (lambda t, ans, a: P.diag_part(t),)}))

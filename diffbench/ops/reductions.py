@@ -16,7 +16,8 @@ define(Primitive(
     "sum", 1, S.scalar_out, np.sum, family="reduction",
     vjp=(lambda g, ans, a: P.broadcast(g, shape=shape_of(a)),),
     jvp=(lambda t, ans, a: _batch_sum(t),),
-    domain=("real",), doc="sum of all entries"))
+    domain=("real",), doc="sum of all entries",
+    symbolic={"jvp": (lambda t, ans, a: P.sum(t),)}))
 
 
 def _norm2(a):
@@ -27,7 +28,8 @@ define(Primitive(
     "norm2", 1, S.scalar_out, _norm2, family="reduction",
     vjp=(lambda g, ans, a: P.mul(P.div(g, ans), a),),
     jvp=(lambda t, ans, a: (t.reshape(t.shape[0], -1) @ np.ravel(a)) / ans,),
-    domain=("nonzero",), doc="Euclidean norm of a vector, Frobenius norm of a matrix"))
+    domain=("nonzero",), doc="Euclidean norm of a vector, Frobenius norm of a matrix",
+    symbolic={"jvp": (lambda t, ans, a: P.div(P.inner(a, t), ans),)}))
 
 
 def _logsumexp(a):
@@ -40,4 +42,5 @@ define(Primitive(
     # the gradient is softmax(a) = exp(a - logsumexp(a))
     vjp=(lambda g, ans, a: P.mul(g, P.exp(P.sub(a, ans))),),
     jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.exp(a - ans)),),
-    domain=("real",), doc="log of the sum of exp of all entries"))
+    domain=("real",), doc="log of the sum of exp of all entries",
+    symbolic={"jvp": (lambda t, ans, a: P.inner(P.exp(P.sub(a, ans)), t),)}))

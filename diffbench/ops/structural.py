@@ -33,7 +33,8 @@ define(Primitive(
     family="structural", needs_shape=True,
     vjp=(lambda g, ans, a, shape: P.reshape(g, shape=shape_of(a)),),
     jvp=(lambda t, ans, a, shape: _batched_reshape(t, np.shape(ans)),),
-    domain=("real",), doc="same entries, another shape (row vectors, 1x1 to scalar)"))
+    domain=("real",), doc="same entries, another shape (row vectors, 1x1 to scalar)",
+    symbolic={"jvp": (lambda t, ans, a, shape: P.reshape(t, shape=shape),)}))
 
 
 def _broadcast_impl(a, shape):
@@ -46,4 +47,5 @@ define(Primitive(
     vjp=(lambda g, ans, a, shape: P.sum(g),),
     jvp=(lambda t, ans, a, shape: np.broadcast_to(
         t.reshape(t.shape + (1,) * len(shape)), t.shape + tuple(shape)),),
-    domain=("real",), doc="a scalar repeated to fill a shape"))
+    domain=("real",), doc="a scalar repeated to fill a shape",
+    symbolic={"jvp": (lambda t, ans, a, shape: P.broadcast(t, shape=shape),)}))

@@ -24,6 +24,7 @@ import numpy as np
 from ..function import Function
 from ..ir import Node, resolve_shape, topological
 from ..ops import TABLE
+from ..ops.core import bind
 
 
 @dataclass
@@ -61,6 +62,11 @@ class Program:
                 active[i] = any(active[j] for j in arg_slots)
                 self.steps.append((i, self._step(n, arg_slots, active)))
         self.active = active
+        # flat tuples for the hot loops (attribute lookups cost per step)
+        self.plain_steps = [(slot, st.impl, st.args, st.attrs) for slot, st in self.steps]
+        self.reverse_steps = [
+            (slot, st.args, st.attrs, tuple((rule, j) for rule, j in zip(st.vjps, st.args) if rule is not None))
+            for slot, st in reversed(self.steps) if active[slot]]
         self.wrt_slots = {name: self.inputs[name] for name in self.wrt if name in self.inputs}
 
     def _leaf_value(self, n: Node):
@@ -92,32 +98,32 @@ class Program:
             tape[slot] = inputs[name]
         for name, value in (values or {}).items():
             tape[self.inputs[name]] = value
-        plain = values is None
-        for slot, step in self.steps:
-            args = [tape[j] for j in step.args]
-            if plain:
-                tape[slot] = step.impl(*args, **step.attrs)
-            else:  # through P-dispatch so duals propagate tangents
-                from ..ops.core import bind
-
-                tape[slot] = bind(step.prim, tuple(args), step.attrs)
+        if values is None:
+            for slot, impl, args, attrs in self.plain_steps:
+                if attrs or len(args) > 2:
+                    tape[slot] = impl(*[tape[j] for j in args], **attrs)
+                elif len(args) == 1:
+                    tape[slot] = impl(tape[args[0]])
+                else:
+                    tape[slot] = impl(tape[args[0]], tape[args[1]])
+        else:  # through P-dispatch so that dual numbers carry their tangents
+            for slot, step in self.steps:
+                tape[slot] = bind(step.prim, tuple(tape[j] for j in step.args), step.attrs)
         return tape
 
     def backward(self, tape: list, seed) -> dict[str, object]:
         """Adjoints of the ``wrt`` variables, given the output's cotangent ``seed``."""
         adjoint = [None] * self.size
         adjoint[self.output] = seed
-        for slot, step in reversed(self.steps):
+        for slot, args, attrs, rules in self.reverse_steps:
             g = adjoint[slot]
             if g is None:
                 continue
             adjoint[slot] = None  # release early: keeps peak memory at the tape's
             ans = tape[slot]
-            args = [tape[j] for j in step.args]
-            for rule, j in zip(step.vjps, step.args):
-                if rule is None:
-                    continue
-                contribution = rule(g, ans, *args, **step.attrs)
+            values = [tape[j] for j in args]
+            for rule, j in rules:
+                contribution = rule(g, ans, *values, **attrs)
                 previous = adjoint[j]
                 adjoint[j] = contribution if previous is None else previous + contribution
         return {name: adjoint[slot] for name, slot in self.wrt_slots.items()}

@@ -6,6 +6,7 @@ import time
 from ..engines.base import Engine, Prepared, register
 from . import operators as ops
 from .core import Program
+from ..ops.core import GENERATION
 
 
 class TapePrepared(Prepared):
@@ -37,7 +38,7 @@ class TapeEngine(Engine):
 
     def prepare(self, fn, wrt, sizes, order=2):
         start = time.perf_counter()
-        key = ("tape", tuple(wrt), tuple(sorted(sizes.items())))
+        key = ("tape", tuple(wrt), tuple(sorted(sizes.items())), GENERATION[0])
         program = fn.cache.get(key)
         if program is None:
             program = fn.cache[key] = Program(fn, list(wrt), sizes)

@@ -1,0 +1,145 @@
+"""``diffbench compare``: engines side by side on one function."""
+from __future__ import annotations
+
+import time
+
+import click
+import numpy as np
+
+from ..catalogue import CATALOGUE, default_size
+from ..engines import get_engine
+from ..engines.base import Unsupported
+from ..errors import UserError
+from ..testing import check_agree
+from .common import echo_json, parse_assignments
+
+
+def _function_and_inputs(expr, shapes, sizes, wrt, seed):
+    """A catalogue name or an expression, with sampled inputs and wrt."""
+    if expr in CATALOGUE:
+        entry = CATALOGUE[expr]
+        sizes = {**default_size(entry), **sizes}
+        return entry.function, entry.sample(sizes, seed), list(wrt or entry.wrt)
+    from .. import parse
+    from ..sampling import sample_inputs
+
+    fn = parse(expr, shapes or None)
+    if not wrt:
+        raise UserError("--wrt is required for an expression (the variable to differentiate)")
+    missing = [d for d in fn.dims if d not in sizes]
+    if missing:
+        raise UserError(f"--size needed for dimension(s) {', '.join(missing)} (e.g. --size {missing[0]}=10)")
+    return fn, sample_inputs(fn, sizes, seed), list(wrt)
+
+
+def _time(call, budget: float = 0.2) -> float:
+    """Median seconds per call over a few samples, each long enough to time."""
+    call()  # warm-up (and compile caches)
+    loops, elapsed = 1, 0.0
+    while True:
+        start = time.perf_counter()
+        for _ in range(loops):
+            call()
+        elapsed = time.perf_counter() - start
+        if elapsed > budget / 5 or loops > 1e6:
+            break
+        loops *= 4
+    samples = [elapsed / loops]
+    for _ in range(4):
+        start = time.perf_counter()
+        for _ in range(loops):
+            call()
+        samples.append((time.perf_counter() - start) / loops)
+    return float(np.median(samples))
+
+
+def _measure(engine, fn, inputs, wrt, order):
+    sizes = fn.bind(inputs)
+    start = time.perf_counter()
+    prepared = get_engine(engine).prepare(fn, wrt, sizes, order)
+    out = {"prepare_seconds": time.perf_counter() - start}
+    quantities = ["value"] + (["gradient", "hessian"][:order] if fn.is_scalar else ["jacobian"])
+    for q in quantities:
+        try:
+            out[f"{q}_seconds"] = _time(lambda: getattr(prepared, q)(inputs))
+        except Unsupported as err:
+            out[f"{q}_seconds"] = None
+            out.setdefault("unsupported", str(err))
+    return out
+
+
+@click.command("compare")
+@click.argument("expr")
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS", help="declare a shape: x=n, A=m,n, c= (scalar)")
+@click.option("--wrt", multiple=True, help="variable(s) to differentiate (default for catalogue names: its own)")
+@click.option("--size", "sizes", multiple=True, metavar="DIM=N", help="size of a dimension, e.g. n=100")
+@click.option("--engines", default="tape,fd", show_default=True, help="comma-separated engine names")
+@click.option("--order", type=click.IntRange(1, 2), default=2, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the sampled inputs")
+@click.option("--json", "as_json", is_flag=True, help="print the stable JSON summary")
+def command(expr, shapes, wrt, sizes, engines, order, seed, as_json):
+    """Compare engines on EXPR (an expression or a catalogue name): agreement and time.
+
+    Agreement is the max relative error |a-b| / max(1, |a|+|b|) against the other engines.
+    """
+    shape_decl = parse_assignments(shapes, "--shape")
+    size_values = {}
+    for dim, text in parse_assignments(sizes, "--size").items():
+        if not text.isdigit() or int(text) < 1:
+            raise UserError(f"--size {dim}={text}: expected a positive integer")
+        size_values[dim] = int(text)
+    names = [e.strip() for e in engines.split(",") if e.strip()]
+    for name in names:
+        try:
+            get_engine(name)
+        except KeyError as err:
+            raise UserError(str(err.args[0])) from None
+    wrt = [w for item in wrt for w in item.split(",") if w]
+    fn, inputs, wrt = _function_and_inputs(expr, shape_decl, size_values, wrt, seed)
+    agreement = check_agree(fn, inputs, wrt, engines=names, order=order, strict=False,
+                            allow_unsupported=tuple(names))
+    rows = []
+    for name in names:
+        row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name)}
+        if name in agreement.results:
+            row["max_relative_error"] = agreement.max_error(name) if len(agreement.results) > 1 else None
+            row.update(_measure(name, fn, inputs, wrt, order))
+        row["at_fault"] = sorted(q for q, e in agreement.culprits.items() if e == name)
+        rows.append(row)
+    summary = {"expr": fn.expr, "wrt": wrt, "sizes": fn.bind(inputs), "order": order, "seed": seed,
+               "engines": rows, "agree": not agreement.culprits}
+    if as_json:
+        echo_json(summary)
+    else:
+        _print_table(summary)
+    if agreement.culprits:
+        raise SystemExit(1)
+
+
+def _fmt_seconds(s):
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def _print_table(summary):
+    click.echo(f"{summary['expr']}  wrt {', '.join(summary['wrt'])}  sizes "
+               + ", ".join(f"{k}={v}" for k, v in summary["sizes"].items()))
+    quantities = [q for q in ("value", "gradient", "hessian", "jacobian")
+                  if any(f"{q}_seconds" in r for r in summary["engines"])]
+    header = f"{'engine':<14}{'max rel err':>12}" + "".join(f"{q:>12}" for q in quantities) + f"{'prepare':>12}"
+    click.echo(header)
+    for r in summary["engines"]:
+        err = r["max_relative_error"]
+        line = f"{r['engine']:<14}{('-' if err is None else f'{err:.2g}'):>12}"
+        line += "".join(f"{_fmt_seconds(r.get(f'{q}_seconds')):>12}" for q in quantities)
+        line += f"{_fmt_seconds(r.get('prepare_seconds')):>12}"
+        if r["unsupported"]:
+            line += f"  unsupported: {r['unsupported']}"
+        if r["at_fault"]:
+            line += f"  DISAGREES on {', '.join(r['at_fault'])}"
+        click.echo(line)
+    click.echo("engines agree" if summary["agree"] else "engines DISAGREE")

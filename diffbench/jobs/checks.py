@@ -1,0 +1,90 @@
+"""Meaning checks on a form-valid job: do the names resolve, do the
+expressions parse, is every dim sized?  Each failure is a ``UserError`` of
+one line naming the file and the field (plus the parser's caret lines for
+a bad expression)."""
+from __future__ import annotations
+
+from ..errors import UserError
+from .sizes import expand_sizes
+from .spec import FunctionSpec, JobSpec
+from .registry import get_engine
+
+DOMAINS = ("real", "positive", "nonzero", "spd", "invertible")
+
+
+def check_job(job: JobSpec, source: str) -> None:
+    _check_engines(job.engines, f"{source}: engines")
+    _check_engines(job.reference, f"{source}: reference")
+    seen: dict[str, int] = {}
+    for i, fspec in enumerate(job.functions):
+        where = f"{source}: functions[{i}]"
+        if fspec.label in seen:
+            raise UserError(f"{where}.name: {fspec.label!r} is already used by functions[{seen[fspec.label]}]; "
+                            "expected a unique name (set 'name' to tell them apart)")
+        seen[fspec.label] = i
+        if fspec.engines is not None:
+            _check_engines(fspec.engines, f"{where}.engines")
+        resolve_function(fspec, where)
+
+
+def _check_engines(names: list[str], where: str) -> None:
+    for j, name in enumerate(names):
+        try:
+            get_engine(name)
+        except KeyError as err:
+            raise UserError(f"{where}[{j}]: {err.args[0]}") from None
+
+
+def resolve_function(fspec: FunctionSpec, where: str) -> dict:
+    """What the planner needs: expr, shapes, wrt, domain, the full size
+    combinations; checked along the way."""
+    if fspec.catalogue is not None:
+        info = _from_catalogue(fspec, where)
+    else:
+        info = _from_expr(fspec, where)
+    variables = info.pop("variables")
+    wrt = fspec.wrt_list or info["wrt"]
+    for name in wrt:
+        if name not in variables:
+            raise UserError(f"{where}.wrt: {name!r} is not a variable of the function "
+                            f"(expected one of: {', '.join(variables)})")
+    for name, kind in fspec.domain.items():
+        if name not in variables:
+            raise UserError(f"{where}.domain.{name}: not a variable of the function "
+                            f"(expected one of: {', '.join(variables)})")
+        if kind not in DOMAINS:
+            raise UserError(f"{where}.domain.{name}: unknown domain {kind!r} (expected one of: {', '.join(DOMAINS)})")
+    info["wrt"] = list(wrt)
+    info["domain"] = {**info.get("domain", {}), **fspec.domain}
+    return info
+
+
+def _from_catalogue(fspec: FunctionSpec, where: str) -> dict:
+    from ..catalogue import get_entry
+
+    try:
+        entry = get_entry(fspec.catalogue)
+    except KeyError as err:
+        raise UserError(f"{where}.catalogue: {err.args[0]}") from None
+    fn = entry.function
+    sizes = fspec.sizes if fspec.sizes is not None else dict(entry.default_sizes)
+    combos = expand_sizes(sizes, fspec.grid, fn.dims, f"{where}.sizes", complete=entry.resolve_sizes,
+                          required=entry.size_dims)
+    return {"expr": entry.expr, "shapes": dict(entry.shapes), "wrt": list(entry.wrt),
+            "domain": dict(entry.domain), "variables": fn.variables, "sizes": combos}
+
+
+def _from_expr(fspec: FunctionSpec, where: str) -> dict:
+    from ..api import parse
+
+    try:
+        fn = parse(fspec.expr, fspec.shapes)
+    except ValueError as err:  # ExpressionError is one; its text carries the caret line
+        raise UserError(f"{where}.expr: bad expression: {err}") from None
+    if fspec.sizes is None:
+        raise UserError(f"{where}.sizes: required for an 'expr' function "
+                        f"(expected sizes for {', '.join(fn.dims) or 'no dims'}, e.g. {{ n = [10, 100] }})")
+    combos = expand_sizes(fspec.sizes, fspec.grid, fn.dims, f"{where}.sizes", required=tuple(fn.dims))
+    shapes = {name: ",".join(str(d) for d in shape) for name, shape in fn.shapes.items()}
+    return {"expr": fspec.expr, "shapes": fspec.shapes or shapes, "wrt": fn.variables,
+            "variables": fn.variables, "sizes": combos}

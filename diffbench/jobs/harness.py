@@ -1,0 +1,181 @@
+"""Measuring one task, inside the sandbox child (see :mod:`.child`).
+
+The protocol a benchmark engineer can check:
+
+1. inputs are generated here from the task's seed (never shipped);
+2. ``Engine.prepare`` (derivation, compilation, tape set-up) is timed once,
+   apart, on a freshly parsed function so no earlier task's cache hides it;
+3. one warm-up call, whose output is the one checked for accuracy;
+4. inner loops: enough calls per sample that a sample lasts ``sample_time``
+   (well above the timer's resolution), found by doubling from the warm-up;
+5. ``repeat`` samples with the garbage collector paused (as ``timeit``);
+   each sample's per-call time is kept raw, reported as median and IQR.
+   If ``repeat`` samples cannot fit the time limit, fewer are taken
+   (``stats.repeat_cut``) rather than wasting the whole task on a timeout.
+"""
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import traceback
+from time import perf_counter
+
+ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2}
+MAX_INNER = 10**7
+
+
+def build(task: dict):
+    """A fresh Function and its inputs, drawn from the task's seed."""
+    from ..api import parse
+    from ..sampling import sample_inputs
+
+    fn = parse(task["expr"], task["shapes"])
+    if task.get("catalogue"):
+        from ..catalogue import get_entry
+
+        inputs = get_entry(task["catalogue"]).sample(task["sizes"], task["seed"])
+    else:
+        inputs = sample_inputs(fn, task["sizes"], task["seed"], task["domain"])
+    return fn, inputs
+
+
+def measure(call, inputs, repeat: int, sample_time: float, deadline: float) -> dict:
+    """Warm up, calibrate inner loops, take ``repeat`` samples of per-call seconds."""
+    start = perf_counter()
+    out = call(inputs)
+    first = perf_counter() - start
+    number, per_call = _inner_loops(call, inputs, sample_time, first)
+    room = deadline - perf_counter()
+    fits = max(1, int(0.8 * room / max(per_call * number, 1e-9)))
+    samples = min(repeat, fits)
+    times = _samples(call, inputs, number, samples)
+    return {"out": out, "times": times, "inner_loops": number,
+            "cut": samples < repeat, "warmup_seconds": first}
+
+
+def _inner_loops(call, inputs, sample_time: float, first: float) -> tuple[int, float]:
+    """Calls per sample so that a sample lasts at least ``sample_time``."""
+    number, per_call = 1, first
+    while per_call * number < sample_time and number < MAX_INNER:
+        number = min(MAX_INNER, max(2 * number, math.ceil(1.2 * sample_time / max(per_call, 1e-9))))
+        elapsed = _samples(call, inputs, number, 1)[0] * number
+        per_call = elapsed / number
+        if elapsed >= sample_time:
+            break
+    return number, per_call
+
+
+def _samples(call, inputs, number: int, count: int) -> list[float]:
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        times = []
+        for _ in range(count):
+            start = perf_counter()
+            for _ in range(number):
+                call(inputs)
+            times.append((perf_counter() - start) / number)
+        return times
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def summarise(times: list[float]) -> tuple[float, float]:
+    """Median and spread (interquartile range; 0 for one sample)."""
+    if len(times) < 2:
+        return times[0], 0.0
+    q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
+    return statistics.median(times), q3 - q1
+
+
+# ---------------------------------------------------------------- one task
+
+def run_measured(task: dict, deadline: float) -> tuple[dict, tuple | None]:
+    """The timed part.  Returns the record fields and, when it went well,
+    what the reference phase needs: ``(fn, inputs, sizes, out)``."""
+    from ..engines.base import Unsupported
+    from .registry import get_engine
+
+    fields: dict = {"stats": {}}
+    try:
+        fn, inputs = build(task)
+        sizes = fn.bind(inputs)
+        fields["stats"]["bound_sizes"] = sizes
+        engine = get_engine(task["engine"])
+        ok, why = engine.available()
+        if not ok:
+            raise Unsupported(f"engine {task['engine']!r} is not available here: {why}")
+        start = perf_counter()
+        prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
+        fields["prepare_seconds"] = perf_counter() - start
+        call = getattr(prepared, task["quantity"])
+        m = measure(call, inputs, task["repeat"], task["sample_time"], deadline)
+        median, spread = summarise(m["times"])
+        fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
+                      inner_loops=m["inner_loops"])
+        fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
+                               warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+        return fields, (fn, inputs, sizes, m["out"])
+    except Unsupported as err:
+        fields.update(status="unsupported", message=_line(err))
+    except MemoryError:
+        fields.update(status="oom", message=f"MemoryError: exceeded the task's memory limit "
+                                            f"({task['memory'] / 2**20:.0f} MiB)")
+    except Exception as err:  # an engine that raises is a result, not a crash
+        fields.update(status="failed", message=f"{type(err).__name__}: {_line(err)}")
+        fields["stats"]["traceback"] = traceback.format_exc(limit=-6)
+    return fields, None
+
+
+def run_reference(task: dict, kept: tuple) -> dict:
+    """Accuracy of the measured output against the first reference engine
+    (in the job's ``reference`` order, the task's own engine excluded) that
+    handles this function at these sizes."""
+    from .registry import get_engine
+
+    fn, inputs, sizes, out = kept
+    notes = []
+    for name in task["reference"]:
+        try:
+            engine = get_engine(name)
+            if not engine.available()[0]:
+                raise RuntimeError("not available")
+            prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
+            expected = getattr(prepared, task["quantity"])(inputs)
+            return {"reference": name, "accuracy": compare(out, expected)}
+        except MemoryError:
+            notes.append(f"{name}: out of memory")
+        except Exception as err:
+            notes.append(f"{name}: {_line(err)}")
+    return {"reference": None, "accuracy": None, "reference_note": "; ".join(notes) or "none configured"}
+
+
+def compare(a, b) -> float:
+    """Largest relative error over all blocks (a gradient or Hessian is a dict)."""
+    from ..testing import relative_error
+
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict)) or set(a) != set(b):
+            return float("inf")
+        return max((relative_error(a[k], b[k]) for k in a), default=0.0)
+    return relative_error(a, b)
+
+
+def _line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text if "\n" not in text else text.splitlines()[0] + " ..."
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)

@@ -1,0 +1,58 @@
+"""Memory limit and peak memory of one task, inside the sandbox child.
+
+The limit is RLIMIT_AS set to the child's current address space plus the
+task's budget, so the budget counts what the task allocates, not the warm
+interpreter.  Peak is the resident high-water mark (VmHWM), reset before
+the task by writing 5 to /proc/self/clear_refs (Linux >= 4.0), minus the
+resident size when the task began.  Elsewhere: no limit, peak from
+ru_maxrss (which cannot be reset, so it may be an over-estimate).
+"""
+from __future__ import annotations
+
+import contextlib
+import resource
+
+
+def _status(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Probe:
+    def __init__(self):
+        self.exact = _reset_peak()
+        self.start = _status("VmRSS") or 0
+
+    def peak(self) -> int:
+        high = _status("VmHWM") if self.exact else None
+        if high is None:
+            high = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return max(0, high - self.start)
+
+
+@contextlib.contextmanager
+def limited(budget: int):
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    base = _status("VmSize")
+    if base is not None:
+        limit = base + budget
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    try:
+        yield Probe()
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

@@ -1,0 +1,183 @@
+"""The job file: a versioned TOML document, read as data and validated
+before anything runs.
+
+Validation has two layers.  The pydantic models below check the *form*
+(types, unknown keys, units); :mod:`diffbench.jobs.checks` then checks the
+*meaning* (catalogue names, expressions, engines, dims).  Either way the
+error is one line naming the file, the field path and what was expected.
+"""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import UserError
+from .units import parse_bytes, parse_duration
+
+VERSION = 1
+QUANTITIES = ("value", "gradient", "hessian", "jacobian")
+Quantity = Literal["value", "gradient", "hessian", "jacobian"]
+
+
+def _duration(v):
+    parse_duration(v)
+    return v
+
+
+def _memory(v):
+    parse_bytes(v)
+    return v
+
+
+def _size(v):
+    """A dim's sizes: a list of positive ints, one int, or a formula such as "2*n"."""
+    ok_int = lambda x: isinstance(x, int) and not isinstance(x, bool) and x > 0  # noqa: E731
+    if ok_int(v) or (isinstance(v, str) and v.strip()):
+        return v
+    if isinstance(v, list) and v and all(ok_int(x) for x in v):
+        return v
+    raise ValueError(f"expected a non-empty list of positive integers, an integer, "
+                     f"or a formula such as '2*n', got {v!r}")
+
+
+Duration = Annotated[str | int | float, AfterValidator(_duration)]
+Memory = Annotated[str | int, AfterValidator(_memory)]
+SizeValue = Annotated[Any, AfterValidator(_size)]
+
+
+class FunctionSpec(BaseModel):
+    """One function: a catalogue entry, or an expression with its shapes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    catalogue: str | None = None
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]+$")
+    expr: str | None = None
+    wrt: str | list[str] | None = None
+    shapes: dict[str, str] | None = None
+    domain: dict[str, str] = {}
+    sizes: dict[str, SizeValue] | None = None
+    # several listed dims: tied element by element (default) or every combination
+    grid: bool = False
+    engines: list[str] | None = None
+    quantities: list[Quantity] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.catalogue is None) == (self.expr is None):
+            raise ValueError("give either 'catalogue' (a catalogue name) or 'expr' (an expression)")
+        if self.catalogue is not None and (self.shapes is not None or self.domain):
+            raise ValueError("'shapes' and 'domain' belong to 'expr' functions; "
+                             "a catalogue entry declares its own")
+        if self.expr is not None and self.name is None:
+            raise ValueError("an 'expr' function needs a 'name'")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.catalogue
+
+    @property
+    def wrt_list(self) -> list[str] | None:
+        return [self.wrt] if isinstance(self.wrt, str) else self.wrt
+
+
+class JobSpec(BaseModel):
+    """A whole job: functions x engines x quantities x sizes, and how to measure."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: Literal[1]
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    engines: list[str] = Field(min_length=1)
+    quantities: list[Quantity] = Field(min_length=1)
+    repeat: int = Field(7, ge=1, le=1000)
+    timeout: Duration = "120s"
+    memory: Memory = "4GiB"
+    seed: int = Field(0, ge=0)
+    # each timed sample runs enough inner loops to last at least this long
+    sample_time: Duration = "10ms"
+    # engines tried in order as the accuracy reference; [] switches it off
+    reference: list[str] = ["fd", "tape", "symbolic"]
+    functions: list[FunctionSpec] = Field(min_length=1)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return parse_duration(self.timeout)
+
+    @property
+    def memory_bytes(self) -> int:
+        return parse_bytes(self.memory)
+
+    @property
+    def sample_seconds(self) -> float:
+        return parse_duration(self.sample_time)
+
+
+# ---------------------------------------------------------------- reading
+
+def load_job(path: str | Path) -> tuple[JobSpec, str]:
+    """The validated job in ``path`` and the file's text; ``UserError`` otherwise."""
+    from .checks import check_job
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"{path}: cannot read job file ({err.strerror or err})") from None
+    job = parse_job(text, str(path))
+    check_job(job, str(path))
+    return job, text
+
+
+def parse_job(text: str, source: str) -> JobSpec:
+    """Form-check ``text`` (TOML) into a :class:`JobSpec`; errors name ``source``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{source}: not valid TOML: {err}") from None
+    if "version" in data and data["version"] != VERSION:
+        raise UserError(f"{source}: version: expected {VERSION}, got {data['version']!r} "
+                        "(this diffbench reads job files of version 1)")
+    try:
+        return JobSpec.model_validate(data)
+    except ValidationError as err:
+        raise UserError(format_errors(source, err.errors())) from None
+
+
+def field_path(loc: tuple) -> str:
+    """``("functions", 1, "sizes", "n")`` -> ``functions[1].sizes.n``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model = FunctionSpec if loc and loc[0] == "functions" else JobSpec
+    return list(model.model_fields)
+
+
+def _one(source: str, error: dict) -> str:
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+    kind, msg = error["type"], error["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        where = field_path(loc[:-1]) if loc[:-1] else "top level"
+        return (f"{source}: {field_path(loc)}: unknown key in {where} "
+                f"(expected one of: {', '.join(_allowed_keys(loc))})")
+    if kind == "missing":
+        return f"{source}: {field_path(loc)}: required field is missing"
+    got = error.get("input")
+    tail = "" if kind in ("value_error",) or isinstance(got, dict) else f" (got {got!r})"
+    return f"{source}: {field_path(loc)}: {msg}{tail}"
+
+
+def format_errors(source: str, errors: list[dict]) -> str:
+    """The first error as one line; the count of any others on the same line."""
+    first = _one(source, errors[0])
+    more = len(errors) - 1
+    return first + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
