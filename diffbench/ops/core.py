@@ -27,6 +27,8 @@ A primitive with no rule for an argument must say so with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 from typing import Any, Callable
 
 from ..ir import Node, Shape, format_shape, node, const
@@ -84,6 +86,13 @@ def bind(prim: Primitive, args: tuple, attrs: dict):
         if handler is not None:
             return handler(prim, args, attrs)
     return prim.impl(*args, **attrs)
+
+
+class IdentityBatch(np.ndarray):
+    """A tangent batch known to be the identity (forward mode's seed for a
+    Jacobian or Hessian).  JVP rules of linear maps may shortcut it:
+    ``A @ I`` is ``A``, so the seed costs no matrix product.  Only the seed
+    itself carries this type; results of rules are plain arrays."""
 
 
 def shape_of(x) -> tuple:

@@ -10,11 +10,13 @@ import numpy as np
 
 from . import P
 from . import shapes as S
-from .core import Primitive, define, shape_of
+from .core import IdentityBatch, Primitive, define, shape_of
 
 
 def _matvec_batch(a, t):
     """a @ t for a tangent batch t of shape (k, p) or (k, p, q)."""
+    if type(t) is IdentityBatch and t.ndim == 2:
+        return a.T  # row i of the batch is a @ e_i: no product needed
     return t @ a.T if t.ndim == 2 else a @ t
 
 

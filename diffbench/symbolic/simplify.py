@@ -26,9 +26,6 @@ from __future__ import annotations
 from ..ir import Node, const, node, topological
 from ..ops import TABLE, build
 
-ZERO = None  # marker in docs only: a zero is a missing term, never a node
-
-
 def is_const(n: Node, value: float | None = None) -> bool:
     return n.op == "const" and (value is None or n.attr("value") == value)
 
@@ -86,7 +83,7 @@ def simplify(roots):
 # Each returns the rewritten node, or None to build the node as it is.
 
 def _add(a, b):
-    if is_const(a, 0.0) and a.shape == () and b.shape != () or is_const(a, 0.0):
+    if is_const(a, 0.0):
         return b if b.shape == _bshape(a, b) else None
     if is_const(b, 0.0):
         return a if a.shape == _bshape(a, b) else None

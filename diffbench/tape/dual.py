@@ -14,10 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import HANDLERS, P
+from ..ops.core import IdentityBatch
 
 
 class Dual:
     __slots__ = ("primal", "tangent")
+    # array + dual must reach Dual.__radd__, not broadcast over an object array
+    __array_ufunc__ = None
 
     def __init__(self, primal, tangent):
         self.primal = primal
@@ -48,6 +51,8 @@ def _apply(prim, args, attrs):
         if rule is None:
             raise NotImplementedError(f"no JVP rule for argument {i} of {prim.name}")
         contribution = rule(a.tangent, ans, *primals, **attrs)
+        if type(contribution) is IdentityBatch:  # the marker stays on the seed only
+            contribution = contribution.view(np.ndarray)
         tangent = contribution if tangent is None else tangent + contribution
     return Dual(ans, tangent)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.core import IdentityBatch
 from .core import Program
 from .dual import Dual
 
@@ -65,9 +66,13 @@ def _identity_seeds(prog: Program, inputs: dict) -> tuple[dict, list]:
     total = sum(size for _, _, size, _ in blocks)
     seeds = {}
     for name, offset, size, shape in blocks:
-        tangent = np.zeros((total, size))
-        tangent[offset:offset + size] = np.eye(size)
-        seeds[name] = Dual(np.asarray(inputs[name], dtype=float), tangent.reshape((total,) + shape))
+        if len(blocks) == 1 and len(shape) == 1:
+            tangent = np.eye(size).view(IdentityBatch)  # lets linear rules skip A @ I
+        else:
+            tangent = np.zeros((total, size))
+            tangent[offset:offset + size] = np.eye(size)
+            tangent = tangent.reshape((total,) + shape)
+        seeds[name] = Dual(np.asarray(inputs[name], dtype=float), tangent)
     return seeds, blocks
 
 

@@ -1,0 +1,36 @@
+"""The result record: one dict per task, with the keys the report writer
+codes against (keep them stable)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+STATUSES = ("ok", "failed", "timeout", "oom", "unsupported")
+KEYS = ("run_id", "task_key", "function", "expr", "wrt", "engine", "quantity", "sizes", "status",
+        "message", "times", "median", "spread", "inner_loops", "prepare_seconds", "peak_bytes",
+        "accuracy", "reference", "stats", "env", "attempts", "started", "finished")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def make_record(task: dict, run_id: str, fields: dict, env: dict, attempts: int, started: str) -> dict:
+    """A full record from the task, what the sandbox measured and where."""
+    stats = dict(fields.get("stats") or {})
+    if fields.get("reference_note"):
+        stats["reference_note"] = fields["reference_note"]
+    return {
+        "run_id": run_id, "task_key": task["key"], "function": task["function"], "expr": task["expr"],
+        "wrt": list(task["wrt"]), "engine": task["engine"], "quantity": task["quantity"],
+        "sizes": dict(task["sizes"]), "status": fields["status"], "message": fields.get("message", ""),
+        "times": fields.get("times", []), "median": fields.get("median"), "spread": fields.get("spread"),
+        "inner_loops": fields.get("inner_loops"), "prepare_seconds": fields.get("prepare_seconds"),
+        "peak_bytes": fields.get("peak_bytes"), "accuracy": fields.get("accuracy"),
+        "reference": fields.get("reference"), "stats": stats, "env": env, "attempts": attempts,
+        "started": started, "finished": now(),
+    }
+
+
+def lost_record(task: dict, run_id: str, message: str, attempts: int) -> dict:
+    """For a task dask gave up on (its workers kept dying): status failed."""
+    return make_record(task, run_id, {"status": "failed", "message": message}, {}, attempts, now())

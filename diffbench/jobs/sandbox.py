@@ -1,0 +1,135 @@
+"""The worker's side of task isolation: a warm child process per running
+task slot, a deadline on every answer, and a kill on overrun.
+
+dask has no per-task timeout and a worker that runs out of memory takes
+every task on it down.  So the measuring happens in a child process
+(:mod:`.child`): a task that overruns its time is killed (``timeout``); one
+that exceeds its address-space budget gets a MemoryError (``oom``); one
+that dies in C code, or is killed by the kernel's OOM killer, is recorded
+from its exit signal.  The worker lives on and the next task gets a fresh
+child.  Children are reused between tasks that end cleanly, so a trivial
+task costs a pipe round trip, not an interpreter start.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from . import wire
+from .env import BLAS_ENV
+
+STARTUP_SECONDS = 300.0  # importing numpy and every engine on a slow shared filesystem
+
+
+class Sandbox:
+    """One child process and the protocol to drive it."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.env: dict | None = None
+
+    def start(self) -> None:
+        """Spawn the child without waiting for it to warm up."""
+        env = {**os.environ, **BLAS_ENV}
+        self.proc = subprocess.Popen([sys.executable, "-m", "diffbench.jobs.child"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.env = None
+
+    def ready(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        if self.env is None:
+            try:
+                hello = wire.recv(self.proc.stdout.fileno(), time.monotonic() + STARTUP_SECONDS)
+            except (wire.Timeout, wire.Closed):
+                self.kill()
+                raise RuntimeError("the sandbox child did not start (see the worker's log)") from None
+            self.env = hello["env"]
+
+    def run(self, task: dict) -> dict:
+        """Record fields for ``task``: status, message, timings, reference..."""
+        self.ready()
+        wire.send(self.proc.stdin.fileno(), task)
+        fields = self._answer(task, "measured")
+        if fields.get("phase") != "measured":
+            return fields
+        fields = fields["fields"]
+        fields.update(self._reference(task))  # the child always sends this second message
+        if fields["status"] == "oom":
+            self.kill()  # start the next task from a clean, unfragmented child
+        return fields
+
+    def _answer(self, task: dict, phase: str) -> dict:
+        try:
+            return wire.recv(self.proc.stdout.fileno(), time.monotonic() + task["timeout"])
+        except wire.Timeout:
+            self.kill()
+            return {"status": "timeout", "message": f"exceeded the {task['timeout']:g}s time limit "
+                                                    f"while {'measuring' if phase == 'measured' else 'computing the reference'}"}
+        except wire.Closed:
+            return _death(self.kill(), task)
+
+    def _reference(self, task: dict) -> dict:
+        answer = self._answer(task, "reference")
+        if answer.get("phase") == "reference":
+            answer.pop("phase")
+            return answer
+        return {"reference": None, "accuracy": None, "reference_note": answer["message"]}
+
+    def kill(self) -> int | None:
+        """Stop the child now; its exit code (negative: the signal)."""
+        proc, self.proc, self.env = self.proc, None, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        for pipe in (proc.stdin, proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        return code
+
+
+def _death(code: int | None, task: dict) -> dict:
+    """What a child's unexpected exit means for the task."""
+    if code == -signal.SIGKILL:
+        return {"status": "oom", "message": "the task's process was killed by SIGKILL "
+                                            "(most likely the system's out-of-memory killer)"}
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        return {"status": "failed", "message": f"the task's process died with {name}"}
+    return {"status": "failed", "message": f"the task's process exited with code {code}"}
+
+
+# ------------------------------------------------------------------ pool
+# One idle list per worker process: a task takes a warm child, gives it back.
+
+_idle: list[Sandbox] = []
+_lock = threading.Lock()
+
+
+def acquire() -> Sandbox:
+    with _lock:
+        return _idle.pop() if _idle else Sandbox()
+
+
+def release(box: Sandbox) -> None:
+    with _lock:
+        _idle.append(box)
+
+
+def prewarm(count: int = 1) -> int:
+    """Start children in the background so the first tasks find them warm."""
+    with _lock:
+        missing = max(0, count - len(_idle))
+        for _ in range(missing):
+            box = Sandbox()
+            box.start()
+            _idle.append(box)
+    return missing

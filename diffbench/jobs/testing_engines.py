@@ -1,0 +1,84 @@
+"""Fault-injection engines for tests and the scheduler benchmark.
+
+Registered only when ``DIFFBENCH_TEST_ENGINES=1`` (see :mod:`.registry`),
+in the submitting process and in every sandbox child (the variable is
+inherited from the worker's environment).  Each reads the dim ``n`` as its
+knob, so a job controls them through ``sizes``:
+
+``noop``   returns zeros at once (measures the scheduler, not an engine)
+``sleep``  each call sleeps n milliseconds
+``spin``   each call burns n milliseconds of CPU
+``hog``    each call allocates and touches n MiB
+``boom``   ``prepare`` raises RuntimeError
+``nope``   ``prepare`` raises Unsupported
+``crash``  each call kills its own process with SIGSEGV
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+
+from ..engines.base import Engine, Prepared, Unsupported, register
+
+
+class _Zeros(Prepared):
+    def __init__(self, wrt, knob):
+        self.wrt, self.knob, self.stats = wrt, knob, {"knob": knob}
+
+    def act(self):
+        pass
+
+    def value(self, inputs):
+        self.act()
+        return 0.0
+
+    def gradient(self, inputs):
+        self.act()
+        return {w: np.zeros(np.shape(inputs[w])) for w in self.wrt}
+
+    def hessian(self, inputs):
+        self.act()
+        return {(a, b): np.zeros(np.shape(inputs[a]) + np.shape(inputs[b])) for a in self.wrt for b in self.wrt}
+
+
+class _Sleep(_Zeros):
+    def act(self):
+        time.sleep(self.knob / 1000)
+
+
+class _Spin(_Zeros):
+    def act(self):
+        end = time.perf_counter() + self.knob / 1000
+        while time.perf_counter() < end:
+            pass
+
+
+class _Hog(_Zeros):
+    def act(self):
+        block = np.ones(self.knob * 2**20 // 8)
+        block[::512] = 2.0
+
+
+class _Crash(_Zeros):
+    def act(self):
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+
+class _Test(Engine):
+    def __init__(self, name, prepared=None, error=None):
+        self.name, self.prepared, self.error = name, prepared, error
+        self.description = "test-only engine (DIFFBENCH_TEST_ENGINES=1)"
+
+    def prepare(self, fn, wrt, sizes, order=2):
+        if self.error is not None:
+            raise self.error
+        return self.prepared(list(wrt), int(sizes.get("n", 1)))
+
+
+for _engine in (_Test("noop", _Zeros), _Test("sleep", _Sleep), _Test("spin", _Spin), _Test("hog", _Hog),
+                _Test("crash", _Crash), _Test("boom", error=RuntimeError("boom: this engine always fails")),
+                _Test("nope", error=Unsupported("nope: this engine supports nothing"))):
+    register(_engine)
