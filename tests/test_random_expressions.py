@@ -21,11 +21,11 @@ def _expressions():
     def extend_vec(v):
         return st.one_of(
             st.builds("({} + {})".format, v, v), st.builds("({} - {})".format, v, v),
-            st.builds("({} .* {})".format, v, v), st.builds("{}*{}".format, mat_leaf, v),
+            st.builds("({} .* {})".format, v, v), st.builds("({}*{})".format, mat_leaf, v),
             st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["sin", "cos", "tanh", "sigmoid", "softplus"]), v),
             st.builds("exp(0.3*{})".format, v), st.builds("log(1 + {}.^2)".format, v),
             st.builds("sqrt(1 + {}.^2)".format, v), st.builds("(s*{})".format, v),
-            st.builds("({} ./ (2 + {}.^2))".format, v, v), st.builds("{}'*{}".format, mat_leaf, v))
+            st.builds("({} ./ (2 + {}.^2))".format, v, v), st.builds("({}'*{})".format, mat_leaf, v))
 
     vec = st.recursive(vec_leaf, extend_vec, max_leaves=5)
     mat = st.one_of(mat_leaf, st.builds("({} + {}')".format, mat_leaf, mat_leaf),
@@ -35,7 +35,7 @@ def _expressions():
         st.builds("sum({})".format, vec), st.builds("<{}, {}>".format, vec, vec),
         st.builds("{}'*{}".format, vec, vec), st.builds("logsumexp({})".format, vec),
         st.builds("{}'*{}*{}".format, vec, mat, vec), st.builds("tr({})".format, mat),
-        st.builds("log(1 + norm2({})^2)".format, vec), st.builds("s*sum({})".format, vec))
+        st.builds("norm2(1 + {}.^2)".format, vec), st.builds("s*sum({})".format, vec))
     return scalar
 
 

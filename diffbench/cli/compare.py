@@ -14,7 +14,7 @@ from ..testing import check_agree
 from .common import echo_json, parse_assignments
 
 
-def _function_and_inputs(expr, shapes, sizes, wrt, seed):
+def _function_and_inputs(expr, shapes, sizes, wrt, seed, domain):
     """A catalogue name or an expression, with sampled inputs and wrt."""
     if expr in CATALOGUE:
         entry = CATALOGUE[expr]
@@ -29,7 +29,13 @@ def _function_and_inputs(expr, shapes, sizes, wrt, seed):
     missing = [d for d in fn.dims if d not in sizes]
     if missing:
         raise UserError(f"--size needed for dimension(s) {', '.join(missing)} (e.g. --size {missing[0]}=10)")
-    return fn, sample_inputs(fn, sizes, seed), list(wrt)
+    unknown = [name for name in domain if name not in fn.shapes]
+    if unknown:
+        raise UserError(f"--domain names {', '.join(unknown)}, not a variable of the expression")
+    try:
+        return fn, sample_inputs(fn, sizes, seed, domain), list(wrt)
+    except ValueError as err:
+        raise UserError(f"--domain: {err}") from None
 
 
 def _time(call, budget: float = 0.2) -> float:
@@ -75,9 +81,11 @@ def _measure(engine, fn, inputs, wrt, order):
 @click.option("--size", "sizes", multiple=True, metavar="DIM=N", help="size of a dimension, e.g. n=100")
 @click.option("--engines", default="tape,fd", show_default=True, help="comma-separated engine names")
 @click.option("--order", type=click.IntRange(1, 2), default=2, show_default=True)
+@click.option("--domain", "domains", multiple=True, metavar="NAME=KIND",
+              help="input domain: real, positive, nonzero, spd, invertible (e.g. A=spd)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the sampled inputs")
 @click.option("--json", "as_json", is_flag=True, help="print the stable JSON summary")
-def command(expr, shapes, wrt, sizes, engines, order, seed, as_json):
+def command(expr, shapes, wrt, sizes, engines, order, domains, seed, as_json):
     """Compare engines on EXPR (an expression or a catalogue name): agreement and time.
 
     Agreement is the max relative error |a-b| / max(1, |a|+|b|) against the other engines.
@@ -95,7 +103,28 @@ def command(expr, shapes, wrt, sizes, engines, order, seed, as_json):
         except KeyError as err:
             raise UserError(str(err.args[0])) from None
     wrt = [w for item in wrt for w in item.split(",") if w]
-    fn, inputs, wrt = _function_and_inputs(expr, shape_decl, size_values, wrt, seed)
+    fn, inputs, wrt = _function_and_inputs(expr, shape_decl, size_values, wrt, seed,
+                                           parse_assignments(domains, "--domain"))
+    with np.errstate(all="ignore"):
+        _check_finite(fn, inputs, wrt)
+        summary = _compare(fn, inputs, wrt, names, order, seed)
+    if as_json:
+        echo_json(summary)
+    else:
+        _print_table(summary)
+    if not summary["agree"]:
+        raise SystemExit(1)
+
+
+def _check_finite(fn, inputs, wrt):
+    sizes = fn.bind(inputs)
+    value = get_engine("tape").prepare(fn, wrt, sizes).value(inputs)
+    if not np.all(np.isfinite(value)):
+        raise UserError(f"{fn.expr!r} is not finite at the sampled inputs (outside its domain?); "
+                        "declare input domains, e.g. --domain A=spd or --domain x=positive")
+
+
+def _compare(fn, inputs, wrt, names, order, seed):
     agreement = check_agree(fn, inputs, wrt, engines=names, order=order, strict=False,
                             allow_unsupported=tuple(names))
     rows = []
@@ -106,14 +135,8 @@ def command(expr, shapes, wrt, sizes, engines, order, seed, as_json):
             row.update(_measure(name, fn, inputs, wrt, order))
         row["at_fault"] = sorted(q for q, e in agreement.culprits.items() if e == name)
         rows.append(row)
-    summary = {"expr": fn.expr, "wrt": wrt, "sizes": fn.bind(inputs), "order": order, "seed": seed,
-               "engines": rows, "agree": not agreement.culprits}
-    if as_json:
-        echo_json(summary)
-    else:
-        _print_table(summary)
-    if agreement.culprits:
-        raise SystemExit(1)
+    return {"expr": fn.expr, "wrt": wrt, "sizes": fn.bind(inputs), "order": order, "seed": seed,
+            "engines": rows, "agree": not agreement.culprits}
 
 
 def _fmt_seconds(s):

@@ -14,7 +14,8 @@ DOMAINS = ("real", "positive", "nonzero", "spd", "invertible")
 
 def check_job(job: JobSpec, source: str) -> None:
     _check_engines(job.engines, f"{source}: engines")
-    _check_engines(job.reference, f"{source}: reference")
+    if "reference" in job.model_fields_set:  # the default list may name engines not installed
+        _check_engines(job.reference, f"{source}: reference")
     seen: dict[str, int] = {}
     for i, fspec in enumerate(job.functions):
         where = f"{source}: functions[{i}]"

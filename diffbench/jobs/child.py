@@ -46,8 +46,7 @@ def _run(task: dict, out: int) -> None:
 
     deadline = time.perf_counter() + task["timeout"]
     with memory.limited(task["memory"]) as probe:
-        fields, kept = run_measured(task, deadline)
-        fields["peak_bytes"] = probe.peak()
+        fields, kept = run_measured(task, deadline, probe)
         wire.send(out, {"phase": "measured", "fields": fields})
         ref = {"reference": None, "accuracy": None}
         if kept is not None and task["reference"]:

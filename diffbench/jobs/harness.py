@@ -92,9 +92,10 @@ def summarise(times: list[float]) -> tuple[float, float]:
 
 # ---------------------------------------------------------------- one task
 
-def run_measured(task: dict, deadline: float) -> tuple[dict, tuple | None]:
+def run_measured(task: dict, deadline: float, probe=None) -> tuple[dict, tuple | None]:
     """The timed part.  Returns the record fields and, when it went well,
-    what the reference phase needs: ``(fn, inputs, sizes, out)``."""
+    what the reference phase needs: ``(fn, inputs, sizes, out)``.  ``probe``
+    (see :mod:`.memory`) measures peak memory of prepare plus evaluation."""
     from ..engines.base import Unsupported
     from .registry import get_engine
 
@@ -103,6 +104,8 @@ def run_measured(task: dict, deadline: float) -> tuple[dict, tuple | None]:
         fn, inputs = build(task)
         sizes = fn.bind(inputs)
         fields["stats"]["bound_sizes"] = sizes
+        if probe is not None:
+            probe.restart()
         engine = get_engine(task["engine"])
         ok, why = engine.available()
         if not ok:
@@ -117,6 +120,8 @@ def run_measured(task: dict, deadline: float) -> tuple[dict, tuple | None]:
                       inner_loops=m["inner_loops"])
         fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
                                warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+        if probe is not None:
+            fields["peak_bytes"] = probe.peak()
         return fields, (fn, inputs, sizes, m["out"])
     except Unsupported as err:
         fields.update(status="unsupported", message=_line(err))

@@ -35,6 +35,10 @@ def _reset_peak() -> bool:
 
 class Probe:
     def __init__(self):
+        self.restart()
+
+    def restart(self) -> None:
+        """Count from here (after the inputs are built: they are not the engine's)."""
         self.exact = _reset_peak()
         self.start = _status("VmRSS") or 0
 

@@ -126,7 +126,8 @@ class Inference:
         return self.fmt((dim,))[1:-1]
 
     def text(self, n: Expr) -> str:
-        return shorten(self.expr[n.start:n.end], 60)
+        # one line whatever the source layout: messages quote it after a colon
+        return shorten(" ".join(self.expr[n.start:n.end].split()), 60)
 
     def mismatch(self, n: Expr, a, b, detail: str, verb: str | None = None, position=None):
         """``x'*A: (1,n) times (m,m): <detail>`` with the caret at the operator."""

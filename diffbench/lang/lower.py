@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..ir import Node, Shape, const, format_shape, node, var
 from ..ops import ShapeError, build
 from .errors import ExpressionError
-from .functions import ELEMENTWISE, REDUCTIONS
+from .functions import REDUCTIONS
 from .infer import Inference
 from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary
 
@@ -150,9 +150,8 @@ class Lowering:
         if n.name == "diag":
             kind = self.inference.kind[n]
             return build("diag_embed" if kind == "embed" else "diag_part", (value,))
-        if n.name in ELEMENTWISE or n.name in REDUCTIONS:
-            return build(n.name, (value,))
-        return build(n.name, (value,))  # tr det logdet inv: same names in the op table
+        # elementwise, reductions, tr det logdet inv: same names as the op table's
+        return build(n.name, (value,))
 
 
 # ---------------------------------------------------------------- products

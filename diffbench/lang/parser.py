@@ -45,7 +45,7 @@ class Parser:
         return token
 
     def text(self, node: Expr) -> str:
-        return self.expr[node.start:node.end]
+        return " ".join(self.expr[node.start:node.end].split())
 
     # ------------------------------------------------------------ grammar
     def parse(self) -> Expr:
@@ -143,6 +143,8 @@ class Parser:
         separator = self.peek()
         if separator.kind == "end":
             self.fail("unclosed '<'", opener.start)
+        if separator.is_op(">"):
+            self.fail("an inner product has two arguments: <a, b>", separator.start)
         if not separator.is_op(","):
             self.fail(f"expected ',' in the inner product <a, b>, found {separator.describe()}",
                       separator.start)
@@ -155,7 +157,8 @@ class Parser:
         token = self.peek()
         if token.is_op(closer):
             return self.advance()
-        if token.kind == "end":
+        # the text ran out, or closes an outer bracket first: this opener is the culprit
+        if token.kind == "end" or token.is_op(")", ">"):
             self.fail(f"unclosed {opener.text!r}", opener.start)
         self.fail(f"expected {closer!r} to match {opener.text!r}, found {token.describe()}",
                   token.start)

@@ -107,7 +107,61 @@ def _add(a, b):
             return mk("matmul", (a.args[0], mk("add", (a.args[1], b.args[1]))))
     if a.op == "transpose" and a.args[0] is b:  # Aᵀ + A reads A + Aᵀ
         return build("add", (b, a))
+    if a.shape == b.shape:
+        common = _common_factor(a, b)
+        if common is not None:
+            s, ra, rb = common
+            return mk("mul", (s, mk("add", (ra, rb))))
+        if _negative(a) and not _negative(b):  # -u + v reads v - u
+            return mk("sub", (b, mk("neg", (a,))))
     return None
+
+
+def _negative(n):
+    return n.op == "neg" or (n.op == "mul" and is_const(n.args[0]) and n.args[0].attr("value") < 0)
+
+
+def _scalar_parts(n):
+    """``n`` as (constant, [scalar factors], rest) with rest the non-scalar part."""
+    c, factors = 1.0, []
+    s, rest = _split_scalar(n) if n.shape != () else (None, n)
+    stack = [s] if s is not None else []
+    while stack:
+        f = stack.pop()
+        if f.op == "mul" and f.shape == ():
+            stack.extend(f.args)
+        elif is_const(f):
+            c *= f.attr("value")
+        else:
+            factors.append(f)
+    return c, factors, rest
+
+
+def _product(c, factors):
+    out = const(c)
+    for f in factors:
+        out = mk("mul", (out, f))
+    return out
+
+
+def _common_factor(a, b):
+    """``c p u + d p v -> p (c u + d v)``: a shared scalar factor ``p`` of two terms."""
+    if a.shape == ():
+        return None
+    ca, fa, ra = _scalar_parts(a)
+    cb, fb, rb = _scalar_parts(b)
+    shared = [f for f in fa if f in fb]
+    g = 1.0
+    if ca != cb and ca and cb and abs(ca) != 1.0 and abs(cb) != 1.0:
+        small, big = sorted((abs(ca), abs(cb)))
+        if (big / small).is_integer():
+            g = small
+    if not shared and g == 1.0:
+        return None
+    rest_a = [f for f in fa if f not in shared]
+    rest_b = [f for f in fb if f not in shared]
+    return (_product(g, shared), mk("mul", (_product(ca / g, rest_a), ra)),
+            mk("mul", (_product(cb / g, rest_b), rb)))
 
 
 def _sub(a, b):
@@ -186,6 +240,8 @@ def _mul(a, b):
 def _div(a, b):
     if is_const(b, 1.0):
         return a
+    if a.op == "exp" and b.op == "add" and is_const(b.args[0], 1.0) and b.args[1] is a:
+        return mk("sigmoid", a.args)  # e^u / (1 + e^u) = σ(u)
     if a is b and a.shape == ():
         return const(1.0)
     if a.op == "neg":

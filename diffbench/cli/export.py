@@ -1,0 +1,20 @@
+"""``diffbench export RUN --format csv|parquet``: a run's results as a table."""
+from __future__ import annotations
+
+import click
+
+
+@click.command("export")
+@click.argument("run", required=False)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("-o", "--output", help="File to write (default: RUN.csv or RUN.parquet here).")
+@click.option("--db", default="diffbench.sqlite", show_default=True, help="Results store (SQLite).")
+def command(run, fmt, output, db):
+    """Write every result of RUN (default: the latest run), one row per task."""
+    from ..jobs.export import write
+    from ..jobs.scheduler import find_run, open_store
+
+    store = open_store(db)
+    run_id = find_run(store, run)
+    path = write(store.results(run_id), fmt, output or f"{run_id}.{fmt}")
+    click.echo(str(path))

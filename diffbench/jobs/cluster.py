@@ -1,0 +1,64 @@
+"""Getting a dask client: a local cluster (processes, one thread each, no
+more workers than cores) or an existing scheduler at an address."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+
+from ..errors import UserError
+from .env import BLAS_ENV
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def connect(address: str | None = None, workers: int | None = None, timeout: float = 10.0):
+    """Yields ``(client, info)``; ``info`` is what the run records as its cluster."""
+    if address:
+        client = _remote(address, timeout)
+        cluster = None
+    else:
+        client, cluster = _local(workers)
+    try:
+        nthreads = client.nthreads()
+        info = {"address": client.scheduler.address, "kind": "local" if cluster else "remote",
+                "workers": len(nthreads), "threads": sum(nthreads.values())}
+        yield client, info
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _remote(address: str, timeout: float):
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except Exception as err:  # refused, unresolvable, timed out, malformed: all mean "not there"
+        why = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"cannot reach the dask scheduler at {address} ({why}); "
+                        "expected tcp://HOST:PORT of a running scheduler") from None
+
+
+def _local(workers: int | None):
+    from distributed import Client, LocalCluster
+
+    cores = usable_cores()
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers {workers}: expected at least 1")
+    count = min(workers or cores, cores)
+    if workers and workers > cores:
+        print(f"note: {workers} workers asked for, {cores} cores here: using {cores} "
+              "(more would time each other, not the engines)", file=sys.stderr)
+    os.environ.update(BLAS_ENV)  # spawned workers inherit it before they load numpy
+    cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR, env=dict(BLAS_ENV))
+    return Client(cluster, set_as_default=False), cluster

@@ -1,0 +1,151 @@
+"""Fanning a run's tasks out over dask and streaming results into the store.
+
+``submit`` plans a validated job, records the run with its whole plan, then
+``drive``s it: one dask task per planned task, results stored one
+transaction each as they complete.  ``resume`` drives only the tasks of a
+run that have no result yet.  A worker that dies mid-task makes dask re-run
+its tasks elsewhere; after dask's ``allowed-failures`` (default 3) the task
+is stored as ``failed`` so the run still completes.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UserError
+from .cluster import connect
+from .env import versions
+from .plan import plan
+from .records import lost_record, now
+from .spec import load_job
+from .store import Store
+from .worker import prewarm, run_task
+
+STATUSES = ("ok", "failed", "timeout", "oom", "unsupported")
+
+
+@dataclass
+class Target:
+    """Where and how to run: a cluster, a store, a reports folder."""
+
+    workers: int | None = None
+    address: str | None = None
+    db: str = "diffbench.sqlite"
+    reports: str = "reports"
+    connect_timeout: float = 10.0
+
+
+def new_run_id() -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def submit(job_path: str, target: Target, progress=None) -> dict:
+    """Validate, plan, run and summarise a job file.  Errors in the file or
+    the cluster address surface before the store is touched."""
+    job, text = load_job(job_path)
+    tasks = plan(job, str(job_path))
+    with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
+        store = Store(target.db)
+        run_id = new_run_id()
+        run = {"run_id": run_id, "job_name": job.name, "description": job.description,
+               "job": job.model_dump(mode="json"), "job_text": text, "started": now(),
+               "cluster": cluster, "env": _submitter_env()}
+        store.create_run(run, tasks)
+        drive(client, store, run_id, tasks, progress)
+    return summary(store, run_id, target.reports)
+
+
+def resume(run_id: str | None, target: Target, progress=None, force: bool = False) -> dict:
+    store = open_store(target.db)
+    run_id = find_run(store, run_id)
+    run = store.run(run_id)
+    if run["status"] == "running" and not force:
+        raise UserError(f"run {run_id} is still being run by another process; "
+                        "expected a finished or interrupted run (use --force if that process is gone)")
+    missing = store.tasks(run_id, missing_only=True)
+    if missing:
+        with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
+            store.claim(run_id, cluster)
+            drive(client, store, run_id, missing, progress)
+    elif run["status"] != "finished":
+        store.finish(run_id, "finished", now())
+    return summary(store, run_id, target.reports)
+
+
+def drive(client, store: Store, run_id: str, tasks: list[dict], progress=None) -> None:
+    """Run ``tasks`` on ``client``, storing each result as it completes."""
+    from distributed import as_completed
+
+    planned = store.run(run_id)["planned"]
+    if progress is not None:
+        progress.start(planned, planned - len(tasks), sum(client.nthreads().values()))
+    try:
+        _run_all(client, store, run_id, tasks, progress, as_completed)
+    except BaseException:
+        store.finish(run_id, "interrupted", None)
+        raise
+    finally:
+        if progress is not None:
+            progress.close()
+    done = store.run(run_id)["done"]
+    store.finish(run_id, "finished" if done == planned else "interrupted", now() if done == planned else None)
+
+
+def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
+    attempts = store.submitted(run_id, [t["key"] for t in tasks])
+    token = secrets.token_hex(3)  # fresh dask keys: never collide with a dead submitter's
+    try:
+        client.run(prewarm)  # children start importing while tasks are being sent
+    except Exception:  # only an optimisation: tasks start their own child anyway
+        pass
+    futures = client.map(run_task, tasks, [run_id] * len(tasks), [attempts[t["key"]] for t in tasks],
+                         key=[f"diffbench-{run_id}-{token}-{i}" for i in range(len(tasks))], pure=False)
+    by_key = {f.key: t for f, t in zip(futures, tasks)}
+    for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
+        task = by_key[future.key]
+        if isinstance(result, BaseException):
+            result = lost_record(task, run_id, f"{type(result).__name__}: {result}", attempts[task["key"]])
+        store.put(result)
+        future.release()
+        if progress is not None:
+            progress.update(result)
+
+
+def summary(store: Store, run_id: str, reports: str) -> dict:
+    run, counts = store.run(run_id), store.counts(run_id)
+    out = {"run_id": run_id, "job": run["job_name"], "status": run["status"], "planned": run["planned"],
+           "done": run["done"], "db": str(store.path), "report": str(write_report(store, run_id, reports))}
+    out.update({s: counts.get(s, 0) for s in STATUSES})
+    return out
+
+
+def write_report(store: Store, run_id: str, reports: str) -> Path:
+    """The report writer's file if it is installed, else where it will be."""
+    try:
+        from ..report import write_report as writer
+    except ImportError:
+        return Path(reports) / f"{run_id}.html"
+    return Path(writer(store, run_id, Path(reports)))
+
+
+def open_store(db: str) -> Store:
+    """An existing store (read commands never create one)."""
+    if not Path(db).exists():
+        raise UserError(f"no results store at {db} (run `diffbench submit` first, or pass --db)")
+    return Store(db)
+
+
+def find_run(store: Store, run_id: str | None) -> str:
+    try:
+        return store.resolve(run_id)
+    except KeyError as err:
+        raise UserError(f"{err.args[0]} in {store.path}") from None
+
+
+def _submitter_env() -> dict:
+    import platform
+    import socket
+
+    return {"versions": versions(), "hostname": socket.gethostname(), "platform": platform.platform()}

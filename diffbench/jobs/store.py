@@ -1,0 +1,166 @@
+"""The results store: one SQLite file (WAL), default ``diffbench.sqlite``.
+
+Three tables.  ``runs`` holds one row per submitted job; ``tasks`` every
+planned task of a run (the plan itself, so ``resume`` needs nothing but the
+store); ``results`` at most one row per ``(run_id, task_key)``.  Each result
+is its own transaction and a second result for a key is ignored, so a task
+dask re-ran after a worker died, or one that a resumed run repeats, can
+never be counted twice: once a run has finished, its result count equals
+its planned count.
+
+Read API for the report writer: ``Store(path)``, ``.runs()``,
+``.run(run_id)``, ``.results(run_id)``.  Record keys: see
+:mod:`diffbench.jobs.records`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from pathlib import Path
+
+DEFAULT_PATH = "diffbench.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, job_name TEXT, description TEXT, job TEXT, job_text TEXT,
+    planned INTEGER, status TEXT, started TEXT, finished TEXT, cluster TEXT, env TEXT, owner TEXT);
+CREATE TABLE IF NOT EXISTS tasks (
+    run_id TEXT, task_key TEXT, idx INTEGER, spec TEXT, submissions INTEGER DEFAULT 0,
+    PRIMARY KEY (run_id, task_key));
+CREATE TABLE IF NOT EXISTS results (
+    run_id TEXT, task_key TEXT, status TEXT, function TEXT, engine TEXT, quantity TEXT, record TEXT,
+    PRIMARY KEY (run_id, task_key));
+"""
+_JSON_FIELDS = ("job", "cluster", "env")
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike = DEFAULT_PATH):
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: durable against a killed process (what we guard against);
+        # a power cut may lose the last results, which `resume` then re-runs
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ writing
+
+    def create_run(self, run: dict, tasks: list[dict]) -> None:
+        owner = {"pid": os.getpid(), "host": socket.gethostname()}
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (run["run_id"], run["job_name"], run["description"], json.dumps(run["job"]),
+                 run["job_text"], len(tasks), "running", run["started"], None,
+                 json.dumps(run.get("cluster", {})), json.dumps(run.get("env", {})), json.dumps(owner)))
+            self.db.executemany("INSERT INTO tasks (run_id, task_key, idx, spec) VALUES (?,?,?,?)",
+                                [(run["run_id"], t["key"], i, json.dumps(t)) for i, t in enumerate(tasks)])
+
+    def claim(self, run_id: str, cluster: dict) -> None:
+        """A (resumed) run is being driven by this process now."""
+        owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+        self.db.execute("UPDATE runs SET status='running', finished=NULL, owner=?, cluster=? WHERE run_id=?",
+                        (owner, json.dumps(cluster), run_id))
+
+    def submitted(self, run_id: str, keys: list[str]) -> dict[str, int]:
+        """Count one more submission of each task; its attempt numbers."""
+        with self._transaction():
+            self.db.executemany("UPDATE tasks SET submissions = submissions + 1 WHERE run_id=? AND task_key=?",
+                                [(run_id, k) for k in keys])
+        rows = self.db.execute("SELECT task_key, submissions FROM tasks WHERE run_id=?", (run_id,))
+        return dict(rows.fetchall())
+
+    def put(self, record: dict) -> bool:
+        """Store one result (its own transaction); False if the key already has one."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO results VALUES (?,?,?,?,?,?,?)",
+            (record["run_id"], record["task_key"], record["status"], record["function"], record["engine"],
+             record["quantity"], json.dumps(record)))
+        return cur.rowcount == 1
+
+    def finish(self, run_id: str, status: str, finished: str | None) -> None:
+        self.db.execute("UPDATE runs SET status=?, finished=? WHERE run_id=?", (status, finished, run_id))
+
+    def _transaction(self):
+        return _Transaction(self.db)
+
+    # ------------------------------------------------------------ reading
+
+    def runs(self) -> list[dict]:
+        """Every run, oldest first, with ``done`` (results stored so far)."""
+        rows = self.db.execute("SELECT run_id FROM runs ORDER BY started, run_id").fetchall()
+        return [self.run(r[0]) for r in rows]
+
+    def run(self, run_id: str) -> dict:
+        row = self.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(run_id)
+        names = [d[0] for d in self.db.execute("SELECT * FROM runs LIMIT 0").description]
+        run = dict(zip(names, row))
+        for field in _JSON_FIELDS:
+            run[field] = json.loads(run[field]) if run[field] else {}
+        owner = json.loads(run.pop("owner") or "{}")
+        if run["status"] == "running" and _gone(owner):
+            run["status"] = "interrupted"
+        run["done"] = self.db.execute("SELECT COUNT(*) FROM results WHERE run_id=?", (run_id,)).fetchone()[0]
+        return run
+
+    def results(self, run_id: str) -> list[dict]:
+        """Result records of a run, in plan order."""
+        rows = self.db.execute(
+            "SELECT r.record FROM results r JOIN tasks t USING (run_id, task_key) "
+            "WHERE r.run_id=? ORDER BY t.idx", (run_id,))
+        return [json.loads(r[0]) for r in rows]
+
+    def counts(self, run_id: str) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM results WHERE run_id=? GROUP BY status", (run_id,))
+        return dict(rows.fetchall())
+
+    def tasks(self, run_id: str, missing_only: bool = False) -> list[dict]:
+        """Planned tasks in plan order; ``missing_only``: those without a result."""
+        sql = "SELECT spec FROM tasks t WHERE run_id=?"
+        if missing_only:
+            sql += " AND NOT EXISTS (SELECT 1 FROM results r WHERE r.run_id=t.run_id AND r.task_key=t.task_key)"
+        return [json.loads(r[0]) for r in self.db.execute(sql + " ORDER BY idx", (run_id,))]
+
+    def resolve(self, run_id: str | None) -> str:
+        """A full run id from ``run_id`` (or a unique prefix), or the latest run."""
+        if run_id is None:
+            row = self.db.execute("SELECT run_id FROM runs ORDER BY started DESC, run_id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise KeyError("no runs in this store yet")
+            return row[0]
+        rows = self.db.execute("SELECT run_id FROM runs WHERE run_id LIKE ? || '%'", (run_id,)).fetchall()
+        if len(rows) != 1:
+            raise KeyError(f"no run {run_id!r}" if not rows else f"{run_id!r} matches {len(rows)} runs")
+        return rows[0][0]
+
+
+class _Transaction:
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, value, tb):
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _gone(owner: dict) -> bool:
+    """Is the process driving a 'running' run dead?  Only knowable on its host."""
+    if owner.get("host") != socket.gethostname() or not owner.get("pid"):
+        return False
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

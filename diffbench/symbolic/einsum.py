@@ -1,0 +1,235 @@
+"""Index-calculus products (einsums) and their lowering back to matrix algebra.
+
+A derivative of a matrix-shaped node with respect to a matrix variable is a
+4th-order tensor; no matrix product writes it.  Such coefficients are kept
+as *einsum nodes* (op ``"einsum"``, attribute ``spec`` such as
+``"ab,bc->ac"``) -- the normal form of Laue, Mitterreiter and Giesen's
+tensor calculus: one product of factors with named indices, summed over
+the indices missing from the output.
+
+:func:`ein` builds one, *flattening* nested einsums, negations, scalar
+multiples and transposes into a single product and *eliminating identity
+factors* (``δ_ik A_kj = A_ij``), which is what keeps the 4th-order
+identity of a matrix variable from ever being materialised.  When the
+result has at most two indices and every factor at most two, :func:`lower`
+turns it back into matrix algebra -- ``Σ_k X_ki d_k X_kj`` becomes
+``Xᵀ diag(d) X`` -- so gradients and vector Hessians read (and compile) as
+matrix formulas, and only genuinely higher-order objects stay einsums.
+"""
+from __future__ import annotations
+
+import itertools
+
+from ..ir import Node, const, node
+from ..ops import build
+from .simplify import is_const, mk
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def parse_spec(spec: str) -> tuple[list[str], str]:
+    ins, out = spec.split("->")
+    return ins.split(","), out
+
+
+def ones(shape) -> Node:
+    shape = tuple(shape)
+    return build("ones", (), {"shape": shape})
+
+
+def eye(dim) -> Node:
+    return build("eye", (), {"shape": (dim, dim)})
+
+
+def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
+    """The product of ``factors`` (node, index letters) summed to ``out``.
+
+    Letters are local to this call.  Returns a matrix-algebra node when the
+    product lowers to one, else an ``einsum`` node.
+    """
+    counter = itertools.count()
+    local: dict[str, int] = {}
+
+    def lab(c):
+        if c not in local:
+            local[c] = next(counter)
+        return local[c]
+
+    outl = [lab(c) for c in out]
+    stack = [(n, [lab(c) for c in idx]) for n, idx in reversed(factors)]
+    flat: list[tuple[Node, list[int]]] = []
+    dims: dict[int, object] = {}
+    while stack:
+        n, idx = stack.pop()
+        if n.op == "einsum":
+            ins, o = parse_spec(n.attr("spec"))
+            m = dict(zip(o, idx))
+            for c in "".join(ins):
+                if c not in m:
+                    m[c] = next(counter)
+            for arg, s in reversed(list(zip(n.args, ins))):
+                stack.append((arg, [m[c] for c in s]))
+        elif n.op == "neg":
+            scale = -scale
+            stack.append((n.args[0], idx))
+        elif n.op == "transpose":
+            stack.append((n.args[0], idx[::-1]))
+        elif n.op == "mul" and n.args[0].shape == () and is_const(n.args[0]):
+            scale *= n.args[0].attr("value")
+            stack.append((n.args[1], idx))
+        elif is_const(n):
+            scale *= n.attr("value")
+        elif n.op == "matmul" and n.args[0].op == "diag_embed":  # diag(d) M: d_i M_i..
+            stack.append((n.args[1], idx))
+            stack.append((n.args[0].args[0], idx[:1]))
+        elif n.op == "matmul" and n.args[1].op == "diag_embed" and n.ndim == 2:  # M diag(d)
+            stack.append((n.args[1].args[0], idx[1:]))
+            stack.append((n.args[0], idx))
+        else:
+            for l, d in zip(idx, n.shape):
+                dims[l] = d
+            flat.append((n, idx))
+    if scale == 0.0:
+        return None
+    # identity factors: δ_ik with k summed renames k to i
+    changed = True
+    while changed:
+        changed = False
+        for pos, (n, idx) in enumerate(flat):
+            if n.op != "eye" or idx[0] == idx[1]:
+                continue
+            i, k = idx
+            if k in outl and i in outl:
+                continue
+            old, new = (k, i) if k not in outl else (i, k)
+            others = [f for f in flat[:pos] + flat[pos + 1:]]
+            if new not in outl and not any(new in ix for _, ix in others) \
+                    and not any(old in ix for _, ix in others):
+                continue  # a bare Σ δ: the dim itself, kept as a factor
+            flat = [(m, [new if l == old else l for l in ix]) for m, ix in others]
+            changed = True
+            break
+    # all-ones factors over indices another factor carries add nothing
+    kept = []
+    for pos, (n, idx) in enumerate(flat):
+        if n.op == "ones":
+            elsewhere = {l for q, (m, ix) in enumerate(flat) if q != pos and m.op != "ones" for l in ix}
+            rest = [l for l in idx if l not in elsewhere]
+            if len(rest) < len(idx):
+                if rest:
+                    kept.append((ones([dims[l] for l in rest]), rest))
+                continue
+        kept.append((n, idx))
+    flat = kept
+    present = {l for _, ix in flat for l in ix}
+    for l in outl:
+        if l not in present:
+            flat.append((ones([dims[l]]), [l]))
+    if not flat:
+        return const(scale)
+    lowered = lower(flat, outl) if len(outl) <= 2 and all(len(ix) <= 2 for _, ix in flat) else None
+    if lowered is not None:
+        return mk("mul", (const(scale), lowered))
+    letter = {}
+    for l in outl + [l for _, ix in flat for l in ix]:
+        letter.setdefault(l, LETTERS[len(letter)])
+    spec = ",".join("".join(letter[l] for l in ix) for _, ix in flat) + "->" + "".join(letter[l] for l in outl)
+    shape = tuple(dims[l] for l in outl)
+    made = node("einsum", tuple(n for n, _ in flat), {"spec": spec}, shape)
+    return mk("mul", (const(scale), made)) if scale != 1.0 else made
+
+
+def _orient(n: Node, idx: list[int], want: list[int]) -> Node:
+    return n if idx == want else mk("transpose", (n,))
+
+
+def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
+    """Matrix algebra for a product of factors of rank <= 2, or None."""
+    scalars = [n for n, ix in flat if not ix]
+    mats: list[tuple[Node, list[int]]] = []
+    for n, ix in flat:
+        if len(ix) == 2 and ix[0] == ix[1]:
+            n, ix = mk("diag_part", (n,)), [ix[0]]
+        if ix:
+            mats.append((n, list(ix)))
+
+    def count(l):
+        return sum(l in ix for _, ix in mats) + (l in outl)
+
+    def step() -> bool:
+        # 1. equal index sets: element-wise product
+        for i, j in itertools.combinations(range(len(mats)), 2):
+            (a, ai), (b, bi) = mats[i], mats[j]
+            if sorted(ai) == sorted(bi):
+                mats[i] = (mk("mul", (a, _orient(b, bi, ai))), ai)
+                del mats[j]
+                return True
+        # 2. a summed index shared by a vector and one other factor: matvec / inner
+        for i, j in itertools.permutations(range(len(mats)), 2):
+            (v, vi), (m, mi) = mats[i], mats[j]
+            if len(vi) != 1 or vi[0] not in mi or count(vi[0]) != 2:
+                continue
+            k = vi[0]
+            if len(mi) == 1:
+                scalars.append(mk("inner", (m, v)))
+                for q in sorted((i, j), reverse=True):
+                    del mats[q]
+                return True
+            other = mi[0] if mi[1] == k else mi[1]
+            mats[j] = (mk("matmul", (_orient(m, mi, [other, k]), v)), [other])
+            del mats[i]
+            return True
+        # 3. a vector whose index is also carried by matrices: diag(v) scaling
+        for i, j in itertools.permutations(range(len(mats)), 2):
+            (v, vi), (m, mi) = mats[i], mats[j]
+            if len(vi) == 1 and len(mi) == 2 and vi[0] in mi and count(vi[0]) >= 3:
+                d = mk("diag_embed", (v,))
+                mats[j] = (mk("matmul", (d, m)) if mi[0] == vi[0] else mk("matmul", (m, d)), mi)
+                del mats[i]
+                return True
+        # 4. a summed index between two matrices: matrix product
+        for i, j in itertools.combinations(range(len(mats)), 2):
+            (a, ai), (b, bi) = mats[i], mats[j]
+            shared = [l for l in ai if l in bi and l not in outl]
+            if len(ai) == 2 and len(bi) == 2 and len(shared) == 1 and count(shared[0]) == 2:
+                k = shared[0]
+                p = ai[0] if ai[1] == k else ai[1]
+                q = bi[0] if bi[1] == k else bi[1]
+                mats[i] = (mk("matmul", (_orient(a, ai, [p, k]), _orient(b, bi, [k, q]))), [p, q])
+                del mats[j]
+                return True
+        # 5. a summed index only one factor carries: a sum
+        for i, (m, mi) in enumerate(mats):
+            for k in mi:
+                if count(k) == 1 and k not in outl:
+                    if len(mi) == 1:
+                        scalars.append(mk("sum", (m,)))
+                        del mats[i]
+                    else:
+                        other = mi[0] if mi[1] == k else mi[1]
+                        mats[i] = (mk("matmul", (_orient(m, mi, [other, k]), ones([m.shape[mi.index(k)]]))),
+                                   [other])
+                    return True
+        return False
+
+    while step():
+        pass
+    if any(l not in outl for _, ix in mats for l in ix):
+        return None
+    if len(mats) == 0:
+        result = None
+    elif len(mats) == 1 and sorted(mats[0][1]) == sorted(outl):
+        result = _orient(mats[0][0], mats[0][1], outl)
+    elif len(mats) == 2 and all(len(ix) == 1 for _, ix in mats) and len(outl) == 2:
+        (u, ui), (v, vi) = mats
+        if ui == outl[1:]:
+            (u, ui), (v, vi) = (v, vi), (u, ui)
+        result = mk("outer", (u, v))
+    else:
+        return None
+    s = None
+    for x in scalars:
+        s = x if s is None else mk("mul", (s, x))
+    if result is None:
+        return s if s is not None and not outl else None
+    return result if s is None else mk("mul", (s, result))

@@ -1,0 +1,53 @@
+"""The command line as a user meets it: real processes, real output."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", *args],
+                          capture_output=True, text=True, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def test_compare_catalogue_function_json_is_stable():
+    out = json.loads(run("compare", "logistic_regression", "--size", "n=8", "--json").stdout)
+    assert set(out) == {"expr", "wrt", "sizes", "order", "seed", "engines", "agree"}
+    assert out["agree"] is True and out["sizes"] == {"m": 16, "n": 8}
+    tape = next(e for e in out["engines"] if e["engine"] == "tape")
+    assert {"value_seconds", "gradient_seconds", "hessian_seconds", "prepare_seconds",
+            "max_relative_error", "at_fault", "unsupported"} <= set(tape)
+    assert tape["max_relative_error"] < 1e-5 and tape["hessian_seconds"] > 0
+
+
+def test_compare_own_expression_text_table():
+    out = run("compare", "log(x'*A*x)", "--shape", "x=n", "--shape", "A=n,n", "--wrt", "x",
+              "--size", "n=5", "--domain", "A=spd").stdout
+    assert "engines agree" in out and "tape" in out and "fd" in out
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("compare", "log(x'*A*x", "--wrt", "x", "--size", "n=3"), "^"),
+    (("compare", "sigmoud(x)", "--wrt", "x", "--size", "n=3"), "did you mean 'sigmoid'"),
+    (("compare", "x'*A", "--shape", "x=n", "--shape", "A=m,m", "--wrt", "x", "--size", "n=3"), "(1,n)"),
+    (("compare", "sum(x)", "--wrt", "x", "--engines", "tap"), "did you mean 'tape'"),
+    (("compare", "sum(x)", "--wrt", "x"), "--size needed"),
+    (("compare", "log(x'*A*x)", "--wrt", "x", "--size", "n=4"), "--domain"),
+])
+def test_bad_input_is_one_clear_error_without_traceback(args, fragment):
+    proc = run(*args, check=False)
+    assert proc.returncode == 2
+    assert fragment in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ")
+
+
+def test_catalogue_and_engines_list():
+    names = {row["name"] for row in json.loads(run("catalogue", "--json").stdout)}
+    assert {"logistic_regression", "mds_stress", "softmax_cross_entropy", "log_determinant"} <= names
+    engines = {row["name"]: row for row in json.loads(run("engines", "--json").stdout)}
+    assert engines["tape"]["available"] and engines["fd"]["available"]
