@@ -166,7 +166,7 @@ def test_seed_variable_shapes():
     ("x'/2*y", "inner(div(x, 2), y)", ()),
     ("-x'*y", "inner(neg(x), y)", ()),
     ("x'+y'", "add(reshape(x, (1,n)), reshape(y, (1,n)))", (1, "n")),
-    ("(x'+y')*z", "inner(add(x', y')-vector, z)", ()),
+    ("(x'+y')*z", "inner(reshape(add(reshape(x, (1,n)), reshape(y, (1,n))), (n)), z)", ()),
     ("sum(x')", "sum(x)", ()),
     ("norm2(x'*A)", "norm2(matmul(transpose(A), x))", ()),
     ("<x', y'>", "inner(x, y)", ()),
@@ -185,9 +185,7 @@ def test_seed_variable_shapes():
 def test_lowering(expr, formula, shape):
     fn = parse(expr)
     assert fn.shape == shape
-    if formula == "inner(add(x', y')-vector, z)":  # a row node: the vector behind it is a reshape
-        assert show(fn.root) == "inner(reshape(add(reshape(x, (1,n)), reshape(y, (1,n))), (n)), z)"
-    elif formula is not None:
+    if formula is not None:
         assert show(fn.root) == formula
 
 
@@ -265,11 +263,12 @@ def test_declared_shapes_override_convention_and_unify():
 def test_input_shapes():
     fn = parse("A*x + y", input_shapes={"A": (4, 3), "x": (3,)})
     assert fn.shapes == {"A": (4, 3), "x": (3,), "y": (4,)}
-    fn = parse("A*x", shapes={"A": "n,n"}, input_shapes={"A": (2, 2), "x": (7,)})
     with pytest.raises(ExpressionError):  # declared wins over input: n (rigid) vs 7
         parse("A*x", shapes={"A": "n,n"}, input_shapes={"x": (7,)})
     fn = parse("A*x", input_shapes={"x": (3,)})
     assert fn.shapes == {"A": ("n", 3), "x": (3,)}
+    # callers pass every array they hold: names no expression can use are skipped
+    assert parse("x", input_shapes={"x": (2,), "not a name": (1,), "exp": ()}).shapes == {"x": (2,)}
 
 
 def test_function_dims_and_variables_order():
@@ -283,7 +282,7 @@ def test_function_dims_and_variables_order():
 def caret_column(err: ExpressionError) -> int:
     lines = str(err).split("\n")
     assert len(lines) == 3, str(err)
-    assert lines[1] == "  " + " ".join(err.expr.split(" ")).replace("\t", " ").replace("\n", " ")
+    assert lines[1] == "  " + "".join(" " if c.isspace() else c for c in err.expr)
     return lines[2].index("^") - 2
 
 
@@ -312,6 +311,8 @@ ERRORS = [
     ("sigmoud(x)", None, "unknown function 'sigmoud': did you mean 'sigmoid'?", 0),
     ("1 + logdte(X)", None, "did you mean 'logdet'?", 4),
     ("frobnicate(x)", None, "unknown function 'frobnicate'", 0),
+    ("x*y + sigmoud(x)", None, "did you mean 'sigmoid'?", 6),
+    ("hx + hx(2)", None, "'hx' is a variable, not a function", 5),
     ("x(2)", None, "'x' is a variable, not a function", 0),
     ("a + w1(2)", {"w1": ""}, "'w1' is a variable, not a function", 4),
     ("exp + 1", None, "'exp' is a function, not a variable", 0),
@@ -325,11 +326,14 @@ ERRORS = [
     ("x*A", None, "x*A: (n) times (m,k)", 1),
     ("x*y", None, "x*y: (n) times (m): use x'*y for the inner product", 1),
     ("x + A", None, "x + A: (n) plus (m,k)", 2),
-    ("x + y'", {"y": "n"}, "x + y': (n) plus (1,n)", 2),
+    ("x + y'", {"x": "n", "y": "n"}, "x + y': (n) plus (1,n): a vector and a row", 2),
     ("A .* B", {"A": "n,n", "B": "n,m"}, "A .* B: (n,n) times (n,m): dimensions n and m differ", 2),
     ("x/y", None, "x/y: (n) divided by (m): '/' divides by a scalar only (use ./", 1),
     ("x^2", None, "x^2: (n) to the power (): '^' is the power of a scalar (use .^", 1),
     ("2^x", None, "use .^", 1),
+    ("A^-1", None, "inv(...) for the inverse", 1),
+    ("x'*x'", None, "x'*x': (1,n) times (1,n): inner dimensions n and 1 differ", 2),
+    ("A*x'", None, "A*x': (n,m) times (1,k): inner dimensions m and 1 differ", 1),
     ("<x, A*x>", {"A": "n,m", "x": "m"}, "<x, A*x>: (m) and (n)", 0),
     ("tr(x)", None, "tr(x): tr needs a square matrix, got (n)", 0),
     ("logdet(A)", {"A": "n,m"}, "logdet(A): logdet needs a square matrix, got (n,m)", 0),
@@ -438,9 +442,14 @@ def check_parse_outcome(expr, shapes=None, input_shapes=None):
     assert fn.root.shape == fn.shape
     for n in topological(fn.root):
         assert all(isinstance(d, (str, int)) for d in n.shape)
+    if any(d == 0 for n in topological(fn.root) for d in n.shape):
+        return  # empty arrays: nothing to evaluate (logsumexp of nothing is undefined)
     sizes = {d: 3 for d in fn.dims}
-    with np.errstate(all="ignore"):
-        value = evaluate(fn, random_inputs(fn, np.random.default_rng(2), sizes), sizes)
+    try:
+        with np.errstate(all="ignore"):
+            value = evaluate(fn, random_inputs(fn, np.random.default_rng(2), sizes), sizes)
+    except np.linalg.LinAlgError:  # inv(ones(n,n)) parses fine and is singular
+        return
     assert np.shape(value) == resolve_shape(fn.shape, sizes)
 
 

@@ -71,7 +71,8 @@ def read_input_shapes(input_shapes: Mapping | None, expr: str | None) -> dict[st
         _fail("input_shapes must be a mapping of variable name to a tuple of ints", expr)
     out: dict[str, Shape] = {}
     for name, shape in input_shapes.items():
-        _check_name(name, expr)
+        if not (isinstance(name, str) and IDENTIFIER.match(name)) or name in RESERVED:
+            continue  # callers pass every input they hold; such a name can never be used
         ok = isinstance(shape, (tuple, list)) and all(
             isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape)
         if not ok:

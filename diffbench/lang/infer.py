@@ -18,7 +18,7 @@ from typing import Iterator
 
 from ..ir import Shape
 from .errors import ExpressionError
-from .functions import ARITY, ELEMENTWISE, REDUCTIONS, RESERVED, SQUARE_TO_SCALAR, arity_text
+from .functions import ARITY, ELEMENTWISE, REDUCTIONS, RESERVED, arity_text
 from .parser import shorten
 from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary, postorder
 
@@ -58,6 +58,10 @@ class Inference:
         self.nodes = postorder(tree)
         self.taken |= {a.name for n in self.nodes if isinstance(n, Call) and n.name in ("eye", "ones")
                        for a in n.args if isinstance(a, Name)}
+        # a misspelt function or wrong arity is reported before any shape
+        # error, wherever it is: it is usually the cause of the shape error
+        for n in sorted((n for n in self.nodes if isinstance(n, Call)), key=lambda n: n.start):
+            self.check_call(n)
         for n in self.nodes:
             self.shape[n] = self.resolve(RULES[type(n)](self, n))
         return self
@@ -194,17 +198,24 @@ class Inference:
         if n.op == "/" and b != ():
             self.mismatch(n, a, b, "'/' divides by a scalar only (use ./ for element-wise division)")
         if n.op == "^" and (a != () or b != ()):
-            self.mismatch(n, a, b, "'^' is the power of a scalar (use .^ for element-wise powers)")
+            inverse = ", inv(...) for the inverse" if len(a) == 2 else ""
+            self.mismatch(n, a, b, f"'^' is the power of a scalar (use .^ for element-wise powers{inverse})")
         return self.elementwise(n, a, b)
 
     def elementwise(self, n: Binary, a, b):
         if a == () or b == ():
             return b if a == () else a
         if len(a) != len(b):
-            self.mismatch(n, a, b, f"{n.op!r} needs equal shapes or a scalar side")
+            self.mismatch(n, a, b, self.rank_hint(a, b) or f"{n.op!r} needs equal shapes or a scalar side")
         for x, y in zip(a, b):
             self.unify_dims(n, a, b, x, y)
         return a
+
+    def rank_hint(self, a, b) -> str | None:
+        vector, row = (a, b) if len(a) == 1 else (b, a)
+        if len(vector) == 1 and len(row) == 2 and self.is_one(row[0]):
+            return "a vector and a row differ (transpose one of them)"
+        return None
 
     def product(self, n: Binary, a, b):
         """``*``: scaling, matrix products, and the row/vector cases."""
@@ -212,7 +223,7 @@ class Inference:
             self.kind[n] = "scale"
             return b if a == () else a
         if len(a) == 2 and len(b) in (1, 2):
-            self.unify_dims(n, a, b, a[1], b[0], "inner dimensions")
+            self.unify_inner(n, a, b)
             if len(b) == 1:
                 self.kind[n] = "inner" if self.is_one(a[0]) else "matvec"
                 return () if self.is_one(a[0]) else (a[0],)
@@ -226,6 +237,14 @@ class Inference:
         if len(a) == 1 and len(b) == 1:
             self.mismatch(n, a, b, "use x'*y for the inner product or x*y' for the outer product")
         self.mismatch(n, a, b, "'*' multiplies scalars, vectors and matrices only")
+
+    def unify_inner(self, n: Binary, a, b) -> None:
+        """Inner dims of a product must agree, but an unknown dim is never
+        made 1 here: ``x'*x'`` is a mistake, not a vector of length 1."""
+        x, y = self.find(a[1]), self.find(b[0])
+        if (x == 1 and isinstance(y, TVar)) or (y == 1 and isinstance(x, TVar)):
+            self.mismatch(n, a, b, f"inner dimensions {self.fmt_dim(x)} and {self.fmt_dim(y)} differ")
+        self.unify_dims(n, a, b, x, y, "inner dimensions")
 
     def scalar_if_one(self, shape):
         """A (1,1) product is a scalar: the language has no 1x1 matrices."""
@@ -242,12 +261,14 @@ class Inference:
         return ()
 
     # ------------------------------------------------------------ functions
-    def call(self, n: Call):
+    def check_call(self, n: Call):
         if n.name not in ARITY:
             self.unknown_function(n)
         fewest, most = ARITY[n.name]
         if not fewest <= len(n.args) <= most:
             self.fail(f"{n.name} takes {arity_text(n.name)}, got {len(n.args)}", n.start)
+
+    def call(self, n: Call):
         if n.name in ("eye", "ones"):
             dims = tuple(self.dim_argument(n, arg) for arg in n.args)
             return dims * 2 if n.name == "eye" else dims
@@ -287,7 +308,8 @@ class Inference:
 
     def unknown_function(self, n: Call):
         name = n.name
-        if name in self.declared or name in self.inputs or name in self.variables or len(name) == 1:
+        used = any(isinstance(m, Name) and m.name == name for m in self.nodes)
+        if name in self.declared or name in self.inputs or used or len(name) == 1:
             self.fail(f"{name!r} is a variable, not a function: write {name}*(...) to multiply",
                       n.start)
         close = difflib.get_close_matches(name, list(ARITY), n=1)
