@@ -20,10 +20,6 @@ def value(prog: Program, inputs: dict):
     return prog.forward(inputs)[prog.output]
 
 
-def _zeros_like_var(prog: Program, inputs: dict, name: str):
-    return np.zeros(np.shape(inputs[name]))
-
-
 def vjp(prog: Program, inputs: dict, cotangent) -> dict:
     """Cotangent of each ``wrt`` variable, given the output's cotangent."""
     tape = prog.forward(inputs)
@@ -33,19 +29,16 @@ def vjp(prog: Program, inputs: dict, cotangent) -> dict:
 
 def grad(prog: Program, inputs: dict) -> dict:
     """Gradient of a scalar function: one forward and one reverse sweep."""
-    if np.ndim(value_shape(prog)) and value_shape(prog) != ():
-        raise ValueError("grad needs a scalar function; use jacobian")
+    if not prog.fn.is_scalar:
+        raise ValueError(f"grad needs a scalar function; {prog.fn.expr!r} has shape {prog.fn.shape}: use jacobian")
     return vjp(prog, inputs, 1.0)
 
 
-def value_shape(prog: Program):
-    return prog.fn.root.shape
-
-
 def _dense(g, like):
+    """An adjoint as a float array shaped like its variable (zeros if it got none)."""
     if g is None:
         return np.zeros(np.shape(like))
-    return np.broadcast_to(np.asarray(g, dtype=float), np.shape(like)).copy() if np.shape(g) != np.shape(like) else np.asarray(g, dtype=float)
+    return np.asarray(g, dtype=float).reshape(np.shape(like))
 
 
 # ---------------------------------------------------------------- forward mode
