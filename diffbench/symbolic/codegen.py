@@ -122,6 +122,10 @@ class _Emitter:
             return f"np.full({self.shape(n.shape)}, {r[0]})"
         if op == "einsum":
             return f"np.einsum({n.attr('spec')!r}, {', '.join(r)}, optimize=True)"
+        if op == "sigmoid":  # stable and branch-free: σ(z) = (1 + tanh(z/2)) / 2
+            return f"0.5 * (1.0 + np.tanh(0.5 * {r[0]}))"
+        if op == "softplus":
+            return f"np.logaddexp(0.0, {r[0]})"
         if op in _UFUNC:
             return f"{_UFUNC[op]}({', '.join(r)})"
         if op in TABLE and TABLE[op].impl is not None:

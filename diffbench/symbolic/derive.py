@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..engines.base import Unsupported
 from ..ir import Node, const, topological, var
-from ..ops import TABLE, build
+from ..ops import TABLE
 from .einsum import ein, eye
 from .rules import Linear
 from .simplify import mk, simplify
@@ -173,4 +173,4 @@ def swap(h: Node | None, ra: int, rb: int) -> Node | None:
     return ein([(h, first + second)], second + first)
 
 
-__all__ = ["gradients", "jacobian", "hessian", "differential", "identity", "build"]
+__all__ = ["gradients", "jacobian", "hessian", "differential", "identity"]

@@ -47,6 +47,21 @@ def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
     Letters are local to this call.  Returns a matrix-algebra node when the
     product lowers to one, else an ``einsum`` node.
     """
+    if len(factors) == 1:  # a linear map of one factor distributes over its sums
+        (n, idx), = factors
+        while n.op == "neg" or n.op == "mul" and is_const(n.args[0]):
+            scale, n = (-scale, n.args[0]) if n.op == "neg" else (scale * n.args[0].attr("value"), n.args[1])
+        factors = [(n, idx)]
+    if len(factors) == 1 and factors[0][0].op in ("add", "sub"):
+        (n, idx), = factors
+        parts = [ein([(arg, idx)], out, scale) for arg in n.args]
+        if parts[1] is None:
+            return parts[0]
+        if parts[0] is None:
+            return mk("neg", (parts[1],)) if n.op == "sub" else parts[1]
+        return mk(n.op, parts)
+    if len(factors) == 1 and factors[0][1] == out and len(set(out)) == len(out):
+        return mk("mul", (const(scale), factors[0][0]))
     counter = itertools.count()
     local: dict[str, int] = {}
 
@@ -91,6 +106,19 @@ def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
             flat.append((n, idx))
     if scale == 0.0:
         return None
+    sums = [q for q, (n, ix) in enumerate(flat) if n.op in ("add", "sub") and n.ndim >= 3]
+    if sums and len(sums) <= 3 and len(flat) > 1:  # a product of a tensor sum: distribute
+        q = sums[0]
+        n, ix = flat[q]
+        name = {l: LETTERS[i] for i, l in enumerate(dict.fromkeys(outl + [l for _, x in flat for l in x]))}
+        rest = [(m, "".join(name[l] for l in x)) for p, (m, x) in enumerate(flat) if p != q]
+        o = "".join(name[l] for l in outl)
+        parts = [ein(rest + [(arg, "".join(name[l] for l in ix))], o, scale) for arg in n.args]
+        if parts[1] is None:
+            return parts[0]
+        if parts[0] is None:
+            return mk("neg", (parts[1],)) if n.op == "sub" else parts[1]
+        return mk(n.op, parts)
     # identity factors: δ_ik with k summed renames k to i
     changed = True
     while changed:
@@ -127,9 +155,19 @@ def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
             flat.append((ones([dims[l]]), [l]))
     if not flat:
         return const(scale)
+    if len(flat) == 1:
+        n, ix = flat[0]
+        if ix == outl and len(set(ix)) == len(ix):
+            return mk("mul", (const(scale), n))
+        if n.op in ("add", "sub", "neg"):
+            name = {l: LETTERS[i] for i, l in enumerate(dict.fromkeys(outl + ix))}
+            return ein([(n, "".join(name[l] for l in ix))], "".join(name[l] for l in outl), scale)
     lowered = lower(flat, outl) if len(outl) <= 2 and all(len(ix) <= 2 for _, ix in flat) else None
     if lowered is not None:
         return mk("mul", (const(scale), lowered))
+    flat = _contract_matrix_parts(flat, outl)
+    if len(flat) == 1 and flat[0][1] == outl:
+        return mk("mul", (const(scale), flat[0][0]))
     letter = {}
     for l in outl + [l for _, ix in flat for l in ix]:
         letter.setdefault(l, LETTERS[len(letter)])
@@ -137,6 +175,32 @@ def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
     shape = tuple(dims[l] for l in outl)
     made = node("einsum", tuple(n for n, _ in flat), {"spec": spec}, shape)
     return mk("mul", (const(scale), made)) if scale != 1.0 else made
+
+
+def _contract_matrix_parts(flat, outl):
+    """Inside a higher-order product, contract each summed index whose factors
+    are all matrices/vectors into a matrix product first:
+    ``Σ_p (A⁻¹)_pk B_pj C_li -> (A⁻ᵀ B)_kj C_li``.  Fewer, smaller factors
+    read better and evaluate faster."""
+    changed = True
+    while changed and len(flat) > 1:
+        changed = False
+        summed = [l for l in dict.fromkeys(l for _, ix in flat for l in ix) if l not in outl]
+        for k in summed:
+            carriers = [q for q, (_, ix) in enumerate(flat) if k in ix]
+            if not carriers or any(len(flat[q][1]) > 2 for q in carriers):
+                continue
+            outside = {l for q, (_, ix) in enumerate(flat) if q not in carriers for l in ix} | set(outl)
+            sub_out = [l for l in dict.fromkeys(l for q in carriers for l in flat[q][1]) if l in outside]
+            if len(sub_out) > 2:
+                continue
+            res = lower([flat[q] for q in carriers], sub_out)
+            if res is None:
+                continue
+            flat = [f for q, f in enumerate(flat) if q not in carriers] + [(res, sub_out)]
+            changed = True
+            break
+    return flat
 
 
 def _orient(n: Node, idx: list[int], want: list[int]) -> Node:

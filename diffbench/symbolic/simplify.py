@@ -23,8 +23,43 @@ Rewrites (each keeps the value; none assumes symmetry of a variable):
 """
 from __future__ import annotations
 
+import weakref
+import zlib
+
 from ..ir import Node, const, node, topological
 from ..ops import TABLE, build
+
+_KEYS: "weakref.WeakKeyDictionary[Node, tuple]" = weakref.WeakKeyDictionary()
+
+
+def order_key(n: Node) -> tuple:
+    """A deterministic total order on formulas (smaller first, then by
+    structure), used to write commutative operands one canonical way so
+    that ``u ⊙ v`` and ``v ⊙ u`` are the same node."""
+    for m in topological(n):
+        if m in _KEYS:
+            continue
+        if m.op == "var":
+            key = (1, "v:" + m.attr("name"))
+        elif m.op == "const":
+            key = (1, f"c:{m.attr('value')!r}")
+        else:
+            size = 1 + sum(_KEYS[a][0] for a in m.args)
+            text = m.op + repr(m.attrs) + "".join(_KEYS[a][1] for a in m.args)
+            key = (size, f"{zlib.crc32(text.encode()):08x}")
+        _KEYS[m] = key
+    return _KEYS[n]
+
+
+def _canonical(a: Node, b: Node) -> tuple[Node, Node]:
+    return (b, a) if order_key(b) < order_key(a) else (a, b)
+
+
+def _sum_key(n: Node) -> tuple:
+    """Terms of a sum: constants first, then larger terms first (``w x + b``)."""
+    size, text = order_key(n)
+    return (not is_const(n), -size, text)
+
 
 def is_const(n: Node, value: float | None = None) -> bool:
     return n.op == "const" and (value is None or n.attr("value") == value)
@@ -82,7 +117,52 @@ def simplify(roots):
 # ------------------------------------------------------------------ rules
 # Each returns the rewritten node, or None to build the node as it is.
 
+def _terms(n, sign, out):
+    if n.op in ("add", "sub") and n.args[0].shape == n.args[1].shape == n.shape:
+        _terms(n.args[0], sign, out)
+        _terms(n.args[1], sign if n.op == "add" else -sign, out)
+    elif n.op == "neg":
+        _terms(n.args[0], -sign, out)
+    else:
+        out.append([sign, n])
+    return out
+
+
+def _combine_sum(a, b, negate_b):
+    """A sum of three or more terms, like terms combined, positive terms first."""
+    terms = _terms(a, 1, [])
+    terms += _terms(b, -1 if negate_b else 1, [])
+    if len(terms) < 3:
+        return None
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(terms)):
+            for j in range(i + 1, len(terms)):
+                (si, ti), (sj, tj) = terms[i], terms[j]
+                pair = build("add" if si == sj else "sub", (ti, tj))
+                combined = _RULES["add" if si == sj else "sub"](ti, tj)
+                if combined is not None and combined is not pair and combined.op not in ("add", "sub", "neg"):
+                    terms[i] = [si, combined]
+                    del terms[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    terms.sort(key=lambda st: (st[0] < 0, _sum_key(st[1])))
+    sign, out = terms[0]
+    if sign < 0:
+        out = mk("neg", (out,))
+    for sign, t in terms[1:]:
+        out = build("add" if sign > 0 else "sub", (out, t))
+    return out
+
+
 def _add(a, b):
+    if a.shape == b.shape and ("add" in (a.op, b.op) or "sub" in (a.op, b.op)):
+        combined = _combine_sum(a, b, False)
+        if combined is not None:
+            return combined
     if is_const(a, 0.0):
         return b if b.shape == _bshape(a, b) else None
     if is_const(b, 0.0):
@@ -114,6 +194,10 @@ def _add(a, b):
             return mk("mul", (s, mk("add", (ra, rb))))
         if _negative(a) and not _negative(b):  # -u + v reads v - u
             return mk("sub", (b, mk("neg", (a,))))
+    if not _negative(a) and not _negative(b) and a.op not in ("add", "sub") and b.op not in ("add", "sub") \
+            and a.shape == b.shape and not (b.op == "transpose" and b.args[0] is a):
+        if _sum_key(b) < _sum_key(a):
+            return build("add", (b, a))
     return None
 
 
@@ -150,7 +234,11 @@ def _common_factor(a, b):
         return None
     ca, fa, ra = _scalar_parts(a)
     cb, fb, rb = _scalar_parts(b)
-    shared = [f for f in fa if f in fb]
+    shared, pool = [], list(fb)
+    for f in fa:  # multiset intersection
+        if f in pool:
+            pool.remove(f)
+            shared.append(f)
     g = 1.0
     if ca != cb and ca and cb and abs(ca) != 1.0 and abs(cb) != 1.0:
         small, big = sorted((abs(ca), abs(cb)))
@@ -158,13 +246,18 @@ def _common_factor(a, b):
             g = small
     if not shared and g == 1.0:
         return None
-    rest_a = [f for f in fa if f not in shared]
-    rest_b = [f for f in fb if f not in shared]
+    rest_a, rest_b = list(fa), pool
+    for f in shared:
+        rest_a.remove(f)
     return (_product(g, shared), mk("mul", (_product(ca / g, rest_a), ra)),
             mk("mul", (_product(cb / g, rest_b), rb)))
 
 
 def _sub(a, b):
+    if a.shape == b.shape and ("add" in (a.op, b.op) or "sub" in (a.op, b.op)):
+        combined = _combine_sum(a, b, True)
+        if combined is not None:
+            return combined
     if is_const(b, 0.0) and a.shape == _bshape(a, b):
         return a
     if is_const(a, 0.0) and b.shape == _bshape(a, b):
@@ -173,6 +266,8 @@ def _sub(a, b):
         return const(0.0)
     if b.op == "neg":
         return mk("add", (a, b.args[0]))
+    if a.op == "neg" and a.shape == b.shape:  # -p - q -> -(p + q)
+        return mk("neg", (mk("add", (a.args[0], b)),))
     if a.op == "matmul" and b.op == "matmul" and a.shape == b.shape:
         if a.args[1] is b.args[1] and a.args[0].shape == b.args[0].shape:
             return mk("matmul", (mk("sub", (a.args[0], b.args[0])), a.args[1]))
@@ -196,9 +291,36 @@ def _split_scalar(n):
     return None, n
 
 
+def _scalar_factors(n, out):
+    """Factors of a scalar product; ``p / c`` counts as ``(1/c) p``."""
+    if n.op == "mul" and n.shape == () and n.args[0].shape == () and n.args[1].shape == ():
+        _scalar_factors(n.args[0], out)
+        _scalar_factors(n.args[1], out)
+    elif n.op == "div" and n.shape == () and is_const(n.args[1]) and n.args[1].attr("value") != 0:
+        out.append(const(1.0 / n.args[1].attr("value")))
+        _scalar_factors(n.args[0], out)
+    else:
+        out.append(n)
+    return out
+
+
 def _mul(a, b):
     if a.shape != () and b.shape == ():
-        a, b = b, a  # scalars to the front
+        return mk("mul", (b, a))  # scalars to the front
+    if a.shape == () and b.shape == ():
+        factors = _scalar_factors(a, _scalar_factors(b, []))
+        consts = [f for f in factors if is_const(f)]
+        if len(consts) >= 2 or (consts and len(factors) > 2 and not is_const(a)):
+            c = 1.0
+            for f in consts:
+                c *= f.attr("value")
+            rest = [f for f in factors if not is_const(f)]
+            if c == 0.0:
+                return const(0.0)
+            out = rest[0] if rest else const(c)
+            for f in rest[1:]:
+                out = mk("mul", (out, f))
+            return mk("mul", (const(c), out)) if rest and c != 1.0 else out
     if is_const(a, 1.0) and b.shape == _bshape(a, b):
         return b
     if is_const(b, 1.0) and a.shape == _bshape(a, b):
@@ -211,6 +333,10 @@ def _mul(a, b):
         return mk("neg", (mk("mul", (a.args[0], b)),))
     if b.op == "neg":
         return mk("neg", (mk("mul", (a, b.args[0])),))
+    if a.op == "ones" and a.shape == b.shape:
+        return b
+    if b.op == "ones" and a.shape == b.shape:
+        return a
     if a.op == "broadcast" and a.shape == b.shape:
         return mk("mul", (a.args[0], b))
     if b.op == "broadcast" and a.shape == b.shape:
@@ -228,12 +354,18 @@ def _mul(a, b):
             return mk("div", (b, a.args[1]))
         if b.shape == () and is_const(b) and not is_const(a):
             return build("mul", (b, a))
+        if a is b and not is_const(a):
+            return mk("pow", (a, 2.0))
     else:
         sa, ra = _split_scalar(a)
         sb, rb = _split_scalar(b)
         if sa is not None or sb is not None:  # (s u) ⊙ v -> s (u ⊙ v)
             s = sa if sb is None else (sb if sa is None else mk("mul", (sa, sb)))
             return mk("mul", (s, mk("mul", (ra, rb))))
+        if a.shape == b.shape:
+            first, second = _canonical(a, b)
+            if first is not a:
+                return build("mul", (first, second))
     return None
 
 
@@ -246,6 +378,8 @@ def _div(a, b):
         return const(1.0)
     if a.op == "neg":
         return mk("neg", (mk("div", (a.args[0], b)),))
+    if a.op == "div" and a.shape == () and b.shape == ():  # (p / q) / r -> p / (q r)
+        return mk("div", (a.args[0], mk("mul", (a.args[1], b))))
     if a.op == "mul" and a.args[1] is b and b.shape == () and a.args[0].shape == a.shape:
         return a.args[0]
     if a.op == "mul" and a.args[0] is b and b.shape == ():
@@ -258,6 +392,8 @@ def _div(a, b):
 def _neg(a):
     if a.op == "neg":
         return a.args[0]
+    if a.op == "sub" and a.args[0].shape == a.args[1].shape:
+        return mk("sub", (a.args[1], a.args[0]))
     if is_const(a):
         return const(-a.attr("value"))
     if a.op == "mul" and is_const(a.args[0]):
@@ -364,6 +500,20 @@ def _tr(a):
     return None
 
 
+def _diag_embed(a):
+    if a.op == "ones":
+        return build("eye", (), {"shape": (a.shape[0], a.shape[0])})
+    if a.op == "broadcast":  # diag(s 1) = s I
+        return mk("mul", (a.args[0], build("eye", (), {"shape": (a.shape[0], a.shape[0])})))
+    return None
+
+
+def _broadcast(a, shape=()):
+    if is_const(a, 1.0):
+        return build("ones", (), {"shape": tuple(shape)})
+    return None
+
+
 def _diag_part(a):
     if a.op == "diag_embed":
         return a.args[0]
@@ -384,4 +534,5 @@ _RULES = {
     "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow,
     "transpose": _transpose, "matmul": _matmul, "inner": _inner, "outer": _outer,
     "reshape": _reshape, "sum": _sum, "tr": _tr, "diag_part": _diag_part,
+    "diag_embed": _diag_embed, "broadcast": _broadcast,
 }

@@ -1,0 +1,48 @@
+"""``diffbench derive``: closed-form gradient and Hessian formulas of an expression."""
+from __future__ import annotations
+
+import click
+
+from ..errors import UserError
+from .common import parse_assignments
+
+FORMATS = ("text", "latex", "mathml", "python", "json")
+
+
+@click.command("derive")
+@click.argument("expr")
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS",
+              help="declare a shape: x=n, A=m,n, c= (scalar)")
+@click.option("--wrt", multiple=True, help="variable(s) to differentiate (default: every variable, "
+                                           "or a catalogue function's own)")
+@click.option("--order", type=click.IntRange(1, 2), default=2, show_default=True,
+              help="1: gradient only; 2: gradient and Hessian")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="matrix notation, LaTeX, presentation MathML, the generated NumPy code, or JSON")
+def command(expr, shapes, wrt, order, fmt):
+    """Derive closed-form derivatives of EXPR (an expression or a catalogue name).
+
+    \b
+    Example:
+      diffbench derive "log(x'*A*x)" --shape x=n --shape A=n,n --wrt x
+    """
+    from ..catalogue import CATALOGUE
+    from ..symbolic.api import derive
+
+    declared = parse_assignments(shapes, "--shape")
+    if expr in CATALOGUE and not declared:
+        entry = CATALOGUE[expr]
+        fn, names = entry.function, list(wrt or entry.wrt)
+    else:
+        from .. import parse
+
+        fn = parse(expr, declared or None)
+        names = list(wrt) or fn.variables
+    unknown = [n for n in names if n not in fn.shapes]
+    if unknown:
+        raise UserError(f"--wrt {', '.join(unknown)}: not a variable of the expression "
+                        f"(variables: {', '.join(fn.variables)})")
+    d = derive(fn, names, order=order)
+    out = {"text": str, "latex": lambda x: x.latex(), "mathml": lambda x: x.mathml(),
+           "python": lambda x: x.source, "json": lambda x: x.to_json()}[fmt](d)
+    click.echo(out)

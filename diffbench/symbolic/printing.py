@@ -1,0 +1,342 @@
+"""Formulas written the way the seed notes write them: text, LaTeX, MathML.
+
+One walk over the IR (:func:`render`) decides the notation -- ``⟨a, x⟩``
+for inner products, ``A⁻ᵀ`` for an inverse transposed, ``u vᵀ`` for outer
+products, juxtaposition for products, ``⊙`` for Hadamard products, ``σ``
+for the logistic function, and index notation ``H[i,j,k,l]`` for
+4th-order tensors -- and a :class:`Style` per output format spells it.
+Parentheses come from precedence, never from the tree shape alone.
+"""
+from __future__ import annotations
+
+import html
+from fractions import Fraction
+
+from ..ir import Node, topological
+from .einsum import parse_spec
+
+ADD, MUL, NEG, POST, ATOM = 1, 2, 2, 4, 5
+
+_FUNC = {"exp": ("exp", r"\exp"), "log": ("ln", r"\ln"), "sin": ("sin", r"\sin"),
+         "cos": ("cos", r"\cos"), "tanh": ("tanh", r"\tanh"), "sigmoid": ("σ", r"\sigma"),
+         "softplus": ("softplus", r"\operatorname{softplus}"), "tr": ("tr", r"\operatorname{tr}"),
+         "det": ("det", r"\det"), "logdet": ("ln det", r"\ln\det"), "sum": ("sum", r"\operatorname{sum}"),
+         "logsumexp": ("logsumexp", r"\operatorname{logsumexp}"), "diag_embed": ("diag", r"\operatorname{diag}"),
+         "diag_part": ("diag", r"\operatorname{diag}")}
+
+
+def _number(v: float) -> tuple[str, str, str]:
+    """(text, numerator, denominator) of a constant, as a short fraction when exact."""
+    if float(v).is_integer():
+        return str(int(v)), str(int(v)), ""
+    f = Fraction(v).limit_denominator(100)
+    if float(f) == v and f.denominator <= 12:
+        return f"{f.numerator}/{f.denominator}", str(f.numerator), str(f.denominator)
+    return repr(float(v)), repr(float(v)), ""
+
+
+class Style:
+    """How one output format spells each construct (text by default)."""
+
+    minus, times_h, cdot = "−", " ⊙ ", " "
+
+    def sym(self, name):
+        return name
+
+    def num(self, v):
+        return _number(v)[0]
+
+    def paren(self, s):
+        return f"({s})"
+
+    def row(self, *parts):
+        return "".join(parts)
+
+    def op(self, o):
+        return f" {o} "
+
+    def sup(self, base, s):
+        table = {"T": "ᵀ", "-1": "⁻¹", "-T": "⁻ᵀ", "2": "²", "3": "³"}
+        return base + table[s] if s in table else f"{base}^{s}"
+
+    def func(self, name, arg):
+        return f"{name}({arg})"
+
+    def angle(self, a, b):
+        return f"⟨{a}, {b}⟩"
+
+    def frac(self, a, b, pa, pb):
+        return f"{a if pa > ADD else self.paren(a)} / {b if pb >= POST else self.paren(b)}"
+
+    def sqrt(self, a):
+        return f"√({a})"
+
+    def norm(self, a):
+        return f"‖{a}‖"
+
+    def index(self, base, idx):
+        return f"{base}[{','.join(idx)}]"
+
+    def sigma(self, idx, body):
+        return f"Σ_{''.join(idx)} {body}"
+
+    def one(self):
+        return "𝟏"
+
+    def eye(self):
+        return "I"
+
+
+class Latex(Style):
+    minus, times_h, cdot = "-", r" \odot ", " "
+
+    def sym(self, name):
+        head = name.rstrip("0123456789")
+        tail = name[len(head):]
+        if len(head) > 1 and not head.startswith("\\"):
+            head = rf"\mathrm{{{head}}}"
+        return f"{head}_{{{tail}}}" if tail and head else name
+
+    def num(self, v):
+        text, p, q = _number(v)
+        return rf"\frac{{{p}}}{{{q}}}" if q else text
+
+    def paren(self, s):
+        return rf"\left({s}\right)"
+
+    def sup(self, base, s):
+        return f"{base}^{{{s}}}" if len(s) > 1 else f"{base}^{s}"
+
+    def func(self, name, arg):
+        return rf"{name}\left({arg}\right)"
+
+    def angle(self, a, b):
+        return rf"\langle {a}, {b} \rangle"
+
+    def frac(self, a, b, pa, pb):
+        return rf"\frac{{{a}}}{{{b}}}"
+
+    def sqrt(self, a):
+        return rf"\sqrt{{{a}}}"
+
+    def norm(self, a):
+        return rf"\left\| {a} \right\|"
+
+    def index(self, base, idx):
+        return f"{{{base}}}_{{{''.join(idx)}}}"
+
+    def sigma(self, idx, body):
+        return rf"\sum_{{{''.join(idx)}}} {body}"
+
+    def one(self):
+        return r"\mathbf{1}"
+
+
+class MathML(Style):
+    """Presentation MathML (fragments; :func:`math_block` wraps them)."""
+
+    minus, times_h, cdot = "<mo>−</mo>", "<mo>⊙</mo>", "<mo>&#x2062;</mo>"
+
+    def sym(self, name):
+        head = name.rstrip("0123456789")
+        tail = name[len(head):]
+        mi = f"<mi>{html.escape(head)}</mi>"
+        return f"<msub>{mi}<mn>{tail}</mn></msub>" if tail and head else mi
+
+    def num(self, v):
+        text, p, q = _number(v)
+        return f"<mfrac><mn>{p}</mn><mn>{q}</mn></mfrac>" if q else f"<mn>{text}</mn>"
+
+    def paren(self, s):
+        return f"<mrow><mo>(</mo>{s}<mo>)</mo></mrow>"
+
+    def row(self, *parts):
+        return "<mrow>" + "".join(parts) + "</mrow>"
+
+    def op(self, o):
+        return f"<mo>{html.escape(o)}</mo>"
+
+    def sup(self, base, s):
+        sup = {"T": "<mi mathvariant=\"normal\">T</mi>", "-1": "<mrow><mo>−</mo><mn>1</mn></mrow>",
+               "-T": "<mrow><mo>−</mo><mi mathvariant=\"normal\">T</mi></mrow>"}.get(s, f"<mn>{s}</mn>")
+        return f"<msup>{base}{sup}</msup>"
+
+    def func(self, name, arg):
+        return f"<mrow><mi>{html.escape(name)}</mi><mo>&#x2061;</mo>{self.paren(arg)}</mrow>"
+
+    def angle(self, a, b):
+        return f"<mrow><mo>⟨</mo>{a}<mo>,</mo>{b}<mo>⟩</mo></mrow>"
+
+    def frac(self, a, b, pa, pb):
+        return f"<mfrac>{a}{b}</mfrac>"
+
+    def sqrt(self, a):
+        return f"<msqrt>{a}</msqrt>"
+
+    def norm(self, a):
+        return f"<mrow><mo>‖</mo>{a}<mo>‖</mo></mrow>"
+
+    def index(self, base, idx):
+        return f"<msub>{base}<mrow>{''.join(f'<mi>{i}</mi>' for i in idx)}</mrow></msub>"
+
+    def sigma(self, idx, body):
+        return (f"<mrow><munder><mo>∑</mo><mrow>{''.join(f'<mi>{i}</mi>' for i in idx)}</mrow></munder>"
+                f"{body}</mrow>")
+
+    def one(self):
+        return "<mn mathvariant=\"bold\">1</mn>"
+
+    def eye(self):
+        return "<mi>I</mi>"
+
+
+STYLES = {"text": Style(), "latex": Latex(), "mathml": MathML()}
+
+
+def render(n: Node, fmt: str = "text", bound: dict | None = None) -> str:
+    """``n`` written in ``fmt`` (``text``, ``latex`` or ``mathml`` fragment).
+
+    ``bound`` maps ``id(node)`` to a name printed in its place (shared
+    subexpressions of long formulas, see :func:`shared_subexpressions`).
+    """
+    return _Printer(STYLES[fmt], bound or {}).go(n)[0]
+
+
+def shared_subexpressions(roots: list[Node], taken: set[str], min_size: int = 5) -> dict[int, tuple[str, Node]]:
+    """Subformulas used more than once (and not tiny), named ``z1, z2 …``
+    in topological order, so long formulas can print ``where z1 = …``."""
+    order = topological(roots)
+    refs: dict[int, int] = {}
+    size: dict[int, int] = {}
+    for n in order:
+        size[id(n)] = 1 + sum(size[id(a)] for a in n.args)
+        for a in set(map(id, n.args)):
+            refs[a] = refs.get(a, 0) + 1
+    for r in roots:
+        refs[id(r)] = refs.get(id(r), 0) + 1
+    prefix = next(p for p in ("z", "u", "q", "zz") if not any(t.startswith(p) for t in taken))
+    out: dict[int, tuple[str, Node]] = {}
+    for n in order:
+        if n.args and refs.get(id(n), 0) >= 2 and size[id(n)] >= min_size and n.op != "transpose":
+            out[id(n)] = (f"{prefix}{len(out) + 1}", n)
+    return out
+
+
+class _Printer:
+    def __init__(self, st: Style, bound: dict):
+        self.st = st
+        self.bound = bound
+        self.memo: dict[int, tuple[str, int]] = {}
+
+    def go(self, n: Node) -> tuple[str, int]:
+        # iterative pre-pass keeps deep formulas off the recursion limit
+        for m in topological(n):
+            if id(m) in self.memo:
+                continue
+            if id(m) in self.bound and m is not n:
+                self.memo[id(m)] = (self.st.sym(self.bound[id(m)][0]), ATOM)
+            else:
+                self.memo[id(m)] = self.node(m)
+        return self.memo[id(n)]
+
+    def p(self, n, prec):
+        s, q = self.memo[id(n)]
+        return s if q >= prec else self.st.paren(s)
+
+    def node(self, n: Node) -> tuple[str, int]:
+        st, op, a = self.st, n.op, n.args
+        if op == "var":
+            return st.sym(n.attr("name")), ATOM
+        if op == "const":
+            v = n.attr("value")
+            return (st.row(st.minus, st.num(-v)), NEG) if v < 0 else (st.num(v), ATOM)
+        if op == "eye":
+            return st.eye(), ATOM
+        if op == "ones":
+            return st.one(), ATOM
+        if op == "add":
+            return st.row(self.p(a[0], ADD), st.op("+"), self.p(a[1], ADD)), ADD
+        if op == "sub":
+            return st.row(self.p(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
+                          self.p(a[1], MUL)), ADD
+        if op == "neg":
+            return st.row(st.minus, self.p(a[0], MUL)), NEG
+        if op == "mul":
+            x, y = a
+            if x.op == "div" and x.args[0].op == "const" and x.args[0].attr("value") == 1.0 and y.shape != ():
+                return st.frac(self.p(y, MUL), self.p(x.args[1], MUL), MUL, self.memo[id(x.args[1])][1]), MUL
+            if x.shape == y.shape and x.shape != ():
+                return st.row(self.p(x, MUL + 1), st.times_h, self.p(y, MUL + 1)), MUL
+            return st.row(self.p(x, MUL), st.cdot, self.p(y, MUL)), MUL
+        if op == "div":
+            (sa, pa), (sb, pb) = self.memo[id(a[0])], self.memo[id(a[1])]
+            if a[0].op == "const" and _number(a[0].attr("value"))[2]:  # (p/q) / x -> p / (q x)
+                _, num, den = _number(a[0].attr("value"))
+                return st.frac(st.num(float(num)), st.row(st.num(float(den)), st.cdot, self.p(a[1], MUL + 1)),
+                               ATOM, MUL), MUL
+            return st.frac(sa, sb, pa, pb), MUL
+        if op == "matmul":
+            return st.row(self.p(a[0], MUL), st.cdot, self.p(a[1], MUL)), MUL
+        if op == "outer":
+            return st.row(self.p(a[0], MUL), st.cdot, st.sup(self.p(a[1], POST + 1), "T")), MUL
+        if op == "transpose":
+            if a[0].op == "inv":
+                return st.sup(self.p(a[0].args[0], POST + 1), "-T"), POST
+            return st.sup(self.p(a[0], POST + 1), "T"), POST
+        if op == "inv":
+            return st.sup(self.p(a[0], POST + 1), "-1"), POST
+        if op == "pow":
+            e = a[1]
+            exp_text = st.num(e.attr("value")) if e.op == "const" else self.memo[id(e)][0]
+            key = str(int(e.attr("value"))) if e.op == "const" and float(e.attr("value")).is_integer() else exp_text
+            return st.sup(self.p(a[0], POST + 1), key), POST
+        if op == "inner":
+            return st.angle(self.memo[id(a[0])][0], self.memo[id(a[1])][0]), ATOM
+        if op == "norm2":
+            return st.norm(self.memo[id(a[0])][0]), ATOM
+        if op == "sqrt":
+            return st.sqrt(self.memo[id(a[0])][0]), ATOM
+        if op == "reshape":
+            if n.shape[:1] == (1,) and a[0].ndim == 1:
+                return st.sup(self.p(a[0], POST + 1), "T"), POST
+            return self.memo[id(a[0])]
+        if op == "broadcast":
+            return st.row(self.p(a[0], MUL), st.cdot, st.one()), MUL
+        if op == "einsum":
+            return self.einsum(n), MUL
+        if op == "exp" and a[0].op == "sub" and a[0].args[1].op == "logsumexp" \
+                and a[0].args[1].args[0] is a[0].args[0]:  # exp(u - logsumexp(u))
+            name = r"\operatorname{softmax}" if st is STYLES["latex"] else "softmax"
+            return st.func(name, self.memo[id(a[0].args[0])][0]), ATOM
+        if op in _FUNC:
+            text, latex = _FUNC[op]
+            name = latex if st is STYLES["latex"] else text
+            return st.func(name, self.memo[id(a[0])][0]), ATOM
+        return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
+
+    def einsum(self, n: Node) -> str:
+        st = self.st
+        ins, out = parse_spec(n.attr("spec"))
+        names = {c: "ijkl"[i] if i < 4 else f"i{i}" for i, c in enumerate(out)}
+        summed = "pqrsuvw"
+        for c in "".join(ins):
+            if c not in names:
+                names[c] = summed[len([k for k in names if k not in out])]
+        factors = []
+        for arg, spec in zip(n.args, ins):
+            s, q = self.memo[id(arg)]
+            if arg.op == "eye":
+                factors.append(st.index(r"\delta" if st is STYLES["latex"] else "δ", [names[c] for c in spec]))
+            elif not spec:
+                factors.append(s if q >= MUL else st.paren(s))
+            else:
+                factors.append(st.index(s if q >= ATOM else st.paren(s), [names[c] for c in spec]))
+        body = st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(factors)])
+        hidden = [names[c] for c in dict.fromkeys("".join(ins)) if c not in out]
+        return st.sigma(hidden, body) if hidden else body
+
+
+def math_block(rows: list[tuple[str, str]]) -> str:
+    """``<math>`` with one aligned row per ``(lhs, rhs)`` MathML fragment pair."""
+    body = "".join(f"<mtr><mtd>{l}</mtd><mtd><mo>=</mo></mtd><mtd>{r}</mtd></mtr>" for l, r in rows)
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mtable>{body}</mtable></math>'

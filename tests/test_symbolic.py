@@ -1,0 +1,339 @@
+"""The symbolic matrix-calculus engine: printed forms, agreement, code, guards."""
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diffbench import parse
+from diffbench.catalogue import CATALOGUE
+from diffbench.engines import Unsupported, get_engine
+from diffbench.function import Function
+from diffbench.ir import var
+from diffbench.ops import LEAVES, TABLE, build
+from diffbench.sampling import draw, sample_inputs
+from diffbench.symbolic.api import derive
+from diffbench.testing import Disagreement, check_agree, wrong_rule
+
+ENGINES = ("symbolic", "tape", "fd")
+
+
+def text(expr, shapes, wrt, order=2):
+    return str(derive(expr, wrt, shapes=shapes, order=order)).splitlines()
+
+
+# ---------------------------------------------------------------- the seeds' answers
+
+def test_quadratic_form_hessian_is_a_plus_a_transpose():
+    lines = text("x'*A*x", {"x": "n", "A": "n,n"}, "x")
+    assert lines[1] == "∇_x f = (A + Aᵀ) x"
+    assert lines[2] == "∇²_xx f = A + Aᵀ"
+
+
+def test_quadratic_form_with_linear_term():
+    lines = text("x'*A*x - b'*x + c", {"x": "n", "A": "n,n", "b": "n", "c": ""}, "x")
+    assert lines[1] == "∇_x f = (A + Aᵀ) x − b"
+
+
+def test_log_one_plus_exp_is_sigma():
+    d = derive("log(1 + exp(a'*x))", "x", {"x": "n", "a": "n"})
+    lines = str(d).splitlines()
+    assert lines[1] == "∇_x f = σ(⟨a, x⟩) a"
+    assert lines[2] == "∇²_xx f = σ(⟨a, x⟩) (1 − σ(⟨a, x⟩)) a aᵀ"
+    assert r"\nabla_{x} f &= \sigma\left(\langle a, x \rangle\right) a" in d.latex()
+    assert r"\left(1 - \sigma\left(\langle a, x \rangle\right)\right) a a^T" in d.latex()
+
+
+def test_least_squares():
+    d = derive("0.5*norm2(A*x - b)^2", "x", {"x": "n", "A": "m,n", "b": "m"})
+    lines = str(d).splitlines()
+    assert lines[1] == "∇_x f = Aᵀ (A x − b)"
+    assert lines[2] == "∇²_xx f = Aᵀ A"
+    assert r"A^T \left(A x - b\right)" in d.latex() and "A^T A" in d.latex()
+
+
+def test_gaussian_bump():
+    lines = text("-exp(-x'*x)", {"x": "n"}, "x")
+    assert lines[1] == "∇_x f = 2 exp(−⟨x, x⟩) x"
+    assert lines[2] == "∇²_xx f = 2 exp(−⟨x, x⟩) (I − 2 x xᵀ)"
+
+
+def test_bilinear_inverse_gradient_in_a_matrix():
+    lines = text("c'*inv(A)*b", {"A": "n,n", "b": "n", "c": "n"}, "A", order=1)
+    assert lines[1] == "∇_A f = −A⁻ᵀ c bᵀ A⁻ᵀ"
+
+
+def test_logdet_every_entry_independent():
+    d = derive("logdet(X)", "X", {"X": "n,n"})
+    lines = str(d).splitlines()
+    assert lines[1] == "∇_X f = X⁻ᵀ"
+    assert lines[2] == "∇²_XX f[i,j,k,l] = −(X⁻¹)[j,k] (X⁻¹)[l,i]"
+    assert lines[3] == "d(∇_X f)[dX] = −X⁻ᵀ dXᵀ X⁻ᵀ"
+    X = np.array([[2.0, 0.3], [0.1, 1.5]])  # not symmetric: X^-T, not X^-1
+    g = d.compiled()["gradient"]({"X": X})["X"]
+    assert np.allclose(g, np.linalg.inv(X).T)
+
+
+def test_logistic_regression_hessian_reads_and_compiles_as_sandwich():
+    d = derive("sum(softplus(X*w)) - y'*X*w", "w", {"w": "n", "X": "m,n", "y": "m"})
+    lines = str(d).splitlines()
+    assert lines[1] == "∇_w f = Xᵀ (σ(X w) − y)"
+    assert lines[2] == "∇²_ww f = Xᵀ diag(σ(X w) ⊙ (1 − σ(X w))) X"
+    hess_source = d.source.split("def hessian")[1].split("\ndef ")[0]
+    assert "v_X.T * " in hess_source and "@ v_X" in hess_source
+    assert "np.diag" not in hess_source and "einsum" not in hess_source
+
+
+def test_mathml_is_well_formed_presentation_markup():
+    d = derive("log(x'*A*x)", "x", {"x": "n", "A": "n,n"})
+    root = ET.fromstring(d.mathml())
+    assert root.tag.endswith("math")
+    assert "<mo>∇</mo>" in d.mathml() and "<mfrac>" in d.mathml()
+    ET.fromstring(derive("logdet(X)", "X", {"X": "n,n"}).mathml())
+
+
+# ---------------------------------------------------------------- agreement
+
+CASES = [(name, size) for name, entry in CATALOGUE.items()
+         for size in (entry.default_sizes.get(entry.size_dims[0], [3])[:2] if entry.size_dims else [None])]
+
+
+@pytest.mark.parametrize("name,size", CASES)
+def test_catalogue_agrees_with_tape_and_fd(name, size):
+    entry = CATALOGUE[name]
+    sizes = {entry.size_dims[0]: size} if entry.size_dims else {}
+    for seed in (0, 1):
+        check_agree(entry.function, entry.sample(sizes, seed), list(entry.wrt), engines=ENGINES)
+
+
+# one example argument-shape list per primitive (a new primitive must add one)
+PRIMITIVE_ARGS = {
+    "add": [("n",), ("n",)], "sub": [(), ("m", "n")], "mul": [("m", "n"), ("m", "n")],
+    "div": [("n",), ()], "pow": [("n",), ()], "neg": [("n",)], "exp": [("n",)], "log": [("n",)],
+    "sin": [("m", "n")], "cos": [("n",)], "tanh": [("n",)], "sqrt": [("n",)], "sigmoid": [("n",)],
+    "softplus": [("n",)], "matmul": [("m", "n"), ("n",)], "outer": [("m",), ("n",)],
+    "transpose": [("m", "n")], "inner": [("m", "n"), ("m", "n")], "tr": [("n", "n")],
+    "det": [("n", "n")], "logdet": [("n", "n")], "inv": [("n", "n")], "diag_embed": [("n",)],
+    "diag_part": [("n", "n")], "sum": [("m", "n")], "norm2": [("n",)], "logsumexp": [("n",)],
+    "reshape": [("n",)], "broadcast": [()],
+}
+ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")}}
+SIZES = {"m": 3, "n": 4}
+
+
+def test_every_primitive_has_a_symbolic_rule_and_a_case_here():
+    for name, prim in TABLE.items():
+        if name in LEAVES or not prim.differentiable:
+            continue
+        assert len(prim.symbolic.get("jvp", ())) == prim.arity, f"{name}: symbolic rule missing"
+        assert name in PRIMITIVE_ARGS, f"{name}: add example shapes to PRIMITIVE_ARGS"
+
+
+def _probe(name, seed, matmul_matrix=False):
+    """<prim(a0, a1, ...), C> with every argument a variable."""
+    prim = TABLE[name]
+    shapes = PRIMITIVE_ARGS[name]
+    if matmul_matrix:
+        shapes = [("m", "n"), ("n", "k")]
+    names = [f"a{i}" for i in range(len(shapes))]
+    out = build(name, [var(n, s) for n, s in zip(names, shapes)], ATTRS.get(name, {}))
+    rng = np.random.default_rng(seed)
+    sizes = {**SIZES, "k": 2}
+    inputs = {n: draw(tuple(sizes[d] for d in s), prim.domain[i], rng) for i, (n, s) in enumerate(zip(names, shapes))}
+    if name == "pow":
+        inputs["a1"] = 2.5
+    root = out
+    all_shapes = dict(zip(names, shapes))
+    if out.shape != ():
+        C = var("C", out.shape)
+        inputs["C"] = rng.normal(size=tuple(d if isinstance(d, int) else sizes[d] for d in out.shape))
+        root = build("inner", (out, C))
+        all_shapes["C"] = out.shape
+    return Function(f"<{name}, C>", root, all_shapes), inputs, names
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVE_ARGS))
+def test_primitive_agrees(name):
+    fn, inputs, names = _probe(name, seed=3)
+    check_agree(fn, inputs, names, engines=ENGINES)
+    if name == "matmul":
+        fn, inputs, names = _probe(name, seed=4, matmul_matrix=True)
+        check_agree(fn, inputs, names, engines=ENGINES)
+
+
+def test_jacobian_of_vector_and_matrix_valued_expressions():
+    for expr, shapes, wrt in [("exp(A*x)", {"A": "n,n", "x": "n"}, ["x", "A"]),
+                              ("x*x'", {"x": "n"}, ["x"]),
+                              ("inv(A)", {"A": "n,n"}, ["A"])]:
+        fn = parse(expr, shapes)
+        inputs = sample_inputs(fn, {"n": 3}, 0)
+        check_agree(fn, inputs, wrt, engines=ENGINES)
+    d = derive("exp(A*x)", ["x"], {"A": "n,n", "x": "n"})
+    assert str(d).splitlines()[1] == "∂f/∂x = diag(exp(A x)) A"
+
+
+def test_hessian_blocks_for_several_variables():
+    d = derive("0.5*norm2(inv(A)*b - c)^2", ["A", "b"], {"A": "n,n", "b": "n", "c": "n"})
+    assert set(d.hessian) == {("A", "A"), ("A", "b"), ("b", "A"), ("b", "b")}
+    assert "∇²_bb f = A⁻ᵀ A⁻¹" in str(d)
+    fn = d.function
+    inputs = sample_inputs(fn, {"n": 4}, 2, {"A": "invertible"})
+    hess = get_engine("symbolic").prepare(fn, ["A", "b"], {"n": 4}, 2).hessian(inputs)
+    assert hess[("A", "b")].shape == (4, 4, 4)
+    assert np.allclose(hess[("A", "b")], np.moveaxis(hess[("b", "A")], 0, -1))
+
+
+SHAPES = {"x": "n", "y": "n", "A": "n,n", "B": "n,n", "s": ""}
+
+
+def _random_scalar_expressions():
+    vec_leaf = st.sampled_from(["x", "y", "(A*x)", "(A'*y)", "(B*x)"])
+    mat_leaf = st.sampled_from(["A", "B", "(A')", "(A*B)"])
+
+    def grow(v):
+        return st.one_of(
+            st.builds("({} + {})".format, v, v), st.builds("({} .* {})".format, v, v),
+            st.builds("({}*{})".format, mat_leaf, v), st.builds("(s*{})".format, v),
+            st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["sin", "tanh", "sigmoid", "softplus"]), v),
+            st.builds("(({}'*{})*{})".format, v, v, v), st.builds("({} ./ (2 + {}.^2))".format, v, v))
+
+    vec = st.recursive(vec_leaf, grow, max_leaves=4)
+    mat = st.one_of(mat_leaf, st.builds("diag({})".format, vec), st.builds("{}*{}'".format, vec, vec),
+                    st.builds("inv(A*A' + {0}*{0}' + eye(n))".format, vec))
+    return st.one_of(
+        st.builds("sum({})".format, vec), st.builds("{}'*{}".format, vec, vec),
+        st.builds("logsumexp({})".format, vec), st.builds("{}'*{}*{}".format, vec, mat, vec),
+        st.builds("tr({})".format, mat), st.builds("log(1 + norm2({})^2)".format, vec),
+        st.builds("logdet(A*A' + {0}*{0}' + eye(n))".format, vec))
+
+
+@given(expr=_random_scalar_expressions(), wrt=st.sampled_from([["x"], ["A"], ["s"], ["x", "A"]]),
+       seed=st.integers(0, 1000))
+@settings(max_examples=60)
+def test_random_expressions_symbolic_agrees(expr, wrt, seed):
+    fn = parse(expr, SHAPES)
+    wrt = [w for w in wrt if w in fn.shapes] or fn.variables[:1]
+    inputs = sample_inputs(fn, {"n": 3}, seed)
+    report = check_agree(fn, inputs, wrt, engines=ENGINES, strict=False)
+    # fd's truncation error may exceed its tolerance on a wild random expression;
+    # the two exact engines must agree with each other regardless
+    assert set(report.culprits.values()) <= {"fd"}, report.culprits
+    for quantity, errors in report.errors.items():
+        assert errors[("symbolic", "tape")] <= 1e-7, (quantity, errors)
+
+
+def test_a_wrong_symbolic_rule_is_caught_and_blamed():
+    fn = parse("sum(cos(A*x))", {"A": "n,n", "x": "n"})  # its gradient holds sin(A x)
+    inputs = sample_inputs(fn, {"n": 3}, 0)
+    wrong = {"jvp": (lambda t, ans, x: t,)}  # d sin = dx: wrong
+    with wrong_rule("sin", symbolic=wrong):
+        with pytest.raises(Disagreement) as caught:
+            check_agree(fn, inputs, ["x"], engines=ENGINES)
+    assert caught.value.engine == "symbolic" and caught.value.quantity == "hessian"
+    check_agree(fn, inputs, ["x"], engines=ENGINES)  # the right rule is back and nothing stale is cached
+
+
+def test_missing_rule_is_unsupported_never_a_silent_answer():
+    fn = parse("sum(tanh(x))", {"x": "n"})
+    with wrong_rule("tanh", symbolic={}):
+        with pytest.raises(Unsupported, match="unsupported: tanh"):
+            derive(fn, "x")
+    assert "tanh" in str(derive(fn, "x"))
+
+
+# ---------------------------------------------------------------- code, cache, stats
+
+def test_prepare_caches_derivation_and_code_per_function():
+    fn = parse("log(x'*A*x)", {"x": "n", "A": "n,n"})
+    engine = get_engine("symbolic")
+    first = engine.prepare(fn, ["x"], {"n": 3}, 2)
+    second = engine.prepare(fn, ["x"], {"n": 50}, 2)
+    assert first.derivation is second.derivation and first._code is second._code
+    for key in ("derive_seconds", "compile_seconds", "tree_nodes", "dag_nodes"):
+        assert key in first.stats
+    assert first.stats["dag_nodes"] <= first.stats["tree_nodes"]
+
+
+def test_generated_source_shares_temporaries_and_has_no_loops():
+    d = derive("log(1 + exp(a'*x))", "x", {"x": "n", "a": "n"})
+    hess = d.source.split("def hessian")[1].split("\ndef ")[0]
+    assert hess.count("np.tanh") == 1  # σ(⟨a,x⟩) computed once, used twice
+    assert "for " not in d.source
+
+
+def test_derive_and_compile_under_a_second_for_every_catalogue_function():
+    for name, entry in CATALOGUE.items():
+        fn = parse(entry.expr, entry.shapes)
+        start = time.perf_counter()
+        derive(fn, list(entry.wrt))
+        assert time.perf_counter() - start < 1.0, name
+
+
+def test_derivatives_through_the_registry():
+    import diffbench
+
+    x = np.array([1.0, 2.0])
+    A = np.array([[1.0, 2.0], [0.0, 3.0]])
+    out = diffbench.derivatives("x'*A*x", {"x": x, "A": A}, wrt="x", engine="symbolic")
+    assert np.allclose(out["gradient"], (A + A.T) @ x)
+    assert np.allclose(out["hessian"], A + A.T)
+
+
+# ---------------------------------------------------------------- the naive baseline
+
+def test_sympy_scalar_agrees_on_small_sizes():
+    for name in ("logistic_regression", "log_determinant", "least_squares"):
+        entry = CATALOGUE[name]
+        check_agree(entry.function, entry.sample({"n": 3}, 0), list(entry.wrt),
+                    engines=("sympy-scalar", "symbolic", "fd"))
+
+
+def test_sympy_scalar_refuses_large_sizes_quickly():
+    from diffbench.engines import TooLarge
+
+    entry = CATALOGUE["logistic_regression"]
+    start = time.perf_counter()
+    with pytest.raises(TooLarge, match="exceed the limit"):
+        get_engine("sympy-scalar").prepare(entry.function, ["w"], entry.resolve_sizes({"n": 40}), 2)
+    assert time.perf_counter() - start < 1.0
+
+
+# ---------------------------------------------------------------- the command
+
+def test_cli_derive_formats():
+    import json
+
+    from click.testing import CliRunner
+
+    from diffbench.cli.derive import command
+
+    runner = CliRunner()
+    args = ["x'*A*x", "--shape", "x=n", "--shape", "A=n,n", "--wrt", "x"]
+    out = runner.invoke(command, args)
+    assert out.exit_code == 0 and "∇²_xx f = A + Aᵀ" in out.output
+    assert "A + A^T" in runner.invoke(command, args + ["--format", "latex"]).output
+    assert "<math" in runner.invoke(command, args + ["--format", "mathml"]).output
+    assert "def hessian" in runner.invoke(command, args + ["--format", "python"]).output
+    data = json.loads(runner.invoke(command, args + ["--format", "json", "--order", "1"]).output)
+    assert data["gradient"]["x"] == "(A + Aᵀ) x" and data["hessian"] == {}
+
+
+def test_evaluate_shares_one_pass_and_matches_the_separate_functions():
+    d = derive("0.5*norm2(A*x - b)^2", "x", {"x": "n", "A": "m,n", "b": "m"})
+    rng = np.random.default_rng(0)
+    inputs = {"A": rng.normal(size=(5, 3)), "x": rng.normal(size=3), "b": rng.normal(size=5)}
+    together = d.evaluate(inputs)
+    code = d.compiled()
+    assert np.isclose(together["value"], code["value"](inputs))
+    assert np.allclose(together["gradient"]["x"], code["gradient"](inputs)["x"])
+    assert np.allclose(together["hessian"][("x", "x")], inputs["A"].T @ inputs["A"])
+
+
+def test_long_formulas_name_their_shared_subexpressions():
+    entry = CATALOGUE["regularised_neuron"]
+    printed = str(derive(entry.function, list(entry.wrt)))
+    assert "z1 = σ(w x + b)" in printed
+    assert max(len(line) for line in printed.splitlines()) < 150
+    assert ET.fromstring(derive(entry.function, list(entry.wrt)).mathml()) is not None
