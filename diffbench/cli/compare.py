@@ -5,6 +5,7 @@ import time
 
 import click
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..catalogue import CATALOGUE, default_size
 from ..engines import get_engine
@@ -79,7 +80,8 @@ def _measure(engine, fn, inputs, wrt, order):
 @click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS", help="declare a shape: x=n, A=m,n, c= (scalar)")
 @click.option("--wrt", multiple=True, help="variable(s) to differentiate (default for catalogue names: its own)")
 @click.option("--size", "sizes", multiple=True, metavar="DIM=N", help="size of a dimension, e.g. n=100")
-@click.option("--engines", default="tape,fd", show_default=True, help="comma-separated engine names")
+@click.option("--engines", default="symbolic,tape,fd", show_default=True,
+              help="comma-separated engine names (see `diffbench engines`)")
 @click.option("--order", type=click.IntRange(1, 2), default=2, show_default=True)
 @click.option("--domain", "domains", multiple=True, metavar="NAME=KIND",
               help="input domain: real, positive, nonzero, spd, invertible (e.g. A=spd)")
@@ -88,7 +90,9 @@ def _measure(engine, fn, inputs, wrt, order):
 def command(expr, shapes, wrt, sizes, engines, order, domains, seed, as_json):
     """Compare engines on EXPR (an expression or a catalogue name): agreement and time.
 
-    Agreement is the max relative error |a-b| / max(1, |a|+|b|) against the other engines.
+    Agreement is the max relative error |a-b| / max(1, |a|+|b|) against the other engines;
+    times are medians per call with one BLAS thread; prepare is derivation, compilation or
+    tape set-up, done once per function and sizes.
     """
     shape_decl = parse_assignments(shapes, "--shape")
     size_values = {}
@@ -105,7 +109,8 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, as_json):
     wrt = [w for item in wrt for w in item.split(",") if w]
     fn, inputs, wrt = _function_and_inputs(expr, shape_decl, size_values, wrt, seed,
                                            parse_assignments(domains, "--domain"))
-    with np.errstate(all="ignore"):
+    # one BLAS thread, as in every benchmark and job worker: timings stay comparable
+    with np.errstate(all="ignore"), threadpool_limits(1):
         _check_finite(fn, inputs, wrt)
         summary = _compare(fn, inputs, wrt, names, order, seed)
     if as_json:
@@ -125,14 +130,22 @@ def _check_finite(fn, inputs, wrt):
 
 
 def _compare(fn, inputs, wrt, names, order, seed):
+    # time first, so each engine's prepare (derive, compile, tape set-up) is a cold one
+    timings = {}
+    for name in names:
+        try:
+            timings[name] = _measure(name, fn, inputs, wrt, order)
+        except Unsupported as err:
+            timings[name] = {"unsupported": str(err)}
     agreement = check_agree(fn, inputs, wrt, engines=names, order=order, strict=False,
                             allow_unsupported=tuple(names))
     rows = []
     for name in names:
         row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name)}
-        if name in agreement.results:
-            row["max_relative_error"] = agreement.max_error(name) if len(agreement.results) > 1 else None
-            row.update(_measure(name, fn, inputs, wrt, order))
+        if name in agreement.results and len(agreement.results) > 1:
+            row["max_relative_error"] = agreement.max_error(name)
+        row.update(timings[name])
+        row["unsupported"] = row["unsupported"] or timings[name].get("unsupported")
         row["at_fault"] = sorted(q for q, e in agreement.culprits.items() if e == name)
         rows.append(row)
     return {"expr": fn.expr, "wrt": wrt, "sizes": fn.bind(inputs), "order": order, "seed": seed,
