@@ -1,0 +1,28 @@
+"""``index.html``: every run in the store, newest first, linked to its page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def index_rows(store, out_dir: Path) -> list[dict]:
+    """One row per run; ``href`` only when its report is in ``out_dir``."""
+    from .model import run_record, seconds_between
+
+    rows = []
+    for run in map(run_record, reversed(store.runs())):
+        counts = store.counts(run["run_id"]) if hasattr(store, "counts") else {}
+        page = out_dir / f"{run['run_id']}.html"
+        rows.append({**run, "counts": counts, "duration": seconds_between(run.get("started"), run.get("finished")),
+                     "href": page.name if page.exists() else None})
+    return rows
+
+
+def write_index(store, out_dir: Path) -> Path:
+    from . import _write
+    from .render import environment
+
+    out_dir = Path(out_dir)
+    html = environment().get_template("index.html.j2").render(runs=index_rows(store, out_dir))
+    path = out_dir / "index.html"
+    _write(path, html)
+    return path

@@ -1,0 +1,210 @@
+"""Plots as inline SVG strings (matplotlib, no GUI backend, no files).
+
+Text stays text in the SVG (``svg.fonttype = none``): smaller, selectable,
+sharp when printed.  Every id matplotlib writes is prefixed per plot,
+because many SVGs share one HTML document and ids must not collide.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")  # never a GUI backend, even if pyplot is imported later
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
+
+from . import summary  # noqa: E402
+
+_RC = {"svg.fonttype": "none", "svg.hashsalt": "diffbench", "font.size": 9.5,
+       "font.family": ["DejaVu Sans", "sans-serif"], "axes.grid": True, "grid.alpha": 0.3,
+       "axes.spines.top": False, "axes.spines.right": False}
+_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+_MARKERS = {"value": "o", "gradient": "s", "jacobian": "D", "hessian": "^"}
+_STYLES = {"value": ":", "gradient": "--", "jacobian": "-.", "hessian": "-"}
+_ids = itertools.count()
+
+
+def engine_colours(engines: list[str]) -> dict[str, str]:
+    return {e: _COLOURS[i % len(_COLOURS)] for i, e in enumerate(engines)}
+
+
+def to_svg(fig: Figure, label: str) -> str:
+    """``fig`` as an ``<svg>`` element that scales with its container."""
+    buf = io.StringIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    prefix = f"p{next(_ids)}-"
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
+    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
+                  lambda m: f'<svg{m.group(1)} class="plot" role="img" aria-label="{_attr(label)}"', text, count=1)
+    return text
+
+
+def _attr(s: str) -> str:
+    return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _figure(width: float = 6.4, height: float = 3.4) -> Figure:
+    # fixed margins, not constrained layout: that lays the text out four
+    # times over and made each plot four times slower; the right third
+    # holds the legend
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=0.12, right=0.62, bottom=0.15, top=0.95)
+    return fig
+
+
+def _axes(fig: Figure, xlabel: str, ylabel: str):
+    with matplotlib.rc_context(_RC):
+        ax = fig.add_subplot()
+    # the title is the HTML figure's caption: a matplotlib title makes
+    # every draw measure all tick labels once more
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def _legend(ax) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _tick(v: float, _pos=None) -> str:
+    """``10⁻⁵`` for a power of ten, ``0.03`` otherwise: plain text, because
+    matplotlib's mathtext labels cost ~30 ms each to lay out."""
+    if v <= 0:
+        return ""
+    k = math.log10(v)
+    if abs(k - round(k)) < 1e-9:
+        return "1" if round(k) == 0 else ("10" if round(k) == 1 else "10" + str(round(k)).translate(_SUPERSCRIPT))
+    return f"{v:.3g}"
+
+
+def _log_axes(ax, sizes, size_ticks: bool = True) -> None:
+    """Log-log with the measured sizes as x ticks and plain-text y labels."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    sizes = sorted(set(sizes))
+    if size_ticks and len(sizes) <= 12:
+        ax.xaxis.set_major_locator(FixedLocator(sizes))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{v:g}"))
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    low, high = ax.get_ylim()
+    # minor ticks are most of the drawing time: only a few, and only on a short axis
+    if high / max(low, 1e-300) < 30:
+        ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(FuncFormatter(_tick))
+    else:
+        ax.yaxis.set_minor_locator(NullLocator())
+
+
+def _dim_label(dim: str | None) -> str:
+    return f"size {dim} (log scale)" if dim else "size"
+
+
+def time_plot(results: list[dict], dim: str | None, colours: dict) -> str | None:
+    """Median time against size, log-log, one line per engine x quantity,
+    its fitted exponent k (time ~ size^k) in the legend."""
+    fits = [f for f in summary.slopes(results, dim) if f["points"]]
+    if not fits:
+        return None
+    fig = _figure()
+    ax = _axes(fig, _dim_label(dim), "median time per call (s)")
+    for f in fits:
+        xs, ys = zip(*f["points"])
+        k = "one size" if f["slope"] is None else f"k={f['slope']:.2f}"
+        label = f"{f['engine']} {f['quantity']} {f['rest']} ({k})".replace("  ", " ")
+        ax.plot(xs, ys, _STYLES.get(f["quantity"], "-"), marker=_MARKERS.get(f["quantity"], "o"),
+                color=colours.get(f["engine"], "k"), label=label, markersize=4)
+    _log_axes(ax, [p[0] for f in fits for p in f["points"]])
+    _legend(ax)
+    return to_svg(fig, "time against size, log-log")
+
+
+def ratio_plot(results: list[dict], dim: str | None, colours: dict) -> str | None:
+    """Gradient / value and Hessian / value time against size, per engine."""
+    lines: dict[tuple, list] = {}
+    for row in summary.ratios(results):
+        if dim not in row["sizes"]:
+            continue
+        for q, ratio in row.items():
+            if q in _MARKERS and q != "value":
+                lines.setdefault((row["engine"], q), []).append((row["sizes"][dim], ratio))
+    if not lines:
+        return None
+    fig = _figure()
+    ax = _axes(fig, _dim_label(dim), "time ÷ time of the value (×)")
+    for (engine, q), pts in sorted(lines.items()):
+        xs, ys = zip(*sorted(pts))
+        ax.plot(xs, ys, _STYLES[q], marker=_MARKERS[q], color=colours.get(engine, "k"),
+                label=f"{engine} {q} / value", markersize=4)
+    _log_axes(ax, [p[0] for pts in lines.values() for p in pts])
+    _legend(ax)
+    return to_svg(fig, "cost ratios against size")
+
+
+#: an exact 0 error is drawn at this floor (a log axis has no 0)
+ERROR_FLOOR = 1e-17
+
+
+def accuracy_plot(results: list[dict], dim: str | None, colours: dict) -> str | None:
+    """Relative error against the reference, against size (log-log)."""
+    points = summary.series(results, dim, field="accuracy")
+    # the metric is at most 1 (|a-b| <= |a|+|b|): inf (shape mismatch) is drawn at 1
+    points = {k: [(x, min(max(y, ERROR_FLOOR), 1.0)) for x, y in v] for k, v in points.items()}
+    if not points:
+        return None
+    fig = _figure()
+    ax = _axes(fig, _dim_label(dim), "max relative error (log; 0 drawn at 1e-17)")
+    for (engine, q, rest), pts in sorted(points.items()):
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=colours.get(engine, "k"),
+                label=f"{engine} {q} {rest}".strip(), markersize=4)
+    ax.axhline(summary.THRESHOLD_EXACT, color="#888", lw=0.8, ls="--")
+    ax.axhline(summary.THRESHOLD_FD, color="#888", lw=0.8, ls="-.")
+    _log_axes(ax, [p[0] for pts in points.values() for p in pts])
+    _legend(ax)
+    return to_svg(fig, "accuracy against size")
+
+
+def step_plot(results: list[dict]) -> str | None:
+    """fd's error against its step, one line per result that carries
+    per-step errors: the U of truncation (large h) against round-off (small h)."""
+    lines = [(r, summary.step_errors(r)) for r in results]
+    lines = [(r, pts) for r, pts in lines if len(pts) >= 2]
+    if not lines:
+        return None
+    fig = _figure()
+    ax = _axes(fig, "step h (log scale)", "max relative error (log)")
+    for r, pts in lines:
+        xs, ys = zip(*[(h, max(e, ERROR_FLOOR)) for h, e in pts])
+        ax.plot(xs, ys, _STYLES.get(r["quantity"], "-"), marker=_MARKERS.get(r["quantity"], "o"), markersize=4,
+                label=f"{r['engine']} {r['quantity']} {r['size_label']}")
+    _log_axes(ax, [p[0] for _, pts in lines for p in pts], size_ticks=False)
+    _legend(ax)
+    return to_svg(fig, "finite-difference error against step")
+
+
+def function_plots(fn: dict, colours: dict) -> list[dict]:
+    """Every plot of one function that has data: ``[{"kind", "title", "svg"}]``."""
+    rs, dim = fn["results"], fn["dim"]
+    plots = [("time", "Time against size", time_plot(rs, dim, colours)),
+             ("cost", "Cost relative to the value", ratio_plot(rs, dim, colours)),
+             ("accuracy", "Accuracy against the reference", accuracy_plot(rs, dim, colours)),
+             ("finite-difference", "Finite differences: error against step", step_plot(rs))]
+    return [{"kind": k, "title": t, "svg": s} for k, t, s in plots if s]
