@@ -1,6 +1,9 @@
 """Engines, looked up by name: ``tape`` (reverse-mode AD over a Wengert tape),
 ``fd`` (central differences, the referee), ``symbolic`` (closed-form matrix
-calculus) and ``sympy-scalar`` (the naive entry-wise SymPy baseline)."""
+calculus), ``sympy-scalar`` (the naive entry-wise SymPy baseline),
+``closed-form`` (hand-written NumPy formulas for catalogue functions) and the
+optional frameworks ``autograd``, ``jax``, ``jax-jit``, ``torch`` (unavailable,
+never an import error, when their package is missing)."""
 from __future__ import annotations
 
 import importlib
@@ -8,7 +11,9 @@ import importlib
 from .base import REGISTRY, Engine, Prepared, TooLarge, Unsupported, get_engine, register
 
 _MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.symbolic.engine",
-            "diffbench.engines.sympy_scalar")
+            "diffbench.engines.sympy_scalar", "diffbench.engines.closed_form",
+            "diffbench.engines.frameworks.autograd_engine", "diffbench.engines.frameworks.jax_engine",
+            "diffbench.engines.frameworks.torch_engine")
 
 
 def load_all() -> dict[str, Engine]:

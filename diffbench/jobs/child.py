@@ -1,11 +1,11 @@
 """The sandbox child: a long-lived process that measures tasks one at a time.
 
-Started by :mod:`.sandbox` with BLAS thread counts pinned in its
-environment (set again here before numpy can load).  It warms up once
-(numpy, every engine), then loops: read a task, lower its address-space
-limit (RLIMIT_AS) to its baseline plus the task's memory budget, measure,
-send the timed record, compute the accuracy reference, send that, lift the
-limit.  The worker kills it on a deadline overrun; it exits by itself when
+Started by :mod:`.sandbox` with BLAS thread counts pinned in the
+environment it is spawned with, so they hold before any import (importing
+this package already loads numpy).  It warms up once
+(numpy, every engine), then loops: read a task, set the address-space
+backstop (see :mod:`.memory`), measure, send the timed record, compute the
+accuracy reference, send that, lift the backstop.  The worker kills it on a deadline overrun; it exits by itself when
 the worker goes (end of file on stdin, or its parent changes).
 """
 from __future__ import annotations
@@ -15,10 +15,6 @@ import signal
 import sys
 import threading
 import time
-
-from .env import BLAS_ENV
-
-os.environ.update(BLAS_ENV)
 
 
 def main() -> None:
@@ -42,7 +38,8 @@ def main() -> None:
 
 def _run(task: dict, out: int) -> None:
     from . import memory, wire
-    from .harness import run_measured, run_reference
+    from .harness import run_measured
+    from .reference import run_reference
 
     deadline = time.perf_counter() + task["timeout"]
     with memory.limited(task["memory"]) as probe:

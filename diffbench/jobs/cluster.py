@@ -21,6 +21,8 @@ def usable_cores() -> int:
 @contextlib.contextmanager
 def connect(address: str | None = None, workers: int | None = None, timeout: float = 10.0):
     """Yields ``(client, info)``; ``info`` is what the run records as its cluster."""
+    if address and workers is not None:
+        raise UserError("--workers sizes a local cluster; with --scheduler the cluster has its own workers")
     if address:
         client = _remote(address, timeout)
         cluster = None

@@ -1,8 +1,8 @@
 """The environment a result was measured in, recorded with every result.
 
-``BLAS_ENV`` pins BLAS/OpenMP to one thread; it is put into each sandbox
-child's environment before numpy loads (and, for a local cluster, into the
-workers').  This module must not import numpy at the top for that reason.
+``BLAS_ENV`` pins BLAS/OpenMP to one thread; it is the environment each
+sandbox child is spawned with, so it holds before numpy loads there (and,
+for a local cluster, the workers' too).
 """
 from __future__ import annotations
 

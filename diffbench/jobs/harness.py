@@ -4,7 +4,8 @@ The protocol a benchmark engineer can check:
 
 1. inputs are generated here from the task's seed (never shipped);
 2. ``Engine.prepare`` (derivation, compilation, tape set-up) is timed once,
-   apart, on a freshly parsed function so no earlier task's cache hides it;
+   apart, on a freshly parsed function so no earlier task's cache hides it
+   (the libraries an engine ``requires`` are imported before the clock);
 3. one warm-up call, whose output is the one checked for accuracy;
 4. inner loops: enough calls per sample that a sample lasts ``sample_time``
    (well above the timer's resolution), found by doubling from the warm-up;
@@ -16,6 +17,7 @@ The protocol a benchmark engineer can check:
 from __future__ import annotations
 
 import gc
+import importlib
 import math
 import statistics
 import traceback
@@ -97,78 +99,62 @@ def run_measured(task: dict, deadline: float, probe=None) -> tuple[dict, tuple |
     what the reference phase needs: ``(fn, inputs, sizes, out)``.  ``probe``
     (see :mod:`.memory`) measures peak memory of prepare plus evaluation."""
     from ..engines.base import Unsupported
-    from .registry import get_engine
 
     fields: dict = {"stats": {}}
     try:
-        fn, inputs = build(task)
-        sizes = fn.bind(inputs)
-        fields["stats"]["bound_sizes"] = sizes
-        if probe is not None:
-            probe.restart()
-        engine = get_engine(task["engine"])
-        ok, why = engine.available()
-        if not ok:
-            raise Unsupported(f"engine {task['engine']!r} is not available here: {why}")
-        start = perf_counter()
-        prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
-        fields["prepare_seconds"] = perf_counter() - start
-        call = getattr(prepared, task["quantity"])
-        m = measure(call, inputs, task["repeat"], task["sample_time"], deadline)
-        median, spread = summarise(m["times"])
-        fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
-                      inner_loops=m["inner_loops"])
-        fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
-                               warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
-        if probe is not None:
-            fields["peak_bytes"] = probe.peak()
-        return fields, (fn, inputs, sizes, m["out"])
+        return _timed(task, deadline, probe or _NoProbe(), fields)
     except Unsupported as err:
-        fields.update(status="unsupported", message=_line(err))
+        fields.update(status="unsupported", message=line(err))
     except MemoryError:
-        fields.update(status="oom", message=f"MemoryError: exceeded the task's memory limit "
-                                            f"({task['memory'] / 2**20:.0f} MiB)")
+        fields.update(status="oom", message="MemoryError: an allocation beyond the address-space "
+                                            f"backstop of the {task['memory'] / 2**20:.0f} MiB memory limit")
     except Exception as err:  # an engine that raises is a result, not a crash
-        fields.update(status="failed", message=f"{type(err).__name__}: {_line(err)}")
+        fields.update(status="failed", message=f"{type(err).__name__}: {line(err)}")
         fields["stats"]["traceback"] = traceback.format_exc(limit=-6)
     return fields, None
 
 
-def run_reference(task: dict, kept: tuple) -> dict:
-    """Accuracy of the measured output against the first reference engine
-    (in the job's ``reference`` order, the task's own engine excluded) that
-    handles this function at these sizes."""
+def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tuple]:
+    fn, inputs = build(task)
+    sizes = fn.bind(inputs)
+    fields["stats"]["bound_sizes"] = sizes
+    probe.restart()  # the inputs are not the engine's memory
+    prepared = _prepare(task, fn, sizes, fields)
+    m = measure(getattr(prepared, task["quantity"]), inputs, task["repeat"], task["sample_time"], deadline)
+    median, spread = summarise(m["times"])
+    fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
+                  inner_loops=m["inner_loops"], peak_bytes=probe.peak())
+    fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
+                           warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+    return fields, (fn, inputs, sizes, m["out"])
+
+
+def _prepare(task: dict, fn, sizes: dict, fields: dict):
+    """``Engine.prepare``, timed on its own into ``prepare_seconds``."""
+    from ..engines.base import Unsupported
     from .registry import get_engine
 
-    fn, inputs, sizes, out = kept
-    notes = []
-    for name in task["reference"]:
-        try:
-            engine = get_engine(name)
-            if not engine.available()[0]:
-                raise RuntimeError("not available")
-            prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
-            expected = getattr(prepared, task["quantity"])(inputs)
-            return {"reference": name, "accuracy": compare(out, expected)}
-        except MemoryError:
-            notes.append(f"{name}: out of memory")
-        except Exception as err:
-            notes.append(f"{name}: {_line(err)}")
-    return {"reference": None, "accuracy": None, "reference_note": "; ".join(notes) or "none configured"}
+    engine = get_engine(task["engine"])
+    ok, why = engine.available()
+    if not ok:
+        raise Unsupported(f"engine {task['engine']!r} is not available here: {why}")
+    for module in getattr(engine, "requires", ()):  # importing jax is not deriving: off the clock
+        importlib.import_module(module)
+    start = perf_counter()
+    prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
+    fields["prepare_seconds"] = perf_counter() - start
+    return prepared
 
 
-def compare(a, b) -> float:
-    """Largest relative error over all blocks (a gradient or Hessian is a dict)."""
-    from ..testing import relative_error
+class _NoProbe:
+    def restart(self) -> None:
+        pass
 
-    if isinstance(a, dict) or isinstance(b, dict):
-        if not (isinstance(a, dict) and isinstance(b, dict)) or set(a) != set(b):
-            return float("inf")
-        return max((relative_error(a[k], b[k]) for k in a), default=0.0)
-    return relative_error(a, b)
+    def peak(self) -> None:
+        return None
 
 
-def _line(err: BaseException) -> str:
+def line(err: BaseException) -> str:
     text = str(err).strip() or type(err).__name__
     return text if "\n" not in text else text.splitlines()[0] + " ..."
 

@@ -1,8 +1,11 @@
 """Memory limit and peak memory of one task, inside the sandbox child.
 
-The limit is RLIMIT_AS set to the child's current address space plus the
-task's budget, so the budget counts what the task allocates, not the warm
-interpreter.  Peak is the resident high-water mark (VmHWM), reset before
+The budget is enforced on resident memory by the worker (see
+:mod:`.sandbox`).  Here RLIMIT_AS is only a backstop against an allocation
+so fast and large the worker's polling could miss it: the child's current
+address space plus four times the budget (at least budget + 8 GiB), loose
+because runtimes such as XLA reserve gigabytes of address space they never
+touch.  Beyond it an allocation raises MemoryError (``oom``).  Peak is the resident high-water mark (VmHWM), reset before
 the task by writing 5 to /proc/self/clear_refs (Linux >= 4.0), minus the
 resident size when the task began.  Elsewhere: no limit, peak from
 ru_maxrss (which cannot be reset, so it may be an over-estimate).
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import resource
+
+BACKSTOP = 8 * 2**30
 
 
 def _status(field: str) -> int | None:
@@ -54,7 +59,7 @@ def limited(budget: int):
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     base = _status("VmSize")
     if base is not None:
-        limit = base + budget
+        limit = base + max(4 * budget, budget + BACKSTOP)
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     try:
         yield Probe()

@@ -4,7 +4,6 @@ fault-injection engines of :mod:`diffbench.jobs.testing_engines` when
 it; a user's job can never name them by accident)."""
 from __future__ import annotations
 
-import importlib
 import os
 
 TEST_ENGINES_VAR = "DIFFBENCH_TEST_ENGINES"
@@ -19,7 +18,9 @@ def load_engines() -> dict:
 
     registry = load_all()
     if test_engines_enabled():
-        importlib.import_module("diffbench.jobs.testing_engines")
+        from . import testing_engines
+
+        testing_engines.install()
     return registry
 
 

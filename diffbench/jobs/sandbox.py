@@ -4,7 +4,9 @@ task slot, a deadline on every answer, and a kill on overrun.
 dask has no per-task timeout and a worker that runs out of memory takes
 every task on it down.  So the measuring happens in a child process
 (:mod:`.child`): a task that overruns its time is killed (``timeout``); one
-that exceeds its address-space budget gets a MemoryError (``oom``); one
+whose resident memory grows past its budget is killed too (``oom``; checked
+every 20 ms while the worker waits, since an address-space limit alone
+would refuse runtimes such as XLA that reserve far more than they use); one
 that dies in C code, or is killed by the kernel's OOM killer, is recorded
 from its exit signal.  The worker lives on and the next task gets a fresh
 child.  Children are reused between tasks that end cleanly, so a trivial
@@ -13,16 +15,20 @@ task costs a pipe round trip, not an interpreter start.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
 
+import psutil
+
 from . import wire
 from .env import BLAS_ENV
 
 STARTUP_SECONDS = 300.0  # importing numpy and every engine on a slow shared filesystem
+POLL_SECONDS = 0.02  # how often a busy child's resident memory is checked
 
 
 class Sandbox:
@@ -31,6 +37,7 @@ class Sandbox:
     def __init__(self):
         self.proc: subprocess.Popen | None = None
         self.env: dict | None = None
+        self.resident = 0
 
     def start(self) -> None:
         """Spawn the child without waiting for it to warm up."""
@@ -52,8 +59,11 @@ class Sandbox:
 
     def run(self, task: dict) -> dict:
         """Record fields for ``task``: status, message, timings, reference..."""
-        self.ready()
-        wire.send(self.proc.stdin.fileno(), task)
+        try:
+            self._send(task)
+        except BrokenPipeError:  # the idle child died since (e.g. the OOM killer): once more
+            self.kill()
+            self._send(task)
         fields = self._answer(task, "measured")
         if fields.get("phase") != "measured":
             return fields
@@ -63,15 +73,37 @@ class Sandbox:
             self.kill()  # start the next task from a clean, unfragmented child
         return fields
 
+    def _send(self, task: dict) -> None:
+        self.ready()
+        self.resident = _resident(self.proc.pid)  # idle baseline: the budget counts from here
+        wire.send(self.proc.stdin.fileno(), task)
+
     def _answer(self, task: dict, phase: str) -> dict:
         try:
-            return wire.recv(self.proc.stdout.fileno(), time.monotonic() + task["timeout"])
+            return self._watch(task, time.monotonic() + task["timeout"])
+        except _OverMemory as over:
+            self.kill()
+            return {"status": "oom", "message": f"exceeded the task's memory limit of {task['memory'] / 2**20:.0f} MiB "
+                                                f"(resident memory up {over.args[0] / 2**20:.0f} MiB when stopped)"}
         except wire.Timeout:
             self.kill()
-            return {"status": "timeout", "message": f"exceeded the {task['timeout']:g}s time limit "
-                                                    f"while {'measuring' if phase == 'measured' else 'computing the reference'}"}
+            doing = "measuring" if phase == "measured" else "computing the reference"
+            return {"status": "timeout", "message": f"exceeded the {task['timeout']:g}s time limit while {doing}"}
         except wire.Closed:
             return _death(self.kill(), task)
+
+    def _watch(self, task: dict, deadline: float):
+        """The child's next message, checking its resident memory meanwhile."""
+        fd = self.proc.stdout.fileno()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise wire.Timeout()
+            if select.select([fd], [], [], min(POLL_SECONDS, left))[0]:
+                return wire.recv(fd, deadline)
+            grown = _resident(self.proc.pid) - self.resident
+            if grown > task["memory"]:
+                raise _OverMemory(grown)
 
     def _reference(self, task: dict) -> dict:
         answer = self._answer(task, "reference")
@@ -94,6 +126,17 @@ class Sandbox:
             except OSError:
                 pass
         return code
+
+
+class _OverMemory(Exception):
+    pass
+
+
+def _resident(pid: int) -> int:
+    try:
+        return psutil.Process(pid).memory_info().rss
+    except psutil.Error:  # it has just exited: the read of its pipe will say how
+        return 0
 
 
 def _death(code: int | None, task: dict) -> dict:

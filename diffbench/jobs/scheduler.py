@@ -10,13 +10,16 @@ is stored as ``failed`` so the run still completes.
 from __future__ import annotations
 
 import secrets
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import dims
 from ..errors import UserError
 from .cluster import connect
 from .env import versions
+from .harness import ORDERS
 from .plan import plan
 from .records import lost_record, now
 from .spec import load_job
@@ -48,13 +51,19 @@ def submit(job_path: str, target: Target, progress=None) -> dict:
     tasks = plan(job, str(job_path))
     with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
         store = Store(target.db)
-        run_id = new_run_id()
-        run = {"run_id": run_id, "job_name": job.name, "description": job.description,
-               "job": job.model_dump(mode="json"), "job_text": text, "started": now(),
-               "cluster": cluster, "env": _submitter_env()}
-        store.create_run(run, tasks)
+        run_id = record_run(store, job, text, tasks, cluster)
         drive(client, store, run_id, tasks, progress)
     return summary(store, run_id, target.reports)
+
+
+def record_run(store: Store, job, text: str, tasks: list[dict], cluster: dict) -> str:
+    """A new run with its whole plan, in one transaction; its id."""
+    run_id = new_run_id()
+    run = {"run_id": run_id, "job_name": job.name, "description": job.description,
+           "job": job.model_dump(mode="json"), "job_text": text, "started": now(),
+           "cluster": cluster, "env": _submitter_env()}
+    store.create_run(run, tasks)
+    return run_id
 
 
 def resume(run_id: str | None, target: Target, progress=None, force: bool = False) -> dict:
@@ -93,7 +102,27 @@ def drive(client, store: Store, run_id: str, tasks: list[dict], progress=None) -
     store.finish(run_id, "finished" if done == planned else "interrupted", now() if done == planned else None)
 
 
+def _cost(task: dict) -> float:
+    """A rough size of a task, to send big ones first (longest first evens out
+    the end of a run: no lone large Hessian after everything else).  Input
+    entries times wrt entries to the derivative order, as fd would cost."""
+    entries = {name: _entries(shape, task["sizes"]) for name, shape in task["shapes"].items()}
+    wrt = sum(entries.get(name, 1) for name in task["wrt"])
+    return sum(entries.values()) * float(max(wrt, 1)) ** ORDERS[task["quantity"]]
+
+
+def _entries(shape: str, sizes: dict) -> int:
+    count = 1
+    for dim in filter(None, (d.strip() for d in str(shape).split(","))):
+        try:
+            count *= dims.evaluate(dim, sizes)
+        except ValueError:
+            pass  # an unusual declaration only makes the estimate rougher
+    return count
+
+
 def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
+    tasks = sorted(tasks, key=_cost, reverse=True)
     attempts = store.submitted(run_id, [t["key"] for t in tasks])
     token = secrets.token_hex(3)  # fresh dask keys: never collide with a dead submitter's
     try:
@@ -123,11 +152,16 @@ def summary(store: Store, run_id: str, reports: str) -> dict:
 
 def write_report(store: Store, run_id: str, reports: str) -> Path:
     """The report writer's file if it is installed, else where it will be."""
+    planned = Path(reports) / f"{run_id}.html"
     try:
         from ..report import write_report as writer
     except ImportError:
-        return Path(reports) / f"{run_id}.html"
-    return Path(writer(store, run_id, Path(reports)))
+        return planned
+    try:
+        return Path(writer(store, run_id, Path(reports)))
+    except Exception as err:  # the results are safe in the store; the report can be redone
+        print(f"warning: the report could not be written ({type(err).__name__}: {err})", file=sys.stderr)
+        return planned
 
 
 def open_store(db: str) -> Store:

@@ -54,16 +54,24 @@ def _combinations(listed: dict[str, list[int]], grid: bool, where: str) -> list[
 def _derive(base: dict[str, int], formulas: dict[str, str], where: str) -> dict[str, int]:
     """Evaluate formulas in dependency order (a formula may use another)."""
     combo, pending = dict(base), dict(formulas)
+    uses = {d: _names(text, f"{where}.{d}") for d, text in formulas.items()}
     while pending:
-        ready = [d for d, text in pending.items() if dimexpr.names(text) <= set(combo)]
+        ready = [d for d in pending if uses[d] <= set(combo)]
         if not ready:
             dim, text = next(iter(pending.items()))
-            unknown = sorted(dimexpr.names(text) - set(combo) - set(pending))
+            unknown = sorted(uses[dim] - set(combo) - set(pending))
             why = f"names unknown dim {unknown[0]!r}" if unknown else "depends on itself"
             raise UserError(f"{where}.{dim}: formula {text!r} {why}; expected a formula in the listed dims")
         for dim in ready:
             combo[dim] = _evaluate(pending.pop(dim), combo, f"{where}.{dim}")
     return combo
+
+
+def _names(text: str, where: str) -> set[str]:
+    try:
+        return dimexpr.names(text)
+    except ValueError as err:
+        raise UserError(f"{where}: {err}; expected a formula such as \"2*n\"") from None
 
 
 def _evaluate(text: str, combo: dict[str, int], where: str) -> int:

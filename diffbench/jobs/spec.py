@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UserError
+from ..scaling.spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
 VERSION = 1
@@ -41,6 +42,12 @@ def _size(v):
         return v
     raise ValueError(f"expected a non-empty list of positive integers, an integer, "
                      f"or a formula such as '2*n', got {v!r}")
+
+
+def _schedule(v):
+    from ..service.cron import check_schedule  # croniter is needed only by scheduled jobs
+
+    return check_schedule(v)
 
 
 Duration = Annotated[str | int | float, AfterValidator(_duration)]
@@ -104,6 +111,10 @@ class JobSpec(BaseModel):
     # engines tried in order as the accuracy reference; [] switches it off
     reference: list[str] = ["fd", "tape", "symbolic"]
     functions: list[FunctionSpec] = Field(min_length=1)
+    # read by other parts, see docs/service.md: when `diffbench serve` runs the
+    # job (a cron expression, UTC) and a sweep over worker counts
+    schedule: Annotated[str, AfterValidator(_schedule)] | None = None
+    scaling: ScalingSpec | None = None
 
     @property
     def timeout_seconds(self) -> float:
@@ -158,26 +169,38 @@ def field_path(loc: tuple) -> str:
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
-    model = FunctionSpec if loc and loc[0] == "functions" else JobSpec
+    model = {"functions": FunctionSpec, "scaling": ScalingSpec}.get(loc[0] if len(loc) > 1 else None, JobSpec)
     return list(model.model_fields)
 
 
-def _one(source: str, error: dict) -> str:
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
-    kind, msg = error["type"], error["msg"].removeprefix("Value error, ")
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict"}
+
+
+def _clean(loc: tuple) -> tuple:
+    """Drop pydantic's union-member tags (``str``, ``list[str]``...) from a path."""
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in _TYPE_TAGS or "[" in p)))
+
+
+def _one(source: str, loc: tuple, errors: list[dict]) -> str:
+    kind, got = errors[0]["type"], errors[0].get("input")
     if kind == "extra_forbidden":
         where = field_path(loc[:-1]) if loc[:-1] else "top level"
         return (f"{source}: {field_path(loc)}: unknown key in {where} "
                 f"(expected one of: {', '.join(_allowed_keys(loc))})")
     if kind == "missing":
         return f"{source}: {field_path(loc)}: required field is missing"
-    got = error.get("input")
-    tail = "" if kind in ("value_error",) or isinstance(got, dict) else f" (got {got!r})"
-    return f"{source}: {field_path(loc)}: {msg}{tail}"
+    msgs = list(dict.fromkeys(e["msg"].removeprefix("Value error, ") for e in errors))
+    if len(msgs) > 1:  # a union: say every accepted form
+        msgs = ["expected " + " or ".join(m.removeprefix("Input should be ") for m in msgs)]
+    tail = "" if kind == "value_error" or isinstance(got, dict) else f" (got {got!r})"
+    return f"{source}: {field_path(loc)}: {msgs[0]}{tail}"
 
 
 def format_errors(source: str, errors: list[dict]) -> str:
-    """The first error as one line; the count of any others on the same line."""
-    first = _one(source, errors[0])
-    more = len(errors) - 1
-    return first + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
+    """The first problem as one line; the count of any others on the same line."""
+    by_field: dict[tuple, list[dict]] = {}
+    for error in errors:
+        by_field.setdefault(_clean(error["loc"]), []).append(error)
+    loc, first = next(iter(by_field.items()))
+    more = len(by_field) - 1
+    return _one(source, loc, first) + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")

@@ -1,6 +1,6 @@
 """Fault-injection engines for tests and the scheduler benchmark.
 
-Registered only when ``DIFFBENCH_TEST_ENGINES=1`` (see :mod:`.registry`),
+Installed only when ``DIFFBENCH_TEST_ENGINES=1`` (see :mod:`.registry`),
 in the submitting process and in every sandbox child (the variable is
 inherited from the worker's environment).  Each reads the dim ``n`` as its
 knob, so a job controls them through ``sizes``:
@@ -78,7 +78,20 @@ class _Test(Engine):
         return self.prepared(list(wrt), int(sizes.get("n", 1)))
 
 
-for _engine in (_Test("noop", _Zeros), _Test("sleep", _Sleep), _Test("spin", _Spin), _Test("hog", _Hog),
-                _Test("crash", _Crash), _Test("boom", error=RuntimeError("boom: this engine always fails")),
-                _Test("nope", error=Unsupported("nope: this engine supports nothing"))):
-    register(_engine)
+ENGINES = (_Test("noop", _Zeros), _Test("sleep", _Sleep), _Test("spin", _Spin), _Test("hog", _Hog),
+           _Test("crash", _Crash), _Test("boom", error=RuntimeError("boom: this engine always fails")),
+           _Test("nope", error=Unsupported("nope: this engine supports nothing")))
+
+
+def install() -> None:
+    for engine in ENGINES:
+        register(engine)
+
+
+def uninstall() -> None:
+    """Take them out of the registry again (tests: nothing leaks into other tests)."""
+    from ..engines.base import REGISTRY
+
+    for engine in ENGINES:
+        if REGISTRY.get(engine.name) is engine:
+            del REGISTRY[engine.name]

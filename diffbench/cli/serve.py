@@ -1,0 +1,41 @@
+"""``diffbench serve``: run scheduled jobs and the HTTP API until stopped."""
+from __future__ import annotations
+
+import click
+
+from ..jobs.store import DEFAULT_PATH
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs --token.")
+@click.option("--port", default=8787, show_default=True, help="Port (0: any free port, printed at start).")
+@click.option("--jobs", default="jobs", show_default=True, help="Folder of job files; those with a schedule run on it.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on this dask cluster (default: a local one per run).")
+@click.option("--workers", type=int, help="Local cluster size (default: one per core).")
+@click.option("--db", default=DEFAULT_PATH, show_default=True, help="Results store (SQLite).")
+@click.option("--reports", default="reports", show_default=True, help="Folder for HTML reports.")
+@click.option("--token", envvar="DIFFBENCH_TOKEN", help="Access token every request must carry "
+              "(Authorization: Bearer ...); prefer the DIFFBENCH_TOKEN variable to keep it out of `ps`.")
+@click.option("--max-body", default=1 << 20, show_default=True, help="Largest request body, bytes.")
+@click.option("--poll", default=15.0, show_default=True, help="Seconds between looks at the schedules.")
+@click.option("--connect-timeout", default=10.0, show_default=True, help="Seconds to wait for --scheduler.")
+def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, poll, connect_timeout):
+    """Serve the API and run scheduled jobs, one run at a time.
+
+    A missed scheduled run is caught up once at start; only one server may
+    use a store at a time.
+    """
+    import logging
+
+    from ..service.server import Settings, serve
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger = logging.getLogger("diffbench.service")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    settings = Settings(host=host, port=port, jobs=jobs, db=db, reports=reports, scheduler=scheduler,
+                        workers=workers, connect_timeout=connect_timeout, token=token or None,
+                        max_bytes=max_body, poll=poll)
+    serve(settings, announce=lambda line: click.echo(line, err=True))

@@ -1,0 +1,94 @@
+"""``jax`` and ``jax-jit``: the IR interpreted with ``jax.numpy``, float64.
+
+Gradient by ``jax.grad``, Hessian by ``jax.hessian`` (forward-over-reverse),
+Jacobian by ``jax.jacfwd`` or ``jax.jacrev`` (fewer inputs than outputs:
+forward), each over all variables at once (``argnums``).  ``jax-jit``
+wraps each of them in ``jax.jit``: the first call traces and compiles
+(its time is in ``stats["compile_seconds"]``), later calls run the
+compiled XLA program.  Fixed inputs are arguments of the compiled
+function, never constants baked into it.
+
+x64 is switched on when jax is first imported here; thread counts come
+from ``XLA_FLAGS`` set before that (the benchmarks pin one thread).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import register
+from .common import FrameworkEngine, import_all
+
+
+def op_map(jnp, jax) -> dict:
+    """Primitive name -> ``jax.numpy`` function (``jax`` for ``nn`` and ``scipy``)."""
+    return {
+        # leaves
+        "const": lambda value: value,
+        "eye": lambda shape: jnp.eye(shape[0]),
+        "ones": lambda shape: jnp.ones(shape),
+        # element-wise
+        "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide,
+        "pow": jnp.power, "neg": jnp.negative, "exp": jnp.exp, "log": jnp.log,
+        "sin": jnp.sin, "cos": jnp.cos, "tanh": jnp.tanh, "sqrt": jnp.sqrt,
+        "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus,
+        # linear algebra
+        "matmul": jnp.matmul, "outer": jnp.outer, "transpose": jnp.transpose, "inner": jnp.vdot,
+        "tr": jnp.trace, "det": jnp.linalg.det, "logdet": lambda a: jnp.linalg.slogdet(a)[1],
+        "inv": jnp.linalg.inv, "diag_embed": jnp.diag, "diag_part": jnp.diagonal,
+        # reductions
+        "sum": jnp.sum, "norm2": lambda a: jnp.sqrt(jnp.vdot(a, a)),
+        "logsumexp": jax.scipy.special.logsumexp,
+        # shapes
+        "reshape": lambda a, shape: jnp.reshape(a, shape),
+        "broadcast": lambda a, shape: jnp.broadcast_to(a, shape),
+    }
+
+
+class JaxEngine(FrameworkEngine):
+    name = "jax"
+    description = "JAX interpreting the same IR, op by op (grad; hessian = forward-over-reverse)"
+    requires = ("jax", "jaxlib")
+
+    def load(self):
+        (jax,) = import_all("jax")
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        import jax.scipy.special  # noqa: F401  (logsumexp)
+
+        return {"jax": jax, "jnp": jnp}
+
+    def op_map(self, lib):
+        return op_map(lib["jnp"], lib["jax"])
+
+    def asarray(self, lib, x):
+        return lib["jnp"].asarray(np.asarray(x, dtype=np.float64))
+
+    def to_numpy(self, lib, x):
+        return np.asarray(x, dtype=np.float64)
+
+    def _wrap(self, lib, g):
+        return lib["jax"].jit(g) if self.jit else g
+
+    def value_fn(self, lib, f):
+        return self._wrap(lib, f)
+
+    def grad_fn(self, lib, f, k):
+        return self._wrap(lib, lib["jax"].grad(f, argnums=tuple(range(k))))
+
+    def hessian_fn(self, lib, f, k):
+        return self._wrap(lib, lib["jax"].hessian(f, argnums=tuple(range(k))))
+
+    def jacobian_fn(self, lib, f, k, forward):
+        jax = lib["jax"]
+        make = jax.jacfwd if forward else jax.jacrev
+        return self._wrap(lib, make(f, argnums=tuple(range(k))))
+
+
+class JaxJitEngine(JaxEngine):
+    name = "jax-jit"
+    description = "JAX with jax.jit around value, grad, hessian and jacobian (compiled on first call)"
+    jit = True
+
+
+register(JaxEngine())
+register(JaxJitEngine())

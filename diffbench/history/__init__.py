@@ -1,0 +1,1 @@
+"""Results of one job across runs: series, step detection, regressions."""

@@ -1,0 +1,72 @@
+"""Accuracy of a measured output against a reference engine, inside the
+sandbox child, at the very inputs that were timed.
+
+The reference is the first engine in the job's ``reference`` list (default
+fd, then tape, then symbolic; the task's own engine left out) that handles
+the function at these sizes: fd refuses large Hessians (``TooLarge``), so
+big cells fall back to an exact engine.  Reference outputs are the costly
+part (an fd Hessian is 4 evaluations per entry pair), so the child keeps the
+last few by cell: when the same child runs tape then symbolic on one cell,
+fd runs once.  A measured fd output is kept the same way.
+"""
+from __future__ import annotations
+
+import json
+
+from .harness import ORDERS, line
+
+KEEP = 3
+_outputs: dict[tuple, object] = {}
+
+
+def cell_key(task: dict, engine: str, sizes: dict) -> tuple:
+    return (engine, task["quantity"], task["expr"], json.dumps(task["shapes"], sort_keys=True),
+            task.get("catalogue"), tuple(task["wrt"]), tuple(sorted(sizes.items())), task["seed"])
+
+
+def remember(key: tuple, output) -> None:
+    _outputs.pop(key, None)
+    _outputs[key] = output
+    while len(_outputs) > KEEP:
+        _outputs.pop(next(iter(_outputs)))
+
+
+def run_reference(task: dict, kept: tuple) -> dict:
+    """``{"reference": engine, "accuracy": error}``, or why there is none."""
+    fn, inputs, sizes, out = kept
+    remember(cell_key(task, task["engine"], sizes), out)
+    notes = []
+    for name in task["reference"]:
+        try:
+            expected = _output(task, name, fn, inputs, sizes)
+            return {"reference": name, "accuracy": compare(out, expected)}
+        except MemoryError:
+            notes.append(f"{name}: out of memory")
+        except Exception as err:  # unsupported, too large, not installed: try the next one
+            notes.append(f"{name}: {line(err)}")
+    return {"reference": None, "accuracy": None, "reference_note": "; ".join(notes) or "none configured"}
+
+
+def _output(task: dict, name: str, fn, inputs: dict, sizes: dict):
+    from .registry import get_engine
+
+    key = cell_key(task, name, sizes)
+    if key not in _outputs:
+        engine = get_engine(name)
+        ok, why = engine.available()
+        if not ok:
+            raise RuntimeError(f"not available: {why}")
+        prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
+        remember(key, getattr(prepared, task["quantity"])(inputs))
+    return _outputs[key]
+
+
+def compare(a, b) -> float:
+    """Largest relative error over all blocks (a gradient or Hessian is a dict)."""
+    from ..testing import relative_error
+
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict)) or set(a) != set(b):
+            return float("inf")
+        return max((relative_error(a[k], b[k]) for k in a), default=0.0)
+    return relative_error(a, b)

@@ -1,0 +1,71 @@
+"""Running a worker-count sweep after a run.
+
+Each count times the whole task set, wall clock from the first submission
+to the last result: that is what a user of the cluster waits for, and it
+counts scheduling and transfer overheads that per-task timings leave out.
+On a cluster address the sweep pins tasks to the first N of its workers;
+locally it starts a local cluster of N workers for each count (capped at
+the cores here: more would measure time-sharing).  Sweep results are not
+stored as task results, only the timings of each pass.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+from .store import put_point
+
+
+def run_sweep(spec, store, run_id: str, target, client=None) -> list[dict]:
+    """Time the run's tasks at each worker count of ``spec``; the points."""
+    from ..jobs.cluster import connect, usable_cores
+
+    tasks, out = store.tasks(run_id), []
+    counts = spec.workers if client is not None else sorted({min(c, usable_cores()) for c in spec.workers})
+    for count in counts:
+        work = tasks if spec.mode == "strong" else _replicate(tasks, count)
+        if client is not None:
+            point = _time_pass(client, work, run_id, _first_workers(client, count))
+        else:
+            with connect(None, count, target.connect_timeout) as (local, _):
+                point = _time_pass(local, work, run_id, None)
+        point.update(run_id=run_id, mode=spec.mode, workers=count, kind="remote" if client else "local")
+        put_point(store, point)
+        out.append(point)
+    return out
+
+
+def _replicate(tasks: list[dict], count: int) -> list[dict]:
+    return [{**t, "key": f"{t['key']}#{i}"} for i in range(count) for t in tasks]
+
+
+def _first_workers(client, count: int) -> list[str]:
+    addresses = sorted(client.scheduler_info()["workers"])
+    return addresses[:count]
+
+
+def _time_pass(client, tasks: list[dict], run_id: str, workers) -> dict:
+    from ..jobs.worker import run_task
+
+    client.run(warm, workers=workers)  # children ready before the clock starts
+    token = secrets.token_hex(3)
+    keys = [f"diffbench-sweep-{run_id}-{token}-{i}" for i in range(len(tasks))]
+    start = time.perf_counter()
+    futures = client.map(run_task, tasks, [run_id] * len(tasks), [1] * len(tasks), key=keys, pure=False,
+                         workers=workers, allow_other_workers=False)
+    records = client.gather(futures, errors="skip")
+    seconds = time.perf_counter() - start
+    failed = len(tasks) - sum(r["status"] == "ok" for r in records)
+    client.cancel(futures)
+    return {"tasks": len(tasks), "failed": failed, "seconds": seconds}
+
+
+def warm() -> None:
+    """On a worker: wait until a sandbox child has loaded numpy and the engines."""
+    from ..jobs import sandbox
+
+    box = sandbox.acquire()
+    try:
+        box.ready()
+    finally:
+        sandbox.release(box)

@@ -1,0 +1,1 @@
+"""diffbench as a service: scheduled jobs, an HTTP API, one server per store."""

@@ -1,0 +1,80 @@
+"""Guards in front of every request, as ASGI middleware.
+
+Size: a declared ``Content-Length`` over the limit is refused before any
+byte is read, and any other body is read (counted as it arrives) before
+the app sees it, so no request can make the server hold more than the
+limit.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+
+DEFAULT_MAX_BYTES = 1 << 20  # a job file is a few KiB; 1 MiB is generous
+
+
+class BodyLimit:
+    def __init__(self, app, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._refuse(send)
+        body = await self._read(receive)
+        if body is None:
+            return await self._refuse(send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()  # e.g. the client going away
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _read(self, receive) -> bytes | None:
+        """The whole body, or None once it passes the limit."""
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return None
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    async def _refuse(self, send):
+        await _reply(send, 413, f"request body over {self.max_bytes} bytes")
+
+
+class TokenGuard:
+    """Every request needs ``Authorization: Bearer <token>`` when a token is
+    set: all or nothing, so no route can be forgotten."""
+
+    def __init__(self, app, token: str | None):
+        self.app, self.token = app, token
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.token and not self._allowed(dict(scope["headers"])):
+            return await _reply(send, 401, "missing or wrong access token", [(b"www-authenticate", b"Bearer")])
+        return await self.app(scope, receive, send)
+
+    def _allowed(self, headers: dict) -> bool:
+        scheme, _, given = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+
+
+async def _reply(send, status: int, detail: str, headers=()) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *headers]})
+    await send({"type": "http.response.body", "body": body})

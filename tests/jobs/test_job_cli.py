@@ -1,0 +1,89 @@
+"""The job commands end to end, in fresh processes: submit on a local
+cluster, status, runs, export; and the one-line errors that leave the
+store untouched."""
+from __future__ import annotations
+
+import csv
+import json
+import socket
+
+import pytest
+
+from conftest import diffbench, job_text
+
+SUMMARY_KEYS = {"run_id", "job", "status", "planned", "done", "db", "report",
+                "ok", "failed", "timeout", "oom", "unsupported"}
+
+
+def test_submit_status_runs_export_on_a_local_cluster(write_job, tmp_path):
+    # sleep 1500 ms overruns the 1 s limit; hog 1500 MiB overruns 300 MiB
+    path = write_job(job_text(engines=("noop", "sleep", "hog", "boom", "nope"), sizes=(1, 1500),
+                              timeout="1s", memory="300MiB"))
+    proc = diffbench("submit", path, "--workers", "2", "--json", cwd=tmp_path, check=True)
+    summary = json.loads(proc.stdout)
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["status"] == "finished" and summary["planned"] == summary["done"] == 10
+    assert (summary["ok"], summary["timeout"], summary["oom"], summary["failed"], summary["unsupported"]) \
+        == (4, 1, 1, 2, 2)
+    assert summary["report"] == f"reports/{summary['run_id']}.html"
+    assert (tmp_path / "diffbench.sqlite").exists()  # default store: the working directory
+
+    status = json.loads(diffbench("status", "--json", cwd=tmp_path, check=True).stdout)
+    assert status["run_id"] == summary["run_id"] and status["missing"] == 0
+    assert summary["run_id"] in diffbench("runs", cwd=tmp_path, check=True).stdout
+
+    out = diffbench("export", summary["run_id"][:10], "--format", "csv", cwd=tmp_path, check=True)
+    with open(tmp_path / out.stdout.strip()) as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 10 and {r["status"] for r in rows} == {"ok", "timeout", "oom", "failed", "unsupported"}
+    assert all(json.loads(r["env"])["versions"]["diffbench"] for r in rows if r["status"] == "ok")
+
+
+def test_parquet_without_pyarrow_is_a_clear_error(write_job, tmp_path):
+    try:
+        import pyarrow  # noqa: F401
+        pytest.skip("pyarrow is installed")
+    except ImportError:
+        pass
+    from diffbench.jobs.store import Store
+    from test_job_store import new_run
+
+    new_run(Store(tmp_path / "s.sqlite"))
+    proc = diffbench("export", "r1", "--format", "parquet", "--db", tmp_path / "s.sqlite", cwd=tmp_path)
+    assert proc.returncode == 2 and "needs pyarrow" in proc.stderr
+    assert not list(tmp_path.glob("*.parquet"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BAD_JOBS = {
+    "malformed": ("version = 1\nname = ", "not valid TOML"),
+    "unknown catalogue": (job_text().replace('name = "f"\nexpr = "sum(x)"\nshapes = { x = "n" }',
+                                             'catalogue = "quadratic_from"'), "did you mean 'quadratic_form'"),
+    "bad expression": (job_text().replace("sum(x)", "sum(x"), "functions[0].expr: bad expression"),
+    "unknown engine": (job_text(engines=("noop", "tapee")), "engines[1]: unknown engine 'tapee'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_JOBS))
+def test_bad_job_is_one_line_and_writes_nothing(write_job, tmp_path, case):
+    text, expected = BAD_JOBS[case]
+    path = write_job(text)
+    proc = diffbench("submit", path, "--workers", "1", cwd=tmp_path)
+    assert proc.returncode == 2
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith(f"error: {path}: ") and expected in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "diffbench.sqlite").exists()
+
+
+def test_unreachable_scheduler_is_one_line_and_writes_nothing(write_job, tmp_path):
+    address = f"tcp://127.0.0.1:{free_port()}"
+    proc = diffbench("submit", write_job(), "--scheduler", address, "--connect-timeout", "2", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and f"cannot reach the dask scheduler at {address}" in proc.stderr
+    assert not (tmp_path / "diffbench.sqlite").exists()

@@ -1,0 +1,98 @@
+"""Faults survived with real processes: a dask worker SIGKILLed mid-run,
+and the submitting process SIGKILLed mid-run then resumed.  Either way the
+run ends with exactly one result per planned task."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import diffbench, job_text
+from diffbench.jobs.store import Store
+
+pytestmark = pytest.mark.slow
+TASKS = 16
+
+
+def start_submit(job, db, address) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "diffbench.cli.main", "submit", str(job), "--scheduler",
+                             address, "--db", str(db), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_results(db, count: int, proc: subprocess.Popen, timeout=60) -> str:
+    """The run id, once ``count`` results are stored."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        if db.exists():
+            store = Store(db)
+            runs = store.runs()
+            if runs and runs[-1]["done"] >= count:
+                return runs[-1]["run_id"]
+            store.close()
+        time.sleep(0.1)
+    raise AssertionError("results did not arrive")
+
+
+def assert_complete(db, run_id: str) -> list[dict]:
+    store = Store(db)
+    results = store.results(run_id)
+    keys = [r["task_key"] for r in results]
+    assert len(keys) == len(set(keys)) == store.run(run_id)["planned"] == TASKS
+    assert store.run(run_id)["status"] == "finished"
+    return results
+
+
+def sleepy_job(write_job):
+    # 16 tasks of ~0.5 s each (a warm-up call and one sample of 250 ms)
+    return write_job(job_text(engines=("sleep",), sizes=tuple(range(250, 250 + TASKS)), repeat=1))
+
+
+def test_worker_killed_mid_run(dask_cluster, write_job, tmp_path):
+    db = tmp_path / "s.sqlite"
+    proc = start_submit(sleepy_job(write_job), db, dask_cluster.address)
+    run_id = wait_for_results(db, 2, proc)
+    os.kill(dask_cluster.workers[0].pid, signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["planned"] == summary["done"] == TASKS
+    results = assert_complete(db, run_id)
+    lost = [r for r in results if r["status"] != "ok"]
+    assert all("KilledWorker" in r["message"] for r in lost)  # re-run elsewhere, or failed after bounded tries
+    assert len({r["env"].get("worker") for r in results if r["status"] == "ok"}) == 2
+
+
+def test_submitter_killed_then_resumed(dask_cluster, write_job, tmp_path):
+    db = tmp_path / "s.sqlite"
+    proc = start_submit(sleepy_job(write_job), db, dask_cluster.address)
+    run_id = wait_for_results(db, 3, proc)
+    proc.kill()
+    proc.communicate()
+    status = json.loads(diffbench("status", run_id, "--db", db, "--json", check=True).stdout)
+    assert status["status"] == "interrupted" and 3 <= status["done"] < TASKS
+
+    resumed = diffbench("resume", run_id, "--db", db, "--scheduler", dask_cluster.address, "--json",
+                        check=True, timeout=180)
+    summary = json.loads(resumed.stdout)
+    assert summary["status"] == "finished" and summary["done"] == TASKS
+    results = assert_complete(db, run_id)
+    assert all(r["status"] == "ok" for r in results)
+    assert max(r["attempts"] for r in results) == 2  # the resumed tasks were sent a second time
+
+
+def test_sigterm_marks_the_run_interrupted(dask_cluster, write_job, tmp_path):
+    db = tmp_path / "s.sqlite"
+    proc = start_submit(sleepy_job(write_job), db, dask_cluster.address)
+    run_id = wait_for_results(db, 1, proc)
+    proc.terminate()
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    run = Store(db).run(run_id)
+    assert run["status"] == "interrupted" and run["done"] < TASKS

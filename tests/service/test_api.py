@@ -1,0 +1,101 @@
+"""The real server, in its own process on 127.0.0.1 with an ephemeral port:
+submit, poll, fetch the report; bad submissions; auth; the lock."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from service_helpers import job_text, request, wait_for_run
+
+
+def test_submit_poll_and_fetch_the_report(server, tmp_path):
+    srv = server("--db", "store.sqlite")
+    status, body = request("POST", f"{srv.url}/api/runs", job_text("toml-job"))
+    assert status == 202 and body["status"] == "queued" and body["planned"] == 2
+    as_json = json.dumps({"version": 1, "name": "json-job", "engines": ["noop"], "quantities": ["value"],
+                          "repeat": 1, "reference": [], "scaling": {"workers": [1], "mode": "strong"},
+                          "functions": [{"catalogue": "quadratic_form", "sizes": {"n": [3]}}]})
+    status, second = request("POST", f"{srv.url}/api/runs", as_json, content_type="application/json")
+    assert status == 202, second
+
+    done = wait_for_run(srv.url, body["run_id"])
+    assert done["status"] == "finished" and done["counts"]["ok"] == 2 and done["job_name"] == "toml-job"
+    status, html = request("GET", f"{srv.url}{done['report']}")
+    assert status == 200 and "<html" in html.lower() and body["run_id"] in html
+    assert (tmp_path / "reports" / f"{body['run_id']}.html").exists()
+
+    assert wait_for_run(srv.url, second["run_id"])["counts"]["ok"] == 1
+    status, html = request("GET", f"{srv.url}/api/runs/{second['run_id']}/report")
+    assert "Throughput against workers" in html  # the job's worker-count sweep
+    status, runs = request("GET", f"{srv.url}/api/runs")
+    assert [r["job_name"] for r in runs] == ["toml-job", "json-job"]
+    status, index = request("GET", f"{srv.url}/")
+    assert status == 200 and f"/api/runs/{second['run_id']}/report" in index
+    status, spec = request("GET", f"{srv.url}/openapi.json")
+    assert status == 200 and {"/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/report"} <= set(spec["paths"])
+    assert request("GET", f"{srv.url}/api/runs/nope")[0] == 404
+    status, history = request("GET", f"{srv.url}/api/jobs/toml-job/history")
+    assert status == 200 and history["runs"][0]["machine"]["cores"] and len(history["cells"]) == 2
+
+
+def test_bad_submissions_are_400_with_every_field_message(server):
+    srv = server("--db", "store.sqlite", "--max-body", "4096")
+    url = f"{srv.url}/api/runs"
+    status, body = request("POST", url, job_text().replace('quantities = ["value"]', 'quantities = ["valu"]')
+                           .replace("repeat = 1", "repeat = 0"))
+    assert status == 400 and len(body["errors"]) == 2
+    assert any(e.startswith("job: repeat:") for e in body["errors"])
+    assert any(e.startswith("job: quantities[0]:") for e in body["errors"])
+    status, body = request("POST", url, job_text(extra="").replace("noop", "tapee"))
+    assert status == 400 and "unknown engine 'tapee'" in body["errors"][0]
+    status, body = request("POST", url, job_text(extra='schedule = "every night"'))
+    assert status == 400 and body["errors"][0].startswith("job: schedule: not a cron expression")
+    status, body = request("POST", url, "version = 1\nname = ")
+    assert status == 400 and "not valid TOML" in body["errors"][0]
+    status, body = request("POST", url, '{"version": 1, "name": "__import__(\'os\')"}', content_type="application/json")
+    assert status == 400 and any("name" in e for e in body["errors"])
+    assert request("POST", url, "x" * 5000)[0] == 413
+    assert chunked_post(srv.url, [b"x" * 1000] * 6) == 413  # no Content-Length: counted as it arrives
+    assert request("GET", f"{srv.url}/api/runs")[1] == []  # nothing was recorded
+
+
+def test_token_guards_every_call(server):
+    srv = server("--db", "store.sqlite", env={"DIFFBENCH_TOKEN": "s3cret"})
+    for path in ("/", "/api/runs", "/openapi.json"):
+        assert request("GET", f"{srv.url}{path}")[0] == 401
+        assert request("GET", f"{srv.url}{path}", token="wrong")[0] == 401
+        assert request("GET", f"{srv.url}{path}", token="s3cret")[0] == 200
+    assert request("POST", f"{srv.url}/api/runs", job_text())[0] == 401
+
+
+def test_no_token_no_exposure(server):
+    srv = server("--host", "0.0.0.0", "--db", "store.sqlite", wait=False)
+    assert srv.wait() == 2 and "refusing to listen beyond this machine without an access token" in srv.output()
+
+
+def test_two_servers_on_one_store(server, tmp_path):
+    first = server("--db", "store.sqlite")
+    second = server("--db", "store.sqlite", wait=False)
+    assert second.wait() == 2
+    assert "store.sqlite is in use by another diffbench server" in second.output()
+    assert first.url in second.output()
+    due = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "run-due", "--db", "store.sqlite"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert due.returncode == 2 and "in use by another diffbench server" in due.stderr
+    other = server("--db", "other.sqlite")  # another store is fine
+    assert request("GET", f"{other.url}/api/runs")[0] == 200
+
+
+def chunked_post(url, chunks) -> int:
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    try:
+        conn.request("POST", "/api/runs", body=iter(chunks), encode_chunked=True,
+                     headers={"Content-Type": "application/toml"})
+        return conn.getresponse().status
+    finally:
+        conn.close()
