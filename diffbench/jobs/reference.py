@@ -3,8 +3,10 @@ sandbox child, at the very inputs that were timed.
 
 The reference is the first engine in the job's ``reference`` list (default
 fd, then tape, then symbolic; the task's own engine left out) that handles
-the function at these sizes: fd refuses large Hessians (``TooLarge``), so
-big cells fall back to an exact engine.  Reference outputs are the costly
+the function at these sizes.  fd is the independent referee where it is
+reliable; for Hessians of more than ``FD_HESSIAN_ENTRIES`` variable entries
+it is tried last (its round-off grows with |f| / h^2), and it refuses large
+Hessians outright (``TooLarge``), so big cells are refereed by an exact engine.  Reference outputs are the costly
 part (an fd Hessian is 4 evaluations per entry pair), so the child keeps the
 last few by cell: when the same child runs tape then symbolic on one cell,
 fd runs once.  A measured fd output is kept the same way.
@@ -16,6 +18,9 @@ import json
 from .harness import ORDERS, line
 
 KEEP = 3
+# Beyond this many variable entries an fd Hessian's round-off (it grows like
+# |f| eps / h^2) swamps the comparison, so exact engines referee first there.
+FD_HESSIAN_ENTRIES = 32
 _outputs: dict[tuple, object] = {}
 
 
@@ -36,7 +41,7 @@ def run_reference(task: dict, kept: tuple) -> dict:
     fn, inputs, sizes, out = kept
     remember(cell_key(task, task["engine"], sizes), out)
     notes = []
-    for name in task["reference"]:
+    for name in referees(task, inputs):
         try:
             expected = _output(task, name, fn, inputs, sizes)
             return {"reference": name, "accuracy": compare(out, expected)}
@@ -45,6 +50,18 @@ def run_reference(task: dict, kept: tuple) -> dict:
         except Exception as err:  # unsupported, too large, not installed: try the next one
             notes.append(f"{name}: {line(err)}")
     return {"reference": None, "accuracy": None, "reference_note": "; ".join(notes) or "none configured"}
+
+
+def referees(task: dict, inputs: dict) -> list[str]:
+    """The job's reference engines in the order to try them for this cell."""
+    import numpy as np
+
+    names = list(task["reference"])
+    entries = sum(int(np.size(inputs[w])) for w in task["wrt"])
+    if task["quantity"] == "hessian" and entries > FD_HESSIAN_ENTRIES and "fd" in names:
+        names.remove("fd")
+        names.append("fd")
+    return names
 
 
 def _output(task: dict, name: str, fn, inputs: dict, sizes: dict):
