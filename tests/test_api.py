@@ -1,0 +1,70 @@
+"""The Python interface: diffbench.parse and diffbench.derivatives."""
+import numpy as np
+import pytest
+
+import diffbench
+from diffbench.function import InputError
+
+
+def test_derivatives_from_a_string_reads_shapes_off_the_inputs():
+    A = np.array([[2.0, 1.0], [0.0, 3.0]])
+    out = diffbench.derivatives("x'*A*x", {"x": np.array([1.0, 2.0]), "A": A}, wrt="x")
+    np.testing.assert_allclose(out["gradient"], (A + A.T) @ [1.0, 2.0])
+    np.testing.assert_allclose(out["hessian"], A + A.T)
+    assert np.shape(out["value"]) == ()
+
+
+@pytest.mark.parametrize("engine", ["tape", "symbolic", "fd"])
+def test_several_variables_give_gradients_per_name_and_hessian_blocks(engine):
+    f = diffbench.parse("w2*log(w1) + sqrt(w2*log(w1))", {"w1": "", "w2": ""})
+    out = diffbench.derivatives(f, {"w1": 2.0, "w2": 1.5}, wrt=["w1", "w2"], engine=engine)
+    w1, w2 = 2.0, 1.5
+    u = w2 * np.log(w1)
+    assert out["gradient"]["w1"] == pytest.approx((w2 / w1) * (1 + 0.5 / np.sqrt(u)), rel=1e-6)
+    assert out["gradient"]["w2"] == pytest.approx(np.log(w1) * (1 + 0.5 / np.sqrt(u)), rel=1e-6)
+    assert set(out["hessian"]) == {("w1", "w1"), ("w1", "w2"), ("w2", "w1"), ("w2", "w2")}
+    assert out["hessian"][("w1", "w2")] == pytest.approx(out["hessian"][("w2", "w1")], rel=1e-6)
+
+
+def test_matrix_variable_hessian_has_shape_var_plus_var_and_cookbook_convention():
+    X = np.array([[2.0, 0.5], [0.3, 1.0]])  # not symmetric: every entry independent
+    out = diffbench.derivatives("logdet(X)", {"X": X}, wrt="X", engine="symbolic")
+    np.testing.assert_allclose(out["gradient"], np.linalg.inv(X).T)
+    assert out["hessian"].shape == (2, 2, 2, 2)
+
+
+def test_vector_valued_functions_have_jacobians_not_gradients():
+    W, x = np.arange(6.0).reshape(3, 2) / 6, np.array([0.5, -1.0])
+    out = diffbench.derivatives("sigmoid(W*x)", {"W": W, "x": x}, wrt="x")
+    assert set(out) == {"value", "jacobian"} and out["jacobian"].shape == (3, 2)
+
+
+def test_catalogue_entries_are_accepted_directly():
+    entry = diffbench.get_entry("least_squares")
+    inputs = entry.sample({"n": 4}, seed=0)
+    out = diffbench.derivatives(entry, inputs, wrt="x")
+    A = inputs["A"]
+    np.testing.assert_allclose(out["hessian"], A.T @ A, rtol=1e-10)
+
+
+def test_repeated_calls_do_no_repeated_set_up():
+    f = diffbench.parse("sum(exp(A*x))", {"x": "n", "A": "n,n"})
+    inputs = {"x": np.ones(3), "A": np.eye(3)}
+    diffbench.derivatives(f, inputs, wrt="x")
+    programs = dict(f.cache)
+    diffbench.derivatives(f, inputs, wrt="x")
+    assert f.cache.keys() == programs.keys()
+    assert all(f.cache[k] is programs[k] for k in programs)  # the same tape program, reused
+    assert diffbench.api.as_function("sum(x)", {"x": np.ones(2)}) is diffbench.api.as_function(
+        "sum(x)", {"x": np.zeros(2)})  # a string is parsed once
+
+
+@pytest.mark.parametrize("call,fragment", [
+    (lambda: diffbench.derivatives("sum(x)", {"x": np.ones(2)}, wrt="y"), "not a variable"),
+    (lambda: diffbench.derivatives("x'*A*x", {"x": np.ones(2), "A": np.eye(3)}, wrt="x"), "dimension"),
+    (lambda: diffbench.derivatives("sum(x)", {}, wrt="x"), "missing input"),
+])
+def test_bad_inputs_name_the_problem(call, fragment):
+    with pytest.raises((InputError, ValueError)) as caught:
+        call()
+    assert fragment in str(caught.value)
