@@ -263,6 +263,80 @@ def test_generated_source_shares_temporaries_and_has_no_loops():
     assert "for " not in d.source
 
 
+def _hessian_source(d):
+    return d.source.split("def hessian")[1].split("\ndef ")[0]
+
+
+def test_gaussian_bump_hessian_is_one_outer_product_and_a_diagonal_add():
+    d = derive("-exp(-x'*x)", "x", {"x": "n"})
+    hess = _hessian_source(d)
+    assert "np.eye" not in d.source and "np.outer" not in d.source
+    assert hess.count("np.multiply.outer(") == 1 and ".flat[::_n_n + 1] += " in hess
+    x = np.random.default_rng(0).normal(size=7) / 2
+    e = np.exp(-(x @ x))
+    want = 2 * e * (np.eye(7) - 2 * np.outer(x, x))
+    np.testing.assert_allclose(d.compiled()["hessian"]({"x": x})[("x", "x")], want, rtol=1e-12)
+    np.testing.assert_allclose(d.evaluate({"x": x})["hessian"][("x", "x")], want, rtol=1e-12)
+
+
+def test_scaled_outer_product_scales_the_vector():
+    d = derive("log(1 + exp(a'*x))", "x", {"x": "n", "a": "n"})
+    hess = _hessian_source(d)
+    assert hess.count("np.multiply.outer(") == 1 and "np.outer" not in hess
+    out = hess.split("np.multiply.outer(")[1]
+    assert hess.count("_n_") == 0 and "v_a)" in out  # (σ(1-σ) a) ⊗ a: no n x n scaling
+    rng = np.random.default_rng(1)
+    x, a = rng.normal(size=5), rng.normal(size=5)
+    s = 1 / (1 + np.exp(-(a @ x)))
+    np.testing.assert_allclose(d.compiled()["hessian"]({"x": x, "a": a})[("x", "x")],
+                               s * (1 - s) * np.outer(a, a), rtol=1e-12)
+
+
+CODEGEN_PATTERNS = [  # (expr, shapes, wrt, what the generated Hessian/Jacobian must contain)
+    ("-exp(-x'*x)", {"x": "n"}, "x", ".flat["),
+    ("x'*A*x + 3*x'*x", {"x": "n", "A": "n,n"}, "x", ".flat["),             # dense + scaled I
+    ("log(x'*A*x)", {"x": "n", "A": "n,n"}, "x", "+= "),                     # dense / q - g gᵀ
+    ("exp(a'*x) - 2*x'*x", {"x": "n", "a": "n"}, "x", ".flat["),             # c a aᵀ - 4 I
+    ("A*x + (x'*x)*x", {"x": "n", "A": "n,n"}, "x", "+= v_A"),              # input added, not written
+    ("(A+B)*x + (A+B)*y + (x'*x)*x", {"x": "n", "y": "n", "A": "n,n", "B": "n,n"}, ["x", "y"], ".flat["),
+    ("exp(c)*sum(softplus(X*w))", {"w": "n", "X": "m,n", "c": ""}, "w", "v_X.T * "),  # scalar on diag(d)
+    ("exp(x'*x)*sum(sin(x))", {"x": "n"}, "x", ".flat["),                   # diag(v) + outers
+]
+
+
+@pytest.mark.parametrize("expr,shapes,wrt,pattern", CODEGEN_PATTERNS)
+def test_rank_one_and_identity_patterns_agree_and_leave_inputs_alone(expr, shapes, wrt, pattern):
+    d = derive(expr, wrt, shapes)
+    body = d.source.split("def hessian" if "def hessian" in d.source else "def jacobian")[1].split("\ndef ")[0]
+    assert pattern in body and "np.eye" not in body
+    fn = parse(expr, shapes)
+    sizes = {"n": 5, "m": 7}
+    inputs = sample_inputs(fn, sizes, seed=3)
+    check_agree(fn, inputs, wrt, engines=ENGINES)
+    before = {k: np.array(v, copy=True) for k, v in inputs.items()}
+    first = d.evaluate(inputs)
+    again = d.evaluate(inputs)  # in-place updates never touch inputs or reused results
+    for k, v in inputs.items():
+        np.testing.assert_array_equal(v, before[k])
+    for group in ("hessian", "jacobian"):
+        for key, v in first.get(group, {}).items():
+            np.testing.assert_array_equal(v, again[group][key])
+            np.testing.assert_allclose(v, d.compiled()[group](inputs)[key], rtol=1e-12)
+
+
+def test_identity_plus_shared_dense_matrix_is_copied_not_updated():
+    # A B is one output and, plus 3 I, the other: the diagonal add must go into a copy
+    d = derive("(A*B)*(x + y) + 3*x", ["x", "y"], {"x": "n", "y": "n", "A": "n,n", "B": "n,n"})
+    together = d.source.split("def together")[1]
+    assert "np.array(" in together and ".flat[" in together and "np.eye" not in together
+    rng = np.random.default_rng(2)
+    inputs = {k: rng.normal(size=(4, 4) if k in "AB" else 4) for k in "ABxy"}
+    out = d.evaluate(inputs)["jacobian"]
+    AB = inputs["A"] @ inputs["B"]
+    np.testing.assert_allclose(out["y"], AB, rtol=1e-12)
+    np.testing.assert_allclose(out["x"], AB + 3 * np.eye(4), rtol=1e-12)
+
+
 def test_derive_and_compile_under_a_second_for_every_catalogue_function():
     for name, entry in CATALOGUE.items():
         fn = parse(entry.expr, entry.shapes)

@@ -14,7 +14,21 @@ Patterns that matter for speed:
 * transposes are views (``A.T``) inlined where used, so BLAS sees the
   transposed operand without a copy;
 * products are ``@`` (BLAS), element-wise work is broadcasting, rank-3/4
-  coefficients are one ``np.einsum`` with a contraction-order optimiser.
+  coefficients are one ``np.einsum`` with a contraction-order optimiser;
+* a matrix that is a linear combination of an identity, outer products and
+  dense matrices (``2e (I - 2 x xᵀ)``, ``c a aᵀ``, ``S / q - g gᵀ``) is a
+  :class:`_Plan`: scalars are gathered per term and put on a vector
+  (``np.multiply.outer(c * u, v)``), the result is built in one fresh array
+  and the other terms are added in place, the identity as an in-place add on
+  the diagonal (``t.flat[::n + 1] += α``) -- never a dense ``np.eye``.  In-place
+  updates only touch arrays this function created and nothing else reads
+  (:meth:`_Emitter.owned`), never an input or a shared temporary;
+* a scalar times a product is pushed onto a vector operand of the product
+  (``s (Xᵀ diag(d) X) -> (X.T * (s d)) @ X``) when nothing else reads it.
+
+The generated code expects floating-point inputs (every engine supplies
+float64): an integer array would make an in-place update raise a casting
+error, never give a truncated result.
 """
 from __future__ import annotations
 
@@ -23,13 +37,35 @@ import re
 
 import numpy as np
 
-from ..ir import Node
-from ..ops import TABLE
+from ..ir import Node, const
+from ..ops import TABLE, build
+from .simplify import mk
 
 _UFUNC = {"exp": "np.exp", "log": "np.log", "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh",
           "sqrt": "np.sqrt", "inv": "np.linalg.inv", "det": "np.linalg.det", "tr": "np.trace",
           "outer": "np.outer", "diag_embed": "np.diag", "diag_part": "np.diag", "sum": "np.sum"}
 _BINOP = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+# ops whose generated expression always returns a new array (not a view of an
+# argument, not an input): their temporaries may be updated in place
+_FRESH = {"add", "sub", "mul", "div", "pow", "neg", "matmul", "outer", "eye", "ones", "broadcast",
+          "exp", "log", "sin", "cos", "tanh", "sqrt", "inv", "sigmoid", "softplus", "diag_embed"}
+# ops a _Plan looks through (the rest are dense terms)
+_LINEAR = ("add", "sub", "neg", "mul", "outer", "eye", "diag_embed")
+
+
+class _Plan:
+    """A matrix ``Σ ±u vᵀ + Σ ±M + diag(α)``, α a scalar or a vector (scalars already
+    folded into ``u``, ``M`` and ``α``)."""
+
+    __slots__ = ("alpha", "outers", "dense", "deps")
+
+    def __init__(self, alpha, outers, dense):
+        self.alpha = alpha      # scalar node or None
+        self.outers = outers    # [(sign, u, v)]
+        self.dense = dense      # [(sign, M)]
+        self.deps = [n for _, u, v in outers for n in (u, v)] + [m for _, m in dense]
+        if alpha is not None:
+            self.deps.append(alpha)
 
 
 def _ident(prefix: str, name: str) -> str:
@@ -46,13 +82,151 @@ class _Emitter:
         self.count = 0
         self.used_vars: set[str] = set()
         self.used_dims: set[str] = set()
+        self.uses: dict[int, int] = {}     # edges into each node of the formulas (and +1 per output)
+        self.refs: dict[int, int] = {}     # the same, in the code actually emitted
+        self.plans: dict[int, _Plan | Node | None] = {}
+
+    def count_uses(self, roots: list[Node]) -> None:
+        seen: set[int] = set()
+        stack = list(roots)
+        for r in roots:
+            self.uses[id(r)] = self.uses.get(id(r), 0) + 1
+        while stack:
+            cur = stack.pop()
+            if id(cur) in seen:
+                continue
+            seen.add(id(cur))
+            for a in cur.args:
+                self.uses[id(a)] = self.uses.get(id(a), 0) + 1
+                stack.append(a)
 
     # what an expression reads: diag(d) operands of a product read d, transposes read their argument
-    @staticmethod
-    def deps(n: Node) -> list[Node]:
+    def deps(self, n: Node) -> list[Node]:
+        plan = self.plan(n)
+        if isinstance(plan, _Plan):
+            return plan.deps
+        if plan is not None:  # an equivalent node, e.g. a scalar pushed into a product
+            return [plan]
         if n.op == "matmul":
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
         return list(n.args)
+
+    # ---------------------------------------------------------------- plans
+    def plan(self, n: Node):
+        """A :class:`_Plan` for ``n``, a replacement node, or None (emit ``n`` as it is)."""
+        if id(n) not in self.plans:
+            self.plans[id(n)] = self._make_plan(n) if n.ndim == 2 and n.op in _LINEAR else None
+        return self.plans[id(n)]
+
+    def _terms(self, n: Node, c: float, factors: tuple, out: list, top: bool = False) -> None:
+        """``n`` scaled by ``c ∏ factors`` as terms ``(kind, c, factors, payload)``; a
+        sub-formula is looked through only when nothing else reads it."""
+        if n.op == "eye":
+            out.append(("eye", c, factors, None))
+            return
+        if n.op == "diag_embed" and n.args[0].ndim == 1:
+            out.append(("diag", c, factors, n.args[0]))
+            return
+        if top or self.uses.get(id(n), 0) == 1:
+            a = n.args
+            if n.op in ("add", "sub") and a[0].shape == a[1].shape == n.shape:
+                self._terms(a[0], c, factors, out)
+                self._terms(a[1], c if n.op == "add" else -c, factors, out)
+                return
+            if n.op == "neg":
+                self._terms(a[0], -c, factors, out)
+                return
+            if n.op == "mul" and len(a) == 2 and {a[0].shape, a[1].shape} == {(), n.shape}:
+                s, m = (a[0], a[1]) if a[0].shape == () else (a[1], a[0])
+                if s.op == "const":
+                    self._terms(m, c * s.attr("value"), factors, out)
+                else:
+                    self._terms(m, c, factors + (s,), out)
+                return
+            if n.op == "outer":
+                out.append(("outer", c, factors, (a[0], a[1])))
+                return
+        out.append(("dense", c, factors, n))
+
+    @staticmethod
+    def _scalar(c: float, factors: tuple) -> Node:
+        out = None
+        for f in factors:
+            out = f if out is None else mk("mul", (out, f))
+        if out is None:
+            return const(c)
+        return out if c == 1.0 else mk("mul", (const(c), out))
+
+    def _push(self, s: Node, m: Node) -> Node | None:
+        """``s m`` with the scalar on a vector operand of the product ``m`` (read by nothing
+        else), e.g. ``s (Xᵀ diag(d) X) -> Xᵀ diag(s d) X``; None if there is no such operand."""
+        if m.op != "matmul" or self.uses.get(id(m), 0) != 1:
+            return None
+        for i, a in enumerate(m.args):
+            if a.op == "diag_embed":
+                new = build("diag_embed", (mk("mul", (s, a.args[0])),))
+            elif a.ndim == 1:
+                new = mk("mul", (s, a))
+            elif a.op == "matmul":
+                new = self._push(s, a)
+            else:
+                new = None
+            if new is not None:
+                args = list(m.args)
+                args[i] = new
+                return build("matmul", tuple(args))
+        return None
+
+    def _scaled(self, c: float, factors: tuple, m: Node) -> Node:
+        """The node ``c ∏ factors m``, the scalar pushed onto a vector of a product if it can be."""
+        if c == 1.0 and not factors:
+            return m
+        if c == -1.0 and not factors:
+            return mk("neg", (m,))
+        s = self._scalar(c, factors)
+        pushed = self._push(s, m) if m.ndim == 2 else None
+        return pushed if pushed is not None else mk("mul", (s, m))
+
+    def _make_plan(self, n: Node):
+        terms: list = []
+        self._terms(n, 1.0, (), terms, top=True)
+        kinds = [t[0] for t in terms]
+        if not {"eye", "diag", "outer"} & set(kinds):
+            if len(terms) == 1 and n.op == "mul":  # s M: the scalar onto a vector of the product
+                _, c, factors, m = terms[0]
+                if c == 1.0 and factors:
+                    return self._push(self._scalar(1.0, factors), m)
+            return None
+        if len(terms) == 1 and terms[0][1] == 1.0 and not terms[0][2]:
+            return None  # a plain I, diag(d) or u vᵀ
+        # the array starts from an outer product if there is one, else from a dense term;
+        # that first term takes its sign (and scalar) along, the others are added in place
+        starts = [i for i, k in enumerate(kinds) if k == "outer"] or [i for i, k in enumerate(kinds) if k == "dense"]
+        first = next((i for i in starts if terms[i][1] > 0), starts[0] if starts else None)
+        alpha, outers, dense = None, [], []
+        for i, (kind, c, factors, payload) in enumerate(terms):
+            sign = 1 if (c > 0 or i == first or kind in ("eye", "diag")) else -1
+            if kind in ("eye", "diag"):
+                add = self._scalar(c, factors) if kind == "eye" else self._scaled(c, factors, payload)
+                alpha = add if alpha is None else mk("add", (alpha, add))
+            elif kind == "outer":
+                u, v = payload
+                if c * sign != 1.0 or factors:  # scale the vector, not the matrix
+                    u = mk("mul", (self._scalar(c * sign, factors), u))
+                outers.insert(0 if i == first else len(outers), (sign, u, v))
+            else:
+                m = self._scaled(c * sign, factors, payload)
+                if m is n:  # (cannot happen for a sum with an I, diag or outer term; be safe)
+                    return None
+                dense.insert(0 if i == first else len(dense), (sign, m))
+        return _Plan(alpha, outers, dense)
+
+    def owned(self, m: Node) -> bool:
+        """May the code update ``m``'s temporary in place? Only a fresh array read once."""
+        if m.op not in _FRESH or self.refs.get(id(m), 0) != 1 or id(m) not in self.names:
+            return False
+        plan = self.plans.get(id(m))
+        return plan is None or isinstance(plan, _Plan) or self.owned(plan)
 
     def order(self, roots: list[Node]) -> list[Node]:
         out, seen = [], set()
@@ -133,20 +307,75 @@ class _Emitter:
             return f"_impl[{op!r}]({', '.join(r)}{extra})"
         raise ValueError(f"codegen: no code for {op!r}")
 
+    def count_refs(self, ordered: list[Node], roots: list[Node]) -> None:
+        for n in roots:
+            self.refs[id(n)] = self.refs.get(id(n), 0) + 1
+        for n in ordered:
+            for a in self.deps(n):
+                self.refs[id(a)] = self.refs.get(id(a), 0) + 1
+
+    def new_name(self) -> str:
+        name = f"t{self.count}"
+        self.count += 1
+        return name
+
     def emit(self, n: Node) -> None:
         if n.op in ("const", "var", "transpose") or id(n) in self.names:
             return
-        name = f"t{self.count}"
-        self.count += 1
+        plan = self.plan(n)
+        if isinstance(plan, _Plan):
+            self.names[id(n)] = self.emit_plan(n, plan)
+            return
+        if plan is not None:
+            self.names[id(n)] = self.names[id(plan)]
+            return
+        name = self.new_name()
         self.lines.append(f"    {name} = {self.expr(n)}")
         self.names[id(n)] = name
+
+    def emit_plan(self, n: Node, plan: _Plan) -> str:
+        """One fresh array (or an owned temporary) and in-place updates; returns its name."""
+        outers, dense = list(plan.outers), list(plan.dense)
+        lines = []
+        if outers:
+            _, u, v = outers.pop(0)
+            name = self.new_name()
+            lines.append(f"{name} = np.multiply.outer({self.ref(u)}, {self.ref(v)})")
+        else:
+            mine = [i for i, (sign, m) in enumerate(dense) if sign > 0 and self.owned(m)]
+            if mine:
+                name = self.ref(dense.pop(mine[0])[1])
+            elif dense:
+                name = self.new_name()
+                sign, m = dense.pop(0)
+                if sign > 0 and dense:
+                    sign2, m2 = dense.pop(0)
+                    lines.append(f"{name} = {self.ref(m)} {'+' if sign2 > 0 else '-'} {self.ref(m2)}")
+                else:
+                    lines.append(f"{name} = {'-' if sign < 0 else ''}np.array({self.ref(m)}, dtype=float)")
+            else:
+                name = self.new_name()
+                lines.append(f"{name} = np.zeros({self.shape(n.shape)})")
+        for sign, u, v in outers:
+            lines.append(f"{name} {'+' if sign > 0 else '-'}= np.multiply.outer({self.ref(u)}, {self.ref(v)})")
+        for sign, m in dense:
+            lines.append(f"{name} {'+' if sign > 0 else '-'}= {self.ref(m)}")
+        if plan.alpha is not None:
+            cols = n.shape[1]
+            step = str(cols + 1) if isinstance(cols, int) else f"{self.dim(cols)} + 1"
+            lines.append(f"{name}.flat[::{step}] += {self.ref(plan.alpha)}")
+        self.lines += [f"    {line}" for line in lines]
+        return name
 
 
 def _function(fname: str, outputs: dict, var_shapes: dict[str, tuple], zero_shapes: dict,
               scalar_out: bool = False) -> str:
     em = _Emitter(var_shapes)
     roots = [n for n in outputs.values() if n is not None]
-    for n in em.order(roots):
+    em.count_uses(roots)
+    ordered = em.order(roots)
+    em.count_refs(ordered, roots)
+    for n in ordered:
         em.emit(n)
     results = []
     for key, n in outputs.items():
