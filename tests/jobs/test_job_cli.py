@@ -16,9 +16,10 @@ SUMMARY_KEYS = {"run_id", "job", "status", "planned", "done", "db", "report",
 
 
 def test_submit_status_runs_export_on_a_local_cluster(write_job, tmp_path):
-    # sleep 1500 ms overruns the 1 s limit; hog 1500 MiB overruns 300 MiB
-    path = write_job(job_text(engines=("noop", "sleep", "hog", "boom", "nope"), sizes=(1, 1500),
-                              timeout="1s", memory="300MiB"))
+    # sleep 3000 ms overruns the 2 s limit; hog 3000 MiB overruns 300 MiB long before
+    # its 2 s are up, even on a loaded machine
+    path = write_job(job_text(engines=("noop", "sleep", "hog", "boom", "nope"), sizes=(1, 3000),
+                              timeout="2s", memory="300MiB"))
     proc = diffbench("submit", path, "--workers", "2", "--json", cwd=tmp_path, check=True)
     summary = json.loads(proc.stdout)
     assert set(summary) == SUMMARY_KEYS
