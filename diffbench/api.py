@@ -8,6 +8,7 @@ from .engines import get_engine
 from .function import Function, InputError
 
 _parsed_strings: dict[tuple, Function] = {}
+_PARSED_KEPT = 256  # a long-running service sees many expressions: keep the recent ones
 
 
 def parse(expr: str, shapes: dict | None = None) -> Function:
@@ -37,6 +38,8 @@ def as_function(f, inputs: dict | None = None) -> Function:
             from .lang import parse as parse_expression
 
             _parsed_strings[key] = parse_expression(f, None, input_shapes)
+            if len(_parsed_strings) > _PARSED_KEPT:
+                _parsed_strings.pop(next(iter(_parsed_strings)))
         return _parsed_strings[key]
     raise TypeError(f"expected an expression string, a parsed Function or a catalogue entry, not {type(f).__name__}")
 
