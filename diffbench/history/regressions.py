@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 from ..errors import UserError
+from ..report.format import seconds
 from .series import history
 from .steps import regression
 
@@ -71,7 +72,7 @@ def slowdown(points: list, threshold: float) -> dict | None:
     changed = _changed_versions(timed[step.index - 1].versions, since.versions)
     return {"kind": "slowdown", "before": step.before, "after": step.after, "change": step.change,
             "since_run": since.run_id, "versions_changed": changed,
-            "message": f"{step.before:.3g} s -> {step.after:.3g} s (+{100 * step.change:.0f}%) "
+            "message": f"{seconds(step.before)} -> {seconds(step.after)} (+{100 * step.change:.0f}%) "
                        f"since run {since.run_id}" + (f" ({', '.join(changed)})" if changed else "")}
 
 

@@ -1,5 +1,5 @@
 """Small inline SVG charts (no plotting library, no scripts): a sparkline
-of a cell's history and a log-log line chart.  The report embeds them."""
+of a cell's history.  The report embeds them."""
 from __future__ import annotations
 
 import math
@@ -43,30 +43,3 @@ def _mark(p, cx: float, y) -> str:
     lo, hi = y(math.log(max(p.median - half, p.median * 0.5))), y(math.log(p.median + half))
     return (f"<g>{title}<line x1='{cx:.1f}' x2='{cx:.1f}' y1='{lo:.1f}' y2='{hi:.1f}' stroke='#69c'/>"
             f"<circle cx='{cx:.1f}' cy='{y(math.log(p.median)):.1f}' r='2' fill='#036'/></g>")
-
-
-def loglog(series: dict[str, list[tuple[float, float]]], xlabel: str, ylabel: str,
-           ideal: list[tuple[float, float]] | None = None, width: int = 360, height: int = 240) -> str:
-    """Lines of (x, y) > 0 on log-log axes, an optional dashed ideal line."""
-    pts = [pt for line in series.values() for pt in line] + (ideal or [])
-    pts = [(a, b) for a, b in pts if a > 0 and b > 0]
-    if not pts:
-        return ""
-    lx, ly = [math.log(a) for a, _ in pts], [math.log(b) for _, b in pts]
-    x = _scale(min(lx), max(lx), 40, width - 10)
-    y = _scale(min(ly), max(ly), height - 30, 10)
-    out = [f"<svg width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg' font-size='10'>",
-           f"<text x='{width // 2}' y='{height - 4}' text-anchor='middle'>{escape(xlabel)}</text>",
-           f"<text x='10' y='{height // 2}' transform='rotate(-90 10 {height // 2})' text-anchor='middle'>"
-           f"{escape(ylabel)}</text>"]
-    if ideal:
-        out.append(_polyline(ideal, x, y, "stroke='#999' stroke-dasharray='4,3'"))
-    colours = ("#036", "#c60", "#393", "#939", "#c00", "#066")
-    for i, (name, line) in enumerate(series.items()):
-        out.append(_polyline(line, x, y, f"stroke='{colours[i % len(colours)]}'", name))
-    return "".join(out) + "</svg>"
-
-
-def _polyline(line, x, y, style: str, name: str = "ideal") -> str:
-    coords = " ".join(f"{x(math.log(a)):.1f},{y(math.log(b)):.1f}" for a, b in line if a > 0 and b > 0)
-    return f"<polyline points='{coords}' fill='none' {style}><title>{escape(name)}</title></polyline>"

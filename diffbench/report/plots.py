@@ -32,6 +32,18 @@ def engine_colours(engines: list[str]) -> dict[str, str]:
     return {e: _COLOURS[i % len(_COLOURS)] for i, e in enumerate(engines)}
 
 
+def run_engines(run: dict, results: list[dict]) -> list[str]:
+    """The job's engines in its own order, then any others: the colour order
+    every plot of a run's page shares."""
+    listed = list((run.get("job") or {}).get("engines") or [])
+    return list(dict.fromkeys(listed + sorted({r["engine"] for r in results})))
+
+
+def run_colours(store, run_id: str) -> dict[str, str]:
+    """Engine colours of a run's page, for sections that other packages add."""
+    return engine_colours(run_engines(store.run(run_id), store.results(run_id)))
+
+
 def to_svg(fig: Figure, label: str) -> str:
     """``fig`` as an ``<svg>`` element that scales with its container."""
     buf = io.StringIO()
@@ -208,3 +220,78 @@ def function_plots(fn: dict, colours: dict) -> list[dict]:
              ("accuracy", "Accuracy against the reference", accuracy_plot(rs, dim, colours)),
              ("finite-difference", "Finite differences: error against step", step_plot(rs))]
     return [{"kind": k, "title": t, "svg": s} for k, t, s in plots if s]
+
+
+def workers_plot(lines: dict[str, list[tuple[int, float]]], colours: dict) -> str | None:
+    """Throughput against workers, one line per engine (and one for all),
+    each with its ideal dashed: its smallest count's throughput, scaled
+    in proportion to the workers."""
+    lines = {k: sorted(v) for k, v in lines.items() if v}
+    if not lines:
+        return None
+    fig = _figure()
+    ax = _axes(fig, "workers", "throughput (tasks / s)")
+    for name, pts in lines.items():
+        xs, ys = zip(*pts)
+        colour = colours.get(name, "#333")
+        ax.plot(xs, ys, "-", marker="o", color=colour, label=name, markersize=4)
+        if len(xs) > 1:
+            ax.plot(xs, [ys[0] * x / xs[0] for x in xs], "--", color=colour, lw=0.8, alpha=0.6,
+                    label=f"{name}: ideal")
+    counts = sorted({x for pts in lines.values() for x, _ in pts})
+    ax.xaxis.set_major_locator(FixedLocator(counts))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{v:g}"))
+    ax.set_xlim(0, counts[-1] * 1.08)
+    ax.set_ylim(bottom=0)
+    _legend(ax)
+    return to_svg(fig, "throughput against workers")
+
+
+def history_plot(lines: dict[str, dict], runs: list, changes: list[int]) -> str | None:
+    """Median time per run (log), runs evenly spaced oldest to newest and
+    labelled by date (``runs``: datetimes), one line per ``{label:
+    {"points": [seconds | None per run], "colour", "quantity", "regressed":
+    [run indices]}}``.  A failed run (None) is a red cross at the bottom, a
+    regressed point a red ring, NaN (the run had no such cell) a gap, a
+    grey dotted line where versions changed
+    (``changes``: run indices)."""
+    timed = [y for line in lines.values() for y in line["points"] if _timed(y)]
+    if len(timed) < 2:
+        return None
+    fig = _figure()
+    fig.subplots_adjust(bottom=0.22)  # room for two-line date ticks
+    ax = _axes(fig, "run (UTC)", "median time per call (s)")
+    ax.set_yscale("log")
+    floor = min(timed) / 1.5
+    for label, line in lines.items():
+        q, ys = line["quantity"], line["points"]
+        ok = [(i, y) for i, y in enumerate(ys) if _timed(y)]
+        if ok:
+            ax.plot(*zip(*ok), _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=line["colour"],
+                    label=label, markersize=4)
+        failed = [i for i, y in enumerate(ys) if y is None]
+        if failed:
+            ax.plot(failed, [floor] * len(failed), "x", color="#c00", markersize=7)
+        rings = [(i, ys[i]) for i in line.get("regressed", ()) if _timed(ys[i])]
+        if rings:
+            ax.plot(*zip(*rings), "o", mfc="none", mec="#c00", markersize=10, mew=1.5)
+    for i in changes:
+        ax.axvline(i - 0.5, color="#888", lw=0.8, ls=":")
+    ticks = sorted({round(k * (len(runs) - 1) / 4) for k in range(5)})
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: _run_tick(runs, v)))
+    ax.set_xlim(-0.5, len(runs) - 0.5)
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.yaxis.set_minor_locator(NullLocator())
+    _legend(ax)
+    return to_svg(fig, "median time over runs")
+
+
+def _timed(y) -> bool:
+    return y is not None and math.isfinite(y) and y > 0
+
+
+def _run_tick(runs: list, v: float) -> str:
+    i = int(round(v))
+    return runs[i].strftime("%m-%d\n%H:%M") if 0 <= i < len(runs) else ""

@@ -48,7 +48,7 @@ def render_report(data: dict, sections: list[dict] = ()) -> str:
 
 def context(data: dict) -> dict:
     run, results = data["run"], data["results"]
-    colours = plots.engine_colours(_engines(run, results))
+    colours = plots.engine_colours(plots.run_engines(run, results))
     js, js_hash = script()
     speed = summary.speed_verdicts(results)
     anchors = {fn["name"]: fn["anchor"] for fn in data["functions"]}
@@ -116,11 +116,6 @@ def _pending(task: dict, fn: dict, i: int) -> dict:
             "size_label": ", ".join(f"{k}={v}" for k, v in sizes.items()) or "-",
             "message": "no result yet", "median": None, "spread": None, "peak_bytes": None, "accuracy": None,
             "reference": None, "prepare_seconds": None, "anchor": f"{fn['anchor']}-pending{i}", "disagrees": False}
-
-
-def _engines(run: dict, results: list[dict]) -> list[str]:
-    listed = list((run.get("job") or {}).get("engines") or [])
-    return list(dict.fromkeys(listed + sorted({r["engine"] for r in results})))
 
 
 def _cluster(run: dict) -> str:

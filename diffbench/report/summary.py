@@ -32,17 +32,33 @@ def fit_slope(xs, ys) -> float | None:
     return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
 
 
-def _rest(sizes: dict, dim: str | None) -> str:
-    """The sizes other than the plotted dim (a grid job's other axes)."""
-    return ", ".join(f"{k}={v}" for k, v in sizes.items() if k != dim)
+def _rest(sizes: dict, dim: str | None, follows: set[str]) -> str:
+    """The sizes that are independent axes of a grid job, beside the plotted dim."""
+    return ", ".join(f"{k}={v}" for k, v in sizes.items() if k != dim and k not in follows)
+
+
+def following_dims(results: list[dict], dim: str | None) -> set[str]:
+    """Dims fixed by the plotted one (m = 2n in a catalogue entry, or a
+    constant): they must not split a line into one-point series."""
+    seen: dict[str, dict] = defaultdict(dict)
+    follows = set()
+    for r in results:
+        for k, v in r["sizes"].items():
+            if k != dim and dim in r["sizes"]:
+                seen[k].setdefault(r["sizes"][dim], set()).add(v)
+    for k, by_value in seen.items():
+        if all(len(vs) == 1 for vs in by_value.values()):
+            follows.add(k)
+    return follows
 
 
 def series(results: list[dict], dim: str | None, field: str = "median") -> dict[tuple, list[tuple]]:
     """``{(engine, quantity, rest): [(size, field), ...]}`` sorted by size, ok results only."""
     out: dict[tuple, list[tuple]] = defaultdict(list)
+    follows = following_dims(results, dim)
     for r in results:
         if r["status"] == "ok" and r.get(field) is not None and dim in r["sizes"]:
-            out[(r["engine"], r["quantity"], _rest(r["sizes"], dim))].append((r["sizes"][dim], r[field]))
+            out[(r["engine"], r["quantity"], _rest(r["sizes"], dim, follows))].append((r["sizes"][dim], r[field]))
     return {k: sorted(v) for k, v in out.items()}
 
 

@@ -1,32 +1,63 @@
 """Report sections for scaling: throughput against workers (with the ideal
-line) and time against size (with fitted exponents), as data and HTML."""
+line, per engine) and time against size (with fitted exponents), as HTML."""
 from __future__ import annotations
 
 from html import escape
 
-from ..history.svg import loglog
 from .sizes import size_fits
-from .store import points
+from .store import ALL, points
 
 
 def workers_html(store, run_id: str) -> str:
     """'' when the run had no worker-count sweep."""
+    from ..report.plots import run_colours, workers_plot
+
     sweep = [p for p in points(store, run_id) if p["throughput"]]
     if not sweep:
         return ""
-    base = sweep[0]
-    ideal = [(p["workers"], base["throughput"] * p["workers"] / base["workers"]) for p in sweep]
-    chart = loglog({"measured": [(p["workers"], p["throughput"]) for p in sweep]}, "workers", "tasks / s", ideal)
-    rows = "".join(f"<tr><td>{p['workers']}</td><td>{p['tasks']}</td><td>{p['seconds']:.2f}</td>"
-                   f"<td>{p['throughput']:.2f}</td><td>{100 * p['throughput'] / i[1]:.0f}%</td></tr>"
-                   for p, i in zip(sweep, ideal))
-    return (f"<h2>Throughput against workers ({escape(base['mode'])} scaling)</h2>{chart}"
-            "<table><tr><th>workers</th><th>tasks</th><th>seconds</th><th>tasks/s</th><th>of ideal</th></tr>"
-            f"{rows}</table><p>Dashed: ideal (throughput proportional to workers).</p>")
+    by_engine: dict[str, list[dict]] = {}
+    for p in sweep:
+        by_engine.setdefault(p["engine"], []).append(p)
+    if len(by_engine) == 2:  # one engine: its line and the whole run's are the same
+        by_engine.pop(ALL, None)
+    colours = run_colours(store, run_id)
+    chart = workers_plot({e: [(p["workers"], p["throughput"]) for p in ps] for e, ps in by_engine.items()},
+                         colours)
+    mode = sweep[0]["mode"]
+    rows = "".join(_row(engine, p, ps[0]) for engine, ps in _ordered(by_engine) for p in ps)
+    return (f"<section id='workers'><h2>Throughput against workers ({escape(mode)} scaling)</h2>"
+            f"<p>{escape(_explain(mode))}</p><div class='plots'><figure class='plot-workers'>{chart}<figcaption>Solid: measured. "
+            "Dashed: ideal, throughput in proportion to workers from the smallest count.</figcaption></figure></div>"
+            "<div class='table-wrap'><table id='workers-table'><thead><tr><th>engine</th><th class='num'>workers"
+            "</th><th class='num'>tasks</th><th class='num'>failed</th><th class='num'>seconds</th>"
+            "<th class='num'>tasks/s</th><th class='num'>speed-up</th><th class='num'>of ideal</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div></section>")
+
+
+def _explain(mode: str) -> str:
+    if mode == "weak":
+        return ("Weak scaling: N copies of the run's tasks on N workers, each engine timed as one pass "
+                "(wall clock, scheduling included). Ideal: the time stays flat, so throughput grows with N.")
+    return ("Strong scaling: the run's tasks again on each worker count, each engine timed as one pass "
+            "(wall clock, scheduling included). Ideal: N workers finish N times sooner.")
+
+
+def _ordered(by_engine: dict) -> list:
+    return sorted(by_engine.items(), key=lambda kv: (kv[0] == ALL, kv[0]))
+
+
+def _row(engine: str, p: dict, base: dict) -> str:
+    speedup = p["throughput"] / base["throughput"]
+    ideal = p["workers"] / base["workers"]
+    return (f"<tr><td>{escape(engine)}</td><td class='num'>{p['workers']}</td><td class='num'>{p['tasks']}</td>"
+            f"<td class='num'>{p['failed']}</td><td class='num'>{p['seconds']:.2f}</td>"
+            f"<td class='num'>{p['throughput']:.1f}</td><td class='num'>{speedup:.2f}×</td>"
+            f"<td class='num'>{100 * speedup / ideal:.0f}%</td></tr>")
 
 
 def sizes_html(results: list[dict]) -> str:
-    """'' when no cell has three sizes or more."""
+    """'' when no cell has three sizes or more (the server's plain page;
+    the full report draws these as plots)."""
     fits = size_fits(results)
     if not fits:
         return ""
@@ -35,8 +66,4 @@ def sizes_html(results: list[dict]) -> str:
     parts += [f"<tr><td>{escape(f['function'])}</td><td>{escape(f['engine'])}</td><td>{escape(f['quantity'])}</td>"
               f"<td>{escape(f['dim'])}</td><td>{f['exponent']:.2f}</td></tr>" for f in fits]
     parts.append("</table>")
-    for function in sorted({f["function"] for f in fits}):
-        lines = {f"{f['engine']} {f['quantity']} (k={f['exponent']:.2f})": f["points"]
-                 for f in fits if f["function"] == function}
-        parts.append(f"<h3>{escape(function)}</h3>" + loglog(lines, "size", "seconds"))
     return "".join(parts)

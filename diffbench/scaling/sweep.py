@@ -1,8 +1,12 @@
 """Running a worker-count sweep after a run.
 
-Each count times the whole task set, wall clock from the first submission
-to the last result: that is what a user of the cluster waits for, and it
-counts scheduling and transfer overheads that per-task timings leave out.
+Each worker count times each engine's tasks as one pass, wall clock from
+the first submission to the last result: that is what a user of the
+cluster waits for, and it counts scheduling and transfer overheads that
+per-task timings leave out.  Engines go one pass each, so the report can
+say how each one's throughput grows with workers; the whole run's figure
+is the sum of its engines' passes.
+
 On a cluster address the sweep pins tasks to the first N of its workers;
 locally it starts a local cluster of N workers for each count (capped at
 the cores here: more would measure time-sharing).  Sweep results are not
@@ -13,25 +17,28 @@ from __future__ import annotations
 import secrets
 import time
 
-from .store import put_point
+from .store import ALL, put_point
 
 
-def run_sweep(spec, store, run_id: str, target, client=None) -> list[dict]:
-    """Time the run's tasks at each worker count of ``spec``; the points."""
+def run_sweep(spec, store, run_id: str, target, client=None, progress=None) -> list[dict]:
+    """Time the run's tasks at each worker count of ``spec``; the passes."""
     from ..jobs.cluster import connect, usable_cores
 
     tasks, out = store.tasks(run_id), []
     counts = spec.workers if client is not None else sorted({min(c, usable_cores()) for c in spec.workers})
     for count in counts:
+        if progress:
+            progress(f"scaling sweep ({spec.mode}): {count} worker{'s' * (count > 1)}")
         work = tasks if spec.mode == "strong" else _replicate(tasks, count)
         if client is not None:
-            point = _time_pass(client, work, run_id, _first_workers(client, count))
+            passes = _time_engines(client, work, run_id, _first_workers(client, count))
         else:
             with connect(None, count, target.connect_timeout) as (local, _):
-                point = _time_pass(local, work, run_id, None)
-        point.update(run_id=run_id, mode=spec.mode, workers=count, kind="remote" if client else "local")
-        put_point(store, point)
-        out.append(point)
+                passes = _time_engines(local, work, run_id, None)
+        for point in passes:
+            point.update(run_id=run_id, mode=spec.mode, workers=count, kind="remote" if client else "local")
+            put_point(store, point)
+        out += passes
     return out
 
 
@@ -44,10 +51,19 @@ def _first_workers(client, count: int) -> list[str]:
     return addresses[:count]
 
 
+def _time_engines(client, tasks: list[dict], run_id: str, workers) -> list[dict]:
+    """One timed pass per engine, and their sum as the pass of all engines."""
+    client.run(warm, workers=workers)  # children ready before the clock starts
+    engines = sorted({t["engine"] for t in tasks})
+    passes = [{"engine": e, **_time_pass(client, [t for t in tasks if t["engine"] == e], run_id, workers)}
+              for e in engines]
+    total = {"engine": ALL, **{k: sum(p[k] for p in passes) for k in ("tasks", "failed", "seconds")}}
+    return passes + [total]
+
+
 def _time_pass(client, tasks: list[dict], run_id: str, workers) -> dict:
     from ..jobs.worker import run_task
 
-    client.run(warm, workers=workers)  # children ready before the clock starts
     token = secrets.token_hex(3)
     keys = [f"diffbench-sweep-{run_id}-{token}-{i}" for i in range(len(tasks))]
     start = time.perf_counter()

@@ -60,8 +60,26 @@ def test_runs_on_another_machine_are_left_out(tmp_path):
 def test_history_section_marks_the_regression(tmp_path):
     ids = make_history(tmp_path / "s.sqlite", [OK] * 6 + [("ok", 2e-3, 2e-5, 1e-9)] * 2)
     html = history_html(Store(tmp_path / "s.sqlite"), ids[-1])
-    assert "<svg" in html and "slowdown" in html and "1 of 1 cells regressed" in html
+    assert "Regressions in this run (1)" in html and "slowdown" in html and "every cell: 1 (1 regressed)" in html
+    assert html.count("<svg") == 2  # the function's chart and the cell's sparkline
+    assert "8 runs from 2026-01-01 00:00 UTC to 2026-01-01 07:00 UTC" in html
+    assert "+100%" in html  # now against the first run
     assert history_html(Store(tmp_path / "s.sqlite"), ids[0]) == ""  # one run: no history yet
+    calm = history_html(Store(tmp_path / "s.sqlite"), ids[5])  # as of a run before the step
+    assert "No regressions in this run" in calm and "6 runs" in calm
+
+
+def test_history_section_names_version_changes_and_other_machines(tmp_path):
+    store, key = Store(tmp_path / "s.sqlite"), Key(task())
+    add_run(store, 0, {key: OK}, env={**ENV, "cpu_count": 64})  # another machine: left out
+    ids = [add_run(store, i, {key: OK}) for i in range(1, 5)]
+    newer = {**ENV, "versions": {**ENV["versions"], "numpy": "2.1"}}
+    ids += [add_run(store, i, {key: ("ok", 1.5e-3, 2e-5, 1e-9)}, env=newer) for i in range(5, 9)]
+    html = history_html(store, ids[-1])
+    assert "8 runs from" in html and "1 run on another machine is left out" in html
+    assert "numpy 2.0 → 2.1" in html and ids[4] in html
+    [found] = find_regressions(tmp_path / "s.sqlite")
+    assert found["since_run"] == ids[4] and found["versions_changed"] == ["numpy 2.0 -> 2.1"]
 
 
 def test_cli_exit_codes(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # report_helpers
 
-from report_helpers import full_run, partial_run  # noqa: E402
+from report_helpers import full_run, partial_run, scheduled_history  # noqa: E402
 
 from diffbench.report import write_report  # noqa: E402
 
@@ -29,6 +29,17 @@ def partial(tmp_path_factory):
     folder = tmp_path_factory.mktemp("partial")
     store = partial_run(folder / "t.sqlite")
     run_id = store.runs()[0]["run_id"]
+    path = write_report(store, run_id, folder / "reports")
+    yield store, run_id, path
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def scheduled(tmp_path_factory):
+    """``(store, run_id, path)``: the latest run of a job with a history and a worker sweep."""
+    folder = tmp_path_factory.mktemp("scheduled")
+    store = scheduled_history(folder / "t.sqlite")
+    run_id = store.runs()[-1]["run_id"]
     path = write_report(store, run_id, folder / "reports")
     yield store, run_id, path
     store.close()

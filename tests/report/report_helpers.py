@@ -95,3 +95,30 @@ def embedded_data(html: str) -> dict:
     start = html.index('<script type="application/json" id="run-data">') + len(
         '<script type="application/json" id="run-data">')
     return json.loads(html[start: html.index("</script>", start)])
+
+
+def scheduled_history(db: Path, runs: int = 6) -> Store:
+    """A scheduled job's history: ``runs`` nightly runs of the same cells,
+    the tape Hessian 60 % slower from the last two on, and a worker sweep
+    stored with the last run."""
+    from diffbench.scaling.store import ALL, put_point
+
+    store = Store(db)
+    tasks = [task("quad", e, q, n) for n in SIZES for (e, q) in POWER_LAWS]
+    for i in range(runs):
+        run_id = f"2026010{i + 1}-030000-h{i:03d}"
+        store.create_run({"run_id": run_id, "job_name": "nightly", "description": "", "job_text": JOB_TEXT,
+                          "job": {"name": "nightly", "engines": ["symbolic", "tape"]},
+                          "started": f"2026-01-0{i + 1}T03:00:00.000+00:00", "cluster": {}, "env": ENV}, tasks)
+        for t in tasks:
+            rec = _fabricate(run_id, t)
+            if (t["engine"], t["quantity"]) == ("tape", "hessian") and i >= runs - 2:
+                rec = {**rec, "median": rec["median"] * 1.6, "spread": rec["spread"] * 1.6}
+            store.put({**rec, "started": f"2026-01-0{i + 1}T03:00:00.000+00:00"})
+        store.finish(run_id, "finished", f"2026-01-0{i + 1}T03:10:00.000+00:00")
+    for engine, share in (("symbolic", 0.4), ("tape", 0.6), (ALL, 1.0)):
+        for workers, seconds in ((1, 10.0), (2, 5.6)):
+            put_point(store, {"run_id": run_id, "mode": "strong", "workers": workers, "engine": engine,
+                              "tasks": int(18 * share) if engine != ALL else 18, "failed": 0,
+                              "seconds": seconds * share, "kind": "local"})
+    return store

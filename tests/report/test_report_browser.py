@@ -92,6 +92,34 @@ def test_each_plot_has_axes(visit):
         assert svg.query_selector('[id*="legend"]') is not None
 
 
+def test_history_and_workers_sections(browser, scheduled):
+    """A scheduled job's page: its regressions first, time over runs, and
+    throughput against workers, all drawn offline with real axes."""
+    store, run_id, path = scheduled
+    v = Visit(browser, path)
+    try:
+        assert v.errors == [] and [u for u in v.requests if u != v.url and not u.startswith("data:")] == []
+        rows = v.page.eval_on_selector_all("#regressions-table tbody tr", "rs => rs.map(r => r.innerText)")
+        assert len(rows) == 3 and all(r.startswith("slowdown") and "tape\thessian" in r for r in rows)
+        assert all("+60%" in r and "h004" in r for r in rows)  # the run the step began
+        for figure in ("#history figure.plot-history svg", "#workers figure.plot-workers svg"):
+            svg = v.page.query_selector(figure)
+            box = svg.bounding_box()
+            assert box["width"] > 300 and box["height"] > 150
+            labels = svg.eval_on_selector_all("text", "ts => ts.map(t => t.textContent)")
+            assert any("run (UTC)" in t or "workers" in t for t in labels)
+        workers = v.page.eval_on_selector_all("#workers-table tbody tr", "rs => rs.map(r => r.innerText)")
+        assert len(workers) == 6 and any(r.startswith("tape\t2\t") and "89%" in r for r in workers)
+        v.page.screenshot(path=str(_artifact("report-history.png")), full_page=True)
+    finally:
+        v.close()
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
+
+
 def test_speed_table_matches_the_store(visit, full):
     store, run_id, _ = full
     expected = {}

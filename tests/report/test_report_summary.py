@@ -37,6 +37,16 @@ def test_slopes_per_engine_and_quantity():
     fits = {(f["engine"], f["quantity"]): f["slope"] for f in summary.slopes(rs, "n")}
     assert fits == {("tape", "hessian"): pytest.approx(3.0), ("symbolic", "hessian"): pytest.approx(2.0)}
 
+def test_a_dim_that_follows_the_plotted_one_does_not_split_the_line():
+    # catalogue entries fix m = 2n: one line over n, not one point per m
+    rs = [{**r("tape", "gradient", n, 1e-9 * n ** 2), "sizes": {"n": n, "m": 2 * n}} for n in (10, 20, 40)]
+    (fit,) = summary.slopes(rs, "n")
+    assert fit["rest"] == "" and fit["slope"] == pytest.approx(2.0)
+    # a grid job's independent axis still splits it
+    grid = [{**r("tape", "gradient", n, 1e-9 * n * m), "sizes": {"n": n, "m": m}} for n in (10, 20) for m in (3, 5)]
+    assert sorted(f["rest"] for f in summary.slopes(grid, "n")) == ["m=3", "m=5"]
+
+
 
 def test_ratios_are_derivative_time_over_value_time():
     rs = [r("tape", "value", 10, 2e-6), r("tape", "gradient", 10, 8e-6), r("tape", "hessian", 10, 1e-4),

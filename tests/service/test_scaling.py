@@ -14,24 +14,29 @@ from diffbench.jobs.store import Store
 from diffbench.scaling.sections import sizes_html, workers_html
 from diffbench.scaling.sizes import exponent, size_fits
 from diffbench.scaling.spec import ScalingSpec
-from diffbench.scaling.store import points
+from diffbench.scaling.store import ALL, points
 from diffbench.scaling.sweep import run_sweep
 
 
-def recorded(tmp_path):
-    job = parse_job(job_text("sweep"), "job")
+def recorded(tmp_path, engines='["noop"]'):
+    job = parse_job(job_text("sweep").replace('engines = ["noop"]', f"engines = {engines}"), "job")
     store = Store(tmp_path / "s.sqlite")
     return store, record_run(store, job, "", plan(job), {})
 
 
-def test_strong_sweep_on_local_clusters(tmp_path):
-    store, run_id = recorded(tmp_path)
+def test_strong_sweep_on_local_clusters_times_each_engine(tmp_path):
+    store, run_id = recorded(tmp_path, '["noop", "tape"]')
     out = run_sweep(ScalingSpec(workers=[2, 1]), store, run_id, Target(db=str(store.path)))
-    assert [(p["workers"], p["tasks"], p["failed"]) for p in out] == [(1, 2, 0), (2, 2, 0)]
+    assert [(p["engine"], p["workers"], p["tasks"], p["failed"]) for p in out] == [
+        ("noop", 1, 2, 0), ("tape", 1, 2, 0), (ALL, 1, 4, 0), ("noop", 2, 2, 0), ("tape", 2, 2, 0), (ALL, 2, 4, 0)]
     stored = points(store, run_id)
-    assert [p["workers"] for p in stored] == [1, 2] and all(p["throughput"] > 0 for p in stored)
+    assert len(stored) == 6 and all(p["throughput"] > 0 for p in stored)
+    for count in (1, 2):  # the whole run's pass is the sum of its engines' passes
+        at = {p["engine"]: p for p in stored if p["workers"] == count}
+        assert at[ALL]["seconds"] == pytest.approx(at["noop"]["seconds"] + at["tape"]["seconds"])
     html = workers_html(store, run_id)
     assert "strong scaling" in html and "<svg" in html and "ideal" in html
+    assert html.count("<tr><td>tape</td>") == 2 and html.count(f"<tr><td>{ALL}</td>") == 2
 
 
 def test_weak_sweep_on_an_existing_cluster(tmp_path):
@@ -41,7 +46,21 @@ def test_weak_sweep_on_an_existing_cluster(tmp_path):
     local = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0", host="127.0.0.1")
     with local as cluster, Client(cluster) as client:
         out = run_sweep(ScalingSpec(workers=[1, 2], mode="weak"), store, run_id, Target(), client)
-    assert [(p["workers"], p["tasks"], p["kind"]) for p in out] == [(1, 2, "remote"), (2, 4, "remote")]
+    assert [(p["engine"], p["workers"], p["tasks"], p["kind"]) for p in out] == [
+        ("noop", 1, 2, "remote"), (ALL, 1, 2, "remote"), ("noop", 2, 4, "remote"), (ALL, 2, 4, "remote")]
+    html = workers_html(store, run_id)
+    assert "weak scaling" in html and f"<td>{ALL}</td>" not in html  # one engine: one line
+
+
+def test_sweeps_stored_by_the_first_format_are_still_shown(tmp_path):
+    store, run_id = recorded(tmp_path)
+    store.db.execute("CREATE TABLE scaling (run_id TEXT, mode TEXT, workers INTEGER, tasks INTEGER, "
+                     "failed INTEGER, seconds REAL, kind TEXT, PRIMARY KEY (run_id, workers))")
+    store.db.executemany("INSERT INTO scaling VALUES (?,?,?,?,?,?,?)",
+                         [(run_id, "strong", 1, 10, 0, 2.0, "local"), (run_id, "strong", 2, 10, 0, 1.25, "local")])
+    assert [(p["engine"], p["workers"], p["throughput"]) for p in points(store, run_id)] == [
+        (ALL, 1, 5.0), (ALL, 2, 8.0)]
+    assert "80%" in workers_html(store, run_id)
 
 
 def test_bad_sweeps_are_refused():
@@ -57,4 +76,4 @@ def test_size_exponents():
              "median": 1e-6 * n ** 2} for n in (10, 30, 100, 300)]
     [fit] = size_fits(rows)
     assert fit["dim"] == "n" and fit["exponent"] == pytest.approx(2.0)
-    assert "k=2.00" in sizes_html(rows)
+    assert "<td>2.00</td>" in sizes_html(rows)
