@@ -29,10 +29,15 @@ def command(jobs, workers, scheduler, db, reports, connect_timeout, now_text, as
     from ..service.server import init_store
     from ..service.state import ScheduleState
 
+    from ..jobs.progress import Progress
+    from .serve import log_to_stderr
+
     now = _now(now_text)
+    log_to_stderr()
     with StoreLock(db, "run-due").acquire():
         init_store(db)
-        runner, state = Runner(Target(workers, scheduler, db, reports, connect_timeout)), ScheduleState(db)
+        target = Target(workers, scheduler, db, reports, connect_timeout)
+        runner, state = Runner(target, Progress()), ScheduleState(db)
         summaries = [runner.run(p) for p in fire_due(jobs, state, runner, now)]
     if as_json:
         echo_json(summaries)

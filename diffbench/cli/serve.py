@@ -26,16 +26,23 @@ def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, 
     A missed scheduled run is caught up once at start; only one server may
     use a store at a time.
     """
-    import logging
-
     from ..service.server import Settings, serve
 
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger = logging.getLogger("diffbench.service")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    log_to_stderr()
     settings = Settings(host=host, port=port, jobs=jobs, db=db, reports=reports, scheduler=scheduler,
                         workers=workers, connect_timeout=connect_timeout, token=token or None,
                         max_bytes=max_body, poll=poll)
     serve(settings, announce=lambda line: click.echo(line, err=True))
+
+
+def log_to_stderr() -> None:
+    """The service's log (runs started and finished, schedules fired,
+    regressions found) on stderr, where a terminal or the journal shows it."""
+    import logging
+
+    logger = logging.getLogger("diffbench.service")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -4,7 +4,11 @@ Three kinds, each about *now* (the latest run, or the run asked about):
 
 * ``slowdown``: the series of median times has stepped up into its
   current level by more than the threshold (:mod:`.steps`, which weighs
-  every point by its spread);
+  every point by its spread), and the level holds for two runs or more;
+* ``possible-slowdown``: the same step, but only the latest run is in
+  it.  One slow run is as likely a busy machine as slower code: it is
+  shown, not counted as a regression, and the next run confirms it (the
+  slowdown is then dated from this run) or dismisses it;
 * ``failure``: the cell was ``ok`` in the run before and is not now;
 * ``disagreement``: the cell agreed with its reference in the run before
   and now differs from it beyond the tolerance ``diffbench.testing`` uses.
@@ -22,6 +26,8 @@ from .series import history
 from .steps import regression
 
 THRESHOLD = 0.10
+CONFIRM_RUNS = 2            # runs a new level needs before it is a slowdown
+WATCH = frozenset({"possible-slowdown"})  # shown, but not regressions (exit code 0)
 
 
 def tolerance(quantity: str, engine: str, reference: str | None) -> float:
@@ -70,10 +76,16 @@ def slowdown(points: list, threshold: float) -> dict | None:
         return None
     since = timed[step.index]
     changed = _changed_versions(timed[step.index - 1].versions, since.versions)
-    return {"kind": "slowdown", "before": step.before, "after": step.after, "change": step.change,
-            "since_run": since.run_id, "versions_changed": changed,
-            "message": f"{seconds(step.before)} -> {seconds(step.after)} (+{100 * step.change:.0f}%) "
-                       f"since run {since.run_id}" + (f" ({', '.join(changed)})" if changed else "")}
+    confirmed = step.runs >= CONFIRM_RUNS
+    where = f"since run {since.run_id}" if confirmed else "in this run only (the next run confirms or dismisses it)"
+    return {"kind": "slowdown" if confirmed else "possible-slowdown", "before": step.before, "after": step.after,
+            "change": step.change, "since_run": since.run_id, "runs": step.runs, "versions_changed": changed,
+            "message": f"{seconds(step.before)} -> {seconds(step.after)} (+{100 * step.change:.0f}%) {where}"
+                       + (f" ({', '.join(changed)})" if changed else "")}
+
+
+def is_regression(found: dict) -> bool:
+    return found["kind"] not in WATCH
 
 
 def _changed_versions(old: dict, new: dict) -> list[str]:

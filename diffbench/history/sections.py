@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from html import escape
 
-from .regressions import THRESHOLD, cell_regressions
+from .regressions import THRESHOLD, cell_regressions, is_regression
 from .series import history, job_runs
 from .svg import sparkline
 
@@ -27,8 +27,10 @@ def history_rows(store, run_id: str) -> tuple[list, list[dict]]:
         found = cell_regressions(key, points)
         slow = next((r for r in found if r["kind"] == "slowdown"), None)
         step = next((i for i, p in enumerate(points) if slow and p.run_id == slow["since_run"]), None)
-        rows.append({"function": key[0], "engine": key[1], "quantity": key[2], "sizes": key[3],
-                     "points": points, "regressions": found, "step": step, "svg": sparkline(points, step)})
+        rows.append({"function": key[0], "engine": key[1], "quantity": key[2], "sizes": key[3], "points": points,
+                     "regressions": [r for r in found if is_regression(r)],
+                     "watch": [r for r in found if not is_regression(r)], "step": step,
+                     "svg": sparkline(points, step)})
     return runs, rows
 
 
@@ -70,18 +72,33 @@ def version_changes(runs: list) -> list[tuple]:
 
 def _regressions(rows: list[dict]) -> str:
     found = [(r, x) for r in rows for x in r["regressions"]]
-    if not found:
-        return (f"<p id='no-regressions'>No regressions in this run: no time stepped up by more than "
-                f"{100 * THRESHOLD:.0f}%, nothing newly failed, nothing newly disagrees.</p>")
-    body = "".join(f"<tr><td class='regression'>{escape(x['kind'])}</td><td>{escape(r['function'])}</td>"
+    watch = [(r, x) for r in rows for x in r["watch"]]
+    if found:
+        out = (f"<h3>Regressions in this run ({len(found)})</h3><p class='muted'>Slowdown: the series of median "
+               f"times stepped up by more than {100 * THRESHOLD:.0f}% and stayed there for two runs or more (a step "
+               "fitted over every run, each weighted by its spread; a lone slow run is not a step). Failure, "
+               "disagreement: fine in the run before, not now.</p>" + _table("regressions-table", found))
+    else:
+        out = (f"<p id='no-regressions'>No regressions in this run: no time stepped up by more than "
+               f"{100 * THRESHOLD:.0f}% for two runs, nothing newly failed, nothing newly disagrees.</p>")
+    if watch:
+        out += (f"<h3>To watch ({len(watch)})</h3><p class='muted'>Slower in this run only. One slow run is as "
+                "likely a busy machine as slower code; if the next run is as slow, it is a slowdown dated from "
+                "this run.</p>" + _table("watch-table", watch))
+    return out
+
+
+def _table(table_id: str, found: list[tuple]) -> str:
+    body = "".join(f"<tr><td class='{_style(x)}'>{escape(x['kind'])}</td><td>{escape(r['function'])}</td>"
                    f"<td>{escape(r['engine'])}</td><td>{escape(r['quantity'])}</td><td>{escape(r['sizes'])}</td>"
                    f"<td class='message'>{escape(x['message'])}</td></tr>" for r, x in found)
-    return (f"<h3>Regressions in this run ({len(found)})</h3><p class='muted'>Slowdown: the series of median times "
-            f"stepped up by more than {100 * THRESHOLD:.0f}% (a step fitted over every run, each weighted by its "
-            "spread; a lone slow run is not a step). Failure, disagreement: fine in the run before, not now.</p>"
-            "<div class='table-wrap'><table id='regressions-table'><thead><tr><th>kind</th><th>function</th>"
+    return (f"<div class='table-wrap'><table id='{table_id}'><thead><tr><th>kind</th><th>function</th>"
             f"<th>engine</th><th>quantity</th><th>sizes</th><th>what</th></tr></thead><tbody>{body}</tbody>"
             "</table></div>")
+
+
+def _style(found: dict) -> str:
+    return "regression" if is_regression(found) else "watch"
 
 
 def _charts(rows: list[dict], runs: list, colours: dict) -> str:
@@ -102,7 +119,7 @@ def _charts(rows: list[dict], runs: list, colours: dict) -> str:
     if not figures:
         return ""
     return ("<h3>Time over runs: the largest size, and every regressed cell</h3><div class='plots'>" + "".join(figures) + "</div>"
-            "<p class='muted'>Red ring: a regressed point. Red cross at the bottom: a run where the cell was not ok."
+            "<p class='muted'>Red ring: a regressed point (or one to watch). Red cross at the bottom: a run where the cell was not ok."
             "</p>")
 
 
@@ -113,7 +130,7 @@ def _drawn(rows: list[dict]) -> list[dict]:
         key = (r["engine"], r["quantity"])
         if key not in largest or _rank(r["sizes"]) > _rank(largest[key]["sizes"]):
             largest[key] = r
-    keep = {id(r) for r in largest.values()} | {id(r) for r in rows if r["regressions"]}
+    keep = {id(r) for r in largest.values()} | {id(r) for r in rows if r["regressions"] or r["watch"]}
     return sorted((r for r in rows if id(r) in keep), key=lambda r: (r["engine"], r["quantity"], _rank(r["sizes"])))
 
 
@@ -126,14 +143,14 @@ def _line(row: dict, order: dict, colour: str) -> dict:
     regressed = []
     if row["step"] is not None:
         regressed = [order[p.run_id] for p in row["points"][row["step"]:]]
-    elif row["regressions"]:
+    elif row["regressions"] or row["watch"]:
         regressed = [order[row["points"][-1].run_id]]
     return {"points": ys, "colour": colour, "quantity": row["quantity"], "regressed": regressed}
 
 
 def _cells(rows: list[dict]) -> str:
     flagged = sum(bool(r["regressions"]) for r in rows)
-    body = "".join(_cell(r) for r in sorted(rows, key=lambda r: not r["regressions"]))
+    body = "".join(_cell(r) for r in sorted(rows, key=lambda r: (not r["regressions"], not r["watch"])))
     opened = " open" if len(rows) <= OPEN_ROWS else ""
     return (f"<details{opened}><summary>every cell: {len(rows)} ({flagged} regressed)</summary>"
             "<div class='table-wrap'><table id='history-table'><thead><tr><th>function</th><th>engine</th>"
@@ -150,8 +167,8 @@ def _cell(r: dict) -> str:
     now_text = seconds(now.median) if now.status == "ok" and now.median else escape(now.status)
     before = _change(now, r["points"][-2].median if len(r["points"]) > 1 else None)
     first = _change(now, timed[0] if len(timed) > 1 else None)
-    flags = "<br>".join(f"<b class='regression'>{escape(x['kind'])}</b>: {escape(x['message'])}"
-                        for x in r["regressions"])
+    flags = "<br>".join(f"<b class='{_style(x)}'>{escape(x['kind'])}</b>: {escape(x['message'])}"
+                        for x in r["regressions"] + r["watch"])
     return (f"<tr><td>{escape(r['function'])}</td><td>{escape(r['engine'])}</td><td>{escape(r['quantity'])}</td>"
             f"<td>{escape(r['sizes'])}</td><td class='num'>{len(r['points'])}</td><td class='num'>{now_text}</td>"
             f"<td class='num'>{before}</td><td class='num'>{first}</td><td>{r['svg']}</td><td>{flags}</td></tr>")

@@ -99,6 +99,7 @@ class Step:
     index: int      # first point of the slower piece
     before: float   # seconds, the best earlier level
     after: float    # seconds, the current level
+    runs: int = 1   # points in the current level: one alone may be a loaded machine
 
     @property
     def change(self) -> float:
@@ -113,5 +114,5 @@ def regression(values, spreads=None, threshold: float = 0.10) -> Step | None:
         return None
     last = pieces[-1]
     before = min(p.level for p in pieces[:-1])
-    step = Step(last.start, before, last.level)
+    step = Step(last.start, before, last.level, last.end - last.start)
     return step if step.change > threshold else None

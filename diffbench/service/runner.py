@@ -29,8 +29,9 @@ class Pending:
 
 
 class Runner:
-    def __init__(self, target: Target):
+    def __init__(self, target: Target, progress=None):
         self.target = target
+        self.progress = progress  # a jobs.progress.Progress for a terminal (run-due); the log otherwise
         self._queue: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._active: dict[str, str] = {}   # job name -> run id, queued or running
@@ -86,9 +87,13 @@ class Runner:
         with self._lock:
             self._running = pending.run_id
         store = Store(self.target.db)
+        log.info("run %s (%s, %s): started", pending.run_id, pending.job_name, pending.origin)
         try:
             self._drive(pending, store)
-            return summary(store, pending.run_id, self.target.reports)
+            result = summary(store, pending.run_id, self.target.reports)
+            log.info("run %s (%s): %s, %d ok of %d; report %s%s", pending.run_id, pending.job_name,
+                     result["status"], result["ok"], result["planned"], result["report"], _regressed(store, pending))
+            return result
         except Exception as err:  # a broken run must not stop the service
             log.exception("run %s (%s) stopped", pending.run_id, pending.job_name)
             self.errors[pending.run_id] = f"{type(err).__name__}: {err}"
@@ -107,7 +112,7 @@ class Runner:
         target = self.target
         with connect(target.address, target.workers, target.connect_timeout) as (client, info):
             store.claim(pending.run_id, {**info, "origin": pending.origin})
-            drive(client, store, pending.run_id, store.tasks(pending.run_id))
+            drive(client, store, pending.run_id, store.tasks(pending.run_id), self.progress)
             if info["kind"] == "remote":
                 self._sweep(pending, store, client)
         if target.address is None:  # local clusters of each size, once the run's own is gone
@@ -121,7 +126,24 @@ class Runner:
         from ..scaling.sweep import run_sweep
 
         try:
-            run_sweep(pending.job.scaling, store, pending.run_id, self.target, client)
+            run_sweep(pending.job.scaling, store, pending.run_id, self.target, client,
+                      progress=lambda line: log.info("run %s: %s", pending.run_id, line))
         except Exception as err:
             log.exception("sweep of run %s stopped", pending.run_id)
             self.errors[pending.run_id] = f"scaling sweep: {type(err).__name__}: {err}"
+
+
+def _regressed(store: Store, pending: Pending) -> str:
+    """'; 2 regressions (diffbench regressions JOB)' for the log, '' when none."""
+    from ..history.regressions import is_regression, run_regressions
+
+    try:
+        found = run_regressions(store, pending.job_name, pending.run_id)
+    except Exception:  # noqa: BLE001 -- the log line must not cost the run
+        log.exception("regressions of run %s", pending.run_id)
+        return ""
+    confirmed = sum(map(is_regression, found))
+    parts = [f"{confirmed} regression{'s' * (confirmed != 1)}" if confirmed else "",
+             f"{len(found) - confirmed} to watch" if len(found) > confirmed else ""]
+    text = ", ".join(p for p in parts if p)
+    return f"; {text} (diffbench regressions {pending.job_name})" if text else ""

@@ -28,6 +28,24 @@ def test_a_slowdown_is_found_with_the_run_it_began(tmp_path):
     assert abs(found[0]["change"] - 0.6) < 0.01
 
 
+def test_one_slow_latest_run_is_to_watch_until_the_next_confirms_it(tmp_path):
+    slow = ("ok", 1.6e-3, 2e-5, 1e-9)
+    ids = make_history(tmp_path / "a.sqlite", [OK] * 8 + [slow])
+    [found] = find_regressions(tmp_path / "a.sqlite")
+    assert found["kind"] == "possible-slowdown" and found["runs"] == 1 and "in this run only" in found["message"]
+    listed = cli("--db", tmp_path / "a.sqlite")
+    assert listed.returncode == 0 and "no regressions" in listed.stdout and "to watch (1" in listed.stdout
+    html = history_html(Store(tmp_path / "a.sqlite"), ids[-1])
+    assert "No regressions in this run" in html and "To watch (1)" in html and "id='watch-table'" in html
+    # the next run is as slow: a slowdown, dated from the first slow run
+    make_history(tmp_path / "b.sqlite", [OK] * 8 + [slow] * 2)
+    [found] = find_regressions(tmp_path / "b.sqlite")
+    assert found["kind"] == "slowdown" and found["since_run"] == ids[8]
+    # the next run is fast again: the slow one was a lone outlier
+    make_history(tmp_path / "c.sqlite", [OK] * 8 + [slow, OK])
+    assert find_regressions(tmp_path / "c.sqlite") == []
+
+
 def test_noise_is_not_a_regression(tmp_path):
     import numpy as np
 
