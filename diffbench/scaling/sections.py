@@ -24,14 +24,27 @@ def workers_html(store, run_id: str) -> str:
     chart = workers_plot({e: [(p["workers"], p["throughput"]) for p in ps] for e, ps in by_engine.items()},
                          colours)
     mode = sweep[0]["mode"]
+    skipped = _skipped(store.run(run_id), sweep)
     rows = "".join(_row(engine, p, ps[0]) for engine, ps in _ordered(by_engine) for p in ps)
     return (f"<section id='workers'><h2>Throughput against workers ({escape(mode)} scaling)</h2>"
-            f"<p>{escape(_explain(mode))}</p><div class='plots'><figure class='plot-workers'>{chart}<figcaption>Solid: measured. "
+            f"<p>{escape(_explain(mode))}{escape(skipped)}</p><div class='plots'><figure class='plot-workers'>{chart}<figcaption>Solid: measured. "
             "Dashed: ideal, throughput in proportion to workers from the smallest count.</figcaption></figure></div>"
             "<div class='table-wrap'><table id='workers-table'><thead><tr><th>engine</th><th class='num'>workers"
             "</th><th class='num'>tasks</th><th class='num'>failed</th><th class='num'>seconds</th>"
             "<th class='num'>tasks/s</th><th class='num'>speed-up</th><th class='num'>of ideal</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div></section>")
+
+
+def _skipped(run: dict, sweep: list[dict]) -> str:
+    """The worker counts asked for but not measured: a local sweep stops at
+    the cores of the machine, since more workers would only time-share them."""
+    asked = ((run.get("job") or {}).get("scaling") or {}).get("workers") or []
+    measured = {p["workers"] for p in sweep}
+    missing = [c for c in asked if c not in measured]
+    if not missing:
+        return ""
+    return (f" Not measured: {', '.join(map(str, missing))} worker{'s' * (missing != [1])}, more than this "
+            f"machine's {max(measured)} cores (run on a cluster with --scheduler to sweep further).")
 
 
 def _explain(mode: str) -> str:

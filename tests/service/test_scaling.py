@@ -39,6 +39,17 @@ def test_strong_sweep_on_local_clusters_times_each_engine(tmp_path):
     assert html.count("<tr><td>tape</td>") == 2 and html.count(f"<tr><td>{ALL}</td>") == 2
 
 
+def test_counts_beyond_the_cores_are_named_not_measured(tmp_path):
+    from diffbench.jobs.cluster import usable_cores
+
+    job = parse_job(job_text("sweep") + f"\n[scaling]\nworkers = [1, {usable_cores() + 2}]\n", "job")
+    store = Store(tmp_path / "s.sqlite")
+    run_id = record_run(store, job, "", plan(job), {})
+    out = run_sweep(job.scaling, store, run_id, Target(db=str(store.path)))
+    assert sorted({p["workers"] for p in out}) == sorted({1, usable_cores()})
+    assert f"Not measured: {usable_cores() + 2} workers" in workers_html(store, run_id)
+
+
 def test_weak_sweep_on_an_existing_cluster(tmp_path):
     from distributed import Client, LocalCluster
 
