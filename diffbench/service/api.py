@@ -136,13 +136,30 @@ def _status(service, run_id: str) -> dict:
     store = Store(service.settings.db)
     try:
         info, counts = store.run(run_id), store.counts(run_id)
+        status = service.runner.state(run_id) or info["status"]
+        verdicts = _verdicts(store, info) if status == "finished" else None
     finally:
         store.close()
     out = {k: info[k] for k in ("run_id", "job_name", "description", "planned", "done", "started", "finished")}
-    out.update(status=service.runner.state(run_id) or info["status"], cluster=info["cluster"],
-               counts={s: counts.get(s, 0) for s in STATUSES}, error=service.runner.errors.get(run_id),
-               report=f"/api/runs/{run_id}/report")
+    out.update(status=status, cluster=info["cluster"], counts={s: counts.get(s, 0) for s in STATUSES},
+               error=service.runner.errors.get(run_id), report=f"/api/runs/{run_id}/report", summary=verdicts)
     return out
+
+
+def _verdicts(store: Store, info: dict) -> dict:
+    """What the report's verdicts say, as data: which engine was fastest
+    where, what disagreed or failed, and what regressed against the history."""
+    from ..history.regressions import is_regression, run_regressions
+    from ..report import summary
+
+    results = store.results(info["run_id"])
+    found = run_regressions(store, info["job_name"], info["run_id"])
+    keys = ("function", "engine", "quantity", "sizes", "status", "accuracy", "reference", "message")
+    return {"fastest": summary.tally(summary.speed_cells(results)),
+            "disagreements": [{k: r.get(k) for k in keys} for r in summary.disagreements(results)],
+            "failures": [{k: r.get(k) for k in keys} for r in summary.failures(results)],
+            "regressions": [r for r in found if is_regression(r)],
+            "to_watch": [r for r in found if not is_regression(r)]}
 
 
 def _version() -> str:

@@ -13,19 +13,25 @@ def test_submit_poll_and_fetch_the_report(server, tmp_path):
     srv = server("--db", "store.sqlite")
     status, body = request("POST", f"{srv.url}/api/runs", job_text("toml-job"))
     assert status == 202 and body["status"] == "queued" and body["planned"] == 2
-    as_json = json.dumps({"version": 1, "name": "json-job", "engines": ["noop"], "quantities": ["value"],
-                          "repeat": 1, "reference": [], "scaling": {"workers": [1], "mode": "strong"},
+    as_json = json.dumps({"version": 1, "name": "json-job", "engines": ["noop", "sleep", "boom"],
+                          "quantities": ["gradient"], "repeat": 1, "reference": ["tape"],
+                          "scaling": {"workers": [1], "mode": "strong"},
                           "functions": [{"catalogue": "quadratic_form", "sizes": {"n": [3]}}]})
     status, second = request("POST", f"{srv.url}/api/runs", as_json, content_type="application/json")
     assert status == 202, second
 
     done = wait_for_run(srv.url, body["run_id"])
     assert done["status"] == "finished" and done["counts"]["ok"] == 2 and done["job_name"] == "toml-job"
+    assert done["summary"] == {"fastest": {}, "disagreements": [], "failures": [], "regressions": [], "to_watch": []}
     status, html = request("GET", f"{srv.url}{done['report']}")
     assert status == 200 and "<html" in html.lower() and body["run_id"] in html
     assert (tmp_path / "reports" / f"{body['run_id']}.html").exists()
 
-    assert wait_for_run(srv.url, second["run_id"])["counts"]["ok"] == 1
+    done = wait_for_run(srv.url, second["run_id"])
+    assert done["counts"]["ok"] == 2 and done["counts"]["failed"] == 1
+    verdicts = done["summary"]  # zeros for a gradient: both test engines disagree with the tape
+    assert verdicts["fastest"] == {"gradient": {"noop": 1}} and len(verdicts["disagreements"]) == 2
+    assert [f["engine"] for f in verdicts["failures"]] == ["boom"] and verdicts["regressions"] == []
     status, html = request("GET", f"{srv.url}/api/runs/{second['run_id']}/report")
     assert "Throughput against workers" in html  # the job's worker-count sweep
     status, runs = request("GET", f"{srv.url}/api/runs")
