@@ -17,12 +17,28 @@ def index_rows(store, out_dir: Path) -> list[dict]:
     return rows
 
 
+def job_rows(store, out_dir: Path) -> list[dict]:
+    """Each job with its latest finished run and what regressed there;
+    [] if the history cannot be read (the list of runs still is)."""
+    from ..history.overview import job_overview
+
+    try:
+        jobs = job_overview(store)
+    except Exception:  # noqa: BLE001 -- an index without the overview beats no index
+        return []
+    for job in jobs:
+        page = out_dir / f"{job['latest']}.html"
+        job["href"] = page.name if job["latest"] and page.exists() else None
+    return jobs
+
+
 def write_index(store, out_dir: Path) -> Path:
     from . import _write
     from .render import environment
 
     out_dir = Path(out_dir)
-    html = environment().get_template("index.html.j2").render(runs=index_rows(store, out_dir))
+    html = environment().get_template("index.html.j2").render(runs=index_rows(store, out_dir),
+                                                               jobs=job_rows(store, out_dir))
     path = out_dir / "index.html"
     _write(path, html)
     return path

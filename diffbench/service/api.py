@@ -46,7 +46,14 @@ def create_app(service):
 def _routes(app: FastAPI, service) -> None:
     @app.get("/", response_class=HTMLResponse, summary="Index of runs and their reports")
     def index():
-        return pages.index(_runs(service))
+        from ..history.overview import job_overview
+
+        store = Store(service.settings.db)
+        try:
+            jobs = job_overview(store)
+        finally:
+            store.close()
+        return pages.index(_runs(service), jobs)
 
     @app.post("/api/runs", status_code=202, summary="Submit a job file (TOML or JSON)", openapi_extra=SUBMIT_BODY,
               responses={400: {"description": "the job file does not validate; `errors` lists each problem"},

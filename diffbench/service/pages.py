@@ -16,15 +16,31 @@ def page(title: str, body: str) -> str:
             f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>")
 
 
-def index(runs: list[dict]) -> str:
+def index(runs: list[dict], jobs: list[dict] = ()) -> str:
+    return page("diffbench reports", _jobs(jobs) + _runs(runs)
+                + "<p><a href='/openapi.json'>API description (OpenAPI)</a></p>")
+
+
+def _jobs(jobs: list[dict]) -> str:
+    """Each job's latest report and what regressed there."""
+    if not jobs:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(j['job'])}</td><td>{j['runs']}</td><td>"
+        + (f"<a href='/api/runs/{escape(j['latest'])}/report'>{escape(j['latest'])}</a>" if j["latest"] else "—")
+        + f"</td><td>{j['regressions']} regressions, {j['to_watch']} to watch</td></tr>" for j in jobs)
+    return ("<h2>Jobs</h2><table id='jobs'><tr><th>job</th><th>finished runs</th><th>latest report</th>"
+            f"<th>in its latest run</th></tr>{rows}</table><h2>Runs</h2>")
+
+
+def _runs(runs: list[dict]) -> str:
     rows = "".join(
         f"<tr><td><a href='/api/runs/{escape(r['run_id'])}/report'>{escape(r['run_id'])}</a></td>"
         f"<td>{escape(r['job_name'] or '')}</td><td>{escape(r['status'])}</td>"
         f"<td>{r['done']}/{r['planned']}</td><td>{escape(r['started'] or '')}</td></tr>"
         for r in reversed(runs))
-    table = ("<table><tr><th>run</th><th>job</th><th>status</th><th>done</th><th>started</th></tr>"
-             f"{rows}</table>") if runs else "<p>No runs yet.</p>"
-    return page("diffbench reports", table + "<p><a href='/openapi.json'>API description (OpenAPI)</a></p>")
+    return ("<table id='runs'><tr><th>run</th><th>job</th><th>status</th><th>done</th><th>started</th></tr>"
+            f"{rows}</table>") if runs else "<p>No runs yet.</p>"
 
 
 def report_file(service, run_id: str) -> Path | None:

@@ -20,6 +20,13 @@ def test_report_and_index_are_written(full):
     assert f'href="{run_id}.html"' in index and "fixture" in index
 
 
+def test_index_leads_with_each_jobs_latest_report_and_its_regressions(scheduled):
+    store, run_id, path = scheduled
+    index = (path.parent / "index.html").read_text(encoding="utf-8")
+    jobs = index[index.index('<table id="jobs">'):index.index("</table>")]
+    assert f'<a href="{run_id}.html">{run_id}</a>' in jobs and "3 regressions" in jobs
+
+
 def test_user_text_is_escaped(full):
     html = full[2].read_text(encoding="utf-8")
     assert "<script>window.pwned" not in html

@@ -38,6 +38,7 @@ def test_submit_poll_and_fetch_the_report(server, tmp_path):
     assert [r["job_name"] for r in runs] == ["toml-job", "json-job"]
     status, index = request("GET", f"{srv.url}/")
     assert status == 200 and f"/api/runs/{second['run_id']}/report" in index
+    assert "<h2>Jobs</h2>" in index and "0 regressions, 0 to watch" in index
     status, spec = request("GET", f"{srv.url}/openapi.json")
     assert status == 200 and {"/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/report"} <= set(spec["paths"])
     assert request("GET", f"{srv.url}/api/runs/nope")[0] == 404
