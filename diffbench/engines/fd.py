@@ -60,10 +60,10 @@ class FDPrepared(Prepared):
     def value(self, inputs):
         return operators.value(self.program, inputs)
 
-    def gradient(self, inputs):
+    def gradient(self, inputs, step: float = GRADIENT_STEP):
         f, x0, shapes = self._function(inputs)
         self._guard(2 * x0.size, "gradient")
-        steps = GRADIENT_STEP * np.maximum(1.0, np.abs(x0))
+        steps = step * np.maximum(1.0, np.abs(x0))
         grad = np.empty(x0.size)
         for i in range(x0.size):
             e = np.zeros(x0.size)
@@ -71,11 +71,11 @@ class FDPrepared(Prepared):
             grad[i] = (f(x0 + e) - f(x0 - e)) / (2 * steps[i])
         return self._split(grad, shapes)
 
-    def hessian(self, inputs):
+    def hessian(self, inputs, step: float = HESSIAN_STEP):
         f, x0, shapes = self._function(inputs)
         n = x0.size
         self._guard(2 * n * (n + 1), "Hessian")
-        steps = HESSIAN_STEP * np.maximum(1.0, np.abs(x0))
+        steps = step * np.maximum(1.0, np.abs(x0))
         H = np.empty((n, n))
         for i in range(n):
             ei = np.zeros(n)
@@ -87,10 +87,10 @@ class FDPrepared(Prepared):
                                      + f(x0 - ei - ej)) / (4 * steps[i] * steps[j])
         return self._blocks(H, shapes)
 
-    def jacobian(self, inputs):
+    def jacobian(self, inputs, step: float = GRADIENT_STEP):
         f, x0, shapes = self._function(inputs)
         self._guard(2 * x0.size, "Jacobian")
-        steps = GRADIENT_STEP * np.maximum(1.0, np.abs(x0))
+        steps = step * np.maximum(1.0, np.abs(x0))
         columns = []
         for i in range(x0.size):
             e = np.zeros(x0.size)
@@ -104,6 +104,11 @@ class FDPrepared(Prepared):
             result[name] = J[..., offset:offset + size].reshape(out_shape + shape)
             offset += size
         return result
+
+    def evaluations(self, quantity: str, inputs) -> int:
+        """Function evaluations one ``quantity`` costs at these inputs."""
+        n = _flat_inputs(inputs, self.wrt)[0].size
+        return 2 * n * (n + 1) if quantity == "hessian" else 2 * n
 
     def _split(self, flat, shapes):
         out, offset = {}, 0
@@ -124,6 +129,21 @@ class FDPrepared(Prepared):
                 na, nb = int(np.prod(sa, dtype=int)), int(np.prod(sb, dtype=int))
                 out[(a, b)] = H[oa:oa + na, ob:ob + nb].reshape(sa + sb)
         return out
+
+
+#: relative steps of the error-against-step sweep: truncation error falls
+#: like h^2 to the right of the optimum, round-off grows like eps/h (or
+#: eps/h^2 for a Hessian) to its left
+SWEEP_STEPS = {"gradient": tuple(10.0 ** -k for k in range(1, 13)),
+               "jacobian": tuple(10.0 ** -k for k in range(1, 13)),
+               "hessian": tuple(10.0 ** -(k / 2) for k in range(2, 17))}
+
+
+def step_sweep(prepared: FDPrepared, quantity: str, inputs, exact, compare) -> list[list[float]]:
+    """``[[step, error against exact], ...]``: the U-shaped curve of the seed
+    notes, measured at these inputs."""
+    method = getattr(prepared, quantity)
+    return [[h, compare(method(inputs, step=h), exact)] for h in SWEEP_STEPS[quantity]]
 
 
 class FiniteDifferences(Engine):

@@ -17,8 +17,9 @@ def now() -> str:
 def make_record(task: dict, run_id: str, fields: dict, env: dict, attempts: int, started: str) -> dict:
     """A full record from the task, what the sandbox measured and where."""
     stats = dict(fields.get("stats") or {})
-    if fields.get("reference_note"):
-        stats["reference_note"] = fields["reference_note"]
+    for key in ("reference_note", "step_errors", "step_note"):  # from the reference phase
+        if fields.get(key):
+            stats[key] = fields[key]
     return {
         "run_id": run_id, "task_key": task["key"], "function": task["function"], "expr": task["expr"],
         "wrt": list(task["wrt"]), "engine": task["engine"], "quantity": task["quantity"],

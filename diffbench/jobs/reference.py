@@ -21,6 +21,8 @@ KEEP = 3
 # Beyond this many variable entries an fd Hessian's round-off (it grows like
 # |f| eps / h^2) swamps the comparison, so exact engines referee first there.
 FD_HESSIAN_ENTRIES = 32
+# fd's error-against-step sweep re-runs fd at a dozen steps: only where that is cheap
+FD_SWEEP_EVALUATIONS = 20_000
 _outputs: dict[tuple, object] = {}
 
 
@@ -44,12 +46,32 @@ def run_reference(task: dict, kept: tuple) -> dict:
     for name in referees(task, inputs):
         try:
             expected = _output(task, name, fn, inputs, sizes)
-            return {"reference": name, "accuracy": compare(out, expected)}
+            found = {"reference": name, "accuracy": compare(out, expected)}
+            if task["engine"] == "fd" and name != "fd":
+                found.update(fd_steps(task, fn, inputs, sizes, expected))
+            return found
         except MemoryError:
             notes.append(f"{name}: out of memory")
         except Exception as err:  # unsupported, too large, not installed: try the next one
             notes.append(f"{name}: {line(err)}")
     return {"reference": None, "accuracy": None, "reference_note": "; ".join(notes) or "none configured"}
+
+
+def fd_steps(task: dict, fn, inputs: dict, sizes: dict, exact) -> dict:
+    """fd's error at a range of steps against an exact engine's output
+    (``step_errors``, the report's error-against-step plot), when the sweep
+    fits in ``FD_SWEEP_EVALUATIONS`` function evaluations."""
+    from ..engines.fd import SWEEP_STEPS, step_sweep
+    from .registry import get_engine
+
+    if task["quantity"] not in SWEEP_STEPS:
+        return {}
+    prepared = get_engine("fd").prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
+    cost = prepared.evaluations(task["quantity"], inputs) * len(SWEEP_STEPS[task["quantity"]])
+    if cost > FD_SWEEP_EVALUATIONS:
+        return {"step_note": f"no step sweep: it would take {cost:,} function evaluations "
+                             f"(limit {FD_SWEEP_EVALUATIONS:,})"}
+    return {"step_errors": step_sweep(prepared, task["quantity"], inputs, exact, compare)}
 
 
 def referees(task: dict, inputs: dict) -> list[str]:

@@ -105,3 +105,30 @@ def test_reference_outputs_are_kept_per_cell(write_job):
     assert first["reference"] == "fd" and key in reference._outputs
     assert reference.run_reference(task, kept) == first  # the second time from the kept output
     assert len(reference._outputs) <= reference.KEEP
+
+
+@pytest.mark.parametrize("quantity", ["gradient", "hessian"])
+def test_fd_is_swept_over_steps_against_an_exact_reference(box, write_job, quantity):
+    from diffbench.jobs.records import make_record
+    from diffbench.report.summary import step_errors
+
+    text = job_text(engines=("fd",), quantities=(quantity,), sizes=(4,), reference=("tape",))
+    job, _ = load_job(write_job(text.replace('expr = "sum(x)"', 'expr = "logsumexp(x)"')))
+    task = plan(job)[0]  # a function fd is not exact for (it is for sum(x) and any quadratic)
+    fields = box.run(task)
+    assert fields["status"] == "ok" and fields["reference"] == "tape", fields
+    curve = dict(step_errors(make_record(task, "r", fields, {}, 1, "")))
+    # the seed's U: truncation error at large steps, round-off at tiny ones, a valley at the default step
+    best = min(curve, key=curve.get)
+    assert min(curve) < best < max(curve) and curve[best] < 1e-5
+    assert curve[max(curve)] > 100 * curve[best] and curve[min(curve)] > 100 * curve[best]
+
+
+def test_no_step_sweep_where_it_would_be_costly(write_job):
+    from diffbench.jobs import reference
+    from diffbench.jobs.harness import run_measured
+
+    task = make_task(write_job, "fd", "hessian", n=30, reference=("tape",))
+    fields, kept = run_measured(task, time.perf_counter() + 30)
+    found = reference.run_reference(task, kept)
+    assert "step_errors" not in found and "no step sweep: it would take" in found["step_note"]
