@@ -411,3 +411,14 @@ def test_long_formulas_name_their_shared_subexpressions():
     assert "z1 = σ(w x + b)" in printed
     assert max(len(line) for line in printed.splitlines()) < 150
     assert ET.fromstring(derive(entry.function, list(entry.wrt)).mathml()) is not None
+
+
+@pytest.mark.parametrize("expr", ["x'*A*x + 3*norm2(x)^2", "x'*A*x - norm2(x)^2", "norm2(A*x)^2 + 2*x'*x"])
+def test_generated_code_takes_integer_inputs(expr):
+    """Hessians summed in place start as float arrays, whatever the input dtype."""
+    d = derive(expr, wrt="x", shapes={"x": "n", "A": "n,n"})
+    ints = {"x": np.array([1, 2]), "A": np.array([[1, 2], [3, 4]])}
+    floats = {k: v.astype(float) for k, v in ints.items()}
+    got, expected = d.evaluate(ints), d.evaluate(floats)
+    np.testing.assert_allclose(got["hessian"][("x", "x")], expected["hessian"][("x", "x")])
+    np.testing.assert_allclose(got["gradient"]["x"], expected["gradient"]["x"])

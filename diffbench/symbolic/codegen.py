@@ -350,7 +350,9 @@ class _Emitter:
                 sign, m = dense.pop(0)
                 if sign > 0 and dense:
                     sign2, m2 = dense.pop(0)
-                    lines.append(f"{name} = {self.ref(m)} {'+' if sign2 > 0 else '-'} {self.ref(m2)}")
+                    # dtype=float: the sums below land in this array, so it must not be an int array
+                    op = "add" if sign2 > 0 else "subtract"
+                    lines.append(f"{name} = np.{op}({self.ref(m)}, {self.ref(m2)}, dtype=float)")
                 else:
                     lines.append(f"{name} = {'-' if sign < 0 else ''}np.array({self.ref(m)}, dtype=float)")
             else:
