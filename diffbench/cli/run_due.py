@@ -29,7 +29,7 @@ def command(jobs, workers, scheduler, db, reports, connect_timeout, now_text, as
     from ..service.server import init_store
     from ..service.state import ScheduleState
 
-    from ..jobs.progress import Progress
+    from ..jobs.cli_options import run_guarded
     from .serve import log_to_stderr
 
     now = _now(now_text)
@@ -37,8 +37,13 @@ def command(jobs, workers, scheduler, db, reports, connect_timeout, now_text, as
     with StoreLock(db, "run-due").acquire():
         init_store(db)
         target = Target(workers, scheduler, db, reports, connect_timeout)
-        runner, state = Runner(target, Progress()), ScheduleState(db)
-        summaries = [runner.run(p) for p in fire_due(jobs, state, runner, now)]
+        state = ScheduleState(db)
+
+        def due(progress):  # Ctrl-C or SIGTERM: the running run is marked interrupted
+            runner = Runner(target, progress)
+            return runner, [runner.run(p) for p in fire_due(jobs, state, runner, now)]
+
+        runner, summaries = run_guarded(due)
     if as_json:
         echo_json(summaries)
     else:

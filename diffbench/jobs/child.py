@@ -31,9 +31,9 @@ def main() -> None:
     while True:
         try:
             task = wire.recv(0)
-        except wire.Closed:
+            _run(task, out)
+        except (wire.Closed, BrokenPipeError):  # the worker went away (stopped, or killed): so do we
             return
-        _run(task, out)
 
 
 def _run(task: dict, out: int) -> None:

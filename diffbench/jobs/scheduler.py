@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import sys
 import time
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,10 @@ def resume(run_id: str | None, target: Target, progress=None, force: bool = Fals
     return summary(store, run_id, target.reports)
 
 
+class Interrupted(RuntimeError):
+    """The run was cut short (its client closed); what ran is stored."""
+
+
 def drive(client, store: Store, run_id: str, tasks: list[dict], progress=None) -> None:
     """Run ``tasks`` on ``client``, storing each result as it completes."""
     from distributed import as_completed
@@ -134,6 +139,10 @@ def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
     by_key = {f.key: t for f, t in zip(futures, tasks)}
     for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
         task = by_key[future.key]
+        if isinstance(result, CancelledError):
+            # only a closing client cancels our futures (a service stopping):
+            # the task did not run, so it has no result, not a failed one
+            raise Interrupted(f"run {run_id}: its dask client closed before every task ran")
         if isinstance(result, BaseException):
             result = lost_record(task, run_id, f"{type(result).__name__}: {result}", attempts[task["key"]])
         store.put(result)

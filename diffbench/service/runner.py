@@ -38,6 +38,8 @@ class Runner:
         self._running: str | None = None
         self.errors: dict[str, str] = {}    # run id -> why it stopped early
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._client = None                 # the running run's dask client, to cut it short on stop
 
     # ------------------------------------------------------------ queueing
 
@@ -73,8 +75,17 @@ class Runner:
         self._thread = threading.Thread(target=self._loop, name="diffbench-runner", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after cutting the running run short: its results so far stay
+        stored, it is marked interrupted, and ``diffbench resume`` completes it."""
+        self._stopping.set()
         self._queue.put(None)
+        client = self._client
+        if client is not None:
+            try:
+                client.close()  # the run's as_completed loop ends with an error, handled in run()
+            except Exception:  # noqa: BLE001 -- already closing: nothing more to do
+                pass
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -95,8 +106,13 @@ class Runner:
                      result["status"], result["ok"], result["planned"], result["report"], _regressed(store, pending))
             return result
         except Exception as err:  # a broken run must not stop the service
-            log.exception("run %s (%s) stopped", pending.run_id, pending.job_name)
-            self.errors[pending.run_id] = f"{type(err).__name__}: {err}"
+            if self._stopping.is_set():
+                log.info("run %s (%s): interrupted, the service is stopping; `diffbench resume %s` "
+                         "completes it", pending.run_id, pending.job_name, pending.run_id)
+                self.errors[pending.run_id] = "interrupted: the service stopped"
+            else:
+                log.exception("run %s (%s) stopped", pending.run_id, pending.job_name)
+                self.errors[pending.run_id] = f"{type(err).__name__}: {err}"
             store.finish(pending.run_id, "interrupted", None)
             return None
         finally:
@@ -110,18 +126,24 @@ class Runner:
         from ..jobs.cluster import connect
 
         target = self.target
+        if self._stopping.is_set():
+            raise RuntimeError("the service is stopping")
         with connect(target.address, target.workers, target.connect_timeout) as (client, info):
-            store.claim(pending.run_id, {**info, "origin": pending.origin})
-            drive(client, store, pending.run_id, store.tasks(pending.run_id), self.progress)
-            if info["kind"] == "remote":
-                self._sweep(pending, store, client)
+            self._client = client
+            try:
+                store.claim(pending.run_id, {**info, "origin": pending.origin})
+                drive(client, store, pending.run_id, store.tasks(pending.run_id), self.progress)
+                if info["kind"] == "remote":
+                    self._sweep(pending, store, client)
+            finally:
+                self._client = None
         if target.address is None:  # local clusters of each size, once the run's own is gone
             self._sweep(pending, store, None)
 
     def _sweep(self, pending: Pending, store: Store, client) -> None:
         """The worker-count sweep, for a job that asks for one.  A sweep that
         breaks leaves the run itself finished: its results are all there."""
-        if getattr(pending.job, "scaling", None) is None:
+        if getattr(pending.job, "scaling", None) is None or self._stopping.is_set():
             return
         from ..scaling.sweep import run_sweep
 

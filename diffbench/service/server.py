@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import ipaddress
 import logging
+import signal
 import socket
 import threading
 import time
@@ -148,11 +149,34 @@ def _uvicorn(service):
     return uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning", access_log=False, lifespan="off"))
 
 
+class _Stopped(Exception):
+    """SIGINT or SIGTERM, once uvicorn has shut its server down."""
+
+
+def _stopped(signum, frame):
+    raise _Stopped(signum)
+
+
 def serve(settings: Settings, clock=None, announce=print) -> None:
-    """Run until interrupted (uvicorn turns SIGINT and SIGTERM into a clean stop)."""
-    with _listening(settings, clock) as (sock, url, service):
-        announce(f"diffbench serving on {url} (store {settings.db}, jobs {settings.jobs or '-'})")
-        _uvicorn(service).run(sockets=[sock])
+    """Run until SIGINT or SIGTERM, then stop cleanly: uvicorn closes the
+    server, the running run is cut short and marked interrupted, the local
+    cluster is closed.  (uvicorn re-raises the signal it caught once it is
+    done; without a handler of ours that would end the process before any
+    of that.)"""
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with _listening(settings, clock) as (sock, url, service):
+            announce(f"diffbench serving on {url} (store {settings.db}, jobs {settings.jobs or '-'})")
+            try:
+                _uvicorn(service).run(sockets=[sock])
+            except _Stopped:
+                pass
+            log.info("stopping")
+    except _Stopped:  # a second signal while stopping: leave at once
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager

@@ -106,3 +106,35 @@ def chunked_post(url, chunks) -> int:
         return conn.getresponse().status
     finally:
         conn.close()
+
+
+def test_a_stopped_server_interrupts_its_run_cleanly(server, tmp_path):
+    """SIGTERM mid-run: the server exits 0, the run is interrupted (not
+    finished with made-up failures), what ran is kept, resume completes it."""
+    import os
+    import signal
+    import time
+
+    from diffbench.jobs.store import Store
+
+    srv = server("--db", "store.sqlite")
+    slow = job_text("slow").replace('engines = ["noop"]', 'engines = ["sleep"]').replace("[1, 2]", "[400, 401, 402, 403, 404, 405]")
+    run_id = request("POST", f"{srv.url}/api/runs", slow)[1]["run_id"]
+    deadline = time.monotonic() + 60
+    while request("GET", f"{srv.url}/api/runs/{run_id}")[1]["done"] < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    os.kill(srv.proc.pid, signal.SIGTERM)
+    assert srv.wait() == 0
+    log = srv.output()
+    assert f"interrupted, the service is stopping; `diffbench resume {run_id}` completes it" in log
+    assert "Traceback" not in log
+    store = Store(tmp_path / "store.sqlite")
+    run, results = store.run(run_id), store.results(run_id)
+    assert run["status"] == "interrupted" and 1 <= len(results) < 6
+    assert {r["status"] for r in results} == {"ok"}
+    store.close()
+    resumed = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "resume", run_id, "--db", "store.sqlite",
+                              "--workers", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "DIFFBENCH_TEST_ENGINES": "1"})
+    assert resumed.returncode == 0 and "finished, 6/6 tasks: 6 ok" in resumed.stdout, resumed.stderr
