@@ -43,8 +43,9 @@ def _skipped(run: dict, sweep: list[dict]) -> str:
     missing = [c for c in asked if c not in measured]
     if not missing:
         return ""
-    return (f" Not measured: {', '.join(map(str, missing))} worker{'s' * (missing != [1])}, more than this "
-            f"machine's {max(measured)} cores (run on a cluster with --scheduler to sweep further).")
+    where = ("the cluster's" if any(p["kind"] == "remote" for p in sweep) else "this machine's cores:")
+    return (f" Not measured: {', '.join(map(str, missing))} workers, more than {where} {max(measured)} "
+            "(a local sweep stops at the cores; run on a larger cluster with --scheduler to sweep further).")
 
 
 def _explain(mode: str) -> str:

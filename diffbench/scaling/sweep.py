@@ -7,9 +7,9 @@ per-task timings leave out.  Engines go one pass each, so the report can
 say how each one's throughput grows with workers; the whole run's figure
 is the sum of its engines' passes.
 
-On a cluster address the sweep pins tasks to the first N of its workers;
-locally it starts a local cluster of N workers for each count (capped at
-the cores here: more would measure time-sharing).  Sweep results are not
+On a cluster address the sweep pins tasks to the first N of its workers
+(up to as many as it has); locally it starts a local cluster of N workers
+for each count (capped at the cores here: more would measure time-sharing).  Sweep results are not
 stored as task results, only the timings of each pass.
 """
 from __future__ import annotations
@@ -25,7 +25,10 @@ def run_sweep(spec, store, run_id: str, target, client=None, progress=None) -> l
     from ..jobs.cluster import connect, usable_cores
 
     tasks, out = store.tasks(run_id), []
-    counts = spec.workers if client is not None else sorted({min(c, usable_cores()) for c in spec.workers})
+    # no more workers than there are: a count beyond them would be mislabelled
+    # (a cluster's), or would only time-share the cores (a local one)
+    limit = len(client.scheduler_info()["workers"]) if client is not None else usable_cores()
+    counts = sorted({min(c, limit) for c in spec.workers})
     for count in counts:
         if progress:
             progress(f"scaling sweep ({spec.mode}): {count} worker{'s' * (count > 1)}")

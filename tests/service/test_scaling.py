@@ -47,7 +47,8 @@ def test_counts_beyond_the_cores_are_named_not_measured(tmp_path):
     run_id = record_run(store, job, "", plan(job), {})
     out = run_sweep(job.scaling, store, run_id, Target(db=str(store.path)))
     assert sorted({p["workers"] for p in out}) == sorted({1, usable_cores()})
-    assert f"Not measured: {usable_cores() + 2} workers" in workers_html(store, run_id)
+    assert f"Not measured: {usable_cores() + 2} workers, more than this machine&#x27;s cores: {usable_cores()}" in \
+        workers_html(store, run_id)
 
 
 def test_weak_sweep_on_an_existing_cluster(tmp_path):
@@ -56,11 +57,12 @@ def test_weak_sweep_on_an_existing_cluster(tmp_path):
     store, run_id = recorded(tmp_path)
     local = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0", host="127.0.0.1")
     with local as cluster, Client(cluster) as client:
-        out = run_sweep(ScalingSpec(workers=[1, 2], mode="weak"), store, run_id, Target(), client)
+        out = run_sweep(ScalingSpec(workers=[1, 2, 3], mode="weak"), store, run_id, Target(), client)
     assert [(p["engine"], p["workers"], p["tasks"], p["kind"]) for p in out] == [
         ("noop", 1, 2, "remote"), (ALL, 1, 2, "remote"), ("noop", 2, 4, "remote"), (ALL, 2, 4, "remote")]
     html = workers_html(store, run_id)
     assert "weak scaling" in html and f"<td>{ALL}</td>" not in html  # one engine: one line
+    assert "Not measured: 3 workers, more than the cluster&#x27;s 2" in html
 
 
 def test_sweeps_stored_by_the_first_format_are_still_shown(tmp_path):
