@@ -18,8 +18,8 @@ from diffbench.scaling.store import ALL, points
 from diffbench.scaling.sweep import run_sweep
 
 
-def recorded(tmp_path, engines='["noop"]'):
-    job = parse_job(job_text("sweep").replace('engines = ["noop"]', f"engines = {engines}"), "job")
+def recorded(tmp_path, engines='["noop"]', scaling=""):
+    job = parse_job(job_text("sweep").replace('engines = ["noop"]', f"engines = {engines}") + scaling, "job")
     store = Store(tmp_path / "s.sqlite")
     return store, record_run(store, job, "", plan(job), {})
 
@@ -54,7 +54,7 @@ def test_counts_beyond_the_cores_are_named_not_measured(tmp_path):
 def test_weak_sweep_on_an_existing_cluster(tmp_path):
     from distributed import Client, LocalCluster
 
-    store, run_id = recorded(tmp_path)
+    store, run_id = recorded(tmp_path, scaling='\n[scaling]\nworkers = [1, 2, 3]\nmode = "weak"\n')
     local = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0", host="127.0.0.1")
     with local as cluster, Client(cluster) as client:
         out = run_sweep(ScalingSpec(workers=[1, 2, 3], mode="weak"), store, run_id, Target(), client)
