@@ -27,6 +27,13 @@ from .ops.core import GENERATION
 TOLERANCE = {"value": 1e-9, "gradient": 1e-8, "hessian": 1e-7, "jacobian": 1e-8}
 FD_TOLERANCE = {"value": 1e-9, "gradient": 2e-6, "hessian": 2e-4, "jacobian": 2e-6}
 FULL_LIMIT = 64  # above this many wrt entries, compare random projections
+# Round-off grows with the conditioning of the function at the inputs, so with
+# ``roundoff=True`` the exact engines' bar is raised to ROUNDOFF_MARGIN times
+# the change of one exact engine's output when every input moves by a relative
+# ROUNDOFF_NUDGE (a few hundred ulps): that change *is* the round-off noise of
+# the computation there (plus its true sensitivity, which is as large).
+ROUNDOFF_NUDGE = 1e-13
+ROUNDOFF_MARGIN = 10.0
 
 
 def relative_error(a, b) -> float:
@@ -59,6 +66,11 @@ class Agreement:
     errors: dict = field(default_factory=dict)  # quantity -> (e1, e2) -> error
     unsupported: dict = field(default_factory=dict)  # engine -> message
     culprits: dict = field(default_factory=dict)  # quantity -> engine at fault
+    roundoff: dict = field(default_factory=dict)  # quantity -> measured noise (roundoff=True)
+
+    def tolerance(self, quantity: str, a: str, b: str) -> float:
+        """The bar ``a`` and ``b`` were held to for ``quantity``."""
+        return _tolerance(quantity, a, b, self.roundoff.get(quantity, 0.0))
 
     def max_error(self, engine: str) -> float:
         """The largest error of ``engine`` against any other engine."""
@@ -132,13 +144,24 @@ def _compute(engine: str, fn, inputs, names, sizes, order, proj):
     return out
 
 
-def _tolerance(quantity: str, a: str, b: str) -> float:
-    return (FD_TOLERANCE if "fd" in (a, b) else TOLERANCE)[quantity]
+def _tolerance(quantity: str, a: str, b: str, noise: float = 0.0) -> float:
+    if "fd" in (a, b):
+        return FD_TOLERANCE[quantity]
+    return max(TOLERANCE[quantity], ROUNDOFF_MARGIN * noise)
 
 
-def _blame(quantity: str, engines: list[str], errors: dict, referee: str) -> str | None:
+def _roundoff(engine: str, fn, inputs, names, sizes, order, proj, before: dict, seed: int) -> dict:
+    """Per quantity, how far ``engine``'s output moves when the inputs are nudged."""
+    rng = np.random.default_rng(seed + 1)
+    nudged = {k: np.asarray(v, dtype=float) * (1 + ROUNDOFF_NUDGE * rng.choice([-1.0, 1.0], size=np.shape(v)))
+              for k, v in inputs.items()}
+    after = _compute(engine, fn, nudged, names, sizes, order, proj)
+    return {q: relative_error(after[q], before[q]) for q in before}
+
+
+def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise: float = 0.0) -> str | None:
     """The engine at fault for ``quantity``, or None when all agree."""
-    ok = {pair: err <= _tolerance(quantity, *pair) for pair, err in errors.items()}
+    ok = {pair: err <= _tolerance(quantity, *pair, noise) for pair, err in errors.items()}
     if all(ok.values()):
         return None
 
@@ -158,10 +181,16 @@ def _blame(quantity: str, engines: list[str], errors: dict, referee: str) -> str
 
 
 def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, referee: str = "fd",
-                seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True) -> Agreement:
+                seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True,
+                roundoff: bool = False) -> Agreement:
     """Compare ``engines`` on ``f`` at ``inputs``; raise :class:`Disagreement`
     naming the engine at fault (with ``strict=False``, record it in
-    ``culprits`` instead), or return the :class:`Agreement` measured."""
+    ``culprits`` instead), or return the :class:`Agreement` measured.
+
+    ``roundoff=True`` measures the round-off noise at these inputs (see
+    ``ROUNDOFF_NUDGE``) and holds exact engines to it when it is larger than
+    their fixed tolerance: for random expressions, whose inputs can be badly
+    conditioned.  A wrong rule is still off by far more than that."""
     fn = as_function(f, inputs)
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     inputs = _as_arrays(inputs)
@@ -177,11 +206,15 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
                 raise
             report.unsupported[engine] = str(err)
     ran = [e for e in engines if e in report.results]
+    exact = [e for e in ran if e != "fd"]
+    if roundoff and exact:
+        report.roundoff = _roundoff(exact[0], fn, inputs, names, sizes, order, proj,
+                                    report.results[exact[0]], seed)
     for quantity in report.results[ran[0]] if ran else ():
         errors = {(a, b): relative_error(report.results[a][quantity], report.results[b][quantity])
                   for a, b in itertools.combinations(ran, 2)}
         report.errors[quantity] = errors
-        culprit = _blame(quantity, ran, errors, referee)
+        culprit = _blame(quantity, ran, errors, referee, report.roundoff.get(quantity, 0.0))
         if culprit is not None and not strict:
             report.culprits[quantity] = culprit
         elif culprit is not None:

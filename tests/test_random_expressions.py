@@ -1,7 +1,7 @@
 """Hypothesis-generated expressions in the language, checked tape vs fd
 (and symbolic when that engine is registered) up to second order."""
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from diffbench import parse
@@ -40,11 +40,11 @@ def _expressions():
 
 
 @given(expr=_expressions(), wrt=st.sampled_from(["x", "A", "s"]), seed=st.integers(0, 1000))
-@settings(max_examples=60)
+@settings(max_examples=60, phases=tuple(p for p in Phase if p != Phase.explain))  # see test_symbolic
 def test_random_expressions_agree_tape_fd(expr, wrt, seed):
     fn = parse(expr, SHAPES)
     if wrt not in fn.shapes:
         wrt = fn.variables[0]
     inputs = sample_inputs(fn, {"n": 3}, seed)
     engines = ("tape", "fd") + (("symbolic",) if "symbolic" in load_all() else ())
-    check_agree(fn, inputs, wrt, engines=engines)
+    check_agree(fn, inputs, wrt, engines=engines, roundoff=True)

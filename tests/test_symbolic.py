@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from diffbench import parse
@@ -18,6 +18,9 @@ from diffbench.symbolic.api import derive
 from diffbench.testing import Disagreement, check_agree, wrong_rule
 
 ENGINES = ("symbolic", "tape", "fd")
+# no "explain" phase: it re-runs failing examples under a line tracer, which
+# turns a one-second symbolic derivation into minutes and hides the failure
+QUICK_PHASES = tuple(p for p in Phase if p != Phase.explain)
 
 
 def text(expr, shapes, wrt, order=2):
@@ -211,17 +214,19 @@ def _random_scalar_expressions():
 
 @given(expr=_random_scalar_expressions(), wrt=st.sampled_from([["x"], ["A"], ["s"], ["x", "A"]]),
        seed=st.integers(0, 1000))
-@settings(max_examples=60)
+# badly conditioned at these inputs (cond ~3e5, |v| ~ 500): the Hessian's own round-off is ~1e-6
+@example(expr="logdet(A*A' + {0}*{0}' + eye(n))".format("(A*(((A'*y)'*(A'*y))*(A'*y)))"), wrt=["x"], seed=147)
+@settings(max_examples=60, phases=QUICK_PHASES)
 def test_random_expressions_symbolic_agrees(expr, wrt, seed):
     fn = parse(expr, SHAPES)
     wrt = [w for w in wrt if w in fn.shapes] or fn.variables[:1]
     inputs = sample_inputs(fn, {"n": 3}, seed)
-    report = check_agree(fn, inputs, wrt, engines=ENGINES, strict=False)
+    report = check_agree(fn, inputs, wrt, engines=ENGINES, strict=False, roundoff=True)
     # fd's truncation error may exceed its tolerance on a wild random expression;
-    # the two exact engines must agree with each other regardless
+    # the two exact engines must agree with each other regardless, to round-off
     assert set(report.culprits.values()) <= {"fd"}, report.culprits
     for quantity, errors in report.errors.items():
-        assert errors[("symbolic", "tape")] <= 1e-7, (quantity, errors)
+        assert errors[("symbolic", "tape")] <= report.tolerance(quantity, "symbolic", "tape"), (quantity, errors)
 
 
 def test_a_wrong_symbolic_rule_is_caught_and_blamed():
@@ -422,3 +427,17 @@ def test_generated_code_takes_integer_inputs(expr):
     got, expected = d.evaluate(ints), d.evaluate(floats)
     np.testing.assert_allclose(got["hessian"][("x", "x")], expected["hessian"][("x", "x")])
     np.testing.assert_allclose(got["gradient"]["x"], expected["gradient"]["x"])
+
+
+def test_roundoff_is_measured_and_only_loosens_an_ill_conditioned_case():
+    fn = parse("logdet(A*A' + {0}*{0}' + eye(n))".format("(A*(((A'*y)'*(A'*y))*(A'*y)))"), SHAPES)
+    bad = sample_inputs(fn, {"n": 3}, 147)
+    report = check_agree(fn, bad, ["A"], engines=("symbolic", "tape"), roundoff=True)
+    # loosened to the noise measured there, and still far below a wrong rule's error
+    assert 1e-6 < report.tolerance("hessian", "symbolic", "tape") < 1e-3
+    assert report.tolerance("gradient", "symbolic", "tape") == 1e-8  # the gradient is not noisy
+    calm = {k: 0.3 * v for k, v in bad.items()}
+    report = check_agree(fn, calm, ["A"], engines=("symbolic", "tape"), roundoff=True)
+    assert report.tolerance("hessian", "symbolic", "tape") == 1e-7
+    with pytest.raises(Disagreement):  # and without roundoff=True the fixed bar holds
+        check_agree(fn, bad, ["A"], engines=("symbolic", "tape", "fd"))

@@ -36,19 +36,31 @@ def order_key(n: Node) -> tuple:
     """A deterministic total order on formulas (smaller first, then by
     structure), used to write commutative operands one canonical way so
     that ``u ⊙ v`` and ``v ⊙ u`` are the same node."""
-    for m in topological(n):
-        if m in _KEYS:
+    key = _KEYS.get(n)
+    if key is not None:  # the common case: sums and products ask again and again
+        return key
+    stack = [n]  # post-order over the nodes without a key yet, never into keyed ones
+    while stack:
+        m = stack[-1]
+        missing = [a for a in m.args if a not in _KEYS]
+        if missing:
+            stack.extend(missing)
             continue
-        if m.op == "var":
-            key = (1, "v:" + m.attr("name"))
-        elif m.op == "const":
-            key = (1, f"c:{m.attr('value')!r}")
-        else:
-            size = 1 + sum(_KEYS[a][0] for a in m.args)
-            text = m.op + repr(m.attrs) + "".join(_KEYS[a][1] for a in m.args)
-            key = (size, f"{zlib.crc32(text.encode()):08x}")
-        _KEYS[m] = key
+        stack.pop()
+        if m not in _KEYS:
+            _KEYS[m] = _own_key(m)
     return _KEYS[n]
+
+
+def _own_key(m: Node) -> tuple:
+    """``m``'s key from its arguments' keys."""
+    if m.op == "var":
+        return (1, "v:" + m.attr("name"))
+    if m.op == "const":
+        return (1, f"c:{m.attr('value')!r}")
+    size = 1 + sum(_KEYS[a][0] for a in m.args)
+    text = m.op + repr(m.attrs) + "".join(_KEYS[a][1] for a in m.args)
+    return (size, f"{zlib.crc32(text.encode()):08x}")
 
 
 def _canonical(a: Node, b: Node) -> tuple[Node, Node]:
