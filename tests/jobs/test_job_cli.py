@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -40,19 +42,33 @@ def test_submit_status_runs_export_on_a_local_cluster(write_job, tmp_path):
     assert all(json.loads(r["env"])["versions"]["diffbench"] for r in rows if r["status"] == "ok")
 
 
-def test_parquet_without_pyarrow_is_a_clear_error(write_job, tmp_path):
-    try:
-        import pyarrow  # noqa: F401
-        pytest.skip("pyarrow is installed")
-    except ImportError:
-        pass
+def test_parquet_without_pyarrow_is_a_clear_error(tmp_path):
     from diffbench.jobs.store import Store
     from test_job_store import new_run
 
     new_run(Store(tmp_path / "s.sqlite"))
-    proc = diffbench("export", "r1", "--format", "parquet", "--db", tmp_path / "s.sqlite", cwd=tmp_path)
+    # pyarrow made unimportable in the child, whether or not it is installed here
+    blocked = ("import sys; sys.modules['pyarrow'] = sys.modules['pyarrow.parquet'] = None; "
+               "from diffbench.cli.main import main; main()")
+    proc = subprocess.run([sys.executable, "-c", blocked, "export", "r1", "--format", "parquet", "--db",
+                           str(tmp_path / "s.sqlite")], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "needs pyarrow" in proc.stderr
     assert not list(tmp_path.glob("*.parquet"))
+
+
+def test_parquet_export_round_trips(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed (pip install -e '.[parquet]')")
+    from diffbench.jobs.store import Store
+    from test_job_store import TASKS, new_run, record
+
+    store = Store(tmp_path / "s.sqlite")
+    new_run(store)
+    store.put(record(TASKS[0]))
+    store.put(record(TASKS[1], status="timeout"))
+    out = diffbench("export", "r1", "--format", "parquet", "--db", tmp_path / "s.sqlite", cwd=tmp_path, check=True)
+    table = pq.read_table(tmp_path / out.stdout.strip()).to_pylist()
+    assert [r["status"] for r in table] == ["ok", "timeout"] and table[0]["median"] == 1.0
+    assert json.loads(table[0]["sizes"]) == TASKS[0]["sizes"]  # dicts as JSON text, as in CSV
 
 
 def free_port() -> int:
