@@ -43,4 +43,4 @@ def _print(regressions: list[dict], watch: list[dict]) -> None:
 
 
 def _line(r: dict) -> str:
-    return f"{r['job']}: {r['kind']:<12} {r['function']} {r['engine']} {r['quantity']} {r['sizes']}: {r['message']}"
+    return f"{r['job']}: {r['kind']:<17} {r['function']} {r['engine']} {r['quantity']} {r['sizes']}: {r['message']}"
