@@ -7,7 +7,7 @@ from diffbench.ir import var
 from diffbench.ops import build
 from diffbench.tape import Program, grad, hessian, hvp, jacobian_forward, jacobian_reverse, jvp, value, vjp
 from diffbench.testing import Disagreement, check_agree, wrong_rule
-from diffbench.ops import P, TABLE
+from diffbench.ops import prims, TABLE
 
 
 def _log_quadratic(n=5, seed=0):
@@ -107,7 +107,7 @@ def test_variables_outside_wrt_get_no_adjoint_work():
 
 def test_agreement_helper_catches_a_wrong_rule_and_names_the_engine():
     fn, inputs = _log_quadratic()
-    wrong = (lambda g, ans, x: P.mul(g, P.mul(2.0, P.div(1.0, x))),)  # d log x = 2/x: wrong
+    wrong = (lambda g, ans, x: prims.mul(g, prims.mul(2.0, prims.div(1.0, x))),)  # d log x = 2/x: wrong
     with wrong_rule("log", vjp=wrong):
         with pytest.raises(Disagreement) as caught:
             check_agree(fn, inputs, "x")

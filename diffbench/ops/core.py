@@ -7,7 +7,7 @@ Every primitive carries, side by side, everything each engine needs:
 * ``impl``    -- the NumPy evaluation;
 * ``vjp``     -- one rule per argument, ``rule(g, ans, *args, **attrs)``, giving
   that argument's cotangent.  VJP rules are written with the primitives
-  themselves (``diffbench.ops.P``), never with raw NumPy, so the same rule
+  themselves (``diffbench.ops.prims``), never with raw NumPy, so the same rule
   runs on arrays (the tape's gradient), on dual numbers (the tape's Hessian:
   forward-over-reverse) and on IR nodes (the symbolic engine's gradient
   formula);
@@ -50,7 +50,7 @@ class Primitive:
     family: str = ""
     doc: str = ""
     scalar: Callable | None = None  # SymPy scalar function (element-wise only)
-    deriv: Callable | None = None  # f'(x, ans) written over P (element-wise only)
+    deriv: Callable | None = None  # f'(x, ans) written over prims (element-wise only)
     needs_shape: bool = False  # impl takes shape=<concrete output shape>
     differentiable: bool = True
     symbolic: dict = field(default_factory=dict)

@@ -2,7 +2,7 @@
 side may be a scalar (``2*x``, ``x/c``).
 
 Unary functions are defined by three lines: NumPy evaluation, the
-derivative ``f'(x)`` written over ``P`` (so it runs on arrays, dual numbers
+derivative ``f'(x)`` written over ``prims`` (so it runs on arrays, dual numbers
 and IR nodes alike) and the SymPy scalar function that referees it.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import P
+from . import prims
 from . import shapes as S
 from .core import Primitive, define, shape_of
 
@@ -20,7 +20,7 @@ from .core import Primitive, define, shape_of
 def unbroadcast(cotangent, arg):
     """Sum a cotangent back down to a scalar argument that was broadcast."""
     if shape_of(arg) == () and shape_of(cotangent) != ():
-        return P.sum(cotangent)
+        return prims.sum(cotangent)
     return cotangent
 
 
@@ -35,7 +35,7 @@ def expand(t, arg, ans):
 def widen(t, ans):
     """A scalar argument's tangent broadcast to the output's shape (symbolic)."""
     if shape_of(t) == () and shape_of(ans) != ():
-        return P.broadcast(t, shape=shape_of(ans))
+        return prims.broadcast(t, shape=shape_of(ans))
     return t
 
 
@@ -79,13 +79,13 @@ def unary(name, impl, deriv, scalar, domain="real", doc=""):
     rules follow from it, so a unary function is a single line below."""
 
     def vjp(g, ans, x):
-        return P.mul(g, deriv(x, ans))
+        return prims.mul(g, deriv(x, ans))
 
     def jvp(t, ans, x):
         return t * deriv(x, ans)
 
-    def tangent(t, ans, x):  # symbolic: df = f'(x) .* dx, over P
-        return P.mul(t, deriv(x, ans))
+    def tangent(t, ans, x):  # symbolic: df = f'(x) .* dx, over prims
+        return prims.mul(t, deriv(x, ans))
 
     return define(Primitive(
         name, 1, S.same, impl, vjp=(vjp,), jvp=(jvp,), domain=(domain,),
@@ -97,13 +97,13 @@ def unary(name, impl, deriv, scalar, domain="real", doc=""):
 # name       numpy            f'(x) given x and ans=f(x)                         sympy
 unary("neg", np.negative, lambda x, ans: -1.0, lambda s: -s, doc="-x")
 unary("exp", np.exp, lambda x, ans: ans, sp.exp)
-unary("log", np.log, lambda x, ans: P.div(1.0, x), sp.log, domain="positive")
-unary("sin", np.sin, lambda x, ans: P.cos(x), sp.sin)
-unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)), sp.cos)
-unary("tanh", np.tanh, lambda x, ans: P.sub(1.0, P.mul(ans, ans)), sp.tanh)
-unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), sp.sqrt, domain="positive")
-unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)), sigmoid_fn)
-unary("softplus", _softplus, lambda x, ans: P.sigmoid(x), softplus_fn, doc="log(1+exp(x))")
+unary("log", np.log, lambda x, ans: prims.div(1.0, x), sp.log, domain="positive")
+unary("sin", np.sin, lambda x, ans: prims.cos(x), sp.sin)
+unary("cos", np.cos, lambda x, ans: prims.neg(prims.sin(x)), sp.cos)
+unary("tanh", np.tanh, lambda x, ans: prims.sub(1.0, prims.mul(ans, ans)), sp.tanh)
+unary("sqrt", np.sqrt, lambda x, ans: prims.div(0.5, ans), sp.sqrt, domain="positive")
+unary("sigmoid", _sigmoid, lambda x, ans: prims.mul(ans, prims.sub(1.0, ans)), sigmoid_fn)
+unary("softplus", _softplus, lambda x, ans: prims.sigmoid(x), softplus_fn, doc="log(1+exp(x))")
 
 
 # ------------------------------------------------------------ binary table
@@ -123,41 +123,41 @@ define(Primitive(
 define(Primitive(
     "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise",
     vjp=(lambda g, ans, a, b: unbroadcast(g, a),
-         lambda g, ans, a, b: unbroadcast(P.neg(g), b)),
+         lambda g, ans, a, b: unbroadcast(prims.neg(g), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
          lambda t, ans, a, b: -expand(t, b, ans)),
     domain=("real", "real"),
     symbolic={"jvp": (lambda t, ans, a, b: widen(t, ans),
-                      lambda t, ans, a, b: P.neg(widen(t, ans)))}))
+                      lambda t, ans, a, b: prims.neg(widen(t, ans)))}))
 
 define(Primitive(
     "mul", 2, S.broadcast_scalar, np.multiply, family="elementwise",
-    vjp=(lambda g, ans, a, b: unbroadcast(P.mul(g, b), a),
-         lambda g, ans, a, b: unbroadcast(P.mul(g, a), b)),
+    vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, b), a),
+         lambda g, ans, a, b: unbroadcast(prims.mul(g, a), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) * b,
          lambda t, ans, a, b: expand(t, b, ans) * a),
     domain=("real", "real"), doc="Hadamard product, or scaling by a scalar",
-    symbolic={"jvp": (lambda t, ans, a, b: P.mul(t, b),
-                      lambda t, ans, a, b: P.mul(a, t))}))
+    symbolic={"jvp": (lambda t, ans, a, b: prims.mul(t, b),
+                      lambda t, ans, a, b: prims.mul(a, t))}))
 
 define(Primitive(
     "div", 2, S.broadcast_scalar, np.divide, family="elementwise",
-    vjp=(lambda g, ans, a, b: unbroadcast(P.div(g, b), a),
-         lambda g, ans, a, b: unbroadcast(P.neg(P.div(P.mul(g, ans), b)), b)),
+    vjp=(lambda g, ans, a, b: unbroadcast(prims.div(g, b), a),
+         lambda g, ans, a, b: unbroadcast(prims.neg(prims.div(prims.mul(g, ans), b)), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) / b,
          lambda t, ans, a, b: -expand(t, b, ans) * (ans / b)),
     domain=("real", "nonzero"),
-    symbolic={"jvp": (lambda t, ans, a, b: widen(P.div(t, b), ans),
-                      lambda t, ans, a, b: P.neg(P.mul(t, P.div(ans, b))))}))
+    symbolic={"jvp": (lambda t, ans, a, b: widen(prims.div(t, b), ans),
+                      lambda t, ans, a, b: prims.neg(prims.mul(t, prims.div(ans, b))))}))
 
 # a^b: the exponent is usually a constant; its rule is only run when it
 # depends on the variable, so log(a) is never taken of a negative base then.
 define(Primitive(
     "pow", 2, S.broadcast_scalar, np.power, family="elementwise",
-    vjp=(lambda g, ans, a, b: unbroadcast(P.mul(g, P.mul(b, P.pow(a, P.sub(b, 1.0)))), a),
-         lambda g, ans, a, b: unbroadcast(P.mul(g, P.mul(ans, P.log(a))), b)),
+    vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))), a),
+         lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(ans, prims.log(a))), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, b - 1.0)),
          lambda t, ans, a, b: expand(t, b, ans) * (ans * np.log(a))),
     domain=("positive", "real"), doc="a^b element-wise",
-    symbolic={"jvp": (lambda t, ans, a, b: P.mul(t, P.mul(b, P.pow(a, P.sub(b, 1.0)))),
-                      lambda t, ans, a, b: P.mul(t, P.mul(ans, P.log(a))))}))
+    symbolic={"jvp": (lambda t, ans, a, b: prims.mul(t, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))),
+                      lambda t, ans, a, b: prims.mul(t, prims.mul(ans, prims.log(a))))}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import P
+from . import prims
 from . import shapes as S
 from .core import IdentityBatch, Primitive, define, shape_of
 
@@ -22,35 +22,35 @@ def _matvec_batch(a, t):
 
 def _matmul_vjp_a(g, ans, a, b):
     if len(shape_of(b)) == 1:
-        return P.outer(g, b)  # (A x)' wrt A = g x^T
-    return P.matmul(g, P.transpose(b))
+        return prims.outer(g, b)  # (A x)' wrt A = g x^T
+    return prims.matmul(g, prims.transpose(b))
 
 
 define(Primitive(
     "matmul", 2, S.matmul, np.matmul, family="linalg",
-    vjp=(_matmul_vjp_a, lambda g, ans, a, b: P.matmul(P.transpose(a), g)),
+    vjp=(_matmul_vjp_a, lambda g, ans, a, b: prims.matmul(prims.transpose(a), g)),
     jvp=(lambda t, ans, a, b: t @ b,
          lambda t, ans, a, b: _matvec_batch(a, t)),
     domain=("real", "real"), doc="matrix product (matrix @ matrix or matrix @ vector)",
-    symbolic={"jvp": (lambda t, ans, a, b: P.matmul(t, b),
-                      lambda t, ans, a, b: P.matmul(a, t))}))
+    symbolic={"jvp": (lambda t, ans, a, b: prims.matmul(t, b),
+                      lambda t, ans, a, b: prims.matmul(a, t))}))
 
 define(Primitive(
     "outer", 2, S.outer, np.outer, family="linalg",
-    vjp=(lambda g, ans, u, v: P.matmul(g, v),
-         lambda g, ans, u, v: P.matmul(P.transpose(g), u)),
+    vjp=(lambda g, ans, u, v: prims.matmul(g, v),
+         lambda g, ans, u, v: prims.matmul(prims.transpose(g), u)),
     jvp=(lambda t, ans, u, v: t[:, :, None] * v,
          lambda t, ans, u, v: u[:, None] * t[:, None, :]),
     domain=("real", "real"), doc="u v^T",
-    symbolic={"jvp": (lambda t, ans, u, v: P.outer(t, v),
-                      lambda t, ans, u, v: P.outer(u, t))}))
+    symbolic={"jvp": (lambda t, ans, u, v: prims.outer(t, v),
+                      lambda t, ans, u, v: prims.outer(u, t))}))
 
 define(Primitive(
     "transpose", 1, S.transpose, np.transpose, family="linalg",
-    vjp=(lambda g, ans, a: P.transpose(g),),
+    vjp=(lambda g, ans, a: prims.transpose(g),),
     jvp=(lambda t, ans, a: np.swapaxes(t, -1, -2),),
     domain=("real",),
-    symbolic={"jvp": (lambda t, ans, a: P.transpose(t),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.transpose(t),)}))
 
 
 def _inner_impl(a, b):
@@ -64,20 +64,20 @@ def _batched_inner(t, b):
 
 define(Primitive(
     "inner", 2, S.equal_shapes, _inner_impl, family="linalg",
-    vjp=(lambda g, ans, a, b: P.mul(g, b), lambda g, ans, a, b: P.mul(g, a)),
+    vjp=(lambda g, ans, a, b: prims.mul(g, b), lambda g, ans, a, b: prims.mul(g, a)),
     jvp=(lambda t, ans, a, b: _batched_inner(t, b),
          lambda t, ans, a, b: _batched_inner(t, a)),
     domain=("real", "real"), doc="<a, b> = sum of a .* b (Frobenius for matrices)",
-    symbolic={"jvp": (lambda t, ans, a, b: P.inner(t, b),
-                      lambda t, ans, a, b: P.inner(a, t))}))
+    symbolic={"jvp": (lambda t, ans, a, b: prims.inner(t, b),
+                      lambda t, ans, a, b: prims.inner(a, t))}))
 
 
 define(Primitive(
     "tr", 1, S.square_to_scalar, np.trace, family="linalg",
-    vjp=(lambda g, ans, a: P.diag_embed(P.broadcast(g, shape=shape_of(a)[:1])),),
+    vjp=(lambda g, ans, a: prims.diag_embed(prims.broadcast(g, shape=shape_of(a)[:1])),),
     jvp=(lambda t, ans, a: np.trace(t, axis1=-2, axis2=-1),),
     domain=("real",),
-    symbolic={"jvp": (lambda t, ans, a: P.tr(t),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.tr(t),)}))
 
 
 def _inv_t(a):
@@ -87,10 +87,10 @@ def _inv_t(a):
 define(Primitive(
     "det", 1, S.square_to_scalar, np.linalg.det, family="linalg",
     # Cookbook (49): d det(X) = det(X) tr(X^-1 dX)
-    vjp=(lambda g, ans, a: P.mul(P.mul(g, ans), P.transpose(P.inv(a))),),
+    vjp=(lambda g, ans, a: prims.mul(prims.mul(g, ans), prims.transpose(prims.inv(a))),),
     jvp=(lambda t, ans, a: ans * _batched_inner(t, _inv_t(a)),),
     domain=("invertible",),
-    symbolic={"jvp": (lambda t, ans, a: P.mul(ans, P.inner(P.transpose(P.inv(a)), t)),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.mul(ans, prims.inner(prims.transpose(prims.inv(a)), t)),)}))
 
 
 def _logdet(a):
@@ -101,18 +101,18 @@ def _logdet(a):
 define(Primitive(
     "logdet", 1, S.square_to_scalar, _logdet, family="linalg",
     # Cookbook (57): d log det(X) = tr(X^-1 dX)
-    vjp=(lambda g, ans, a: P.mul(g, P.transpose(P.inv(a))),),
+    vjp=(lambda g, ans, a: prims.mul(g, prims.transpose(prims.inv(a))),),
     jvp=(lambda t, ans, a: _batched_inner(t, _inv_t(a)),),
     domain=("spd",), doc="log det X (X with positive determinant)",
-    symbolic={"jvp": (lambda t, ans, a: P.inner(P.transpose(P.inv(a)), t),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.transpose(prims.inv(a)), t),)}))
 
 define(Primitive(
     "inv", 1, S.square, np.linalg.inv, family="linalg",
     # Cookbook (59): d X^-1 = -X^-1 dX X^-1
-    vjp=(lambda g, ans, a: P.neg(P.matmul(P.transpose(ans), P.matmul(g, P.transpose(ans)))),),
+    vjp=(lambda g, ans, a: prims.neg(prims.matmul(prims.transpose(ans), prims.matmul(g, prims.transpose(ans)))),),
     jvp=(lambda t, ans, a: -(ans @ t @ ans),),
     domain=("invertible",),
-    symbolic={"jvp": (lambda t, ans, a: P.neg(P.matmul(ans, P.matmul(t, ans))),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.neg(prims.matmul(ans, prims.matmul(t, ans))),)}))
 
 
 def _diag_embed_jvp(t, ans, v):
@@ -121,14 +121,14 @@ def _diag_embed_jvp(t, ans, v):
 
 define(Primitive(
     "diag_embed", 1, S.vector_to_diag, np.diag, family="linalg",
-    vjp=(lambda g, ans, v: P.diag_part(g),),
+    vjp=(lambda g, ans, v: prims.diag_part(g),),
     jvp=(_diag_embed_jvp,),
     domain=("real",), doc="diag(v): the diagonal matrix of a vector",
-    symbolic={"jvp": (lambda t, ans, v: P.diag_embed(t),)}))
+    symbolic={"jvp": (lambda t, ans, v: prims.diag_embed(t),)}))
 
 define(Primitive(
     "diag_part", 1, S.diag_to_vector, np.diag, family="linalg",
-    vjp=(lambda g, ans, a: P.diag_embed(g),),
+    vjp=(lambda g, ans, a: prims.diag_embed(g),),
     jvp=(lambda t, ans, a: np.diagonal(t, axis1=-2, axis2=-1),),
     domain=("real",), doc="diag(X): the diagonal of a matrix as a vector",
-    symbolic={"jvp": (lambda t, ans, a: P.diag_part(t),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.diag_part(t),)}))

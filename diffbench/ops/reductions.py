@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import P
+from . import prims
 from . import shapes as S
 from .core import Primitive, define, shape_of
 
@@ -14,10 +14,10 @@ def _batch_sum(t):
 
 define(Primitive(
     "sum", 1, S.scalar_out, np.sum, family="reduction",
-    vjp=(lambda g, ans, a: P.broadcast(g, shape=shape_of(a)),),
+    vjp=(lambda g, ans, a: prims.broadcast(g, shape=shape_of(a)),),
     jvp=(lambda t, ans, a: _batch_sum(t),),
     domain=("real",), doc="sum of all entries",
-    symbolic={"jvp": (lambda t, ans, a: P.sum(t),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.sum(t),)}))
 
 
 def _norm2(a):
@@ -26,10 +26,10 @@ def _norm2(a):
 
 define(Primitive(
     "norm2", 1, S.scalar_out, _norm2, family="reduction",
-    vjp=(lambda g, ans, a: P.mul(P.div(g, ans), a),),
+    vjp=(lambda g, ans, a: prims.mul(prims.div(g, ans), a),),
     jvp=(lambda t, ans, a: (t.reshape(t.shape[0], -1) @ np.ravel(a)) / ans,),
     domain=("nonzero",), doc="Euclidean norm of a vector, Frobenius norm of a matrix",
-    symbolic={"jvp": (lambda t, ans, a: P.div(P.inner(a, t), ans),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.div(prims.inner(a, t), ans),)}))
 
 
 def _logsumexp(a):
@@ -40,7 +40,7 @@ def _logsumexp(a):
 define(Primitive(
     "logsumexp", 1, S.scalar_out, _logsumexp, family="reduction",
     # the gradient is softmax(a) = exp(a - logsumexp(a))
-    vjp=(lambda g, ans, a: P.mul(g, P.exp(P.sub(a, ans))),),
+    vjp=(lambda g, ans, a: prims.mul(g, prims.exp(prims.sub(a, ans))),),
     jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.exp(a - ans)),),
     domain=("real",), doc="log of the sum of exp of all entries",
-    symbolic={"jvp": (lambda t, ans, a: P.inner(P.exp(P.sub(a, ans)), t),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.exp(prims.sub(a, ans)), t),)}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import P
+from . import prims
 from . import shapes as S
 from .core import Primitive, define, shape_of
 
@@ -31,10 +31,10 @@ def _batched_reshape(t, shape):
 define(Primitive(
     "reshape", 1, S.reshape, lambda a, shape: np.reshape(a, shape),
     family="structural", needs_shape=True,
-    vjp=(lambda g, ans, a, shape: P.reshape(g, shape=shape_of(a)),),
+    vjp=(lambda g, ans, a, shape: prims.reshape(g, shape=shape_of(a)),),
     jvp=(lambda t, ans, a, shape: _batched_reshape(t, np.shape(ans)),),
     domain=("real",), doc="same entries, another shape (row vectors, 1x1 to scalar)",
-    symbolic={"jvp": (lambda t, ans, a, shape: P.reshape(t, shape=shape),)}))
+    symbolic={"jvp": (lambda t, ans, a, shape: prims.reshape(t, shape=shape),)}))
 
 
 def _broadcast_impl(a, shape):
@@ -44,8 +44,8 @@ def _broadcast_impl(a, shape):
 define(Primitive(
     "broadcast", 1, S.broadcast, _broadcast_impl,
     family="structural", needs_shape=True,
-    vjp=(lambda g, ans, a, shape: P.sum(g),),
+    vjp=(lambda g, ans, a, shape: prims.sum(g),),
     jvp=(lambda t, ans, a, shape: np.broadcast_to(
         t.reshape(t.shape + (1,) * len(shape)), t.shape + tuple(shape)),),
     domain=("real",), doc="a scalar repeated to fill a shape",
-    symbolic={"jvp": (lambda t, ans, a, shape: P.broadcast(t, shape=shape),)}))
+    symbolic={"jvp": (lambda t, ans, a, shape: prims.broadcast(t, shape=shape),)}))

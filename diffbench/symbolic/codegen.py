@@ -39,7 +39,7 @@ import numpy as np
 
 from ..ir import Node, const
 from ..ops import TABLE, build
-from .simplify import mk
+from .simplify import make_node
 
 _UFUNC = {"exp": "np.exp", "log": "np.log", "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh",
           "sqrt": "np.sqrt", "inv": "np.linalg.inv", "det": "np.linalg.det", "tr": "np.trace",
@@ -152,10 +152,10 @@ class _Emitter:
     def _scalar(c: float, factors: tuple) -> Node:
         out = None
         for f in factors:
-            out = f if out is None else mk("mul", (out, f))
+            out = f if out is None else make_node("mul", (out, f))
         if out is None:
             return const(c)
-        return out if c == 1.0 else mk("mul", (const(c), out))
+        return out if c == 1.0 else make_node("mul", (const(c), out))
 
     def _push(self, s: Node, m: Node) -> Node | None:
         """``s m`` with the scalar on a vector operand of the product ``m`` (read by nothing
@@ -164,9 +164,9 @@ class _Emitter:
             return None
         for i, a in enumerate(m.args):
             if a.op == "diag_embed":
-                new = build("diag_embed", (mk("mul", (s, a.args[0])),))
+                new = build("diag_embed", (make_node("mul", (s, a.args[0])),))
             elif a.ndim == 1:
-                new = mk("mul", (s, a))
+                new = make_node("mul", (s, a))
             elif a.op == "matmul":
                 new = self._push(s, a)
             else:
@@ -182,10 +182,10 @@ class _Emitter:
         if c == 1.0 and not factors:
             return m
         if c == -1.0 and not factors:
-            return mk("neg", (m,))
+            return make_node("neg", (m,))
         s = self._scalar(c, factors)
         pushed = self._push(s, m) if m.ndim == 2 else None
-        return pushed if pushed is not None else mk("mul", (s, m))
+        return pushed if pushed is not None else make_node("mul", (s, m))
 
     def _make_plan(self, n: Node):
         terms: list = []
@@ -208,11 +208,11 @@ class _Emitter:
             sign = 1 if (c > 0 or i == first or kind in ("eye", "diag")) else -1
             if kind in ("eye", "diag"):
                 add = self._scalar(c, factors) if kind == "eye" else self._scaled(c, factors, payload)
-                alpha = add if alpha is None else mk("add", (alpha, add))
+                alpha = add if alpha is None else make_node("add", (alpha, add))
             elif kind == "outer":
                 u, v = payload
                 if c * sign != 1.0 or factors:  # scale the vector, not the matrix
-                    u = mk("mul", (self._scalar(c * sign, factors), u))
+                    u = make_node("mul", (self._scalar(c * sign, factors), u))
                 outers.insert(0 if i == first else len(outers), (sign, u, v))
             else:
                 m = self._scaled(c * sign, factors, payload)

@@ -21,9 +21,9 @@ from __future__ import annotations
 from ..engines.base import Unsupported
 from ..ir import Node, const, topological, var
 from ..ops import TABLE
-from .einsum import ein, eye
+from .einsum import einsum_form, eye
 from .rules import Linear
-from .simplify import mk, simplify
+from .simplify import make_node, simplify
 
 DIRS = "STUVWXYZ"
 
@@ -61,7 +61,7 @@ def gradients(root: Node, wrt: dict[str, Node]) -> dict[str, Node]:
                 raise Unsupported(f"unsupported: {n.op} (no VJP rule for argument {i})")
             contribution = simplify(prim.vjp[i](g, n, *n.args, **attrs))
             previous = adjoint.get(id(a))
-            adjoint[id(a)] = contribution if previous is None else mk("add", (previous, contribution))
+            adjoint[id(a)] = contribution if previous is None else make_node("add", (previous, contribution))
     return {name: adjoint.get(id(v)) for name, v in wrt.items()}
 
 
@@ -73,7 +73,7 @@ def identity(v: Node) -> Node:
         return eye(v.shape[0])
     out = "".join("abcd"[i] for i in range(v.ndim))
     dirs = DIRS[:v.ndim]
-    return ein([(eye(d), o + s) for d, o, s in zip(v.shape, out, dirs)], out + dirs)
+    return einsum_form([(eye(d), o + s) for d, o, s in zip(v.shape, out, dirs)], out + dirs)
 
 
 def _placeholder(i: int, shape) -> Node:
@@ -117,7 +117,7 @@ def jacobian(expr: Node, v: Node) -> Node | None:
         total = None
         for term in terms:
             if term is not None:
-                total = term if total is None else mk("add", (total, term))
+                total = term if total is None else make_node("add", (total, term))
         jac[id(n)] = total
     return simplify(jac.get(id(expr))) if jac.get(id(expr)) is not None else None
 
@@ -138,7 +138,7 @@ def differential(expr: Node, v: Node, direction: Node) -> Node | None:
             if i >= len(rules):
                 raise Unsupported(f"unsupported: {n.op} (no symbolic derivative rule for argument {i})")
             term = simplify(rules[i](t, n, *n.args, **dict(n.attrs)))
-            total = term if total is None else mk("add", (total, term))
+            total = term if total is None else make_node("add", (total, term))
         tan[id(n)] = total
     out = tan.get(id(expr))
     return simplify(out) if out is not None else None
@@ -168,9 +168,9 @@ def swap(h: Node | None, ra: int, rb: int) -> Node | None:
     if ra == 0 or rb == 0:
         return h
     if ra == 1 and rb == 1:
-        return mk("transpose", (h,))
+        return make_node("transpose", (h,))
     first, second = "abcd"[:ra], "efgh"[:rb]
-    return ein([(h, first + second)], second + first)
+    return einsum_form([(h, first + second)], second + first)
 
 
 __all__ = ["gradients", "jacobian", "hessian", "differential", "identity"]

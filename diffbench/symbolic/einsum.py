@@ -7,7 +7,7 @@ as *einsum nodes* (op ``"einsum"``, attribute ``spec`` such as
 tensor calculus: one product of factors with named indices, summed over
 the indices missing from the output.
 
-:func:`ein` builds one, *flattening* nested einsums, negations, scalar
+:func:`einsum_form` builds one, *flattening* nested einsums, negations, scalar
 multiples and transposes into a single product and *eliminating identity
 factors* (``δ_ik A_kj = A_ij``), which is what keeps the 4th-order
 identity of a matrix variable from ever being materialised.  When the
@@ -22,7 +22,7 @@ import itertools
 
 from ..ir import Node, const, node
 from ..ops import build
-from .simplify import is_const, mk
+from .simplify import is_const, make_node
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -41,7 +41,7 @@ def eye(dim) -> Node:
     return build("eye", (), {"shape": (dim, dim)})
 
 
-def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
+def einsum_form(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
     """The product of ``factors`` (node, index letters) summed to ``out``.
 
     Letters are local to this call.  Returns a matrix-algebra node when the
@@ -54,14 +54,14 @@ def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
         factors = [(n, idx)]
     if len(factors) == 1 and factors[0][0].op in ("add", "sub"):
         (n, idx), = factors
-        parts = [ein([(arg, idx)], out, scale) for arg in n.args]
+        parts = [einsum_form([(arg, idx)], out, scale) for arg in n.args]
         if parts[1] is None:
             return parts[0]
         if parts[0] is None:
-            return mk("neg", (parts[1],)) if n.op == "sub" else parts[1]
-        return mk(n.op, parts)
+            return make_node("neg", (parts[1],)) if n.op == "sub" else parts[1]
+        return make_node(n.op, parts)
     if len(factors) == 1 and factors[0][1] == out and len(set(out)) == len(out):
-        return mk("mul", (const(scale), factors[0][0]))
+        return make_node("mul", (const(scale), factors[0][0]))
     counter = itertools.count()
     local: dict[str, int] = {}
 
@@ -113,12 +113,12 @@ def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
         name = {l: LETTERS[i] for i, l in enumerate(dict.fromkeys(outl + [l for _, x in flat for l in x]))}
         rest = [(m, "".join(name[l] for l in x)) for p, (m, x) in enumerate(flat) if p != q]
         o = "".join(name[l] for l in outl)
-        parts = [ein(rest + [(arg, "".join(name[l] for l in ix))], o, scale) for arg in n.args]
+        parts = [einsum_form(rest + [(arg, "".join(name[l] for l in ix))], o, scale) for arg in n.args]
         if parts[1] is None:
             return parts[0]
         if parts[0] is None:
-            return mk("neg", (parts[1],)) if n.op == "sub" else parts[1]
-        return mk(n.op, parts)
+            return make_node("neg", (parts[1],)) if n.op == "sub" else parts[1]
+        return make_node(n.op, parts)
     # identity factors: δ_ik with k summed renames k to i
     changed = True
     while changed:
@@ -158,23 +158,23 @@ def ein(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -> Node:
     if len(flat) == 1:
         n, ix = flat[0]
         if ix == outl and len(set(ix)) == len(ix):
-            return mk("mul", (const(scale), n))
+            return make_node("mul", (const(scale), n))
         if n.op in ("add", "sub", "neg"):
             name = {l: LETTERS[i] for i, l in enumerate(dict.fromkeys(outl + ix))}
-            return ein([(n, "".join(name[l] for l in ix))], "".join(name[l] for l in outl), scale)
+            return einsum_form([(n, "".join(name[l] for l in ix))], "".join(name[l] for l in outl), scale)
     lowered = lower(flat, outl) if len(outl) <= 2 and all(len(ix) <= 2 for _, ix in flat) else None
     if lowered is not None:
-        return mk("mul", (const(scale), lowered))
+        return make_node("mul", (const(scale), lowered))
     flat = _contract_matrix_parts(flat, outl)
     if len(flat) == 1 and flat[0][1] == outl:
-        return mk("mul", (const(scale), flat[0][0]))
+        return make_node("mul", (const(scale), flat[0][0]))
     letter = {}
     for l in outl + [l for _, ix in flat for l in ix]:
         letter.setdefault(l, LETTERS[len(letter)])
     spec = ",".join("".join(letter[l] for l in ix) for _, ix in flat) + "->" + "".join(letter[l] for l in outl)
     shape = tuple(dims[l] for l in outl)
     made = node("einsum", tuple(n for n, _ in flat), {"spec": spec}, shape)
-    return mk("mul", (const(scale), made)) if scale != 1.0 else made
+    return make_node("mul", (const(scale), made)) if scale != 1.0 else made
 
 
 def _contract_matrix_parts(flat, outl):
@@ -204,7 +204,7 @@ def _contract_matrix_parts(flat, outl):
 
 
 def _orient(n: Node, idx: list[int], want: list[int]) -> Node:
-    return n if idx == want else mk("transpose", (n,))
+    return n if idx == want else make_node("transpose", (n,))
 
 
 def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
@@ -213,7 +213,7 @@ def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
     mats: list[tuple[Node, list[int]]] = []
     for n, ix in flat:
         if len(ix) == 2 and ix[0] == ix[1]:
-            n, ix = mk("diag_part", (n,)), [ix[0]]
+            n, ix = make_node("diag_part", (n,)), [ix[0]]
         if ix:
             mats.append((n, list(ix)))
 
@@ -225,7 +225,7 @@ def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
         for i, j in itertools.combinations(range(len(mats)), 2):
             (a, ai), (b, bi) = mats[i], mats[j]
             if sorted(ai) == sorted(bi):
-                mats[i] = (mk("mul", (a, _orient(b, bi, ai))), ai)
+                mats[i] = (make_node("mul", (a, _orient(b, bi, ai))), ai)
                 del mats[j]
                 return True
         # 2. a summed index shared by a vector and one other factor: matvec / inner
@@ -235,20 +235,20 @@ def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
                 continue
             k = vi[0]
             if len(mi) == 1:
-                scalars.append(mk("inner", (m, v)))
+                scalars.append(make_node("inner", (m, v)))
                 for q in sorted((i, j), reverse=True):
                     del mats[q]
                 return True
             other = mi[0] if mi[1] == k else mi[1]
-            mats[j] = (mk("matmul", (_orient(m, mi, [other, k]), v)), [other])
+            mats[j] = (make_node("matmul", (_orient(m, mi, [other, k]), v)), [other])
             del mats[i]
             return True
         # 3. a vector whose index is also carried by matrices: diag(v) scaling
         for i, j in itertools.permutations(range(len(mats)), 2):
             (v, vi), (m, mi) = mats[i], mats[j]
             if len(vi) == 1 and len(mi) == 2 and vi[0] in mi and count(vi[0]) >= 3:
-                d = mk("diag_embed", (v,))
-                mats[j] = (mk("matmul", (d, m)) if mi[0] == vi[0] else mk("matmul", (m, d)), mi)
+                d = make_node("diag_embed", (v,))
+                mats[j] = (make_node("matmul", (d, m)) if mi[0] == vi[0] else make_node("matmul", (m, d)), mi)
                 del mats[i]
                 return True
         # 4. a summed index between two matrices: matrix product
@@ -259,7 +259,7 @@ def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
                 k = shared[0]
                 p = ai[0] if ai[1] == k else ai[1]
                 q = bi[0] if bi[1] == k else bi[1]
-                mats[i] = (mk("matmul", (_orient(a, ai, [p, k]), _orient(b, bi, [k, q]))), [p, q])
+                mats[i] = (make_node("matmul", (_orient(a, ai, [p, k]), _orient(b, bi, [k, q]))), [p, q])
                 del mats[j]
                 return True
         # 5. a summed index only one factor carries: a sum
@@ -267,11 +267,11 @@ def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
             for k in mi:
                 if count(k) == 1 and k not in outl:
                     if len(mi) == 1:
-                        scalars.append(mk("sum", (m,)))
+                        scalars.append(make_node("sum", (m,)))
                         del mats[i]
                     else:
                         other = mi[0] if mi[1] == k else mi[1]
-                        mats[i] = (mk("matmul", (_orient(m, mi, [other, k]), ones([m.shape[mi.index(k)]]))),
+                        mats[i] = (make_node("matmul", (_orient(m, mi, [other, k]), ones([m.shape[mi.index(k)]]))),
                                    [other])
                     return True
         return False
@@ -288,12 +288,12 @@ def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
         (u, ui), (v, vi) = mats
         if ui == outl[1:]:
             (u, ui), (v, vi) = (v, vi), (u, ui)
-        result = mk("outer", (u, v))
+        result = make_node("outer", (u, v))
     else:
         return None
     s = None
     for x in scalars:
-        s = x if s is None else mk("mul", (s, x))
+        s = x if s is None else make_node("mul", (s, x))
     if result is None:
         return s if s is not None and not outl else None
-    return result if s is None else mk("mul", (s, result))
+    return result if s is None else make_node("mul", (s, result))

@@ -2,7 +2,7 @@
 tangent.
 
 A primitive's symbolic derivative rule (``TABLE[op].symbolic["jvp"]``,
-written over ``P`` beside its VJP rule) gives the differential ``dy`` of
+written over ``prims`` beside its VJP rule) gives the differential ``dy`` of
 its output as a formula in a tangent placeholder ``t``.  That formula is
 linear in ``t`` and is built only from *linear* primitives (``+``, scaling,
 ``A t``, ``tᵀ``, ``⟨a, t⟩``, ``tr t`` ...).  If the Jacobian of ``t``
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from ..engines.base import Unsupported
 from ..ir import Node, const
-from .einsum import ein, ones
-from .simplify import mk
+from .einsum import einsum_form, ones
+from .simplify import make_node
 
 _L = "abcdefgh"
 
@@ -27,7 +27,7 @@ def _sum(terms):
     for t in terms:
         if t is None:
             continue
-        out = t if out is None else mk("add", (out, t))
+        out = t if out is None else make_node("add", (out, t))
     return out
 
 
@@ -39,7 +39,7 @@ class Linear:
 
     def e(self, factors, out, scale=1.0):
         factors = [(n, ix.replace("~", self.dirs)) for n, ix in factors]
-        return ein(factors, out.replace("~", self.dirs), scale)
+        return einsum_form(factors, out.replace("~", self.dirs), scale)
 
     def apply(self, n: Node, js: list, consts: list) -> Node | None:
         rule = getattr(self, "op_" + n.op, None)
@@ -61,7 +61,7 @@ class Linear:
         a, b = (self._widen(n, x, j) for x, j in zip(n.args, js))
         if b is None:
             return a
-        return mk("sub", (a, b)) if a is not None else self.op_neg(n, [b], cs)
+        return make_node("sub", (a, b)) if a is not None else self.op_neg(n, [b], cs)
 
     def op_neg(self, n, js, cs):
         L = _L[:n.ndim]
@@ -77,7 +77,7 @@ class Linear:
     def op_div(self, n, js, cs):
         if js[1] is not None:
             raise Unsupported("unsupported: division by a tangent (not a linear map)")
-        return self._scale(n, js[0], n.args[0], mk("div", (const(1.0), cs[1])))
+        return self._scale(n, js[0], n.args[0], make_node("div", (const(1.0), cs[1])))
 
     def _scale(self, n, j, a, k):
         """Jacobian of ``a ⊙ k`` (broadcast as ``mul`` does) from ``j = J(a)``."""
@@ -143,7 +143,7 @@ class Linear:
         core_src = [d for d in src if d != 1]
         core_dst = [d for d in dst if d != 1]
         if core_src != core_dst:  # a genuine reshape: row-major, so the trailing indices ride along
-            return mk("reshape", (js[0],), {"shape": tuple(dst) + tuple(js[0].shape[len(src):])})
+            return make_node("reshape", (js[0],), {"shape": tuple(dst) + tuple(js[0].shape[len(src):])})
         letters = iter(_L)
         core = [next(letters) for _ in core_src]
         it = iter(core)

@@ -1,9 +1,9 @@
 """Algebraic simplification of IR formulas: the rewrites a person would do.
 
-:func:`mk` is a *smart constructor*: it builds ``op(args)`` after applying
+:func:`make_node` is a *smart constructor*: it builds ``op(args)`` after applying
 local rewrites, assuming the arguments are already simplified; the new
-nodes a rewrite builds go through ``mk`` again, so every node it returns
-is in normal form.  :func:`simplify` maps a whole DAG through ``mk``
+nodes a rewrite builds go through ``make_node`` again, so every node it returns
+is in normal form.  :func:`simplify` maps a whole DAG through ``make_node``
 bottom-up (each shared node once).  Interning makes equal subformulas the
 same object, so "is this ``x - x``" is an identity test.
 
@@ -81,7 +81,7 @@ def is_scalar(n: Node) -> bool:
     return n.shape == ()
 
 
-def mk(op: str, args: tuple | list, attrs: dict | None = None) -> Node:
+def make_node(op: str, args: tuple | list, attrs: dict | None = None) -> Node:
     """``op(args)`` simplified (arguments must already be simplified)."""
     args = tuple(a if isinstance(a, Node) else const(a) for a in args)
     rule = _RULES.get(op)
@@ -117,7 +117,7 @@ def simplify(roots):
             attrs["_shape"] = n.shape
             done[id(n)] = node(n.op, tuple(done[id(a)] for a in n.args), n.attrs, n.shape)
             continue
-        done[id(n)] = mk(n.op, [done[id(a)] for a in n.args], attrs)
+        done[id(n)] = make_node(n.op, [done[id(a)] for a in n.args], attrs)
     mapped = [done[id(r)] if r is not None else None for r in items]
     if single:
         return mapped[0]
@@ -164,7 +164,7 @@ def _combine_sum(a, b, negate_b):
     terms.sort(key=lambda st: (st[0] < 0, _sum_key(st[1])))
     sign, out = terms[0]
     if sign < 0:
-        out = mk("neg", (out,))
+        out = make_node("neg", (out,))
     for sign, t in terms[1:]:
         out = build("add" if sign > 0 else "sub", (out, t))
     return out
@@ -180,32 +180,32 @@ def _add(a, b):
     if is_const(b, 0.0):
         return a if a.shape == _bshape(a, b) else None
     if a is b:
-        return mk("mul", (2.0, a))
+        return make_node("mul", (2.0, a))
     if b.op == "neg":
-        return mk("sub", (a, b.args[0]))
+        return make_node("sub", (a, b.args[0]))
     if a.op == "neg":
-        return mk("sub", (b, a.args[0]))
+        return make_node("sub", (b, a.args[0]))
     # s u + s v -> s (u + v)  and  s u + u -> (s + 1) u
     sa, ra = _split_scalar(a)
     sb, rb = _split_scalar(b)
     if ra is rb and (sa is not None or sb is not None) and ra.shape == _bshape(a, b):
-        return mk("mul", (mk("add", (sa or const(1.0), sb or const(1.0))), ra))
+        return make_node("mul", (make_node("add", (sa or const(1.0), sb or const(1.0))), ra))
     if sa is not None and sa is sb and ra.shape == rb.shape:
-        return mk("mul", (sa, mk("add", (ra, rb))))
+        return make_node("mul", (sa, make_node("add", (ra, rb))))
     if a.op == "matmul" and b.op == "matmul" and a.shape == b.shape:
         if a.args[1] is b.args[1] and a.args[0].shape == b.args[0].shape:
-            return mk("matmul", (mk("add", (a.args[0], b.args[0])), a.args[1]))
+            return make_node("matmul", (make_node("add", (a.args[0], b.args[0])), a.args[1]))
         if a.args[0] is b.args[0] and a.args[1].shape == b.args[1].shape:
-            return mk("matmul", (a.args[0], mk("add", (a.args[1], b.args[1]))))
+            return make_node("matmul", (a.args[0], make_node("add", (a.args[1], b.args[1]))))
     if a.op == "transpose" and a.args[0] is b:  # Aᵀ + A reads A + Aᵀ
         return build("add", (b, a))
     if a.shape == b.shape:
         common = _common_factor(a, b)
         if common is not None:
             s, ra, rb = common
-            return mk("mul", (s, mk("add", (ra, rb))))
+            return make_node("mul", (s, make_node("add", (ra, rb))))
         if _negative(a) and not _negative(b):  # -u + v reads v - u
-            return mk("sub", (b, mk("neg", (a,))))
+            return make_node("sub", (b, make_node("neg", (a,))))
     if not _negative(a) and not _negative(b) and a.op not in ("add", "sub") and b.op not in ("add", "sub") \
             and a.shape == b.shape and not (b.op == "transpose" and b.args[0] is a):
         if _sum_key(b) < _sum_key(a):
@@ -236,7 +236,7 @@ def _scalar_parts(n):
 def _product(c, factors):
     out = const(c)
     for f in factors:
-        out = mk("mul", (out, f))
+        out = make_node("mul", (out, f))
     return out
 
 
@@ -261,8 +261,8 @@ def _common_factor(a, b):
     rest_a, rest_b = list(fa), pool
     for f in shared:
         rest_a.remove(f)
-    return (_product(g, shared), mk("mul", (_product(ca / g, rest_a), ra)),
-            mk("mul", (_product(cb / g, rest_b), rb)))
+    return (_product(g, shared), make_node("mul", (_product(ca / g, rest_a), ra)),
+            make_node("mul", (_product(cb / g, rest_b), rb)))
 
 
 def _sub(a, b):
@@ -273,22 +273,22 @@ def _sub(a, b):
     if is_const(b, 0.0) and a.shape == _bshape(a, b):
         return a
     if is_const(a, 0.0) and b.shape == _bshape(a, b):
-        return mk("neg", (b,))
+        return make_node("neg", (b,))
     if a is b and a.shape == ():
         return const(0.0)
     if b.op == "neg":
-        return mk("add", (a, b.args[0]))
+        return make_node("add", (a, b.args[0]))
     if a.op == "neg" and a.shape == b.shape:  # -p - q -> -(p + q)
-        return mk("neg", (mk("add", (a.args[0], b)),))
+        return make_node("neg", (make_node("add", (a.args[0], b)),))
     if a.op == "matmul" and b.op == "matmul" and a.shape == b.shape:
         if a.args[1] is b.args[1] and a.args[0].shape == b.args[0].shape:
-            return mk("matmul", (mk("sub", (a.args[0], b.args[0])), a.args[1]))
+            return make_node("matmul", (make_node("sub", (a.args[0], b.args[0])), a.args[1]))
         if a.args[0] is b.args[0] and a.args[1].shape == b.args[1].shape:
-            return mk("matmul", (a.args[0], mk("sub", (a.args[1], b.args[1]))))
+            return make_node("matmul", (a.args[0], make_node("sub", (a.args[1], b.args[1]))))
     sa, ra = _split_scalar(a)
     sb, rb = _split_scalar(b)
     if sa is not None and sa is sb and ra.shape == rb.shape:
-        return mk("mul", (sa, mk("sub", (ra, rb))))
+        return make_node("mul", (sa, make_node("sub", (ra, rb))))
     return None
 
 
@@ -318,7 +318,7 @@ def _scalar_factors(n, out):
 
 def _mul(a, b):
     if a.shape != () and b.shape == ():
-        return mk("mul", (b, a))  # scalars to the front
+        return make_node("mul", (b, a))  # scalars to the front
     if a.shape == () and b.shape == ():
         factors = _scalar_factors(a, _scalar_factors(b, []))
         consts = [f for f in factors if is_const(f)]
@@ -331,49 +331,49 @@ def _mul(a, b):
                 return const(0.0)
             out = rest[0] if rest else const(c)
             for f in rest[1:]:
-                out = mk("mul", (out, f))
-            return mk("mul", (const(c), out)) if rest and c != 1.0 else out
+                out = make_node("mul", (out, f))
+            return make_node("mul", (const(c), out)) if rest and c != 1.0 else out
     if is_const(a, 1.0) and b.shape == _bshape(a, b):
         return b
     if is_const(b, 1.0) and a.shape == _bshape(a, b):
         return a
     if is_const(a, -1.0):
-        return mk("neg", (b,))
+        return make_node("neg", (b,))
     if is_const(a, 0.0) and b.shape == ():
         return const(0.0)
     if a.op == "neg":
-        return mk("neg", (mk("mul", (a.args[0], b)),))
+        return make_node("neg", (make_node("mul", (a.args[0], b)),))
     if b.op == "neg":
-        return mk("neg", (mk("mul", (a, b.args[0])),))
+        return make_node("neg", (make_node("mul", (a, b.args[0])),))
     if a.op == "ones" and a.shape == b.shape:
         return b
     if b.op == "ones" and a.shape == b.shape:
         return a
     if a.op == "broadcast" and a.shape == b.shape:
-        return mk("mul", (a.args[0], b))
+        return make_node("mul", (a.args[0], b))
     if b.op == "broadcast" and a.shape == b.shape:
-        return mk("mul", (b.args[0], a))
+        return make_node("mul", (b.args[0], a))
     if a.shape == ():
         if is_const(a) and b.op == "mul" and is_const(b.args[0]):
-            return mk("mul", (const(a.attr("value") * b.args[0].attr("value")), b.args[1]))
+            return make_node("mul", (const(a.attr("value") * b.args[0].attr("value")), b.args[1]))
         if b.op == "mul" and b.args[0].shape == () and b.shape != ():
-            return mk("mul", (mk("mul", (a, b.args[0])), b.args[1]))
+            return make_node("mul", (make_node("mul", (a, b.args[0])), b.args[1]))
         if b.op == "div" and b.args[1] is a:  # a (x / a) -> x
             return b.args[0]
         if b.shape == () and b.op == "div" and is_const(b.args[0], 1.0):
-            return mk("div", (a, b.args[1]))
+            return make_node("div", (a, b.args[1]))
         if a.op == "div" and is_const(a.args[0], 1.0) and b.shape == ():
-            return mk("div", (b, a.args[1]))
+            return make_node("div", (b, a.args[1]))
         if b.shape == () and is_const(b) and not is_const(a):
             return build("mul", (b, a))
         if a is b and not is_const(a):
-            return mk("pow", (a, 2.0))
+            return make_node("pow", (a, 2.0))
     else:
         sa, ra = _split_scalar(a)
         sb, rb = _split_scalar(b)
         if sa is not None or sb is not None:  # (s u) ⊙ v -> s (u ⊙ v)
-            s = sa if sb is None else (sb if sa is None else mk("mul", (sa, sb)))
-            return mk("mul", (s, mk("mul", (ra, rb))))
+            s = sa if sb is None else (sb if sa is None else make_node("mul", (sa, sb)))
+            return make_node("mul", (s, make_node("mul", (ra, rb))))
         if a.shape == b.shape:
             first, second = _canonical(a, b)
             if first is not a:
@@ -385,19 +385,19 @@ def _div(a, b):
     if is_const(b, 1.0):
         return a
     if a.op == "exp" and b.op == "add" and is_const(b.args[0], 1.0) and b.args[1] is a:
-        return mk("sigmoid", a.args)  # e^u / (1 + e^u) = σ(u)
+        return make_node("sigmoid", a.args)  # e^u / (1 + e^u) = σ(u)
     if a is b and a.shape == ():
         return const(1.0)
     if a.op == "neg":
-        return mk("neg", (mk("div", (a.args[0], b)),))
+        return make_node("neg", (make_node("div", (a.args[0], b)),))
     if a.op == "div" and a.shape == () and b.shape == ():  # (p / q) / r -> p / (q r)
-        return mk("div", (a.args[0], mk("mul", (a.args[1], b))))
+        return make_node("div", (a.args[0], make_node("mul", (a.args[1], b))))
     if a.op == "mul" and a.args[1] is b and b.shape == () and a.args[0].shape == a.shape:
         return a.args[0]
     if a.op == "mul" and a.args[0] is b and b.shape == ():
         return a.args[1]
     if a.shape != () and b.shape == ():  # u / s -> (1/s) u
-        return mk("mul", (mk("div", (1.0, b)), a))
+        return make_node("mul", (make_node("div", (1.0, b)), a))
     return None
 
 
@@ -405,11 +405,11 @@ def _neg(a):
     if a.op == "neg":
         return a.args[0]
     if a.op == "sub" and a.args[0].shape == a.args[1].shape:
-        return mk("sub", (a.args[1], a.args[0]))
+        return make_node("sub", (a.args[1], a.args[0]))
     if is_const(a):
         return const(-a.attr("value"))
     if a.op == "mul" and is_const(a.args[0]):
-        return mk("mul", (const(-a.args[0].attr("value")), a.args[1]))
+        return make_node("mul", (const(-a.args[0].attr("value")), a.args[1]))
     return None
 
 
@@ -418,16 +418,16 @@ def _transpose(a):
     if op == "transpose":
         return a.args[0]
     if op == "matmul" and a.args[1].ndim == 2:
-        return mk("matmul", (mk("transpose", (a.args[1],)), mk("transpose", (a.args[0],))))
+        return make_node("matmul", (make_node("transpose", (a.args[1],)), make_node("transpose", (a.args[0],))))
     if op in ("add", "sub") and a.args[0].shape == a.args[1].shape:
-        t = mk(op, (mk("transpose", (a.args[0],)), mk("transpose", (a.args[1],))))
+        t = make_node(op, (make_node("transpose", (a.args[0],)), make_node("transpose", (a.args[1],))))
         return t
     if op == "mul" and a.args[0].shape == ():
-        return mk("mul", (a.args[0], mk("transpose", (a.args[1],))))
+        return make_node("mul", (a.args[0], make_node("transpose", (a.args[1],))))
     if op == "neg":
-        return mk("neg", (mk("transpose", (a.args[0],)),))
+        return make_node("neg", (make_node("transpose", (a.args[0],)),))
     if op == "outer":
-        return mk("outer", (a.args[1], a.args[0]))
+        return make_node("outer", (a.args[1], a.args[0]))
     if op in ("diag_embed", "eye"):
         return a
     if op == "ones":
@@ -442,46 +442,46 @@ def _matmul(a, b):
         return a
     sa, ra = _split_scalar(a)
     if sa is not None:
-        return mk("mul", (sa, mk("matmul", (ra, b))))
+        return make_node("mul", (sa, make_node("matmul", (ra, b))))
     sb, rb = _split_scalar(b)
     if sb is not None:
-        return mk("mul", (sb, mk("matmul", (a, rb))))
+        return make_node("mul", (sb, make_node("matmul", (a, rb))))
     if a.op == "neg":
-        return mk("neg", (mk("matmul", (a.args[0], b)),))
+        return make_node("neg", (make_node("matmul", (a.args[0], b)),))
     if b.op == "neg":
-        return mk("neg", (mk("matmul", (a, b.args[0])),))
+        return make_node("neg", (make_node("matmul", (a, b.args[0])),))
     if a.op == "outer" and b.ndim == 1:  # (u vᵀ) w -> ⟨v, w⟩ u
-        return mk("mul", (mk("inner", (a.args[1], b)), a.args[0]))
+        return make_node("mul", (make_node("inner", (a.args[1], b)), a.args[0]))
     if a.op == "diag_embed" and b.op == "diag_embed":
-        return mk("diag_embed", (mk("mul", (a.args[0], b.args[0])),))
+        return make_node("diag_embed", (make_node("mul", (a.args[0], b.args[0])),))
     if a.op == "diag_embed" and b.ndim == 1:
-        return mk("mul", (a.args[0], b))
+        return make_node("mul", (a.args[0], b))
     return None
 
 
 def _inner(a, b):
     sa, ra = _split_scalar(a)
     if sa is not None:
-        return mk("mul", (sa, mk("inner", (ra, b))))
+        return make_node("mul", (sa, make_node("inner", (ra, b))))
     sb, rb = _split_scalar(b)
     if sb is not None:
-        return mk("mul", (sb, mk("inner", (a, rb))))
+        return make_node("mul", (sb, make_node("inner", (a, rb))))
     if a.op == "neg":
-        return mk("neg", (mk("inner", (a.args[0], b)),))
+        return make_node("neg", (make_node("inner", (a.args[0], b)),))
     if b.op == "neg":
-        return mk("neg", (mk("inner", (a, b.args[0])),))
+        return make_node("neg", (make_node("inner", (a, b.args[0])),))
     if a.shape == ():
-        return mk("mul", (a, b))
+        return make_node("mul", (a, b))
     return None
 
 
 def _outer(a, b):
     sa, ra = _split_scalar(a)
     if sa is not None:
-        return mk("mul", (sa, mk("outer", (ra, b))))
+        return make_node("mul", (sa, make_node("outer", (ra, b))))
     sb, rb = _split_scalar(b)
     if sb is not None:
-        return mk("mul", (sb, mk("outer", (a, rb))))
+        return make_node("mul", (sb, make_node("outer", (a, rb))))
     return None
 
 
@@ -490,7 +490,7 @@ def _reshape(a, shape=()):
     if a.shape == shape:
         return a
     if a.op == "reshape":
-        return mk("reshape", (a.args[0],), {"shape": shape})
+        return make_node("reshape", (a.args[0],), {"shape": shape})
     return None
 
 
@@ -499,16 +499,16 @@ def _sum(a):
         return None
     sa, ra = _split_scalar(a)
     if sa is not None:
-        return mk("mul", (sa, mk("sum", (ra,))))
+        return make_node("mul", (sa, make_node("sum", (ra,))))
     return None
 
 
 def _tr(a):
     sa, ra = _split_scalar(a)
     if sa is not None:
-        return mk("mul", (sa, mk("tr", (ra,))))
+        return make_node("mul", (sa, make_node("tr", (ra,))))
     if a.op == "transpose":
-        return mk("tr", (a.args[0],))
+        return make_node("tr", (a.args[0],))
     return None
 
 
@@ -516,7 +516,7 @@ def _diag_embed(a):
     if a.op == "ones":
         return build("eye", (), {"shape": (a.shape[0], a.shape[0])})
     if a.op == "broadcast":  # diag(s 1) = s I
-        return mk("mul", (a.args[0], build("eye", (), {"shape": (a.shape[0], a.shape[0])})))
+        return make_node("mul", (a.args[0], build("eye", (), {"shape": (a.shape[0], a.shape[0])})))
     return None
 
 
@@ -530,7 +530,7 @@ def _diag_part(a):
     if a.op == "diag_embed":
         return a.args[0]
     if a.op == "transpose":
-        return mk("diag_part", (a.args[0],))
+        return make_node("diag_part", (a.args[0],))
     return None
 
 

@@ -106,7 +106,7 @@ class Program:
                     tape[slot] = impl(tape[args[0]])
                 else:
                     tape[slot] = impl(tape[args[0]], tape[args[1]])
-        else:  # through P-dispatch so that dual numbers carry their tangents
+        else:  # through prims-dispatch so that dual numbers carry their tangents
             for slot, step in self.steps:
                 tape[slot] = bind(step.prim, tuple(tape[j] for j in step.args), step.attrs)
         return tape

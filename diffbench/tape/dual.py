@@ -5,7 +5,7 @@ leading axis of length ``k``.  Applying a primitive to duals evaluates the
 primal with the NumPy ``impl`` and pushes every tangent forward with the
 primitive's (batch-aware) JVP rules.
 
-Because VJP rules are written over ``P``, the tape's backward pass runs on
+Because VJP rules are written over ``prims``, the tape's backward pass runs on
 duals unchanged; that is how the Hessian is one forward-over-reverse sweep
 with ``k = size(wrt)`` directions, not ``k`` separate Python-level passes.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops import HANDLERS, P
+from ..ops import HANDLERS, prims
 from ..ops.core import IdentityBatch
 
 
@@ -32,7 +32,7 @@ class Dual:
 
     # ``+`` is how the backward pass sums adjoints of reused values.
     def __add__(self, other):
-        return P.add(self, other)
+        return prims.add(self, other)
 
     __radd__ = __add__
 
