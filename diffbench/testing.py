@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,8 +125,77 @@ def _directional_fd(prepared, inputs, proj: _Projector):
     return np.array([g]), np.array([huv])
 
 
-def _compute(engine: str, fn, inputs, names, sizes, order, proj):
-    prepared = get_engine(engine).prepare(fn, names, sizes, order)
+class _Reference:
+    """An independent reference: ``f(inputs) -> value`` written directly in
+    ``autograd.numpy`` from the published formula, differentiated by
+    autograd (imported only when a test passes a reference)."""
+
+    def __init__(self, f, names: list[str], is_scalar: bool):
+        self.f, self.names, self.is_scalar = f, names, is_scalar
+
+    def _flat(self, inputs):
+        import autograd.numpy as anp
+
+        shapes = [np.shape(inputs[n]) for n in self.names]
+        sizes = [int(np.prod(s, dtype=int)) for s in shapes]
+        x0 = np.concatenate([np.ravel(inputs[n]) for n in self.names]).astype(float)
+
+        def f(x):
+            parts, offset = dict(inputs), 0
+            for name, shape, size in zip(self.names, shapes, sizes):
+                parts[name] = anp.reshape(x[offset:offset + size], shape)
+                offset += size
+            return self.f(parts)
+        return f, x0, shapes, sizes
+
+    def _cut(self, flat, lead_shape, shapes, sizes):
+        out, offset = {}, 0
+        for name, shape, size in zip(self.names, shapes, sizes):
+            out[name] = np.asarray(flat)[..., offset:offset + size].reshape(tuple(lead_shape) + shape)
+            offset += size
+        return out
+
+    def value(self, inputs):
+        return self.f(dict(inputs))
+
+    def gradient(self, inputs):
+        import autograd
+
+        f, x0, shapes, sizes = self._flat(inputs)
+        return self._cut(autograd.grad(f)(x0), (), shapes, sizes)
+
+    def hessian(self, inputs):
+        import autograd
+
+        f, x0, shapes, sizes = self._flat(inputs)
+        with warnings.catch_warnings():  # a zero Hessian is an answer, not a problem
+            warnings.filterwarnings("ignore", "Output seems independent of input")
+            hess = autograd.hessian(f)(x0)
+        rows = self._cut(hess, (x0.size,), shapes, sizes)
+        blocks, offset = {}, 0
+        for a, shape_a, size_a in zip(self.names, shapes, sizes):
+            for b in self.names:
+                block = rows[b][offset:offset + size_a]
+                blocks[(a, b)] = block.reshape(shape_a + block.shape[1:])
+            offset += size_a
+        return blocks
+
+    def jacobian(self, inputs):
+        import autograd
+
+        f, x0, shapes, sizes = self._flat(inputs)
+        jac = np.asarray(autograd.jacobian(f)(x0))
+        return self._cut(jac, jac.shape[:-1], shapes, sizes)
+
+
+def _prepare(engine, fn, names, sizes, order):
+    if not isinstance(engine, str):  # a reference function
+        return _Reference(engine, names, fn.is_scalar)
+    return get_engine(engine).prepare(fn, names, sizes, order)
+
+
+def _compute(engine, fn, inputs, names, sizes, order, proj):
+    prepared = _prepare(engine, fn, names, sizes, order)
     out = {"value": np.asarray(prepared.value(inputs), dtype=float)}
     if not fn.is_scalar:
         out["jacobian"] = _flatten(prepared.jacobian(inputs), names)
@@ -169,6 +239,10 @@ def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise:
         return ok.get((a, b), ok.get((b, a), True))
 
     if referee in engines:
+        if referee == "reference":  # an independent formula: whoever disagrees with it is wrong
+            culprits = [e for e in engines if e != referee and not agrees(e, referee)]
+            if culprits:
+                return culprits[0]
         friends_of_referee = [e for e in engines if e != referee and agrees(e, referee)]
         culprits = [e for e in engines if e != referee and not agrees(e, referee)]
         if culprits and (friends_of_referee or len(engines) == 2):
@@ -182,10 +256,14 @@ def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise:
 
 def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, referee: str = "fd",
                 seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True,
-                roundoff: bool = False) -> Agreement:
+                roundoff: bool = False, reference=None) -> Agreement:
     """Compare ``engines`` on ``f`` at ``inputs``; raise :class:`Disagreement`
     naming the engine at fault (with ``strict=False``, record it in
     ``culprits`` instead), or return the :class:`Agreement` measured.
+
+    ``reference``: an independent ``f(inputs) -> value`` written directly
+    in ``autograd.numpy`` from the published formula; it joins as the engine
+    ``"reference"`` (differentiated by autograd) and is the referee.
 
     ``roundoff=True`` measures the round-off noise at these inputs (see
     ``ROUNDOFF_NUDGE``) and holds exact engines to it when it is larger than
@@ -198,9 +276,15 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     total = sum(np.size(inputs[n]) for n in names)
     proj = _Projector(inputs, names, seed) if total > FULL_LIMIT and fn.is_scalar else None
     report = Agreement()
+    engines = list(engines)
+    runners = {e: e for e in engines}
+    if reference is not None:
+        engines.append("reference")
+        runners["reference"] = reference
+        referee = "reference"
     for engine in engines:
         try:
-            report.results[engine] = _compute(engine, fn, inputs, names, sizes, order, proj)
+            report.results[engine] = _compute(runners[engine], fn, inputs, names, sizes, order, proj)
         except Unsupported as err:
             if engine not in allow_unsupported:
                 raise
@@ -208,8 +292,9 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     ran = [e for e in engines if e in report.results]
     exact = [e for e in ran if e != "fd"]
     if roundoff and exact:
-        report.roundoff = _roundoff(exact[0], fn, inputs, names, sizes, order, proj,
-                                    report.results[exact[0]], seed)
+        noisy = "reference" if "reference" in exact else exact[0]  # the independent one, if any
+        report.roundoff = _roundoff(runners[noisy], fn, inputs, names, sizes, order, proj,
+                                    report.results[noisy], seed)
     for quantity in report.results[ran[0]] if ran else ():
         errors = {(a, b): relative_error(report.results[a][quantity], report.results[b][quantity])
                   for a, b in itertools.combinations(ran, 2)}

@@ -19,7 +19,12 @@ Every primitive carries, side by side, everything each engine needs:
 * ``symbolic`` -- the symbolic engine's slot (printing and matrix-calculus
   rules it owns), filled by ``diffbench.symbolic``;
 * ``scalar``  -- for element-wise primitives, the SymPy scalar function, so
-  SymPy can referee the hand-written derivative.
+  SymPy can referee the hand-written derivative;
+* ``broadcasts`` -- a scalar argument beside a tensor one is *broadcast
+  explicitly* when the IR is built: ``a + x`` is ``add(broadcast(a), x)``.
+  The ``broadcast`` primitive owns the rules of broadcasting (VJP: a sum,
+  JVP: the tangent repeated), so every engine, and every rewrite that
+  distributes a linear map over a sum, sees arguments of the result's shape.
 
 A primitive with no rule for an argument must say so with
 ``differentiable=False``; a test walks the table and fails otherwise.
@@ -53,6 +58,7 @@ class Primitive:
     deriv: Callable | None = None  # f'(x, ans) written over prims (element-wise only)
     needs_shape: bool = False  # impl takes shape=<concrete output shape>
     differentiable: bool = True
+    broadcasts: bool = False  # a scalar beside a tensor becomes broadcast(scalar) in the IR
     symbolic: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -117,8 +123,17 @@ def build(name: str, args: tuple, attrs: dict | None = None) -> Node:
     shapes = [a.shape for a in args]
     out, constraints = prim.shape(*shapes, **attrs)
     check_dims(name, shapes, constraints)
+    if prim.broadcasts:
+        args = tuple(broadcast_to(a, out) for a in args)
     node_attrs = {k: v for k, v in attrs.items()}
     return node(name, args, node_attrs, out)
+
+
+def broadcast_to(arg: Node, shape: Shape) -> Node:
+    """``arg`` as a node of ``shape``: a scalar becomes ``broadcast(arg)``."""
+    if arg.shape == tuple(shape) or arg.shape != ():
+        return arg
+    return build("broadcast", (arg,), {"shape": tuple(shape)})
 
 
 def _build_handler(prim: Primitive, args: tuple, attrs: dict) -> Node:

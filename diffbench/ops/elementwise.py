@@ -12,23 +12,28 @@ import sympy as sp
 
 from . import prims
 from . import shapes as S
-from .core import Primitive, define, shape_of
+from .core import TABLE, Primitive, define, shape_of
 
 # ----------------------------------------------------------------- helpers
 
 
+# A scalar beside a tensor is broadcast; the ``broadcast`` primitive owns the
+# rules (in the IR the broadcast is an explicit node, see ``Primitive.broadcasts``;
+# on arrays and dual numbers NumPy broadcasts, and these helpers apply the
+# same primitive's rules).
+
 def unbroadcast(cotangent, arg):
-    """Sum a cotangent back down to a scalar argument that was broadcast."""
+    """A cotangent for an argument that was broadcast: the broadcast's VJP (a sum)."""
     if shape_of(arg) == () and shape_of(cotangent) != ():
-        return prims.sum(cotangent)
+        return TABLE["broadcast"].vjp[0](cotangent, None, arg, shape=shape_of(cotangent))
     return cotangent
 
 
 def expand(t, arg, ans):
-    """Give a scalar argument's tangent batch ``(k,)`` the rank of ``ans``."""
-    ndim = np.ndim(ans)
-    if np.ndim(arg) == 0 and ndim:
-        return t.reshape(t.shape + (1,) * ndim)
+    """A tangent batch ``(k,)`` of a scalar argument, as the broadcast's JVP
+    gives it: ``(k,) + shape(ans)``, so rules that flatten a tangent see every entry."""
+    if np.ndim(arg) == 0 and np.ndim(ans):
+        return TABLE["broadcast"].jvp[0](t, ans, arg, shape=np.shape(ans))
     return t
 
 
@@ -111,7 +116,7 @@ unary("softplus", _softplus, lambda x, ans: prims.sigmoid(x), softplus_fn, doc="
 # given the output's rank (expand) so batched NumPy broadcasting lines up.
 
 define(Primitive(
-    "add", 2, S.broadcast_scalar, np.add, family="elementwise",
+    "add", 2, S.broadcast_scalar, np.add, family="elementwise", broadcasts=True,
     vjp=(lambda g, ans, a, b: unbroadcast(g, a),
          lambda g, ans, a, b: unbroadcast(g, b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
@@ -121,7 +126,7 @@ define(Primitive(
                       lambda t, ans, a, b: widen(t, ans))}))
 
 define(Primitive(
-    "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise",
+    "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise", broadcasts=True,
     vjp=(lambda g, ans, a, b: unbroadcast(g, a),
          lambda g, ans, a, b: unbroadcast(prims.neg(g), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),

@@ -109,6 +109,8 @@ class _Emitter:
             return [plan]
         if n.op == "matmul":
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
+        if n.op in _BINOP:  # a broadcast scalar is left to NumPy's broadcasting
+            return [a.args[0] if a.op == "broadcast" else a for a in n.args]
         return list(n.args)
 
     # ---------------------------------------------------------------- plans

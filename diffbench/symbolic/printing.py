@@ -254,6 +254,8 @@ class _Printer:
             return st.eye(), ATOM
         if op == "ones":
             return st.one(), ATOM
+        if op in ("add", "sub"):  # a broadcast scalar in a sum reads as the scalar: a + x
+            a = [x.args[0] if x.op == "broadcast" else x for x in a]
         if op == "add":
             return st.row(self.p(a[0], ADD), st.op("+"), self.p(a[1], ADD)), ADD
         if op == "sub":
