@@ -119,3 +119,14 @@ def test_a_scalar_plus_vector_still_reads_and_compiles_without_a_filled_array():
     d = derive("norm2(a + x)", "x", {"a": "", "x": "n"})
     assert str(d).splitlines()[0] == "f = ‖a + x‖"
     assert "np.full" not in d.source
+
+
+def test_the_reference_catches_a_wrong_broadcast_rule_and_blames_the_engine():
+    from diffbench.ops import prims
+    from diffbench.testing import Disagreement, wrong_rule
+
+    fn, inputs = _inputs("norm2(a + x)")
+    with wrong_rule("broadcast", vjp=(lambda g, ans, a, shape: prims.mul(0.5, prims.sum(g)),)):
+        with pytest.raises(Disagreement) as caught:
+            check_agree(fn, inputs, "a", engines=("tape",), reference=lambda p: norm(p["a"] + p["x"]))
+    assert caught.value.engine == "tape"
