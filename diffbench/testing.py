@@ -292,9 +292,8 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     ran = [e for e in engines if e in report.results]
     exact = [e for e in ran if e != "fd"]
     if roundoff and exact:
-        noisy = "reference" if "reference" in exact else exact[0]  # the independent one, if any
-        report.roundoff = _roundoff(runners[noisy], fn, inputs, names, sizes, order, proj,
-                                    report.results[noisy], seed)
+        report.roundoff = _roundoff(runners[exact[0]], fn, inputs, names, sizes, order, proj,
+                                    report.results[exact[0]], seed)
     for quantity in report.results[ran[0]] if ran else ():
         errors = {(a, b): relative_error(report.results[a][quantity], report.results[b][quantity])
                   for a, b in itertools.combinations(ran, 2)}
