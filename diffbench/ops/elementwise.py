@@ -155,13 +155,23 @@ define(Primitive(
     symbolic={"jvp": (lambda t, ans, a, b: widen(prims.div(t, b), ans),
                       lambda t, ans, a, b: prims.neg(prims.mul(t, prims.div(ans, b))))}))
 
+def _lowered(b):
+    """The exponent b - 1 of d a^b / da = b a^(b-1), where b = 0 gives 1 instead:
+    there the coefficient b is 0, and 0 * a^1 is 0 even at a = 0 (0 * a^-1 is nan).
+    A constant exponent is a number or an array; one that is a formula (an IR
+    node, a dual number) keeps b - 1 and the simplifier folds b = 0 itself."""
+    if isinstance(b, (int, float, np.ndarray, np.generic)):
+        return np.where(np.equal(b, 0), 1.0, np.subtract(b, 1.0))
+    return prims.sub(b, 1.0)
+
+
 # a^b: the exponent is usually a constant; its rule is only run when it
 # depends on the variable, so log(a) is never taken of a negative base then.
 define(Primitive(
     "pow", 2, S.broadcast_scalar, np.power, family="elementwise",
-    vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))), a),
+    vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(b, prims.pow(a, _lowered(b)))), a),
          lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(ans, prims.log(a))), b)),
-    jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, b - 1.0)),
+    jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, _lowered(b))),
          lambda t, ans, a, b: expand(t, b, ans) * (ans * np.log(a))),
     domain=("positive", "real"), doc="a^b element-wise",
     symbolic={"jvp": (lambda t, ans, a, b: prims.mul(t, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))),
