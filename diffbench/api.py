@@ -48,7 +48,7 @@ def _as_arrays(inputs: dict) -> dict:
     return {k: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
 
 
-def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> dict:
+def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, sizes: dict | None = None) -> dict:
     """Value and derivatives of ``f`` at ``inputs`` by one engine.
 
     Returns ``{"value", "gradient", "hessian"}`` for a scalar function
@@ -57,27 +57,59 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> d
     is an array shaped like the variable and the Hessian has shape
     ``var.shape + var.shape``; with ``wrt`` a list of names, ``"gradient"``
     maps each name to its array and ``"hessian"`` each pair to its block.
+
+    ``sizes`` (``{"n": 3}``) gives dims no input shows (``logsumexp(b*ones(n))``);
+    a dim an input does show is read off it (``x'*eye(n)*x`` with ``x`` of length 3).
+    A ``wrt`` name given an input but not occurring in ``f`` has zero
+    derivatives: they are returned, with a line in ``result["notes"]``.
     """
     fn = as_function(f, inputs)
     names = [wrt] if isinstance(wrt, str) else list(wrt)
-    unknown = [n for n in names if n not in fn.shapes]
+    unknown = [n for n in names if n not in fn.shapes and n not in inputs]
     if unknown:
         raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
                          f"(variables: {', '.join(fn.variables)})")
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, not {order}")
     inputs = _as_arrays(inputs)
-    sizes = fn.bind(inputs)
-    prepared = get_engine(engine).prepare(fn, names, sizes, order)
+    absent = [n for n in names if n not in fn.shapes]
+    used = [n for n in names if n in fn.shapes]
+    bound = fn.bind(inputs, sizes)
+    prepared = get_engine(engine).prepare(fn, used, bound, order)
     result = {"value": prepared.value(inputs)}
-    single = isinstance(wrt, str)
-    if not fn.is_scalar:
-        jac = prepared.jacobian(inputs)
-        result["jacobian"] = jac[names[0]] if single else jac
-        return result
-    grads = prepared.gradient(inputs)
-    result["gradient"] = grads[names[0]] if single else grads
-    if order == 2:
-        hess = prepared.hessian(inputs)
-        result["hessian"] = hess[(names[0], names[0])] if single else hess
+    _derivatives(result, prepared, fn, used, order, inputs)
+    if absent:
+        _zeros(result, fn, names, absent, order, inputs, np.shape(result["value"]))
+        result["notes"] = [f"{n!r} does not occur in {fn.expr!r}: its derivatives are zero" for n in absent]
+    if isinstance(wrt, str):
+        for key in ("gradient", "jacobian"):
+            if key in result:
+                result[key] = result[key][names[0]]
+        if "hessian" in result:
+            result["hessian"] = result["hessian"][(names[0], names[0])]
     return result
+
+
+def _derivatives(result: dict, prepared, fn: Function, used: list, order: int, inputs: dict) -> None:
+    """Fill ``result`` with the derivatives in the variables that occur."""
+    if not fn.is_scalar:
+        result["jacobian"] = prepared.jacobian(inputs) if used else {}
+        return
+    result["gradient"] = prepared.gradient(inputs) if used else {}
+    if order == 2:
+        result["hessian"] = prepared.hessian(inputs) if used else {}
+
+
+def _zeros(result: dict, fn: Function, names: list, absent: list, order: int, inputs: dict, out_shape) -> None:
+    """Zero derivatives for the ``absent`` names (shapes from their inputs), in ``names`` order."""
+    shape = {n: np.shape(inputs[n]) for n in names}
+    if not fn.is_scalar:
+        jac = result["jacobian"]
+        result["jacobian"] = {n: jac[n] if n in jac else np.zeros(tuple(out_shape) + shape[n]) for n in names}
+        return
+    grad = result["gradient"]
+    result["gradient"] = {n: grad[n] if n in grad else np.zeros(shape[n]) for n in names}
+    if order == 2:
+        hess = result["hessian"]
+        result["hessian"] = {(a, b): hess[(a, b)] if (a, b) in hess else np.zeros(shape[a] + shape[b])
+                             for a in names for b in names}

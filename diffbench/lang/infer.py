@@ -45,6 +45,7 @@ class Inference:
         self.declared = declared
         self.inputs = inputs
         self.parent: dict[TVar, object] = {}
+        self.observed: dict[TVar, int] = {}  # the size an input array showed for a dim
         self.tvars: list[TVar] = []
         self.shape: dict[Expr, tuple] = {}
         self.kind: dict[Expr, str] = {}
@@ -52,6 +53,7 @@ class Inference:
         # fresh names must not clash with any dim the user named
         self.taken = {d for shape in declared.values() for d in shape if isinstance(d, str)}
         self.nodes: list[Expr] = []
+        self.collapsed: set[Expr] = set()  # row * matrix products that became scalars (all dims 1)
 
     # ------------------------------------------------------------ driver
     def run(self, tree: Expr) -> "Inference":
@@ -77,16 +79,32 @@ class Inference:
             dim = self.parent[dim]
         return dim
 
+    def observed_dim(self, size: int):
+        """A dim an input array shows: an unknown that remembers its size, so
+        it may still meet a named dim (``x'*eye(n)*x`` with x of length 3 binds
+        n = 3) but not another size.  A 1 is kept as 1: a 1x1 product is a scalar."""
+        if size == 1:
+            return 1
+        tv = self.fresh()
+        self.observed[tv] = size
+        return tv
+
     def unify(self, a, b) -> bool:
         a, b = self.find(a), self.find(b)
         if a == b:
             return True
-        if isinstance(a, TVar):
-            self.parent[a] = b
-        elif isinstance(b, TVar):
-            self.parent[b] = a
-        else:
+        if isinstance(b, TVar) and not isinstance(a, TVar):
+            a, b = b, a
+        if not isinstance(a, TVar):
             return False
+        seen = self.observed.get(a)
+        if seen is not None:
+            other = self.observed.get(b) if isinstance(b, TVar) else b
+            if isinstance(other, int) and other != seen:
+                return False
+            if isinstance(b, TVar):
+                self.observed.setdefault(b, seen)
+        self.parent[a] = b
         return True
 
     def resolve(self, shape) -> tuple:
@@ -109,7 +127,7 @@ class Inference:
         for tv in self.tvars:
             rep = self.find(tv)
             if isinstance(rep, TVar) and rep not in out:
-                out[rep] = next(fresh)
+                out[rep] = self.observed[rep] if rep in self.observed else next(fresh)
         return out
 
     def final(self, shape, names: dict[TVar, str]) -> Shape:
@@ -158,7 +176,7 @@ class Inference:
         if name in self.declared:
             return self.declared[name]
         if name in self.inputs:
-            return self.inputs[name]
+            return tuple(self.observed_dim(d) for d in self.inputs[name])
         # matrixcalculus.org's convention: a-g scalar, h-z vector, A-Z matrix
         first = name[0]
         if "a" <= first <= "g":
@@ -169,6 +187,8 @@ class Inference:
 
     # ------------------------------------------------------------ operators
     def group(self, n: Group):
+        if n.inner in self.collapsed:
+            self.collapsed.add(n)
         return self.shape[n.inner]
 
     def unary(self, n: Unary):
@@ -219,6 +239,9 @@ class Inference:
 
     def product(self, n: Binary, a, b):
         """``*``: scaling, matrix products, and the row/vector cases."""
+        if a == () and n.left in self.collapsed and len(b) == 1 and self.is_one(b[0]):
+            self.kind[n] = "scale"  # (x'*A)*x, all of length 1: still a row times a vector
+            return ()
         if a == () or b == ():
             self.kind[n] = "scale"
             return b if a == () else a
@@ -228,7 +251,7 @@ class Inference:
                 self.kind[n] = "inner" if self.is_one(a[0]) else "matvec"
                 return () if self.is_one(a[0]) else (a[0],)
             self.kind[n] = "matmul"
-            return self.scalar_if_one((a[0], b[1]))
+            return self.scalar_if_one((a[0], b[1]), n)
         if len(a) == 1 and len(b) == 2:
             if not self.is_one(b[0]):
                 self.mismatch(n, a, b, "a vector can only multiply a row (1,k) on its right")
@@ -246,9 +269,15 @@ class Inference:
             self.mismatch(n, a, b, f"inner dimensions {self.fmt_dim(x)} and {self.fmt_dim(y)} differ")
         self.unify_dims(n, a, b, x, y, "inner dimensions")
 
-    def scalar_if_one(self, shape):
-        """A (1,1) product is a scalar: the language has no 1x1 matrices."""
-        return () if all(self.is_one(d) for d in shape) else shape
+    def scalar_if_one(self, shape, n: Expr | None = None):
+        """A (1,1) product is a scalar: the language has no 1x1 matrices.  A
+        row times a matrix that collapses so is remembered: times a vector of
+        length 1 it is still a 1x1 product, a scalar (``x'*A*x``)."""
+        if all(self.is_one(d) for d in shape):
+            if n is not None and self.is_one(self.resolve(self.shape[n.left])[0]):
+                self.collapsed.add(n)
+            return ()
+        return shape
 
     def inner(self, n: Inner):
         a = self.resolve(self.shape[n.left])
