@@ -37,6 +37,12 @@ ROUNDOFF_NUDGE = 1e-13
 ROUNDOFF_MARGIN = 10.0
 
 
+def one_line(err: BaseException) -> str:
+    """``Type: first line of the message``: how a failed engine is reported."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
 def relative_error(a, b) -> float:
     """max over entries of |a-b| / max(1, |a|+|b|); inf on a shape mismatch or NaN."""
     a = np.asarray(a, dtype=float)
@@ -66,6 +72,7 @@ class Agreement:
     results: dict = field(default_factory=dict)  # engine -> quantity -> array
     errors: dict = field(default_factory=dict)  # quantity -> (e1, e2) -> error
     unsupported: dict = field(default_factory=dict)  # engine -> message
+    failed: dict = field(default_factory=dict)  # engine -> one-line reason (keep_going=True)
     culprits: dict = field(default_factory=dict)  # quantity -> engine at fault
     roundoff: dict = field(default_factory=dict)  # quantity -> measured noise (roundoff=True)
 
@@ -256,10 +263,13 @@ def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise:
 
 def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, referee: str = "fd",
                 seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True,
-                roundoff: bool = False, reference=None) -> Agreement:
+                roundoff: bool = False, reference=None, keep_going: bool = False) -> Agreement:
     """Compare ``engines`` on ``f`` at ``inputs``; raise :class:`Disagreement`
     naming the engine at fault (with ``strict=False``, record it in
     ``culprits`` instead), or return the :class:`Agreement` measured.
+
+    ``keep_going=True`` records an engine that raises in ``failed`` (its
+    one-line reason) and compares the others, as ``diffbench compare`` does.
 
     ``reference``: an independent ``f(inputs) -> value`` written directly
     in ``autograd.numpy`` from the published formula; it joins as the engine
@@ -289,6 +299,10 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
             if engine not in allow_unsupported:
                 raise
             report.unsupported[engine] = str(err)
+        except Exception as err:  # noqa: BLE001  (an engine's crash is a finding, not the end)
+            if not keep_going:
+                raise
+            report.failed[engine] = one_line(err)
     ran = [e for e in engines if e in report.results]
     exact = [e for e in ran if e != "fd"]
     if roundoff and exact:

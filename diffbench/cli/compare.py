@@ -8,10 +8,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..catalogue import CATALOGUE, default_size
-from ..engines import get_engine
+from ..jobs.registry import get_engine  # real engines (and the fault-injection ones in tests)
 from ..engines.base import Unsupported
 from ..errors import UserError
-from ..testing import check_agree
+from ..testing import check_agree, one_line
 from .common import echo_json, parse_assignments
 
 
@@ -117,7 +117,7 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, as_json):
         echo_json(summary)
     else:
         _print_table(summary)
-    if not summary["agree"]:
+    if not summary["agree"] or summary["failed"]:
         raise SystemExit(1)
 
 
@@ -137,11 +137,14 @@ def _compare(fn, inputs, wrt, names, order, seed):
             timings[name] = _measure(name, fn, inputs, wrt, order)
         except Unsupported as err:
             timings[name] = {"unsupported": str(err)}
+        except Exception as err:  # noqa: BLE001  (one engine's crash must not hide the others)
+            timings[name] = {"failed": one_line(err)}
     agreement = check_agree(fn, inputs, wrt, engines=names, order=order, strict=False,
-                            allow_unsupported=tuple(names))
+                            allow_unsupported=tuple(names), keep_going=True)
     rows = []
     for name in names:
-        row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name)}
+        row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name),
+               "failed": agreement.failed.get(name) or timings[name].get("failed")}
         if name in agreement.results and len(agreement.results) > 1:
             row["max_relative_error"] = agreement.max_error(name)
         row.update(timings[name])
@@ -149,7 +152,8 @@ def _compare(fn, inputs, wrt, names, order, seed):
         row["at_fault"] = sorted(q for q, e in agreement.culprits.items() if e == name)
         rows.append(row)
     return {"expr": fn.expr, "wrt": wrt, "sizes": fn.bind(inputs), "order": order, "seed": seed,
-            "engines": rows, "agree": not agreement.culprits}
+            "engines": rows, "agree": not agreement.culprits,
+            "failed": sorted(r["engine"] for r in rows if r["failed"])}
 
 
 def _fmt_seconds(s):
@@ -173,9 +177,14 @@ def _print_table(summary):
         line = f"{r['engine']:<14}{('-' if err is None else f'{err:.2g}'):>12}"
         line += "".join(f"{_fmt_seconds(r.get(f'{q}_seconds')):>12}" for q in quantities)
         line += f"{_fmt_seconds(r.get('prepare_seconds')):>12}"
-        if r["unsupported"]:
+        if r["failed"]:
+            line += f"  FAILED: {r['failed']}"
+        elif r["unsupported"]:
             line += f"  unsupported: {r['unsupported']}"
         if r["at_fault"]:
             line += f"  DISAGREES on {', '.join(r['at_fault'])}"
         click.echo(line)
-    click.echo("engines agree" if summary["agree"] else "engines DISAGREE")
+    verdict = "engines agree" if summary["agree"] else "engines DISAGREE"
+    if summary["failed"]:
+        verdict += f" ({', '.join(summary['failed'])} failed)"
+    click.echo(verdict)
