@@ -1,7 +1,8 @@
 """Hypothesis-generated expressions in the language, checked tape vs fd
 (and symbolic when that engine is registered) up to second order."""
 import numpy as np
-from hypothesis import Phase, given, settings
+import pytest
+from hypothesis import Phase, given, reject, settings
 from hypothesis import strategies as st
 
 from diffbench import parse
@@ -48,3 +49,35 @@ def test_random_expressions_agree_tape_fd(expr, wrt, seed):
     inputs = sample_inputs(fn, {"n": 3}, seed)
     engines = ("tape", "fd") + (("symbolic",) if "symbolic" in load_all() else ())
     check_agree(fn, inputs, wrt, engines=engines, roundoff=True)
+
+
+# ------------------------------------------------ the wide grammar, against autograd
+# Scalars broadcast into sums on either side, mixed scalar/vector/matrix
+# variables in one wrt, n = 1, tiny and large inputs (see tests/random_grammar.py).
+# The default (derandomized) profile runs 50 x max_examples = 2,000 expressions;
+# HYPOTHESIS_PROFILE=explore runs 10,000 new ones each time.
+
+WIDE_EXAMPLES = 50 * settings().max_examples
+TOO_LARGE = 1e8  # a reference beyond this has left the float range the tolerances assume
+
+
+def _finite_reference(reference, inputs) -> bool:
+    with np.errstate(all="ignore"):
+        value = reference(inputs)
+    return bool(np.isfinite(value)) and abs(value) < TOO_LARGE
+
+
+@given(data=st.data(), n=st.sampled_from([1, 2, 3]),
+       regime=st.sampled_from(["unit", "unit", "unit", "tiny", "large"]), seed=st.integers(0, 2 ** 16))
+@settings(max_examples=WIDE_EXAMPLES, phases=tuple(p for p in Phase if p != Phase.explain))
+def test_wide_random_expressions_agree_with_autograd(data, n, regime, seed):
+    pytest.importorskip("autograd")
+    from random_grammar import SHAPES as WIDE_SHAPES, draw_inputs, expressions
+
+    text, reference = data.draw(expressions(), label="expression")
+    fn = parse(text, WIDE_SHAPES)
+    wrt = data.draw(st.lists(st.sampled_from(fn.variables), min_size=1, max_size=3, unique=True), label="wrt")
+    inputs = draw_inputs({v: WIDE_SHAPES[v] for v in fn.variables}, n, regime, seed)
+    if not _finite_reference(reference, inputs):
+        reject()
+    check_agree(fn, inputs, wrt, engines=("symbolic", "tape"), roundoff=True, reference=reference)
