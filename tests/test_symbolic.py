@@ -121,6 +121,10 @@ PRIMITIVE_ARGS = {
     "det": [("n", "n")], "logdet": [("n", "n")], "inv": [("n", "n")], "diag_embed": [("n",)],
     "diag_part": [("n", "n")], "sum": [("m", "n")], "norm2": [("n",)], "logsumexp": [("n",)],
     "reshape": [("n",)], "broadcast": [()],
+    "tan": [("n",)], "arcsin": [("n",)], "arccos": [("n",)], "arctan": [("m", "n")],
+    "log1p": [("n",)], "expm1": [("n",)], "square": [("m", "n")], "abs": [("n",)],
+    "sign": [("n",)], "relu": [("n",)], "step": [("n",)], "max": [("n",), ("n",)],
+    "min": [(), ("n",)],
 }
 ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")}}
 SIZES = {"m": 3, "n": 4}

@@ -1,13 +1,17 @@
 """The language's functions: arity and what kind of shape rule applies."""
 from __future__ import annotations
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "sigmoid", "softplus")
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "sigmoid", "softplus",
+               "tan", "arcsin", "arccos", "arctan", "log1p", "expm1", "square",
+               "abs", "sign", "relu", "step")
+ELEMENTWISE_BINARY = ("max", "min")  # element-wise, either side may be a scalar
 REDUCTIONS = ("sum", "norm2", "logsumexp")  # any shape -> scalar
 SQUARE_TO_SCALAR = ("tr", "det", "logdet")
 
 # name -> (fewest, most) arguments
 ARITY: dict[str, tuple[int, int]] = {
     **{name: (1, 1) for name in ELEMENTWISE + REDUCTIONS + SQUARE_TO_SCALAR},
+    **{name: (2, 2) for name in ELEMENTWISE_BINARY},
     "inv": (1, 1),
     "diag": (1, 1),
     "eye": (1, 1),

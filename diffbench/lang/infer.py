@@ -18,7 +18,7 @@ from typing import Iterator
 
 from ..ir import Shape
 from .errors import ExpressionError
-from .functions import ARITY, ELEMENTWISE, REDUCTIONS, RESERVED, arity_text
+from .functions import ARITY, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS, RESERVED, arity_text
 from .parser import shorten
 from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary, postorder
 
@@ -211,6 +211,17 @@ class Inference:
             self.unify_dims(n, a, b, x, y)
         return a
 
+    def broadcast_args(self, n: Call, a, b):
+        """Two arguments of an element-wise function: equal shapes or a scalar."""
+        if a == () or b == ():
+            return b if a == () else a
+        kw = {"verb": "and", "position": n.start}
+        if len(a) != len(b):
+            self.mismatch(n, a, b, f"{n.name} needs equal shapes or a scalar side", **kw)
+        for x, y in zip(a, b):
+            self.unify_dims(n, a, b, x, y, **kw)
+        return a
+
     def rank_hint(self, a, b) -> str | None:
         vector, row = (a, b) if len(a) == 1 else (b, a)
         if len(vector) == 1 and len(row) == 2 and self.is_one(row[0]):
@@ -275,6 +286,8 @@ class Inference:
         a = self.resolve(self.shape[n.args[0]])
         if n.name in ELEMENTWISE:
             return a
+        if n.name in ELEMENTWISE_BINARY:
+            return self.broadcast_args(n, a, self.resolve(self.shape[n.args[1]]))
         if n.name in REDUCTIONS:
             return ()
         if n.name == "diag":

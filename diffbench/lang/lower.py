@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..ir import Node, Shape, const, format_shape, node, var
 from ..ops import ShapeError, build
 from .errors import ExpressionError
-from .functions import REDUCTIONS
+from .functions import ELEMENTWISE_BINARY, REDUCTIONS
 from .infer import Inference
 from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary
 
@@ -143,6 +143,8 @@ class Lowering:
     def call(self, n: Call):
         if n.name in ("eye", "ones"):
             return node(n.name, (), {}, self.final(n))
+        if n.name in ELEMENTWISE_BINARY:
+            return build(n.name, tuple(as_node(self.values[a]) for a in n.args))
         value = self.values[n.args[0]]
         if n.name in REDUCTIONS and isinstance(value, Row):
             return build(n.name, (vector_of(value),))  # same entries, no reshape needed

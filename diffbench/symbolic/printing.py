@@ -22,7 +22,11 @@ _FUNC = {"exp": ("exp", r"\exp"), "log": ("ln", r"\ln"), "sin": ("sin", r"\sin")
          "softplus": ("softplus", r"\operatorname{softplus}"), "tr": ("tr", r"\operatorname{tr}"),
          "det": ("det", r"\det"), "logdet": ("ln det", r"\ln\det"), "sum": ("sum", r"\operatorname{sum}"),
          "logsumexp": ("logsumexp", r"\operatorname{logsumexp}"), "diag_embed": ("diag", r"\operatorname{diag}"),
-         "diag_part": ("diag", r"\operatorname{diag}")}
+         "diag_part": ("diag", r"\operatorname{diag}"), "tan": ("tan", r"\tan"),
+         "arcsin": ("arcsin", r"\arcsin"), "arccos": ("arccos", r"\arccos"), "arctan": ("arctan", r"\arctan"),
+         "log1p": ("log1p", r"\operatorname{log1p}"), "expm1": ("expm1", r"\operatorname{expm1}"),
+         "sign": ("sign", r"\operatorname{sign}"), "relu": ("relu", r"\operatorname{relu}"),
+         "step": ("step", r"\operatorname{step}")}
 
 
 def _number(v: float) -> tuple[str, str, str]:

@@ -27,6 +27,10 @@ def op_map(anp, special) -> dict:
         "sin": anp.sin, "cos": anp.cos, "tanh": anp.tanh, "sqrt": anp.sqrt,
         "sigmoid": lambda x: 0.5 * (anp.tanh(0.5 * x) + 1.0),  # autograd has no sigmoid
         "softplus": lambda x: anp.logaddexp(0.0, x),
+        "tan": anp.tan, "arcsin": anp.arcsin, "arccos": anp.arccos, "arctan": anp.arctan,
+        "log1p": anp.log1p, "expm1": anp.expm1, "square": anp.square, "abs": anp.abs,
+        "sign": anp.sign, "relu": lambda x: anp.maximum(x, 0.0),
+        "step": lambda x: anp.where(x > 0, 1.0, 0.0), "max": anp.maximum, "min": anp.minimum,
         # linear algebra
         "matmul": anp.matmul, "outer": anp.outer, "transpose": anp.transpose,
         "inner": lambda a, b: anp.sum(a * b),

@@ -31,6 +31,10 @@ def op_map(jnp, jax) -> dict:
         "pow": jnp.power, "neg": jnp.negative, "exp": jnp.exp, "log": jnp.log,
         "sin": jnp.sin, "cos": jnp.cos, "tanh": jnp.tanh, "sqrt": jnp.sqrt,
         "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus,
+        "tan": jnp.tan, "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan,
+        "log1p": jnp.log1p, "expm1": jnp.expm1, "square": jnp.square, "abs": jnp.abs,
+        "sign": jnp.sign, "relu": lambda x: jnp.maximum(x, 0.0),
+        "step": lambda x: jnp.where(x > 0, 1.0, 0.0), "max": jnp.maximum, "min": jnp.minimum,
         # linear algebra
         "matmul": jnp.matmul, "outer": jnp.outer, "transpose": jnp.transpose, "inner": jnp.vdot,
         "tr": jnp.trace, "det": jnp.linalg.det, "logdet": lambda a: jnp.linalg.slogdet(a)[1],

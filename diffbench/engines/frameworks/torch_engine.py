@@ -31,6 +31,10 @@ def op_map(torch) -> dict:
         "sigmoid": torch.sigmoid,
         # exact log(1 + e^x); torch.nn.functional.softplus switches to x above a threshold
         "softplus": lambda x: torch.logaddexp(torch.zeros_like(x), x),
+        "tan": torch.tan, "arcsin": torch.arcsin, "arccos": torch.arccos, "arctan": torch.arctan,
+        "log1p": torch.log1p, "expm1": torch.expm1, "square": torch.square, "abs": torch.abs,
+        "sign": torch.sign, "relu": torch.relu, "step": lambda x: (x > 0).to(f64),
+        "max": torch.maximum, "min": torch.minimum,
         # linear algebra
         "matmul": torch.matmul, "outer": torch.outer,
         "transpose": lambda a: torch.transpose(a, -2, -1) if a.ndim >= 2 else a,
