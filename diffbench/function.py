@@ -23,6 +23,8 @@ class Function:
     expr: str
     root: Node
     shapes: dict[str, Shape]
+    # the user's named intermediates (``z = X*w; ...``): name -> IR node, for printing
+    intermediates: dict = field(default_factory=dict, repr=False, compare=False)
     # engines cache their per-size set-up work here, keyed by their own keys
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 

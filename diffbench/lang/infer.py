@@ -20,7 +20,8 @@ from ..ir import Shape
 from .errors import ExpressionError
 from .functions import ARITY, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS, RESERVED, arity_text
 from .parser import shorten
-from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary, postorder
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+                   Transpose, Unary, postorder)
 
 FRESH = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
 VERBS = {"+": "plus", "-": "minus", "*": "times", ".*": "times", "/": "divided by",
@@ -52,9 +53,25 @@ class Inference:
         # fresh names must not clash with any dim the user named
         self.taken = {d for shape in declared.values() for d in shape if isinstance(d, str)}
         self.nodes: list[Expr] = []
+        self.bound: dict[str, Expr] = {}  # named intermediates assigned so far
+        self.assigned: dict[str, Assign] = {}  # every assignment of the program
+
+    # ------------------------------------------------------------ named intermediates
+    def check_assignments(self, tree: Expr) -> None:
+        """Each name is assigned once, and is neither a function nor a declared variable."""
+        for statement in tree.statements if isinstance(tree, Program) else ():
+            name = statement.name
+            if name in RESERVED:
+                self.fail(f"{name!r} is a function name and cannot be assigned", statement.start)
+            if name in self.declared or name in self.inputs:
+                self.fail(f"{name!r} is an input variable and cannot also be assigned", statement.start)
+            if name in self.assigned:
+                self.fail(f"{name!r} is assigned twice (each name is assigned once)", statement.start)
+            self.assigned[name] = statement
 
     # ------------------------------------------------------------ driver
     def run(self, tree: Expr) -> "Inference":
+        self.check_assignments(tree)
         self.nodes = postorder(tree)
         self.taken |= {a.name for n in self.nodes if isinstance(n, Call) and n.name in ("eye", "ones")
                        for a in n.args if isinstance(a, Name)}
@@ -73,9 +90,12 @@ class Inference:
         return tv
 
     def find(self, dim):
-        while isinstance(dim, TVar) and dim in self.parent:
-            dim = self.parent[dim]
-        return dim
+        root = dim
+        while isinstance(root, TVar) and root in self.parent:
+            root = self.parent[root]
+        while isinstance(dim, TVar) and dim in self.parent:  # path compression: linear time
+            self.parent[dim], dim = root, self.parent[dim]
+        return root
 
     def unify(self, a, b) -> bool:
         a, b = self.find(a), self.find(b)
@@ -150,6 +170,10 @@ class Inference:
     def name(self, n: Name):
         if n.name in RESERVED:
             self.fail(f"{n.name!r} is a function, not a variable: call it as {n.name}(...)", n.start)
+        if n.name in self.bound:
+            return self.shape[self.bound[n.name]]
+        if n.name in self.assigned:
+            self.fail(f"{n.name!r} is used before it is assigned", n.start)
         if n.name not in self.variables:
             self.variables[n.name] = self.new_variable(n.name)
         return self.variables[n.name]
@@ -166,6 +190,13 @@ class Inference:
         if first.islower():
             return (self.fresh(),)
         return (self.fresh(), self.fresh())
+
+    def assign(self, n: Assign):
+        self.bound[n.name] = n.value
+        return self.shape[n.value]
+
+    def program(self, n: Program):
+        return self.shape[n.result]
 
     # ------------------------------------------------------------ operators
     def group(self, n: Group):
@@ -271,6 +302,13 @@ class Inference:
             self.unify_dims(n, a, b, x, y, **kw)
         return ()
 
+    # ------------------------------------------------------------ building, taking apart
+    def concat(self, n: Concat):
+        self.fail("concatenation [A, B] is not available yet", n.start)
+
+    def index(self, n: Index):
+        self.fail("indexing x[i] is not available yet", n.bracket)
+
     # ------------------------------------------------------------ functions
     def check_call(self, n: Call):
         if n.name not in ARITY:
@@ -333,7 +371,8 @@ class Inference:
 
 RULES = {Num: Inference.num, Name: Inference.name, Group: Inference.group,
          Unary: Inference.unary, Transpose: Inference.transpose, Binary: Inference.binary,
-         Inner: Inference.inner, Call: Inference.call}
+         Inner: Inference.inner, Call: Inference.call, Assign: Inference.assign,
+         Program: Inference.program, Concat: Inference.concat, Index: Inference.index}
 
 
 def infer(tree: Expr, expr: str, declared: dict[str, Shape], inputs: dict[str, Shape]) -> Inference:

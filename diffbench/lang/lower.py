@@ -15,7 +15,8 @@ from ..ops import ShapeError, build
 from .errors import ExpressionError
 from .functions import ELEMENTWISE_BINARY, REDUCTIONS
 from .infer import Inference
-from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+                   Transpose, Unary)
 
 ELEMENTWISE_OPS = {"+": "add", "-": "sub", ".*": "mul", "./": "div", ".^": "pow", "^": "pow", "/": "div"}
 
@@ -104,7 +105,26 @@ class Lowering:
         return const(n.value)
 
     def name(self, n: Name):
+        bound = self.inference.bound.get(n.name)
+        if bound is not None:  # a named intermediate (never also a variable)
+            return self.values[bound]
         return var(n.name, self.inference.final(self.inference.variables[n.name], self.names))
+
+    def assign(self, n: Assign):
+        return self.values[n.value]
+
+    def program(self, n: Program):
+        return self.values[n.result]
+
+    def concat(self, n: Concat):
+        raise NotImplementedError
+
+    def index(self, n: Index):
+        raise NotImplementedError
+
+    def intermediates(self) -> dict[str, Node]:
+        """The user's named intermediates as IR nodes (printing uses the names)."""
+        return {name: as_node(self.values[a.value]) for name, a in self.inference.assigned.items()}
 
     def group(self, n: Group):
         return self.values[n.inner]
@@ -194,10 +214,11 @@ PRODUCTS = {"scale": _scale, "matmul": _matmul, "matvec": _matvec, "inner": _inn
 
 RULES = {Num: Lowering.num, Name: Lowering.name, Group: Lowering.group,
          Unary: Lowering.unary, Transpose: Lowering.transpose, Binary: Lowering.binary,
-         Inner: Lowering.inner, Call: Lowering.call}
+         Inner: Lowering.inner, Call: Lowering.call, Assign: Lowering.assign,
+         Program: Lowering.program, Concat: Lowering.concat, Index: Lowering.index}
 
 
-def lower(inference: Inference) -> tuple[Node, dict[str, Shape]]:
-    """The IR root and the variables' final shapes."""
+def lower(inference: Inference) -> tuple[Node, dict[str, Shape], dict[str, Node]]:
+    """The IR root, the variables' final shapes and the named intermediates."""
     lowering = Lowering(inference)
-    return lowering.run(), lowering.variables()
+    return lowering.run(), lowering.variables(), lowering.intermediates()
