@@ -87,3 +87,79 @@ def test_a_megabyte_expression_parses_in_linear_time():
     large = _seconds(_megabytes(1_000_000))
     # 8x the text: linear is 8x; allow for a loaded machine but not for quadratic (64x)
     assert large / small < 20, (small, large)
+
+
+# ---------------------------------------------------------------- the new functions, end to end
+# expr, shapes, the value written directly in NumPy from the definition
+def _softmax_rows(X):
+    e = np.exp(X - X.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+FUNCTIONS = [
+    ("sum(X, 1)", {"X": "m,n"}, lambda X: X.sum(axis=0)),
+    ("sum(X, 2)", {"X": "m,n"}, lambda X: X.sum(axis=1)),
+    ("logsumexp(X, 2)", {"X": "m,n"}, lambda X: np.log(np.exp(X).sum(axis=1))),
+    ("logsumexp(X, 1)", {"X": "m,n"}, lambda X: np.log(np.exp(X).sum(axis=0))),
+    ("softmax(x)", {"x": "n"}, lambda x: np.exp(x) / np.exp(x).sum()),
+    ("softmax(X, 2)", {"X": "m,n"}, _softmax_rows),
+    ("softmax(X, 1)", {"X": "m,n"}, lambda X: _softmax_rows(X.T).T),
+    ("tril(X)", {"X": "m,n"}, np.tril),
+    ("triu(X, 1)", {"X": "m,n"}, lambda X: np.triu(X, 1)),
+    ("tril(X, -1)", {"X": "n,n"}, lambda X: np.tril(X, -1)),
+    ("solve(A, b)", {"A": "n,n", "b": "n"}, lambda A, b: np.linalg.inv(A) @ b),
+    ("solve(A, B)", {"A": "n,n", "B": "n,m"}, lambda A, B: np.linalg.inv(A) @ B),
+    ("norm1(x)", {"x": "n"}, lambda x: np.abs(x).sum()),
+    ("x + vector(c)", {"x": "n", "c": ""}, lambda x, c: x + c),
+    ("matrix(2) .* X", {"X": "m,n"}, lambda X: 2 * X),
+    ("max(x, y) - min(x, 0.5)", {"x": "n", "y": "n"}, lambda x, y: np.maximum(x, y) - np.minimum(x, 0.5)),
+    ("sum(square(log1p(x)) + expm1(x) + arctan(x) + tan(x))", {"x": "n"},
+     lambda x: np.sum(np.log1p(x) ** 2 + np.expm1(x) + np.arctan(x) + np.tan(x))),
+]
+
+
+def _inputs(fn, rng):
+    sizes = {"m": 3, "n": 4}
+    out = {}
+    for name, shape in fn.shapes.items():
+        concrete = tuple(sizes[d] for d in shape)
+        out[name] = rng.uniform(0.2, 0.9, size=concrete) if concrete else 0.7
+    if "A" in out:
+        out["A"] = out["A"] + 3 * np.eye(4)
+    return out
+
+
+@pytest.mark.parametrize("expr, shapes, reference", FUNCTIONS, ids=[f[0] for f in FUNCTIONS])
+def test_new_functions_value_and_derivatives(expr, shapes, reference):
+    fn = parse(expr, shapes)
+    inputs = _inputs(fn, np.random.default_rng(1))
+    from diffbench.engines import get_engine
+    value = get_engine("tape").prepare(fn, fn.variables, fn.bind(inputs), 1).value(inputs)
+    np.testing.assert_allclose(value, reference(*inputs.values()), rtol=1e-12, atol=1e-12)
+    # Jacobians of vector- and matrix-valued ones; gradients and Hessians of scalar ones
+    check_agree(fn, inputs, fn.variables, engines=("symbolic", "tape", "fd"))
+
+
+@pytest.mark.parametrize("text, fragment, column", [
+    ("softmax(X)", "softmax takes a vector", 0),
+    ("sum(X, 3)", "the axis is 1 (down the columns) or 2", 7),
+    ("sum(X, k)", "the axis, 1 or 2 is a whole number written in place", 7),
+    ("sum(x, 1)", "takes a matrix", 0),
+    ("tril(x)", "tril takes a matrix", 0),
+    ("solve(A, x')", "solve(A, x'): A is (n,n) but b has 1 rows", 9),
+    ("solve(A, a)", "solve(A, b) needs a vector or matrix b", 9),
+    ("vector(x)", "vector(c) takes a scalar c", 7),
+])
+def test_new_function_errors(text, fragment, column):
+    with pytest.raises(ExpressionError) as err:
+        parse(text)
+    assert fragment in err.value.message and err.value.position == column
+
+
+@pytest.mark.parametrize("framework, module", [("autograd", "autograd"), ("jax", "jax"), ("torch", "torch")])
+def test_frameworks_run_the_new_functions(framework, module):
+    pytest.importorskip(module)
+    for expr, shapes, _ in FUNCTIONS[2:13:2]:  # one of each kind: keeps the suite quick
+        fn = parse(expr, shapes)
+        inputs = _inputs(fn, np.random.default_rng(2))
+        check_agree(fn, inputs, fn.variables, engines=("tape", framework), order=1)

@@ -11,6 +11,7 @@ import sympy as sp
 from diffbench.function import Function
 from diffbench.ir import var
 from diffbench.ops import LEAVES, TABLE, build
+from diffbench.ops import axes, building
 from diffbench.ops import shapes as S
 from diffbench.ops.elementwise import scalar_functions
 from diffbench.sampling import draw
@@ -34,8 +35,15 @@ EXAMPLES = {
     S.scalar_out: [[("n",)], [("m", "n")]],
     S.reshape: [[("n",)]],
     S.broadcast: [[()]],
+    S.solve: [[("n", "n"), ("n",)], [("n", "n"), ("n", "k")]],
+    axes._axis_shape: [[("m", "n")]],
+    axes._spread_shape: [[("n",)]],
+    axes._same_shape: [[("m", "n")]],
+    building._matrix_shape: [[("m", "n")], [("n", "n")]],
 }
-EXTRA_ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")}}
+EXTRA_ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")},
+               "sum_axis": {"axis": 0}, "spread": {"axis": 1, "shape": ("n", "m")},
+               "logsumexp_axis": {"axis": 1}, "softmax": {"axis": 1}, "tril": {"k": 0}, "triu": {"k": -1}}
 
 OPS = sorted(name for name in TABLE if name not in LEAVES)
 

@@ -124,9 +124,13 @@ PRIMITIVE_ARGS = {
     "tan": [("n",)], "arcsin": [("n",)], "arccos": [("n",)], "arctan": [("m", "n")],
     "log1p": [("n",)], "expm1": [("n",)], "square": [("m", "n")], "abs": [("n",)],
     "sign": [("n",)], "relu": [("n",)], "step": [("n",)], "max": [("n",), ("n",)],
-    "min": [(), ("n",)],
+    "min": [(), ("n",)], "norm1": [("m", "n")], "sum_axis": [("m", "n")],
+    "spread": [("n",)], "logsumexp_axis": [("m", "n")], "softmax": [("m", "n")],
+    "tril": [("m", "n")], "triu": [("n", "n")], "solve": [("n", "n"), ("n", "m")],
 }
-ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")}}
+ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")},
+         "sum_axis": {"axis": 1}, "spread": {"axis": 0, "shape": ("m", "n")},
+         "logsumexp_axis": {"axis": 1}, "softmax": {"axis": 1}, "tril": {"k": -1}, "triu": {"k": 1}}
 SIZES = {"m": 3, "n": 4}
 
 

@@ -18,7 +18,8 @@ from typing import Iterator
 
 from ..ir import Shape
 from .errors import ExpressionError
-from .functions import ARITY, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS, RESERVED, arity_text
+from .functions import (ALONG_AXIS, ARITY, CONSTANTS, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS,
+                        RESERVED, TRIANGLES, arity_text)
 from .parser import shorten
 from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
                    Transpose, Unary, postorder)
@@ -326,12 +327,74 @@ class Inference:
             return a
         if n.name in ELEMENTWISE_BINARY:
             return self.broadcast_args(n, a, self.resolve(self.shape[n.args[1]]))
+        if n.name in ALONG_AXIS and (len(n.args) == 2 or n.name == "softmax"):
+            return self.along_axis(n, a)
         if n.name in REDUCTIONS:
             return ()
+        if n.name in TRIANGLES:
+            return self.triangle(n, a)
+        if n.name in CONSTANTS:
+            return self.constant(n, a)
+        if n.name == "solve":
+            return self.solve(n, a, self.resolve(self.shape[n.args[1]]))
         if n.name == "diag":
             return self.diag(n, a)
         self.square(n, a)
         return a if n.name == "inv" else ()
+
+    def along_axis(self, n: Call, a):
+        """``sum(X, 1)``: one entry per column; ``sum(X, 2)``: one per row;
+        ``softmax(x)`` of a vector, ``softmax(X, 2)`` of each row."""
+        if n.name == "softmax" and len(n.args) == 1:
+            if len(a) == 1:
+                self.kind[n] = "0"
+                return a
+            self.fail(f"{self.text(n)}: softmax takes a vector, got {self.fmt(a)} "
+                      "(softmax(X, 2) normalises each row, softmax(X, 1) each column)", n.start)
+        axis = self.integer_argument(n, n.args[1], "the axis, 1 or 2")
+        if axis not in (1, 2):
+            self.fail(f"{n.name}: the axis is 1 (down the columns) or 2 (along the rows), "
+                      f"not {axis}", n.args[1].start)
+        if len(a) != 2:
+            self.fail(f"{self.text(n)}: {n.name}(X, {axis}) takes a matrix, got {self.fmt(a)}"
+                      f" ({n.name}(x) of a vector has no axis)", n.start)
+        self.kind[n] = str(axis - 1)
+        if n.name == "softmax":
+            return a
+        return (a[1],) if axis == 1 else (a[0],)
+
+    def triangle(self, n: Call, a):
+        if len(a) != 2:
+            self.fail(f"{self.text(n)}: {n.name} takes a matrix, got {self.fmt(a)}", n.start)
+        self.kind[n] = str(self.integer_argument(n, n.args[1], "the diagonal offset") if len(n.args) > 1 else 0)
+        return a
+
+    def constant(self, n: Call, a):
+        if a != ():
+            self.fail(f"{self.text(n)}: {n.name}(c) takes a scalar c (every entry), "
+                      f"got {self.fmt(a)}", n.args[0].start)
+        return (self.fresh(),) if n.name == "vector" else (self.fresh(), self.fresh())
+
+    def solve(self, n: Call, a, b):
+        """``solve(A, B)`` = A⁻¹ B for a square A and a vector or matrix B."""
+        self.square(n, a)
+        if len(b) not in (1, 2):
+            self.fail(f"{self.text(n)}: solve(A, b) needs a vector or matrix b, got {self.fmt(b)}",
+                      n.args[1].start)
+        one_to_unknown = self.is_one(b[0]) and isinstance(self.find(a[1]), TVar)
+        if one_to_unknown or not self.unify(a[1], b[0]):  # a row is never a 1x1 system
+            self.fail(f"{self.text(n)}: A is {self.fmt(a)} but b has {self.fmt_dim(b[0])} rows",
+                      n.args[1].start)
+        return b
+
+    def integer_argument(self, n: Call, arg: Expr, what: str) -> int:
+        """A whole number written in place (``1``, ``-1``), never an expression."""
+        negative = isinstance(arg, Unary)
+        inner = arg.operand if negative else arg
+        if isinstance(inner, Num) and inner.text.isascii() and inner.text.isdigit():
+            return -int(inner.text) if negative else int(inner.text)
+        self.fail(f"{n.name}: {what} is a whole number written in place, not {self.text(arg)}",
+                  arg.start)
 
     def square(self, n: Call, a, wanted: str = "a square matrix"):
         if len(a) != 2 or not self.unify(a[0], a[1]):

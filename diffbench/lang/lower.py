@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..ir import Node, Shape, const, format_shape, node, var
 from ..ops import ShapeError, build
 from .errors import ExpressionError
-from .functions import ELEMENTWISE_BINARY, REDUCTIONS
+from .functions import ALONG_AXIS, CONSTANTS, ELEMENTWISE_BINARY, REDUCTIONS, TRIANGLES
 from .infer import Inference
 from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
                    Transpose, Unary)
@@ -163,8 +163,16 @@ class Lowering:
     def call(self, n: Call):
         if n.name in ("eye", "ones"):
             return node(n.name, (), {}, self.final(n))
-        if n.name in ELEMENTWISE_BINARY:
+        if n.name in ELEMENTWISE_BINARY or n.name == "solve":
             return build(n.name, tuple(as_node(self.values[a]) for a in n.args))
+        if n.name in CONSTANTS:
+            return build("broadcast", (as_node(self.values[n.args[0]]),), {"shape": self.final(n)})
+        kind = self.inference.kind.get(n)
+        if n.name in ALONG_AXIS and kind is not None:
+            op = n.name if n.name == "softmax" else n.name + "_axis"
+            return build(op, (as_node(self.values[n.args[0]]),), {"axis": int(kind)})
+        if n.name in TRIANGLES:
+            return build(n.name, (as_node(self.values[n.args[0]]),), {"k": int(kind)})
         value = self.values[n.args[0]]
         if n.name in REDUCTIONS and isinstance(value, Row):
             return build(n.name, (vector_of(value),))  # same entries, no reshape needed

@@ -132,3 +132,41 @@ define(Primitive(
     jvp=(lambda t, ans, a: np.diagonal(t, axis1=-2, axis2=-1),),
     domain=("real",), doc="diag(X): the diagonal of a matrix as a vector",
     symbolic={"jvp": (lambda t, ans, a: prims.diag_part(t),)}))
+
+
+# ---------------------------------------------------------------- solve
+
+def _solve(a, b):
+    """A⁻¹ b by LU (never forming the inverse); b may carry trailing axes."""
+    if np.ndim(b) <= 2:
+        return np.linalg.solve(a, b)
+    return np.linalg.solve(a, b.reshape(b.shape[0], -1)).reshape(b.shape)
+
+
+def _solve_batch(a, t):
+    """A⁻¹ t_i for every tangent t_i of a batch (k, n) or (k, n, p)."""
+    if t.ndim == 2:
+        return np.linalg.solve(a, t.T).T
+    return np.linalg.solve(a, t)
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return prims.solve(prims.transpose(a), g)  # A⁻ᵀ g
+
+
+def _solve_vjp_a(g, ans, a, b):
+    # x = A⁻¹ b, dx = -A⁻¹ dA x, so the A-cotangent is -(A⁻ᵀ g) xᵀ
+    gb = _solve_vjp_b(g, ans, a, b)
+    if len(shape_of(ans)) == 1:
+        return prims.neg(prims.outer(gb, ans))
+    return prims.neg(prims.matmul(gb, prims.transpose(ans)))
+
+
+define(Primitive(
+    "solve", 2, S.solve, _solve, family="linalg",
+    vjp=(_solve_vjp_a, _solve_vjp_b),
+    jvp=(lambda t, ans, a, b: -_solve_batch(a, t @ ans),
+         lambda t, ans, a, b: _solve_batch(a, t)),
+    domain=("invertible", "real"), doc="A⁻¹ B by LU factorisation (never the inverse)",
+    symbolic={"jvp": (lambda t, ans, a, b: prims.neg(prims.solve(a, prims.matmul(t, ans))),
+                      lambda t, ans, a, b: prims.solve(a, t))}))

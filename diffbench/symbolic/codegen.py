@@ -310,7 +310,10 @@ class _Emitter:
         if op in _UFUNC:
             return f"{_UFUNC[op]}({', '.join(r)})"
         if op in TABLE and TABLE[op].impl is not None:
-            extra = f", shape={self.shape(n.shape)}" if TABLE[op].needs_shape else ""
+            # attributes are diffbench's own (ints and tuples of them): repr is their source
+            extra = "".join(f", {key}={value!r}" for key, value in n.attrs if key != "shape")
+            if TABLE[op].needs_shape:
+                extra += f", shape={self.shape(n.shape)}"
             return f"_impl[{op!r}]({', '.join(r)}{extra})"
         raise ValueError(f"codegen: no code for {op!r}")
 

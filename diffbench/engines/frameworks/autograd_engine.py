@@ -38,7 +38,13 @@ def op_map(anp, special) -> dict:
         "inv": anp.linalg.inv, "diag_embed": anp.diag, "diag_part": anp.diag,
         # reductions
         "sum": anp.sum, "norm2": lambda a: anp.sqrt(anp.sum(a * a)),
-        "logsumexp": special.logsumexp,
+        "logsumexp": special.logsumexp, "norm1": lambda a: anp.sum(anp.abs(a)),
+        "sum_axis": lambda a, axis: anp.sum(a, axis=axis),
+        "spread": lambda g, axis, shape: anp.expand_dims(g, axis) * np.ones(shape),
+        "logsumexp_axis": lambda a, axis: special.logsumexp(a, axis=axis),
+        "softmax": lambda a, axis: anp.exp(a - special.logsumexp(a, axis=axis, keepdims=True)),
+        "tril": lambda a, k: anp.tril(a, k), "triu": lambda a, k: anp.triu(a, k),
+        "solve": anp.linalg.solve,
         # shapes
         "reshape": lambda a, shape: anp.reshape(a, shape),
         "broadcast": lambda a, shape: a * np.ones(shape),

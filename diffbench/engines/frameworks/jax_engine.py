@@ -41,7 +41,13 @@ def op_map(jnp, jax) -> dict:
         "inv": jnp.linalg.inv, "diag_embed": jnp.diag, "diag_part": jnp.diagonal,
         # reductions
         "sum": jnp.sum, "norm2": lambda a: jnp.sqrt(jnp.vdot(a, a)),
-        "logsumexp": jax.scipy.special.logsumexp,
+        "logsumexp": jax.scipy.special.logsumexp, "norm1": lambda a: jnp.sum(jnp.abs(a)),
+        "sum_axis": lambda a, axis: jnp.sum(a, axis=axis),
+        "spread": lambda g, axis, shape: jnp.broadcast_to(jnp.expand_dims(g, axis), shape),
+        "logsumexp_axis": lambda a, axis: jax.scipy.special.logsumexp(a, axis=axis),
+        "softmax": lambda a, axis: jax.nn.softmax(a, axis=axis),
+        "tril": lambda a, k: jnp.tril(a, k), "triu": lambda a, k: jnp.triu(a, k),
+        "solve": jnp.linalg.solve,
         # shapes
         "reshape": lambda a, shape: jnp.reshape(a, shape),
         "broadcast": lambda a, shape: jnp.broadcast_to(a, shape),

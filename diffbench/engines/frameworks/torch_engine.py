@@ -44,6 +44,13 @@ def op_map(torch) -> dict:
         # reductions
         "sum": torch.sum, "norm2": lambda a: torch.sqrt(torch.sum(a * a)),
         "logsumexp": lambda a: torch.logsumexp(torch.reshape(a, (-1,)), 0),
+        "norm1": lambda a: torch.sum(torch.abs(a)),
+        "sum_axis": lambda a, axis: torch.sum(a, dim=axis),
+        "spread": lambda g, axis, shape: torch.broadcast_to(torch.unsqueeze(g, axis), shape),
+        "logsumexp_axis": lambda a, axis: torch.logsumexp(a, dim=axis),
+        "softmax": lambda a, axis: torch.softmax(a, dim=axis),
+        "tril": lambda a, k: torch.tril(a, k), "triu": lambda a, k: torch.triu(a, k),
+        "solve": torch.linalg.solve,
         # shapes
         "reshape": lambda a, shape: torch.reshape(a, shape),
         "broadcast": lambda a, shape: torch.broadcast_to(a, shape),
