@@ -124,7 +124,7 @@ def _inputs(fn, rng):
     for name, shape in fn.shapes.items():
         concrete = tuple(sizes[d] for d in shape)
         out[name] = rng.uniform(0.2, 0.9, size=concrete) if concrete else 0.7
-    if "A" in out:
+    if "A" in out and fn.shapes["A"] == ("n", "n"):
         out["A"] = out["A"] + 3 * np.eye(4)
     return out
 
@@ -156,10 +156,33 @@ def test_new_function_errors(text, fragment, column):
     assert fragment in err.value.message and err.value.position == column
 
 
+BUILDING = [
+    ("x[2]", {"x": "n"}, lambda x: x[1]),
+    ("x[2:4]", {"x": "n"}, lambda x: x[1:4]),
+    ("X[2, :]", {"X": "m,n"}, lambda X: X[1, :]),
+    ("X[:, 3]", {"X": "m,n"}, lambda X: X[:, 2]),
+    ("X[1:2, 2:3]", {"X": "m,n"}, lambda X: X[0:2, 1:3]),
+    ("X[3, 2]", {"X": "m,n"}, lambda X: X[2, 1]),
+    ("[x; y]", {"x": "n", "y": "m"}, lambda x, y: np.concatenate([x, y])),
+    ("[x; a; y]", {"x": "n", "a": "", "y": "m"}, lambda x, a, y: np.concatenate([x, [a], y])),
+    ("[A, B]", {"A": "m,n", "B": "m,n"}, lambda A, B: np.hstack([A, B])),
+    ("[A; B]", {"A": "m,n", "B": "m,n"}, lambda A, B: np.vstack([A, B])),
+    ("[A, x; B, y]", {"A": "m,n", "B": "m,n", "x": "m", "y": "m"},
+     lambda A, x, B, y: np.block([[A, x[:, None]], [B, y[:, None]]])),
+    ("vec(X)", {"X": "m,n"}, lambda X: X.T.reshape(-1)),
+    ("sum(exp([x; y]))*x[1]", {"x": "n", "y": "m"}, lambda x, y: np.exp(np.concatenate([x, y])).sum() * x[0]),
+]
+
+
+@pytest.mark.parametrize("expr, shapes, reference", BUILDING, ids=[f[0] for f in BUILDING])
+def test_building_and_taking_apart(expr, shapes, reference):
+    test_new_functions_value_and_derivatives(expr, shapes, reference)
+
+
 @pytest.mark.parametrize("framework, module", [("autograd", "autograd"), ("jax", "jax"), ("torch", "torch")])
 def test_frameworks_run_the_new_functions(framework, module):
     pytest.importorskip(module)
-    for expr, shapes, _ in FUNCTIONS[2:13:2]:  # one of each kind: keeps the suite quick
+    for expr, shapes, _ in FUNCTIONS[2:13:2] + BUILDING[4::4]:  # one of each kind: keeps it quick
         fn = parse(expr, shapes)
         inputs = _inputs(fn, np.random.default_rng(2))
         check_agree(fn, inputs, fn.variables, engines=("tape", framework), order=1)

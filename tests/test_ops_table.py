@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from diffbench.function import Function
-from diffbench.ir import var
+from diffbench.ir import resolve_shape, var
 from diffbench.ops import LEAVES, TABLE, build
 from diffbench.ops import axes, building
 from diffbench.ops import shapes as S
@@ -40,10 +40,18 @@ EXAMPLES = {
     axes._spread_shape: [[("n",)]],
     axes._same_shape: [[("m", "n")]],
     building._matrix_shape: [[("m", "n")], [("n", "n")]],
+    building._take_shape: [[("m", "n")]],
+    building._put_shape: [[("n",)]],
+    building._concat_shape: [[("m", "n"), ("m", "k")]],
+    building._vec_shape: [[("m", "n")]],
+    building._unvec_shape: [[("k*m",)]],
 }
 EXTRA_ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")},
                "sum_axis": {"axis": 0}, "spread": {"axis": 1, "shape": ("n", "m")},
-               "logsumexp_axis": {"axis": 1}, "softmax": {"axis": 1}, "tril": {"k": 0}, "triu": {"k": -1}}
+               "logsumexp_axis": {"axis": 1}, "softmax": {"axis": 1}, "tril": {"k": 0}, "triu": {"k": -1},
+               "take": {"index": (("range", 1, 3), ("at", 2))},
+               "put": {"index": (("all",), ("at", 1)), "shape": ("n", "m")},
+               "concat": {"axis": 1}, "unvec": {"shape": ("k", "m")}}
 
 OPS = sorted(name for name in TABLE if name not in LEAVES)
 
@@ -79,11 +87,11 @@ def _probe(name, arg_shapes, seed):
     out = build(name, args, EXTRA_ATTRS.get(name, {}))
     shapes = dict(zip(names, arg_shapes))
     rng = np.random.default_rng(seed)
-    inputs = {n: draw(tuple(SIZES[d] for d in s), prim.domain[i], rng) for i, (n, s) in enumerate(shapes.items())}
+    inputs = {n: draw(resolve_shape(s, SIZES), prim.domain[i], rng) for i, (n, s) in enumerate(shapes.items())}
     if out.shape == ():
         return Function(name, out, shapes), inputs, out
     weights = var("C", out.shape)
-    inputs["C"] = draw(tuple(SIZES[d] if isinstance(d, str) else d for d in out.shape), "real", rng)
+    inputs["C"] = draw(resolve_shape(out.shape, SIZES), "real", rng)
     fn = Function(f"<{name}, C>", build("inner", (out, weights)), {**shapes, "C": out.shape})
     return fn, inputs, out
 

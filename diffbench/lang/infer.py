@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import difflib
 import itertools
+from dataclasses import dataclass
 from typing import Iterator
 
+from ..dims import combine
 from ..ir import Shape
 from .errors import ExpressionError
 from .functions import (ALONG_AXIS, ARITY, CONSTANTS, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS,
@@ -39,6 +41,16 @@ class TVar:
 
     def __repr__(self) -> str:
         return f"?{self.id}"
+
+
+@dataclass(frozen=True)
+class Combined:
+    """A dim built from others, ``left + right`` or ``left * right`` (the
+    heights of a concatenation, vec's length): rigid, equal only to the
+    same combination of the same dims."""
+    op: str
+    left: object
+    right: object
 
 
 class Inference:
@@ -91,6 +103,11 @@ class Inference:
         return tv
 
     def find(self, dim):
+        if isinstance(dim, Combined):
+            left, right = self.find(dim.left), self.find(dim.right)
+            if isinstance(left, int) and isinstance(right, int):
+                return combine(dim.op, left, right)
+            return Combined(dim.op, left, right)
         root = dim
         while isinstance(root, TVar) and root in self.parent:
             root = self.parent[root]
@@ -134,7 +151,14 @@ class Inference:
         return out
 
     def final(self, shape, names: dict[TVar, str]) -> Shape:
-        return tuple(names[d] if isinstance(d, TVar) else d for d in self.resolve(shape))
+        return tuple(self.final_dim(d, names) for d in self.resolve(shape))
+
+    def final_dim(self, d, names: dict[TVar, str]):
+        if isinstance(d, TVar):
+            return names[d]
+        if isinstance(d, Combined):  # spelt as the IR's shape rules spell it
+            return combine(d.op, self.final_dim(d.left, names), self.final_dim(d.right, names))
+        return d
 
     def final_variables(self, names: dict[TVar, str]) -> dict[str, Shape]:
         return {name: self.final(shape, names) for name, shape in self.variables.items()}
@@ -305,10 +329,67 @@ class Inference:
 
     # ------------------------------------------------------------ building, taking apart
     def concat(self, n: Concat):
-        self.fail("concatenation [A, B] is not available yet", n.start)
+        """``[A, B; C, D]``: a vector counts as one column, a scalar as 1x1;
+        items of a row need equal heights, rows equal widths."""
+        height = width = None
+        for row in n.rows:
+            row_height = row_width = None
+            for item in row:
+                h, w = self.as_block(n, item)
+                if row_height is None:
+                    row_height, row_width = h, w
+                    continue
+                self.same_dim(n, item, row_height, h, "heights")
+                row_width = Combined("+", row_width, w)
+            if height is None:
+                height, width = row_height, row_width
+                continue
+            self.same_dim(n, row[0], width, row_width, "widths")
+            height = Combined("+", height, row_height)
+        if self.is_one(width):
+            return () if self.is_one(height) else (height,)
+        return (height, width)
+
+    def as_block(self, n: Concat, item: Expr):
+        shape = self.resolve(self.shape[item])
+        if len(shape) == 0:
+            return 1, 1
+        if len(shape) == 1:
+            return shape[0], 1
+        if len(shape) == 2:
+            return shape
+        self.fail(f"{self.text(item)}: cannot concatenate {self.fmt(shape)}", item.start)
+
+    def same_dim(self, n: Concat, item: Expr, want, got, what: str) -> None:
+        """Equal dims, never binding an unknown length to 1 (``[x, a]`` is a mistake)."""
+        want_, got_ = self.find(want), self.find(got)
+        ones = (want_ == 1 and isinstance(got_, TVar)) or (got_ == 1 and isinstance(want_, TVar))
+        if ones or not self.unify(want_, got_):
+            self.fail(f"{self.text(n)}: {what} {self.fmt_dim(want_)} and {self.fmt_dim(got_)} "
+                      "differ ([A, B] joins side by side, [A; B] stacks)", item.start)
 
     def index(self, n: Index):
-        self.fail("indexing x[i] is not available yet", n.bracket)
+        """``x[i]``, ``X[i, :]``, ``x[a:b]``: counted from 1, ranges inclusive."""
+        shape = self.resolve(self.shape[n.base])
+        if len(n.slots) != len(shape):
+            what = {0: "a scalar has no entries to index",
+                    1: "a vector takes one index: x[i] or x[a:b]",
+                    2: "a matrix takes two indices: X[i, j], X[i, :], X[a:b, :]"}.get(len(shape), "")
+            self.fail(f"{self.text(n.base)}{self.expr[n.bracket:n.end]}: {what}", n.bracket)
+        out, specs = [], []
+        for slot, dim in zip(n.slots, shape):
+            if slot.kind != "all" and isinstance(self.find(dim), int) and slot.last > self.find(dim):
+                self.fail(f"index {slot.last} is beyond the length {self.find(dim)}", slot.start)
+            if slot.kind == "at":
+                specs.append(("at", slot.first - 1))
+            elif slot.kind == "range":
+                specs.append(("range", slot.first - 1, slot.last))
+                out.append(slot.last - slot.first + 1)
+            else:
+                specs.append(("all",))
+                out.append(dim)
+        self.kind[n] = tuple(specs)
+        return tuple(out)
 
     # ------------------------------------------------------------ functions
     def check_call(self, n: Call):
@@ -337,6 +418,10 @@ class Inference:
             return self.constant(n, a)
         if n.name == "solve":
             return self.solve(n, a, self.resolve(self.shape[n.args[1]]))
+        if n.name == "vec":
+            if len(a) != 2:
+                self.fail(f"{self.text(n)}: vec takes a matrix, got {self.fmt(a)}", n.start)
+            return (Combined("*", a[0], a[1]),)
         if n.name == "diag":
             return self.diag(n, a)
         self.square(n, a)

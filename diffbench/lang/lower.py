@@ -117,10 +117,15 @@ class Lowering:
         return self.values[n.result]
 
     def concat(self, n: Concat):
-        raise NotImplementedError
+        if all(len(row) == 1 and self.values[row[0]].__class__ is not Row
+               and as_node(self.values[row[0]]).ndim <= 1 for row in n.rows):
+            # [x; y; a]: vectors and scalars stacked into one vector
+            return _fold("concat", [_as_vector(self.values[row[0]]) for row in n.rows], 0)
+        rows = [_fold("concat", [_as_block(self.values[item]) for item in row], 1) for row in n.rows]
+        return _fold("concat", rows, 0)
 
     def index(self, n: Index):
-        raise NotImplementedError
+        return build("take", (as_node(self.values[n.base]),), {"index": self.inference.kind[n]})
 
     def intermediates(self) -> dict[str, Node]:
         """The user's named intermediates as IR nodes (printing uses the names)."""
@@ -163,7 +168,7 @@ class Lowering:
     def call(self, n: Call):
         if n.name in ("eye", "ones"):
             return node(n.name, (), {}, self.final(n))
-        if n.name in ELEMENTWISE_BINARY or n.name == "solve":
+        if n.name in ELEMENTWISE_BINARY or n.name in ("solve", "vec"):
             return build(n.name, tuple(as_node(self.values[a]) for a in n.args))
         if n.name in CONSTANTS:
             return build("broadcast", (as_node(self.values[n.args[0]]),), {"shape": self.final(n)})
@@ -182,6 +187,28 @@ class Lowering:
             return build("diag_embed" if kind == "embed" else "diag_part", (value,))
         # elementwise, reductions, tr det logdet inv: same names as the op table's
         return build(n.name, (value,))
+
+
+# ---------------------------------------------------------------- concatenation
+
+def _fold(op: str, parts: list[Node], axis: int) -> Node:
+    out = parts[0]
+    for part in parts[1:]:
+        out = build(op, (out, part), {"axis": axis})
+    return out
+
+
+def _as_vector(value) -> Node:
+    value = as_node(value)
+    return reshape(value, (1,)) if value.ndim == 0 else value
+
+
+def _as_block(value) -> Node:
+    """A concatenation's item as a matrix: a vector is a column, a scalar 1x1."""
+    value = as_node(value)
+    if value.ndim == 0:
+        return reshape(value, (1, 1))
+    return reshape(value, (value.shape[0], 1)) if value.ndim == 1 else value
 
 
 # ---------------------------------------------------------------- products

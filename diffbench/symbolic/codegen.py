@@ -37,6 +37,7 @@ import re
 
 import numpy as np
 
+from ..dims import is_compound
 from ..ir import Node, const
 from ..ops import TABLE, build
 from .simplify import make_node
@@ -254,6 +255,8 @@ class _Emitter:
     def dim(self, d) -> str:
         if isinstance(d, int):
             return str(d)
+        if is_compound(d):  # n+m, m*n: the same arithmetic over the parts' sizes
+            return "(" + re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: self.dim(m.group()), d) + ")"
         self.used_dims.add(d)
         return _ident("_n_", d)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import register
+from . import common
 from .common import FrameworkEngine, import_all
 
 
@@ -45,6 +46,11 @@ def op_map(anp, special) -> dict:
         "softmax": lambda a, axis: anp.exp(a - special.logsumexp(a, axis=axis, keepdims=True)),
         "tril": lambda a, k: anp.tril(a, k), "triu": lambda a, k: anp.triu(a, k),
         "solve": anp.linalg.solve,
+        "take": common.take,
+        "put": lambda g, index, shape: common.put(g, index, shape, anp.concatenate, np.zeros, anp.expand_dims),
+        "concat": lambda a, b, axis: anp.concatenate((a, b), axis),
+        "vec": lambda a: anp.reshape(anp.swapaxes(a, 0, 1), (-1,) + anp.shape(a)[2:]),
+        "unvec": lambda g, shape: anp.swapaxes(anp.reshape(g, (shape[1], shape[0]) + tuple(shape[2:])), 0, 1),
         # shapes
         "reshape": lambda a, shape: anp.reshape(a, shape),
         "broadcast": lambda a, shape: a * np.ones(shape),

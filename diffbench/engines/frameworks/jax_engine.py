@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import register
+from . import common
 from .common import FrameworkEngine, import_all
 
 
@@ -48,6 +49,11 @@ def op_map(jnp, jax) -> dict:
         "softmax": lambda a, axis: jax.nn.softmax(a, axis=axis),
         "tril": lambda a, k: jnp.tril(a, k), "triu": lambda a, k: jnp.triu(a, k),
         "solve": jnp.linalg.solve,
+        "take": common.take,
+        "put": lambda g, index, shape: common.put(g, index, shape, jnp.concatenate, jnp.zeros, jnp.expand_dims),
+        "concat": lambda a, b, axis: jnp.concatenate((a, b), axis),
+        "vec": lambda a: jnp.reshape(jnp.swapaxes(a, 0, 1), (-1,) + a.shape[2:]),
+        "unvec": lambda g, shape: jnp.swapaxes(jnp.reshape(g, (shape[1], shape[0]) + tuple(shape[2:])), 0, 1),
         # shapes
         "reshape": lambda a, shape: jnp.reshape(a, shape),
         "broadcast": lambda a, shape: jnp.broadcast_to(a, shape),

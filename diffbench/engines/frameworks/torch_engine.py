@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from ..base import register
+from . import common
 from .common import FrameworkEngine, import_all
 
 
@@ -51,6 +52,13 @@ def op_map(torch) -> dict:
         "softmax": lambda a, axis: torch.softmax(a, dim=axis),
         "tril": lambda a, k: torch.tril(a, k), "triu": lambda a, k: torch.triu(a, k),
         "solve": torch.linalg.solve,
+        "take": common.take,
+        "put": lambda g, index, shape: common.put(
+            g, index, shape, lambda parts, axis: torch.cat(parts, axis),
+            lambda s: torch.zeros(s, dtype=f64), torch.unsqueeze),
+        "concat": lambda a, b, axis: torch.cat((a, b), axis),
+        "vec": lambda a: torch.reshape(torch.swapaxes(a, 0, 1), (-1,) + tuple(a.shape[2:])),
+        "unvec": lambda g, shape: torch.swapaxes(torch.reshape(g, (shape[1], shape[0]) + tuple(shape[2:])), 0, 1),
         # shapes
         "reshape": lambda a, shape: torch.reshape(a, shape),
         "broadcast": lambda a, shape: torch.broadcast_to(a, shape),
