@@ -19,6 +19,8 @@ ARITY: dict[str, tuple[int, int]] = {
     **{name: (1, 1) for name in CONSTANTS},
     "solve": (2, 2),
     "vec": (1, 1),
+    "kron": (2, 2),
+    "svdvals": (1, 1),
     "inv": (1, 1),
     "diag": (1, 1),
     "eye": (1, 1),

@@ -418,6 +418,15 @@ class Inference:
             return self.constant(n, a)
         if n.name == "solve":
             return self.solve(n, a, self.resolve(self.shape[n.args[1]]))
+        if n.name == "svdvals":
+            self.square(n, a, "a square matrix (singular values of rectangular ones: not yet)")
+            return (a[0],)
+        if n.name == "kron":
+            b = self.resolve(self.shape[n.args[1]])
+            if len(a) != 2 or len(b) != 2:
+                self.fail(f"{self.text(n)}: kron takes two matrices, got {self.fmt(a)} and {self.fmt(b)}",
+                          n.start)
+            return (Combined("*", a[0], b[0]), Combined("*", a[1], b[1]))
         if n.name == "vec":
             if len(a) != 2:
                 self.fail(f"{self.text(n)}: vec takes a matrix, got {self.fmt(a)}", n.start)

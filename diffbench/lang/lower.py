@@ -168,7 +168,7 @@ class Lowering:
     def call(self, n: Call):
         if n.name in ("eye", "ones"):
             return node(n.name, (), {}, self.final(n))
-        if n.name in ELEMENTWISE_BINARY or n.name in ("solve", "vec"):
+        if n.name in ELEMENTWISE_BINARY or n.name in ("solve", "vec", "kron", "svdvals"):
             return build(n.name, tuple(as_node(self.values[a]) for a in n.args))
         if n.name in CONSTANTS:
             return build("broadcast", (as_node(self.values[n.args[0]]),), {"shape": self.final(n)})

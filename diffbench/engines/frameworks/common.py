@@ -305,3 +305,18 @@ def _bounds(spec, full, part):
     if kind == "tail":
         return full - part, full
     return 0, full
+
+
+# ---------------------------------------------------------------- Kronecker products
+
+def kron(einsum, a, b):
+    (m, n), (p, q) = a.shape, b.shape
+    return einsum("ij,kl->ikjl", a, b).reshape((m * p, n * q))
+
+
+def unkron(einsum, g, other, side, shape):
+    if side == "left":
+        (m, n), (p, q) = shape, other.shape
+        return einsum("ikjl,kl->ij", g.reshape((m, p, n, q)), other)
+    (m, n), (p, q) = other.shape, shape
+    return einsum("ikjl,ij->kl", g.reshape((m, p, n, q)), other)

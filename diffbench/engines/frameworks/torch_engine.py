@@ -53,6 +53,10 @@ def op_map(torch) -> dict:
         "tril": lambda a, k: torch.tril(a, k), "triu": lambda a, k: torch.triu(a, k),
         "solve": torch.linalg.solve,
         "take": common.take,
+        "svdvals": torch.linalg.svdvals,
+        "svd_u": lambda a: torch.linalg.svd(a)[0], "svd_v": lambda a: torch.linalg.svd(a)[2].T,
+        "kron": lambda a, b: common.kron(torch.einsum, a, b),
+        "unkron": lambda g, other, side, shape: common.unkron(torch.einsum, g, other, side, shape),
         "put": lambda g, index, shape: common.put(
             g, index, shape, lambda parts, axis: torch.cat(parts, axis),
             lambda s: torch.zeros(s, dtype=f64), torch.unsqueeze),
