@@ -27,6 +27,8 @@ def test_named_intermediates_are_the_same_function_as_written_inline():
     "z = X*w  ;  s = sum(softplus(z))\ns - y'*z\n",
     "z = X*\n  w\nsum(softplus(z)) -\n y'*z",  # an operator at a line's end continues it
     "z = (X\n*w)\nsum(softplus(z)) - y'*z",  # so does an open bracket
+    "z = X\n  *w\nsum(softplus(z)) - y'*z",  # and an operator starting a line (not '-')
+
 ])
 def test_statements_split_by_semicolons_or_line_breaks(text):
     assert parse(text).root is parse(LOGISTIC_INLINE).root

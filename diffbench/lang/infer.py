@@ -123,6 +123,8 @@ class Inference:
             self.parent[a] = b
         elif isinstance(b, TVar):
             self.parent[b] = a
+        elif isinstance(a, Combined) and isinstance(b, Combined) and a.op == b.op:
+            return self.unify(a.left, b.left) and self.unify(a.right, b.right)
         else:
             return False
         return True

@@ -2,8 +2,9 @@
 
 A program is statements separated by ``;`` or by line breaks
 (``z = X*w; sum(softplus(z)) - y'*z``).  A line break separates statements
-only outside brackets and only after a token that can end an operand, so a
-long expression continues on the next line after an operator or inside
+only outside brackets, after a token that can end an operand, and before
+one that can start one (not ``+``, ``*`` ...), so a long expression
+continues on the next line after or before an operator, or inside
 parentheses; such a break becomes a ``sep`` token.
 """
 from __future__ import annotations
@@ -22,6 +23,9 @@ _SPACE = r"[ \t\f\v]+"
 _BREAK = r"(?:\r\n|[\r\n])"
 _TOKEN = re.compile(f"(?P<space>{_SPACE})|(?P<break>{_BREAK})|(?P<num>{_NUMBER})|(?P<name>{_NAME})"
                     f"|(?P<op>{_OPERATOR})")
+# a line starting with one of these continues the previous line (``-`` does
+# not: a new line may start with a negation)
+CONTINUING = frozenset({"+", "*", "/", ".*", "./", "^", ".^", "'", ")", "]", ">", ",", ";", "="})
 OPENERS = frozenset("([<")
 CLOSERS = frozenset(")]>")
 
@@ -78,4 +82,5 @@ def tokenize(expr: str) -> list[Token]:
             tokens.append(Token(kind, text, pos))
         pos = match.end()
     tokens.append(Token("end", "", len(expr)))
-    return tokens
+    return [t for i, t in enumerate(tokens)
+            if t.kind != "sep" or not (tokens[i + 1].kind == "op" and tokens[i + 1].text in CONTINUING)]
