@@ -80,4 +80,8 @@ def test_wide_random_expressions_agree_with_autograd(data, n, regime, seed):
     inputs = draw_inputs({v: WIDE_SHAPES[v] for v in fn.variables}, n, regime, seed)
     if not _finite_reference(reference, inputs):
         reject()
-    check_agree(fn, inputs, wrt, engines=("symbolic", "tape"), roundoff=True, reference=reference)
+    report = check_agree(fn, inputs, wrt, engines=("symbolic", "tape"), roundoff=True, reference=reference,
+                         strict=False)
+    if not all(np.all(np.isfinite(v)) for v in report.results["reference"].values()):
+        reject()  # the reference's own derivatives left the float range: nothing to compare
+    assert not report.culprits, f"{text} wrt {wrt} ({regime}, n={n}): {report.culprits}, errors {report.errors}"
