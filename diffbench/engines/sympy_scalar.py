@@ -20,10 +20,10 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from ..errors import TooLarge, Unsupported
 from ..function import Function
 from ..ir import resolve_shape, topological
 from ..ops import TABLE
-from ..errors import TooLarge, Unsupported
 from ..ops.elementwise import scalar_functions
 from .base import Engine, Prepared, register
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..agreement import disagrees, tolerance
 from ..errors import UserError
-from ..report.format import seconds
+from ..jobs.units import seconds
 from .series import history
 from .steps import regression
 

@@ -12,6 +12,7 @@ only the page's own script (by hash) and loads nothing from anywhere.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 from datetime import datetime, timezone
@@ -26,7 +27,9 @@ from .format import FILTERS
 from .formulas import formulas
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The one template environment (built once: sections and sparklines render many times a page)."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("diffbench.report", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=False, lstrip_blocks=False)

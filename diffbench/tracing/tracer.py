@@ -210,9 +210,7 @@ class Traced:
         return self.T
 
     def sum(self, axis=None):
-        from ..numpy import sum as total
-
-        return total(self, axis=axis)
+        return traced_sum(self, axis)
 
     def dot(self, other):
         return matmul_values(self, other)
@@ -353,3 +351,15 @@ def trace(fn, shapes: dict | None = None, sizes: dict | None = None, name: str |
 
 
 __all__ = ["trace", "Traced", "TraceError", "SymbolicDim", "make", "lift", "column", "matmul_values", "fail"]
+
+
+def traced_sum(x, axis=None) -> Traced:
+    """``x.sum(axis)`` / ``np.sum(x, axis)`` of a traced array: every entry, or along an axis of a matrix."""
+    if axis is None:
+        return make("sum", column(x))
+    node = column(x)
+    if node.ndim != 2 or axis not in (0, 1, -1, -2):
+        raise fail(f"sum over axis {axis} of a rank-{node.ndim} array cannot be traced")
+    if "sum_axis" not in TABLE:
+        raise fail("sums along an axis need a diffbench with axis reductions")
+    return make("sum_axis", node, axis=axis % 2)
