@@ -23,6 +23,7 @@ import sympy as sp
 from ..errors import TooLarge, Unsupported
 from ..function import Function
 from ..ir import resolve_shape, topological
+from ..lowering import lower, run
 from ..ops import TABLE
 from ..ops.elementwise import scalar_functions
 from .base import Engine, Prepared, register
@@ -79,6 +80,35 @@ _SCALAR_RULES = {
     "sum": _sum, "norm2": lambda a: sp.sqrt(_sum(np.multiply(a, a))),
     "logsumexp": lambda a: sp.log(_sum(np.frompyfunc(sp.exp, 1, 1)(a) if np.ndim(a) else sp.exp(a))),
 }
+
+
+def _eye(shape):
+    k = shape[0]
+    return np.array([[sp.Integer(int(i == j)) for j in range(k)] for i in range(k)], dtype=object)
+
+
+def _reshape(a, shape):
+    out = np.reshape(np.asarray(a, dtype=object), shape)
+    return out.item() if out.shape == () else out
+
+
+def _broadcast(a, shape):
+    out = np.empty(shape, dtype=object)
+    out.fill(a)
+    return out
+
+
+#: the leaves and shape steps, as SymPy object arrays
+_STRUCTURAL = {"const": lambda value: _number(value), "eye": _eye, "ones": lambda shape: _ones(shape),
+               "reshape": _reshape, "broadcast": _broadcast}
+
+
+def scalar_impls() -> dict:
+    """Primitive -> its rule over SymPy scalars (object arrays): the table
+    the scalar baseline interprets the steps with."""
+    elementwise = {name: _elementwise(prim) for name, prim in TABLE.items() if prim.scalar is not None}
+    return {**elementwise, **_SCALAR_RULES, **_STRUCTURAL}
+
 
 # scalar operations per output entry, to estimate the expanded size up front
 _COST = {"matmul": lambda s, a: 2 * s[0][-1] if len(s[0]) == 2 else 1, "inner": lambda s, a: 2 * a,
@@ -224,36 +254,12 @@ class SympyScalarEngine(Engine):
 
     @staticmethod
     def _evaluate(fn, values, sizes, check_time):
-        memo = {}
-        for n in topological(fn.root):
-            if n.op == "var":
-                memo[id(n)] = values[n.attr("name")]
-            elif n.op == "const":
-                memo[id(n)] = _number(n.attr("value"))
-            elif n.op == "eye":
-                k = resolve_shape(n.shape, sizes)[0]
-                memo[id(n)] = np.array([[sp.Integer(int(i == j)) for j in range(k)] for i in range(k)], dtype=object)
-            elif n.op == "ones":
-                memo[id(n)] = _ones(resolve_shape(n.shape, sizes))
-            elif n.op == "reshape":
-                memo[id(n)] = np.reshape(np.asarray(memo[id(n.args[0])], dtype=object), resolve_shape(n.shape, sizes))
-                if memo[id(n)].shape == ():
-                    memo[id(n)] = memo[id(n)].item()
-            elif n.op == "broadcast":
-                out = np.empty(resolve_shape(n.shape, sizes), dtype=object)
-                out.fill(memo[id(n.args[0])])
-                memo[id(n)] = out
-            else:
-                prim = TABLE.get(n.op)
-                rule = _SCALAR_RULES.get(n.op)
-                if rule is None and prim is not None and prim.scalar is not None:
-                    rule = _elementwise(prim)
-                if rule is None:
-                    raise Unsupported(f"unsupported: {n.op} (sympy-scalar has no scalar rule)")
-                memo[id(n)] = rule(*[memo[id(a)] for a in n.args])
-            check_time()
-        return memo[id(fn.root)]
-
+        lowered = lower(fn, sizes)
+        impls = scalar_impls()
+        missing = sorted(lowered.ops() - set(impls))
+        if missing:
+            raise Unsupported(f"unsupported: {missing[0]} (sympy-scalar has no scalar rule)")
+        return run(lowered, impls, values, check_time)
 
 def _leaves(nested):
     stack = [nested]
