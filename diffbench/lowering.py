@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .function import Function
-from .ir import resolve_shape, topological
+from .ir import Node, resolve_shape, topological
 from .ops import TABLE
 
 
@@ -29,6 +29,7 @@ class Step:
     op: str
     args: tuple[int, ...]
     attrs: dict
+    node: Node  # the IR node it came from, for an interpreter that treats an op its own way
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,10 @@ def lower(fn: Function, sizes: dict[str, int]) -> Lowered:
             inputs[n.attr("name")] = i
             continue
         attrs = dict(n.attrs)
-        if TABLE[n.op].needs_shape:
+        prim = TABLE.get(n.op)
+        if prim is not None and prim.needs_shape:
             attrs["shape"] = resolve_shape(n.shape, sizes)
-        step = Step(i, n.op, tuple(index[id(a)] for a in n.args), attrs)
+        step = Step(i, n.op, tuple(index[id(a)] for a in n.args), attrs, n)
         (steps if n.args else leaves).append(step)
     return Lowered(len(nodes), index[id(fn.root)], inputs, tuple(leaves), tuple(steps))
 
