@@ -8,10 +8,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..catalogue import CATALOGUE, default_size
+from ..checking import check_agree, one_line
+from ..errors import Unsupported, UserError
 from ..jobs.registry import get_engine  # real engines (and the fault-injection ones in tests)
-from ..engines.base import Unsupported
-from ..errors import UserError
-from ..testing import check_agree, one_line
 from .common import echo_json, parse_assignments
 
 
