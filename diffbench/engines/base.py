@@ -31,6 +31,14 @@ class Prepared:
 
     #: figures for reports: derivation/compile seconds, tape nodes, bytes ...
     stats: dict[str, Any]
+    #: how derivatives are accumulated when the engine has no modes to choose
+    #: from; engines with modes record per quantity in ``stats["mode"]``
+    accumulation: str = ""
+
+    def mode_ran(self, quantity: str) -> str:
+        """How ``quantity`` was computed by the last call (forward, reverse ...)."""
+        modes = (getattr(self, "stats", None) or {}).get("mode") or {}
+        return modes.get(quantity) or self.accumulation
 
     def value(self, inputs: dict):
         raise NotImplementedError
@@ -51,6 +59,12 @@ class Prepared:
 class Engine:
     name: str = ""
     description: str = ""
+    #: accumulation modes this engine can be asked for as ``name:mode``
+    modes: tuple[str, ...] = ()
+
+    def variant(self, mode: str) -> "Engine":
+        """This engine computing gradients and Jacobians in ``mode``."""
+        raise KeyError(mode)
 
     def available(self) -> tuple[bool, str]:
         """Whether it can run here, and if not, why (e.g. a missing package)."""
@@ -72,6 +86,12 @@ def get_engine(name: str) -> Engine:
     from . import load_all  # engines register themselves on import
 
     load_all()
+    base, _, mode = name.partition(":")
+    if mode and base in REGISTRY:
+        if mode not in REGISTRY[base].modes:
+            known = ", ".join(f"{base}:{m}" for m in REGISTRY[base].modes) or f"none: {base} has one mode"
+            raise KeyError(f"unknown mode {mode!r} of engine {base!r} (known: {known})")
+        return REGISTRY[base].variant(mode)
     if name not in REGISTRY:
         near = difflib.get_close_matches(name, list(REGISTRY), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""

@@ -32,6 +32,8 @@ def _flat_inputs(inputs: dict, wrt: list[str]):
 
 
 class FDPrepared(Prepared):
+    accumulation = "central differences"
+
     def __init__(self, program: Program, max_evaluations: int):
         self.program = program
         self.wrt = program.wrt

@@ -125,6 +125,7 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
     fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
+                           mode=prepared.mode_ran(task["quantity"]),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
     return fields, (fn, inputs, sizes, m["out"])
 

@@ -16,6 +16,8 @@ from .api import derive_function
 
 
 class SymbolicPrepared(Prepared):
+    accumulation = "closed form"
+
     def __init__(self, derivation, wrt: list[str], stats: dict):
         self.derivation = derivation
         self.wrt = wrt
