@@ -11,7 +11,7 @@ from ..catalogue import CATALOGUE, default_size
 from ..engines import get_engine
 from ..engines.base import Unsupported
 from ..errors import UserError
-from ..testing import check_agree
+from ..testing import check_agree, direction
 from .common import echo_json, parse_assignments
 
 
@@ -60,7 +60,7 @@ def _time(call, budget: float = 0.2) -> float:
     return float(np.median(samples))
 
 
-QUANTITIES = ("value", "gradient", "hessian", "jacobian")
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp")
 
 
 def _quantities(fn, order, asked):
@@ -75,9 +75,11 @@ def _measure(engine, fn, inputs, wrt, order, asked=()):
     start = time.perf_counter()
     prepared = get_engine(engine).prepare(fn, wrt, sizes, order)
     out = {"prepare_seconds": time.perf_counter() - start}
+    v = direction(inputs, wrt, 0)  # the direction check_agree's HVPs use
     for q in _quantities(fn, order, asked):
+        call = (lambda: prepared.hvp(inputs, v)) if q == "hvp" else (lambda: getattr(prepared, q)(inputs))
         try:
-            out[f"{q}_seconds"] = _time(lambda: getattr(prepared, q)(inputs))
+            out[f"{q}_seconds"] = _time(call)
         except Unsupported as err:
             out[f"{q}_seconds"] = None
             out.setdefault("unsupported", str(err))
@@ -98,7 +100,7 @@ def _measure(engine, fn, inputs, wrt, order, asked=()):
               help="input domain: real, positive, nonzero, spd, invertible (e.g. A=spd)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the sampled inputs")
 @click.option("--quantities", default="", metavar="Q,..",
-              help="quantities to time: value, gradient, hessian, jacobian (default: what --order gives)")
+              help="quantities to time: value, gradient, hessian, jacobian, hvp (default: what --order gives)")
 @click.option("--mode", type=click.Choice(["forward", "reverse", "auto"]), default="auto", show_default=True,
               help="accumulation mode of gradients and Jacobians in engines that have modes (tape)")
 @click.option("--json", "as_json", is_flag=True, help="print the stable JSON summary")
@@ -162,8 +164,9 @@ def _compare(fn, inputs, wrt, names, order, seed, asked=()):
             timings[name] = _measure(name, fn, inputs, wrt, order, asked)
         except Unsupported as err:
             timings[name] = {"unsupported": str(err)}
-    agreement = check_agree(fn, inputs, wrt, engines=names, order=order, strict=False,
-                            allow_unsupported=tuple(names))
+    extra = ("hvp",) if "hvp" in asked and fn.is_scalar else ()
+    agreement = check_agree(fn, inputs, wrt, engines=names, order=max(order, 2 if extra else 1), strict=False,
+                            allow_unsupported=tuple(names), extra=extra)
     rows = []
     for name in names:
         row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name)}
@@ -189,7 +192,7 @@ def _fmt_seconds(s):
 def _print_table(summary):
     click.echo(f"{summary['expr']}  wrt {', '.join(summary['wrt'])}  sizes "
                + ", ".join(f"{k}={v}" for k, v in summary["sizes"].items()))
-    quantities = [q for q in ("value", "gradient", "hessian", "jacobian")
+    quantities = [q for q in QUANTITIES
                   if any(f"{q}_seconds" in r for r in summary["engines"])]
     header = f"{'engine':<14}{'max rel err':>12}" + "".join(f"{q:>12}" for q in quantities) + f"{'prepare':>12}"
     click.echo(header)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+import numpy as np
+
 from ..function import Function
 
 
@@ -54,6 +56,30 @@ class Prepared:
     def jacobian(self, inputs: dict) -> dict:
         """``{name: array of shape out.shape + shape(name)}``."""
         raise Unsupported(f"{type(self).__name__} has no Jacobian")
+
+    def hvp(self, inputs: dict, vectors: dict) -> dict:
+        """``{a: sum_b H[a, b] . v_b}``, shaped like each variable.  This
+        default forms the Hessian first; engines that can do without override it."""
+        blocks = self.hessian(inputs)
+        self.stats.setdefault("mode", {})["hvp"] = "Hessian times v"
+        out = {}
+        for (a, b), block in blocks.items():
+            v = np.asarray(vectors[b], dtype=float)
+            part = np.tensordot(np.asarray(block), v, axes=v.ndim) if v.ndim else np.asarray(block) * v
+            out[a] = part if a not in out else out[a] + part
+        return out
+
+    def hessian_trace(self, inputs: dict) -> float:
+        """``Tr ∇²f`` over every ``wrt`` entry.  This default sums the Hessian's
+        diagonal; the symbolic engine overrides it with a closed form."""
+        blocks = self.hessian(inputs)
+        self.stats.setdefault("mode", {})["trace"] = "Hessian diagonal"
+        total = 0.0
+        for (a, b), block in blocks.items():
+            if a == b:
+                size = int(np.prod(np.shape(inputs[a]), dtype=int))
+                total += float(np.trace(np.asarray(block, dtype=float).reshape(size, size)))
+        return total
 
 
 class Engine:

@@ -107,6 +107,13 @@ class FDPrepared(Prepared):
             offset += size
         return result
 
+    def hvp(self, inputs, vectors):
+        """Central difference of *exact* (tape) gradients along v, not of
+        values: see :mod:`diffbench.engines.fd_hvp`."""
+        from .fd_hvp import gradient_difference_hvp
+
+        return gradient_difference_hvp(self.program, inputs, vectors)
+
     def evaluations(self, quantity: str, inputs) -> int:
         """Function evaluations one ``quantity`` costs at these inputs."""
         n = _flat_inputs(inputs, self.wrt)[0].size

@@ -19,8 +19,8 @@ from ..scaling.spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
 VERSION = 1
-QUANTITIES = ("value", "gradient", "hessian", "jacobian")
-Quantity = Literal["value", "gradient", "hessian", "jacobian"]
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp")
+Quantity = Literal["value", "gradient", "hessian", "jacobian", "hvp"]
 
 
 def _duration(v):

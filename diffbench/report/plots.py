@@ -23,8 +23,8 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "diffbench", "font.size": 9.5,
        "font.family": ["DejaVu Sans", "sans-serif"], "axes.grid": True, "grid.alpha": 0.3,
        "axes.spines.top": False, "axes.spines.right": False}
 _COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
-_MARKERS = {"value": "o", "gradient": "s", "jacobian": "D", "hessian": "^"}
-_STYLES = {"value": ":", "gradient": "--", "jacobian": "-.", "hessian": "-"}
+_MARKERS = {"value": "o", "gradient": "s", "jacobian": "D", "hvp": "v", "hessian": "^"}
+_STYLES = {"value": ":", "gradient": "--", "jacobian": "-.", "hvp": "--", "hessian": "-"}
 _ids = itertools.count()
 
 

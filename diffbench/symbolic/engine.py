@@ -37,6 +37,20 @@ class SymbolicPrepared(Prepared):
             return super().hessian(inputs)
         return self._code["hessian"](inputs)
 
+    def hvp(self, inputs: dict, vectors: dict) -> dict:
+        """The closed-form product ``d(∇f)[v]``, compiled: no Hessian formed."""
+        from .curvature import compiled_hvp
+
+        call, _, directions = compiled_hvp(self.derivation.function, self.wrt)
+        return call({**inputs, **{directions[b]: vectors[b] for b in self.wrt}})
+
+    def hessian_trace(self, inputs: dict) -> float:
+        """The closed-form trace, one contraction of the Hessian's factors."""
+        from .curvature import compiled_trace
+
+        call, _ = compiled_trace(self.derivation.function, self.wrt)
+        return float(call(inputs))
+
     def jacobian(self, inputs: dict) -> dict:
         if "jacobian" not in self._code:
             g = self.gradient(inputs)  # a scalar's Jacobian is its gradient

@@ -48,6 +48,11 @@ class TapePrepared(Prepared):
         self.stats["mode"]["hvp"] = "forward-over-reverse"
         return ops.hvp(self.program, inputs, vectors)
 
+    def hvp_batch(self, inputs, directions):
+        """Many products in one sweep (Hutchinson's probes)."""
+        self.stats["mode"]["hvp"] = "forward-over-reverse"
+        return ops.hvp_batch(self.program, inputs, directions)
+
     def tape_stats(self, inputs) -> dict:
         """Nodes and bytes retained by one forward pass (reverse mode's memory cost)."""
         return self.program.stats(self.program.forward(inputs))

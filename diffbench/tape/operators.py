@@ -163,6 +163,24 @@ def hvp(prog: Program, inputs: dict, vectors: dict) -> dict:
     return out
 
 
+def hvp_batch(prog: Program, inputs: dict, directions: list[dict]) -> list[dict]:
+    """``H v`` for every direction in one forward-over-reverse sweep whose
+    tangent batch holds them all (Hutchinson's probes: one BLAS-sized pass)."""
+    k = len(directions)
+    seeds = {name: Dual(np.asarray(inputs[name], dtype=float),
+                        np.stack([np.asarray(d[name], dtype=float) for d in directions]))
+             for name in prog.wrt}
+    grads = _second_order(prog, inputs, seeds)
+    out = [{} for _ in range(k)]
+    for name in prog.wrt:
+        g = grads.get(name)
+        shape = np.shape(inputs[name])
+        batch = g.tangent.reshape((k,) + shape) if type(g) is Dual else np.zeros((k,) + shape)
+        for i in range(k):
+            out[i][name] = batch[i]
+    return out
+
+
 def hessian(prog: Program, inputs: dict) -> dict:
     """Every Hessian block in one forward-over-reverse sweep of ``K`` directions."""
     seeds, blocks = _identity_seeds(prog, inputs)

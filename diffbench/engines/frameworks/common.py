@@ -158,6 +158,13 @@ class FrameworkEngine(Engine):
         ``shape(i) + shape(j)``."""
         raise NotImplementedError
 
+    hvp_mode = "forward-over-reverse"
+
+    def hvp_fn(self, lib, f, k: int):
+        """``p(*wrt, *directions, fixed) -> tuple of k products`` H v: the
+        jvp of the gradient (forward-over-reverse) where the framework has one."""
+        raise NotImplementedError
+
     def jacobian_fn(self, lib, f, k: int, forward: bool):
         """``j(*wrt, fixed) -> tuple of k Jacobians`` (``out.shape + in.shape``);
         ``forward`` when inputs are fewer than outputs."""
@@ -195,13 +202,13 @@ class FrameworkPrepared(Prepared):
         """Every input as the framework's float64 array."""
         return {name: self.engine.asarray(self.lib, inputs[name]) for name in self.fn.variables}
 
-    def _call(self, quantity: str, make, inputs: dict):
+    def _call(self, quantity: str, make, inputs: dict, extra=()):
         op = self._ops.get(quantity)
         first = op is None
         if first:
             op = self._ops[quantity] = make()
         native = inputs if getattr(inputs, "_native", False) else self.native(inputs)
-        args = [native[name] for name in self.wrt]
+        args = [native[name] for name in self.wrt] + list(extra)
         fixed = {name: v for name, v in native.items() if name not in self.wrt}
         start = time.perf_counter()
         out = op(*args, fixed)
@@ -235,6 +242,15 @@ class FrameworkPrepared(Prepared):
         blocks = self._call("hessian", lambda: self.engine.hessian_fn(self.lib, self.f, k), inputs)
         return {(a, b): self._array(blocks[i][j], self._shape(a) + self._shape(b))
                 for i, a in enumerate(self.wrt) for j, b in enumerate(self.wrt)}
+
+    def hvp(self, inputs, vectors):
+        if not self.fn.is_scalar:
+            raise Unsupported(f"{self.engine.name}: a Hessian-vector product needs a scalar function")
+        k = len(self.wrt)
+        directions = [self.engine.asarray(self.lib, vectors[name]) for name in self.wrt]
+        self.stats.setdefault("mode", {})["hvp"] = self.engine.hvp_mode
+        out = self._call("hvp", lambda: self.engine.hvp_fn(self.lib, self.f, k), inputs, directions)
+        return {name: self._array(p, self._shape(name)) for name, p in zip(self.wrt, out)}
 
     def jacobian(self, inputs):
         if self.fn.is_scalar:  # a scalar's Jacobian is its gradient
