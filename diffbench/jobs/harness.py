@@ -23,20 +23,7 @@ import statistics
 import traceback
 from time import perf_counter
 
-ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "hvp": 2}
-
-
-def quantity_call(prepared, task: dict, inputs: dict):
-    """``call(inputs)`` computing the task's quantity.  An HVP's direction is
-    drawn from the task's seed (normal entries, the stream of
-    :func:`diffbench.testing.direction`), so every engine of a cell and its
-    reference multiply the same ``v``."""
-    if task["quantity"] != "hvp":
-        return getattr(prepared, task["quantity"])
-    from ..testing import direction
-
-    v = direction(inputs, list(task["wrt"]), task["seed"])
-    return lambda at: prepared.hvp(at, v)
+ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "hvp": 2, "trace": 2}
 MAX_INNER = 10**7
 
 
@@ -138,6 +125,8 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fields["stats"]["bound_sizes"] = sizes
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
+    from .curvature import quantity_call, trace_stats
+
     m = measure(quantity_call(prepared, task, inputs), inputs, task["repeat"], task["sample_time"], deadline)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
@@ -146,6 +135,7 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
                            mode=prepared.mode_ran(task["quantity"]),
                            **({"hvp_direction": {"seed": task["seed"], "entries": "standard normal"}}
                               if task["quantity"] == "hvp" else {}),
+                           **trace_stats(task, fn, inputs, sizes, prepared, m["out"]),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
     return fields, (fn, inputs, sizes, m["out"])
 
