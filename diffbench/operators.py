@@ -90,6 +90,13 @@ def hvp(f, inputs: dict, wrt, v, engine: str = "tape"):
     return out[names[0]] if isinstance(wrt, str) else out
 
 
+def direction(inputs: dict, names: list[str], seed: int) -> dict:
+    """The HVP direction of a job cell or an agreement check: standard normal
+    entries over the ``names`` variables, fixed by ``seed``."""
+    rng = np.random.default_rng(seed + 2)
+    return {n: rng.normal(size=np.shape(inputs[n])) for n in names}
+
+
 def _directions(v, wrt, names: list[str], arrays: dict) -> dict:
     given = {names[0]: v} if isinstance(wrt, str) else dict(v)
     missing = [n for n in names if n not in given]
@@ -162,4 +169,4 @@ def hessian_trace(f, inputs: dict, wrt, engine: str = "tape", method: str = "exa
             "seconds": time.perf_counter() - start}
 
 
-__all__ = ["jacobian", "hvp", "hessian_trace", "probe_vectors", "hutchinson_samples"]
+__all__ = ["jacobian", "hvp", "hessian_trace", "direction", "probe_vectors", "hutchinson_samples"]

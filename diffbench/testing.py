@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .api import as_function, _as_arrays
+from .operators import direction
 from .engines import get_engine
 from .engines.base import Unsupported
 from .ops import TABLE
@@ -125,12 +126,6 @@ def _directional_fd(prepared, inputs, proj: _Projector):
     huv = (f(x0 + h2 * (u + v)) - f(x0 + h2 * (u - v)) - f(x0 - h2 * (u - v))
            + f(x0 - h2 * (u + v))) / (4 * h2 * h2)
     return np.array([g]), np.array([huv])
-
-
-def direction(inputs: dict, names: list[str], seed: int) -> dict:
-    """The HVP direction ``check_agree`` uses: normal entries, fixed by ``seed``."""
-    rng = np.random.default_rng(seed + 2)
-    return {n: rng.normal(size=np.shape(inputs[n])) for n in names}
 
 
 def _extra(prepared, inputs, names, extra, seed) -> dict:

@@ -11,7 +11,8 @@ from ..catalogue import CATALOGUE, default_size
 from ..engines import get_engine
 from ..engines.base import Unsupported
 from ..errors import UserError
-from ..testing import check_agree, direction
+from ..operators import direction
+from ..testing import check_agree
 from .common import echo_json, parse_assignments
 
 

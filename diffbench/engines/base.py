@@ -37,6 +37,12 @@ class Prepared:
     #: from; engines with modes record per quantity in ``stats["mode"]``
     accumulation: str = ""
 
+    def note_mode(self, quantity: str, mode: str) -> None:
+        """Record how ``quantity`` was computed (``stats["mode"]``)."""
+        if getattr(self, "stats", None) is None:
+            self.stats = {}
+        self.stats.setdefault("mode", {})[quantity] = mode
+
     def mode_ran(self, quantity: str) -> str:
         """How ``quantity`` was computed by the last call (forward, reverse ...)."""
         modes = (getattr(self, "stats", None) or {}).get("mode") or {}
@@ -61,7 +67,7 @@ class Prepared:
         """``{a: sum_b H[a, b] . v_b}``, shaped like each variable.  This
         default forms the Hessian first; engines that can do without override it."""
         blocks = self.hessian(inputs)
-        self.stats.setdefault("mode", {})["hvp"] = "Hessian times v"
+        self.note_mode("hvp", "Hessian times v")
         out = {}
         for (a, b), block in blocks.items():
             v = np.asarray(vectors[b], dtype=float)
@@ -73,7 +79,7 @@ class Prepared:
         """``Tr ∇²f`` over every ``wrt`` entry.  This default sums the Hessian's
         diagonal; the symbolic engine overrides it with a closed form."""
         blocks = self.hessian(inputs)
-        self.stats.setdefault("mode", {})["trace"] = "Hessian diagonal"
+        self.note_mode("trace", "Hessian diagonal")
         total = 0.0
         for (a, b), block in blocks.items():
             if a == b:

@@ -17,7 +17,7 @@ def quantity_call(prepared, task: dict, inputs: dict, exact: bool = False):
     ``exact=True`` asks a reference for the exact trace whatever the probes."""
     quantity = task["quantity"]
     if quantity == "hvp":
-        from ..testing import direction
+        from ..operators import direction
 
         v = direction(inputs, list(task["wrt"]), task["seed"])
         return lambda at: prepared.hvp(at, v)

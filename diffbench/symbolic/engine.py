@@ -42,6 +42,7 @@ class SymbolicPrepared(Prepared):
         from .curvature import compiled_hvp
 
         call, _, directions = compiled_hvp(self.derivation.function, self.wrt)
+        self.note_mode("hvp", "closed form")
         return call({**inputs, **{directions[b]: vectors[b] for b in self.wrt}})
 
     def hessian_trace(self, inputs: dict) -> float:
@@ -49,6 +50,7 @@ class SymbolicPrepared(Prepared):
         from .curvature import compiled_trace
 
         call, _ = compiled_trace(self.derivation.function, self.wrt)
+        self.note_mode("trace", "closed form")
         return float(call(inputs))
 
     def jacobian(self, inputs: dict) -> dict:

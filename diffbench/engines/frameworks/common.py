@@ -231,7 +231,7 @@ class FrameworkPrepared(Prepared):
         if not self.fn.is_scalar:
             raise Unsupported(f"{self.engine.name}: a gradient needs a scalar function (use the Jacobian)")
         k = len(self.wrt)
-        self.stats.setdefault("mode", {})["gradient"] = "reverse"
+        self.note_mode("gradient", "reverse")
         grads = self._call("gradient", lambda: self.engine.grad_fn(self.lib, self.f, k), inputs)
         return {name: self._array(g, self._shape(name)) for name, g in zip(self.wrt, grads)}
 
@@ -248,7 +248,7 @@ class FrameworkPrepared(Prepared):
             raise Unsupported(f"{self.engine.name}: a Hessian-vector product needs a scalar function")
         k = len(self.wrt)
         directions = [self.engine.asarray(self.lib, vectors[name]) for name in self.wrt]
-        self.stats.setdefault("mode", {})["hvp"] = self.engine.hvp_mode
+        self.note_mode("hvp", self.engine.hvp_mode)
         out = self._call("hvp", lambda: self.engine.hvp_fn(self.lib, self.f, k), inputs, directions)
         return {name: self._array(p, self._shape(name)) for name, p in zip(self.wrt, out)}
 
@@ -258,7 +258,7 @@ class FrameworkPrepared(Prepared):
         out_shape = resolve_shape(self.fn.shape, self.sizes)
         n_in = sum(int(np.prod(self._shape(name), dtype=int)) for name in self.wrt)
         forward = n_in <= int(np.prod(out_shape, dtype=int))
-        self.stats.setdefault("mode", {})["jacobian"] = "forward" if forward else "reverse"
+        self.note_mode("jacobian", "forward" if forward else "reverse")
         k = len(self.wrt)
         jacs = self._call("jacobian", lambda: self.engine.jacobian_fn(self.lib, self.f, k, forward), inputs)
         return {name: self._array(j, out_shape + self._shape(name)) for name, j in zip(self.wrt, jacs)}
