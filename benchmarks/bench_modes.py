@@ -1,9 +1,9 @@
 """The lectures' experiments as targets, ratios measured side by side in one run.
 
-    python benchmarks/bench_modes.py [--fit]
+    python benchmarks/bench_modes.py [--fit | --modes]
 
-Times are the fastest of interleaved samples (see ``paired``): the ratios
-then survive a loaded machine better than medians do.
+Times are the fastest of interleaved samples of CPU time (see ``paired``):
+the ratios then survive a loaded machine better than wall-clock medians do.
 
 1. forward against reverse mode, Jacobian of sigmoid(A x) in the tape:
    reverse at n = 100, m = 1000 no more than 5x forward; at n = m = 100
@@ -23,7 +23,6 @@ import sys
 import time
 
 import _common  # noqa: F401  (pins BLAS threads first)
-from _common import seconds_per_call
 
 import numpy as np
 
@@ -50,25 +49,27 @@ def program(expr, m, n, seed=0):
 
 
 def paired(call_a, call_b, rounds=15, min_time=0.005):
-    """Fastest sample of each of two calls, their samples interleaved: on a
-    loaded machine the other processes' time slices land on both alike, and
-    the fastest sample is the one they disturbed least."""
+    """Fastest sample of each of two calls, their samples interleaved, timed
+    in this process's CPU time (one BLAS thread: that is all the work): on a
+    loaded machine the time other processes take is not counted, their cache
+    disturbance lands on both calls alike, and the fastest sample is the one
+    it disturbed least."""
     call_a(), call_b()
     loops = 1
     while True:
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(loops):
             call_a()
-        if time.perf_counter() - start >= min_time:
+        if time.process_time() - start >= min_time:
             break
         loops *= 2
     best = [float("inf"), float("inf")]
     for _ in range(rounds):
         for i, call in enumerate((call_a, call_b)):
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(loops):
                 call()
-            best[i] = min(best[i], (time.perf_counter() - start) / loops)
+            best[i] = min(best[i], (time.process_time() - start) / loops)
     return best
 
 
@@ -100,6 +101,8 @@ def bench_auto():
         right += chosen == faster
         tie += chosen != faster and max(f, r) / min(f, r) <= 1.1
         total += 1
+        if chosen != faster:
+            print(f"  auto ran {chosen} on {expr} at m={m}, n={n}: forward {f * 1e3:.3f} ms, reverse {r * 1e3:.3f} ms")
     row(f"auto picks the faster mode ({total} cells of the study)", f"{right / total:.0%}", ">= 90%",
         right / total >= 0.9)
     row("  ... or one within 10% of it", f"{(right + tie) / total:.0%}")
@@ -142,13 +145,14 @@ def bench_hutchinson(inputs, probes=100):
     tape = get_engine("tape").prepare(fn, ["w"], sizes, 2)
     symbolic = get_engine("symbolic").prepare(fn, ["w"], sizes, 2)
     vs = probe_vectors(inputs, ["w"], probes, 0, "rademacher")
-    t_batch = seconds_per_call(lambda: hutchinson_samples(tape, inputs, ["w"], vs), repeat=3)
-    t_loop = seconds_per_call(lambda: [tape.hvp(inputs, p) for p in vs], repeat=3)
-    t_sym = seconds_per_call(lambda: hutchinson_samples(symbolic, inputs, ["w"], vs), repeat=3)
-    t_hess = seconds_per_call(lambda: tape.hessian(inputs), repeat=3)
-    t_trace = seconds_per_call(lambda: symbolic.hessian_trace(inputs))
+    t_batch, t_loop = paired(lambda: hutchinson_samples(tape, inputs, ["w"], vs),
+                             lambda: [tape.hvp(inputs, p) for p in vs], rounds=5)
+    t_hess, t_batch2 = paired(lambda: tape.hessian(inputs), lambda: hutchinson_samples(tape, inputs, ["w"], vs),
+                              rounds=5)
+    t_sym, t_trace = paired(lambda: hutchinson_samples(symbolic, inputs, ["w"], vs),
+                            lambda: symbolic.hessian_trace(inputs), rounds=5)
     row("tape: V probes one by one / in one batched sweep", f"{t_loop / t_batch:.2f}x")
-    row("tape: V probes batched / tape Hessian", f"{t_batch / t_hess:.2f}x")
+    row("tape: V probes batched / tape Hessian", f"{t_batch2 / t_hess:.2f}x")
     row("symbolic: V closed-form HVPs / closed-form trace", f"{t_sym / t_trace:.0f}x")
 
 
@@ -174,6 +178,8 @@ def main():
         return
     bench_targets()
     bench_auto()
+    if "--modes" in sys.argv:
+        return
     inputs = bench_hvp()
     bench_hutchinson(inputs)
 

@@ -14,8 +14,8 @@ step's tangent (or cotangent) batch will hold, following the same rules as
 :mod:`~diffbench.tape.dual` and :mod:`~diffbench.tape.cotangents`.  A unit
 is one float written.  Seconds are then predicted per mode as a fixed cost,
 a cost per step (Python dispatch) and a cost per unit, fitted by least
-squares (relative error) to 74 timed Jacobians of vector- and scalar-valued
-functions with one BLAS thread (``benchmarks/bench_modes.py --fit`` re-fits
+squares (relative error) to 60 timed Jacobians (``A x``, ``sigmoid(A x)``,
+``log(1 + exp(A x))`` over the study's grids, CPU time, one BLAS thread) (``benchmarks/bench_modes.py --fit`` re-fits
 them); the study in ``jobs/modes.toml`` checks the choice cell by cell.
 """
 from __future__ import annotations
