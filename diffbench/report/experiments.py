@@ -47,18 +47,22 @@ def _rest(r: dict, dim: str | None) -> str:
 # ---------------------------------------------------------------- modes
 
 def crossover(points: dict[str, list[tuple[float, float]]]) -> float | None:
-    """Where forward and reverse times cross, interpolated in log-log
-    (the first sign change of log(t_forward / t_reverse))."""
+    """Where forward and reverse times cross for good: between the last size
+    at which the faster mode differs from the faster mode at the largest size
+    and the next one, interpolated in log-log (a noisy early flip is not a
+    crossover); None when one mode is faster throughout."""
     fwd, rev = dict(points.get("tape:forward", [])), dict(points.get("tape:reverse", []))
     xs = sorted(set(fwd) & set(rev))
     ratios = [(x, math.log(fwd[x] / rev[x])) for x in xs]
-    for (x1, r1), (x2, r2) in zip(ratios, ratios[1:]):
-        if r1 == 0:
-            return float(x1)
-        if r1 * r2 < 0:
-            t = r1 / (r1 - r2)
-            return float(math.exp(math.log(x1) + t * (math.log(x2) - math.log(x1))))
-    return None
+    if len(ratios) < 2:
+        return None
+    final = ratios[-1][1] > 0
+    last = max((i for i, (_, r) in enumerate(ratios) if (r > 0) != final), default=None)
+    if last is None:
+        return None
+    (x1, r1), (x2, r2) = ratios[last], ratios[last + 1]
+    t = r1 / (r1 - r2) if r1 != r2 else 0.5
+    return float(math.exp(math.log(x1) + t * (math.log(x2) - math.log(x1))))
 
 
 def auto_choices(results: list[dict]) -> list[dict]:

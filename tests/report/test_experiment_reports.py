@@ -123,3 +123,16 @@ def test_the_shipped_study_jobs_are_valid(name):
     job, _ = load_job(REPO / "jobs" / name)
     tasks = plan(job, name)
     assert tasks and len({t["key"] for t in tasks}) == len(tasks)
+
+
+def test_crossover_is_where_the_modes_swap_for_good():
+    from diffbench.report.experiments import crossover
+
+    swap = {"tape:forward": [(1, 1.0), (10, 2.0), (100, 10.0)], "tape:reverse": [(1, 2.0), (10, 1.0), (100, 1.0)]}
+    assert crossover(swap) == pytest.approx(10 ** 0.5)  # log-ratios -log2 and +log2: halfway in log x
+    noisy = {"tape:forward": [(1, 1.0), (10, 2.0), (100, 1.0), (1000, 1.0)],
+             "tape:reverse": [(1, 2.0), (10, 1.0), (100, 2.0), (1000, 3.0)]}
+    assert 10 < crossover(noisy) < 100  # the last swap counts, not the first (noise) one
+    same = {"tape:forward": [(1, 1.0), (10, 1.0)], "tape:reverse": [(1, 2.0), (10, 3.0)]}
+    assert crossover(same) is None
+    assert crossover({"tape:forward": [(1, 1.0)], "tape:reverse": [(1, 2.0)]}) is None
