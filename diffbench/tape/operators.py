@@ -136,10 +136,13 @@ def jacobian(prog: Program, inputs: dict, mode: str = "auto") -> dict:
 
 
 def choose_mode(prog: Program, inputs: dict | None = None) -> str:
-    """The mode whose batched sweep writes fewer entries (see :mod:`.cost`)."""
+    """The mode predicted to take less time (see :mod:`.cost`); it depends on
+    the program and its sizes only, so it is worked out once per program."""
     from .cost import choose_mode as cheaper
 
-    return cheaper(prog)
+    if getattr(prog, "mode_choice", None) is None:
+        prog.mode_choice = cheaper(prog)
+    return prog.mode_choice
 
 
 # ---------------------------------------------------------------- second order
