@@ -131,7 +131,7 @@ def test_cli_compare_jacobian_in_each_mode():
 def test_job_engine_variants_record_their_mode(tmp_path):
     from diffbench.jobs.harness import run_measured
     from diffbench.jobs.plan import plan
-    from diffbench.jobs.spec import load_job
+    from diffbench.jobs.checks import load_job
 
     path = tmp_path / "modes.toml"
     path.write_text("""version = 1

@@ -8,11 +8,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..catalogue import CATALOGUE, default_size
+from ..checking import check_agree
 from ..engines import get_engine
-from ..engines.base import Unsupported
-from ..errors import UserError
+from ..errors import Unsupported, UserError
 from ..operators import direction
-from ..testing import check_agree
 from .common import echo_json, parse_assignments
 
 

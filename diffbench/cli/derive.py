@@ -57,7 +57,7 @@ def _with_curvature(out: str, fn, names: list[str], fmt: str, with_hvp: bool, wi
     """The derivation followed by the closed-form HVP and/or trace rows."""
     import json
 
-    from ..engines.base import Unsupported
+    from ..errors import Unsupported
     from ..symbolic.curvature import curvature_rows
 
     if not fn.is_scalar:

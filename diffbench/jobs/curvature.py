@@ -56,7 +56,7 @@ def trace_stats(task: dict, fn, inputs: dict, sizes: dict, prepared, out) -> dic
 
 
 def _exact_trace(task: dict, fn, inputs: dict, sizes: dict, prepared) -> float:
-    from ..engines.base import Unsupported
+    from ..errors import Unsupported
     from .registry import get_engine
 
     try:

@@ -12,7 +12,7 @@ Hessian traces, derived as formulas and compiled like every other one.
 """
 from __future__ import annotations
 
-from ..engines.base import Unsupported
+from ..errors import Unsupported
 from ..ir import Node, var
 from .derive import differential
 from .einsum import LETTERS, einsum_form

@@ -11,7 +11,7 @@ import pytest
 from test_report_browser import Visit, browser  # noqa: F401  (the module-scoped browser fixture)
 
 from diffbench.jobs.plan import plan
-from diffbench.jobs.spec import load_job
+from diffbench.jobs.checks import load_job
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY = """version = 1
