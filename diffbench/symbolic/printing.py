@@ -13,20 +13,10 @@ import html
 from fractions import Fraction
 
 from ..ir import Node, topological
+from ..ops import TABLE
 from .einsum import parse_spec
 
 ADD, MUL, NEG, POST, ATOM = 1, 2, 2, 4, 5
-
-_FUNC = {"exp": ("exp", r"\exp"), "log": ("ln", r"\ln"), "sin": ("sin", r"\sin"),
-         "cos": ("cos", r"\cos"), "tanh": ("tanh", r"\tanh"), "sigmoid": ("σ", r"\sigma"),
-         "softplus": ("softplus", r"\operatorname{softplus}"), "tr": ("tr", r"\operatorname{tr}"),
-         "det": ("det", r"\det"), "logdet": ("ln det", r"\ln\det"), "sum": ("sum", r"\operatorname{sum}"),
-         "logsumexp": ("logsumexp", r"\operatorname{logsumexp}"), "diag_embed": ("diag", r"\operatorname{diag}"),
-         "diag_part": ("diag", r"\operatorname{diag}"), "tan": ("tan", r"\tan"),
-         "arcsin": ("arcsin", r"\arcsin"), "arccos": ("arccos", r"\arccos"), "arctan": ("arctan", r"\arctan"),
-         "log1p": ("log1p", r"\operatorname{log1p}"), "expm1": ("expm1", r"\operatorname{expm1}"),
-         "sign": ("sign", r"\operatorname{sign}"), "relu": ("relu", r"\operatorname{relu}"),
-         "step": ("step", r"\operatorname{step}"), "norm1": ("norm1", r"\operatorname{norm1}")}
 
 
 def _number(v: float) -> tuple[str, str, str]:
@@ -321,8 +311,9 @@ class _Printer:
             if n.attr("axis") == 0:
                 return st.row(st.one(), st.cdot, st.sup(v, "T")), MUL
             return st.row(self.p(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
-        if op in _FUNC:
-            text, latex = _FUNC[op]
+        printed = TABLE[op].printed if op in TABLE else None
+        if printed:  # the record's name for it
+            text, latex = printed
             name = latex if st is STYLES["latex"] else text
             return st.func(name, self.memo[id(a[0])][0]), ATOM
         return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
