@@ -233,7 +233,8 @@ class _Printer:
                 self.memo[id(m)] = self.node(m)
         return self.memo[id(n)]
 
-    def p(self, n, prec):
+    def operand(self, n, prec):
+        """A printed argument, in parentheses when it binds looser than ``prec``."""
         s, q = self.memo[id(n)]
         return s if q >= prec else self.st.paren(s)
 
@@ -249,41 +250,41 @@ class _Printer:
         if op == "ones":
             return st.one(), ATOM
         if op == "add":
-            return st.row(self.p(a[0], ADD), st.op("+"), self.p(a[1], ADD)), ADD
+            return st.row(self.operand(a[0], ADD), st.op("+"), self.operand(a[1], ADD)), ADD
         if op == "sub":
-            return st.row(self.p(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
-                          self.p(a[1], MUL)), ADD
+            return st.row(self.operand(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
+                          self.operand(a[1], MUL)), ADD
         if op == "neg":
-            return st.row(st.minus, self.p(a[0], MUL)), NEG
+            return st.row(st.minus, self.operand(a[0], MUL)), NEG
         if op == "mul":
             x, y = a
             if x.op == "div" and x.args[0].op == "const" and x.args[0].attr("value") == 1.0 and y.shape != ():
-                return st.frac(self.p(y, MUL), self.p(x.args[1], MUL), MUL, self.memo[id(x.args[1])][1]), MUL
+                return st.frac(self.operand(y, MUL), self.operand(x.args[1], MUL), MUL, self.memo[id(x.args[1])][1]), MUL
             if x.shape == y.shape and x.shape != ():
-                return st.row(self.p(x, MUL + 1), st.times_h, self.p(y, MUL + 1)), MUL
-            return st.row(self.p(x, MUL), st.cdot, self.p(y, MUL)), MUL
+                return st.row(self.operand(x, MUL + 1), st.times_h, self.operand(y, MUL + 1)), MUL
+            return st.row(self.operand(x, MUL), st.cdot, self.operand(y, MUL)), MUL
         if op == "div":
             (sa, pa), (sb, pb) = self.memo[id(a[0])], self.memo[id(a[1])]
             if a[0].op == "const" and _number(a[0].attr("value"))[2]:  # (p/q) / x -> p / (q x)
                 _, num, den = _number(a[0].attr("value"))
-                return st.frac(st.num(float(num)), st.row(st.num(float(den)), st.cdot, self.p(a[1], MUL + 1)),
+                return st.frac(st.num(float(num)), st.row(st.num(float(den)), st.cdot, self.operand(a[1], MUL + 1)),
                                ATOM, MUL), MUL
             return st.frac(sa, sb, pa, pb), MUL
         if op == "matmul":
-            return st.row(self.p(a[0], MUL), st.cdot, self.p(a[1], MUL)), MUL
+            return st.row(self.operand(a[0], MUL), st.cdot, self.operand(a[1], MUL)), MUL
         if op == "outer":
-            return st.row(self.p(a[0], MUL), st.cdot, st.sup(self.p(a[1], POST + 1), "T")), MUL
+            return st.row(self.operand(a[0], MUL), st.cdot, st.sup(self.operand(a[1], POST + 1), "T")), MUL
         if op == "transpose":
             if a[0].op == "inv":
-                return st.sup(self.p(a[0].args[0], POST + 1), "-T"), POST
-            return st.sup(self.p(a[0], POST + 1), "T"), POST
+                return st.sup(self.operand(a[0].args[0], POST + 1), "-T"), POST
+            return st.sup(self.operand(a[0], POST + 1), "T"), POST
         if op == "inv":
-            return st.sup(self.p(a[0], POST + 1), "-1"), POST
+            return st.sup(self.operand(a[0], POST + 1), "-1"), POST
         if op == "pow":
             e = a[1]
             exp_text = st.num(e.attr("value")) if e.op == "const" else self.memo[id(e)][0]
             key = str(int(e.attr("value"))) if e.op == "const" and float(e.attr("value")).is_integer() else exp_text
-            return st.sup(self.p(a[0], POST + 1), key), POST
+            return st.sup(self.operand(a[0], POST + 1), key), POST
         if op == "inner":
             return st.angle(self.memo[id(a[0])][0], self.memo[id(a[1])][0]), ATOM
         if op == "norm2":
@@ -292,10 +293,10 @@ class _Printer:
             return st.sqrt(self.memo[id(a[0])][0]), ATOM
         if op == "reshape":
             if n.shape[:1] == (1,) and a[0].ndim == 1:
-                return st.sup(self.p(a[0], POST + 1), "T"), POST
+                return st.sup(self.operand(a[0], POST + 1), "T"), POST
             return self.memo[id(a[0])]
         if op == "broadcast":
-            return st.row(self.p(a[0], MUL), st.cdot, st.one()), MUL
+            return st.row(self.operand(a[0], MUL), st.cdot, st.one()), MUL
         if op == "einsum":
             return self.einsum(n), MUL
         if op == "exp" and a[0].op == "sub" and a[0].args[1].op == "logsumexp" \
@@ -305,12 +306,12 @@ class _Printer:
         if op in ("sum_axis", "logsumexp_axis", "softmax", "tril", "triu"):
             return self.with_number(n), ATOM
         if op == "spread":  # v repeated along an axis: an outer product with a ones vector
-            v = self.p(a[0], POST + 1)
+            v = self.operand(a[0], POST + 1)
             if a[0].ndim == 0:
-                return st.row(self.p(a[0], MUL), st.cdot, st.one()), MUL
+                return st.row(self.operand(a[0], MUL), st.cdot, st.one()), MUL
             if n.attr("axis") == 0:
                 return st.row(st.one(), st.cdot, st.sup(v, "T")), MUL
-            return st.row(self.p(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
+            return st.row(self.operand(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
         printed = TABLE[op].printed if op in TABLE else None
         if printed:  # the record's name for it
             text, latex = printed
