@@ -139,6 +139,14 @@ ENTRIES = [
           sampler=_neuron, source="seed single-neuron example"),
 ]
 
+def _community() -> list[Entry]:
+    from .community.problems import entries
+
+    return entries(Entry)
+
+
+ENTRIES += _community()  # ADBench and GradBench problems (docs/community.md)
+
 CATALOGUE: dict[str, Entry] = {e.name: e for e in ENTRIES}
 
 
