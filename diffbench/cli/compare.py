@@ -20,7 +20,7 @@ def _function_and_inputs(expr, shapes, sizes, wrt, seed, domain):
     if expr in CATALOGUE:
         entry = CATALOGUE[expr]
         sizes = {**default_size(entry), **sizes}
-        return entry.function, entry.sample(sizes, seed), list(wrt or entry.wrt)
+        return entry.function_at(sizes), entry.sample(sizes, seed), list(wrt or entry.wrt)
     from .. import parse
     from ..sampling import sample_inputs
     from ..tracing.loader import is_python_reference, load

@@ -1,0 +1,43 @@
+"""jobs/community.toml: every community problem on its published grid, and a
+smoke run of the smallest cell of each through the real sandboxed harness."""
+from pathlib import Path
+
+import pytest
+
+from diffbench.community.problems import NAMES, PUBLISHED_SIZES
+from diffbench.jobs.plan import plan
+from diffbench.jobs.sandbox import Sandbox
+from diffbench.jobs.spec import load_job
+
+JOB = Path(__file__).resolve().parents[2] / "jobs" / "community.toml"
+
+
+def test_community_job_runs_every_problem_on_its_published_grid():
+    job, _ = load_job(JOB)
+    grids = {f.catalogue: f.sizes for f in job.functions}
+    assert set(grids) == set(NAMES)
+    for name in NAMES:
+        published = PUBLISHED_SIZES[name]
+        for dim, values in grids[name].items():
+            assert list(values) == published[dim], (name, dim)
+    tasks = plan(job)
+    assert {"value", "gradient"} == {t["quantity"] for t in tasks}
+
+
+@pytest.fixture(scope="module")
+def box():
+    sandbox = Sandbox()
+    yield sandbox
+    sandbox.kill()
+
+
+def test_smallest_cell_of_each_problem_runs_in_the_harness(box):
+    job, _ = load_job(JOB)
+    tasks = plan(job)
+    for name in NAMES:
+        first = next(t for t in tasks if t["function"] == name and t["engine"] == "tape"
+                     and t["quantity"] == "gradient")
+        smoke = {**first, "repeat": 1, "sample_time": 0.001, "timeout": 60}
+        fields = box.run(smoke)
+        assert fields["status"] == "ok", (name, fields.get("message"))
+        assert fields["reference"] == "symbolic" and fields["accuracy"] <= 1e-8, (name, fields)
