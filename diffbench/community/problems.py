@@ -144,6 +144,29 @@ def entries(Entry) -> list:
               sampler=_uniform("A", ("l", "l")),
               source="GradBench evals/det (after cmpad det_by_minor): A ~ U[0,1); "
                      "gradient det(A) A^-T (engines use LU, not expansion by minors)"),
+        _gmm_entry(Entry, "adbench-gmm", GMM_ADBENCH, "ADBench GMM: log-likelihood minus the Wishart log prior",
+                   "ADBench src/cpp/shared/gmm.h (sign as published: -log prior), data/gmm"),
+        _gmm_entry(Entry, "gradbench-gmm", GMM_GRADBENCH, "GradBench GMM: the log posterior",
+                   "GradBench evals/gmm: log likelihood + Wishart log prior of the precisions"),
+        Entry("adbench-ba", "ADBench bundle adjustment: one observation block and its weight",
+              BA_EXPRESSION, ("cam", "X", "w"), {"cam": "11", "X": "3", "w": "", "feat": "2"},
+              size_dims=(), default_sizes={},
+              sampler=_ba,
+              source="ADBench src/cpp/shared/ba.h: Rodrigues rotation, projection, radial "
+                     "distortion, weighted residual; Jacobian 2 x 15 plus the weight row"),
+        Entry("adbench-lstm", "ADBench LSTM: l diagonal LSTM layers over c characters",
+              lstm_expression({"l": 2, "c": 4, "b": 14}), ("main", "extra"),
+              {"main": "L2,B4", "extra": "3,b", "state": "L2,b", "seq": "c,b"},
+              size_dims=("l", "c"), derived={"b": "14", "L2": "2*l", "B4": "4*b"},
+              default_sizes={"l": [2, 2], "c": [4, 8]}, sampler=_lstm, expand=lstm_expression,
+              source="ADBench src/cpp/shared/lstm.h, unrolled: the loss normalises by "
+                     "log(sum(exp(ypred)) + 2), the '+2' as published"),
+        Entry("gradbench-ode", "GradBench ode: s RK4 steps, the final state's last entry",
+              ode_expression({"n": 4, "s": 2}), ("x",), {"x": "n"},
+              size_dims=("n", "s"), default_sizes={"n": [4, 10], "s": [2, 3]},
+              sampler=_uniform("x", ("n",)), expand=ode_expression,
+              source="GradBench evals/ode (after cmpad an_ode): y0' = x0, yi' = xi y(i-1), "
+                     "y(0) = 0, explicit RK4 over [0, 2], unrolled"),
     ]
 
 
@@ -154,7 +177,7 @@ def _gmm_entry(Entry, name: str, expr: str, title: str, source: str):
                  sampler=_gmm(name.split("-")[0]), source=source)
 
 
-NAMES = ("gradbench-llsq", "gradbench-lse", "gradbench-det")
+NAMES = tuple(PUBLISHED_SIZES)
 
 __all__ = ["NAMES", "PUBLISHED_SIZES", "entries"]
 

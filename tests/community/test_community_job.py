@@ -16,8 +16,7 @@ def test_community_job_runs_every_problem_on_its_published_grid():
     job, _ = load_job(JOB)
     grids = {f.catalogue: f.sizes for f in job.functions}
     assert set(grids) == set(NAMES)
-    for name in NAMES:
-        published = PUBLISHED_SIZES[name]
+    for name, published in PUBLISHED_SIZES.items():
         for dim, values in grids[name].items():
             assert list(values) == published[dim], (name, dim)
     tasks = plan(job)
