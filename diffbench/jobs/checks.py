@@ -71,7 +71,8 @@ def _from_catalogue(fspec: FunctionSpec, where: str) -> dict:
         raise UserError(f"{where}.catalogue: {err.args[0]}") from None
     fn = entry.function
     sizes = fspec.sizes if fspec.sizes is not None else dict(entry.default_sizes)
-    combos = expand_sizes(sizes, fspec.grid, fn.dims, f"{where}.sizes", complete=entry.resolve_sizes,
+    dims = list(fn.dims) + [d for d in entry.size_dims if d not in fn.dims]  # an unrolled entry's loop counts too
+    combos = expand_sizes(sizes, fspec.grid, dims, f"{where}.sizes", complete=entry.resolve_sizes,
                           required=entry.size_dims)
     return {"expr": entry.expr, "shapes": dict(entry.shapes), "wrt": list(entry.wrt),
             "domain": dict(entry.domain), "variables": fn.variables, "sizes": combos}
