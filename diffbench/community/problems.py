@@ -155,15 +155,15 @@ def entries(Entry) -> list:
               source="ADBench src/cpp/shared/ba.h: Rodrigues rotation, projection, radial "
                      "distortion, weighted residual; Jacobian 2 x 15 plus the weight row"),
         Entry("adbench-lstm", "ADBench LSTM: l diagonal LSTM layers over c characters",
-              lstm_expression({"l": 2, "c": 4, "b": 14}), ("main", "extra"),
+              lstm_expression({"l": 1, "c": 2, "b": 14}), ("main", "extra"),
               {"main": "L2,B4", "extra": "3,b", "state": "L2,b", "seq": "c,b"},
               size_dims=("l", "c"), derived={"b": "14", "L2": "2*l", "B4": "4*b"},
-              default_sizes={"l": [2, 2], "c": [4, 8]}, sampler=_lstm, expand=lstm_expression,
+              default_sizes={"l": [1, 1], "c": [2, 3]}, sampler=_lstm, expand=lstm_expression,
               source="ADBench src/cpp/shared/lstm.h, unrolled: the loss normalises by "
                      "log(sum(exp(ypred)) + 2), the '+2' as published"),
         Entry("gradbench-ode", "GradBench ode: s RK4 steps, the final state's last entry",
-              ode_expression({"n": 4, "s": 2}), ("x",), {"x": "n"},
-              size_dims=("n", "s"), default_sizes={"n": [4, 10], "s": [2, 3]},
+              ode_expression({"n": 4, "s": 1}), ("x",), {"x": "n"},
+              size_dims=("n", "s"), default_sizes={"n": [4, 6], "s": [1, 2]},
               sampler=_uniform("x", ("n",)), expand=ode_expression,
               source="GradBench evals/ode (after cmpad an_ode): y0' = x0, yi' = xi y(i-1), "
                      "y(0) = 0, explicit RK4 over [0, 2], unrolled"),
