@@ -7,7 +7,7 @@ import pytest
 from diffbench.community.problems import NAMES, PUBLISHED_SIZES
 from diffbench.jobs.plan import plan
 from diffbench.jobs.sandbox import Sandbox
-from diffbench.jobs.spec import load_job
+from diffbench.jobs.checks import load_job
 
 # the cheapest cell of each kind; the LSTM and ODE grids start at thousands of unrolled steps
 SMOKE = ("gradbench-llsq", "gradbench-lse", "gradbench-det", "adbench-gmm", "adbench-ba")
