@@ -24,8 +24,8 @@ from .ops import TABLE
 from .ops.core import GENERATION
 
 # tolerances: exact engines must agree to round-off; fd to its truncation error
-TOLERANCE = {"value": 1e-9, "gradient": 1e-8, "hessian": 1e-7, "jacobian": 1e-8}
-FD_TOLERANCE = {"value": 1e-9, "gradient": 2e-6, "hessian": 2e-4, "jacobian": 2e-6}
+TOLERANCE = {"value": 1e-9, "gradient": 1e-8, "hessian": 1e-7, "jacobian": 1e-8, "derivatives": 1e-10}
+FD_TOLERANCE = {"value": 1e-9, "gradient": 2e-6, "hessian": 2e-4, "jacobian": 2e-6, "derivatives": 0.0}
 FULL_LIMIT = 64  # above this many wrt entries, compare random projections
 # Round-off grows with the conditioning of the function at the inputs, so with
 # ``roundoff=True`` the exact engines' bar is raised to ROUNDOFF_MARGIN times
@@ -138,9 +138,11 @@ def _compute(engine: str, fn, inputs, names, sizes, order, proj):
         return out
     grads = prepared.gradient(inputs)
     out["gradient"] = proj.gradient(grads) if proj else _flatten(grads, names)
-    if order == 2:
+    if order >= 2:
         hess = prepared.hessian(inputs)
         out["hessian"] = proj.hessian(hess) if proj else _flatten(hess, names)
+    if order > 2:  # [f', ..., f^(order)] along one scalar variable
+        out["derivatives"] = np.asarray(prepared.derivatives(inputs, order), dtype=float)
     return out
 
 

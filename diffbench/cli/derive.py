@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from ..engines.base import MAX_ORDER
 from ..errors import UserError
 from .common import parse_assignments
 
@@ -15,8 +16,9 @@ FORMATS = ("text", "latex", "mathml", "python", "json")
               help="declare a shape: x=n, A=m,n, c= (scalar)")
 @click.option("--wrt", multiple=True, help="variable(s) to differentiate (default: every variable, "
                                            "or a catalogue function's own)")
-@click.option("--order", type=click.IntRange(1, 2), default=2, show_default=True,
-              help="1: gradient only; 2: gradient and Hessian")
+@click.option("--order", type=click.IntRange(1, MAX_ORDER), default=2, show_default=True,
+              help="1: gradient only; 2: gradient and Hessian; 3 and up: every derivative up to "
+                   "that order along one scalar variable")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="matrix notation, LaTeX, presentation MathML, the generated NumPy code, or JSON")
 def command(expr, shapes, wrt, order, fmt):

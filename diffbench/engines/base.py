@@ -13,6 +13,7 @@ import difflib
 from typing import Any
 
 from ..function import Function
+from ..ir import format_shape
 
 
 class Unsupported(Exception):
@@ -24,6 +25,27 @@ class Unsupported(Exception):
 
 class TooLarge(Unsupported):
     """The engine would exceed its size or time guard (expression swell, fd cost)."""
+
+
+#: the highest derivative order asked of an engine (formulas of order k grow roughly like k!)
+MAX_ORDER = 8
+
+
+def check_higher_order(fn: Function, wrt: list[str], order: int) -> None:
+    """Orders above 2 are derivatives along one scalar variable of a scalar function."""
+    if order <= 2:
+        return
+    if len(wrt) != 1:
+        raise Unsupported(f"unsupported: derivatives of order {order} need exactly one variable, not "
+                          f"{len(wrt)} ({', '.join(wrt)}); mixed partials above order 2 are not derived")
+    (x,) = wrt
+    if fn.shapes[x] != ():
+        raise Unsupported(f"unsupported: derivatives of order {order} need a scalar variable; {x} has shape "
+                          f"{format_shape(fn.shapes[x])} (order > 2 would be a tensor of rank {order * len(fn.shapes[x])})")
+    if not fn.is_scalar:
+        raise Unsupported(f"unsupported: derivatives of order {order} need a scalar function; "
+                          f"{fn.expr!r} has shape {format_shape(fn.shape)}")
+
 
 
 class Prepared:
@@ -46,6 +68,10 @@ class Prepared:
     def jacobian(self, inputs: dict) -> dict:
         """``{name: array of shape out.shape + shape(name)}``."""
         raise Unsupported(f"{type(self).__name__} has no Jacobian")
+
+    def derivatives(self, inputs: dict, order: int) -> list:
+        """``[f', f'', ..., f^(order)]`` along the one scalar ``wrt`` variable."""
+        raise Unsupported(f"unsupported: {type(self).__name__} has no derivatives of order above 2")
 
 
 class Engine:

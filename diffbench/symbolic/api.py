@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from ..engines.base import Unsupported
+from ..engines.base import MAX_ORDER, TooLarge, Unsupported, check_higher_order
 from ..function import Function
 from ..ir import Node, topological, var
 from ..ops.core import GENERATION
@@ -22,6 +22,7 @@ from .derive import differential, gradients, hessian, jacobian
 from .printing import STYLES, math_block, render, shared_subexpressions
 from .printing import render as _render
 from .simplify import simplify
+
 
 
 @dataclass(eq=False)
@@ -43,6 +44,8 @@ class Derivation:
     hessian: dict = field(default_factory=dict)
     jacobian: dict = field(default_factory=dict)
     differentials: dict = field(default_factory=dict)
+    #: ``{k: d^k f / dx^k}`` for k = 3 .. order (one scalar variable only)
+    higher: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
     _source: str | None = None
     _module: dict | None = None
@@ -50,7 +53,7 @@ class Derivation:
     # ------------------------------------------------------------ formulas
     def roots(self) -> list[Node]:
         out = [self.value]
-        for group in (self.gradient, self.hessian, self.jacobian):
+        for group in (self.gradient, self.hessian, self.jacobian, self.higher):
             out += [n for n in group.values() if n is not None]
         return out
 
@@ -59,6 +62,7 @@ class Derivation:
         zs = {name: shapes[name] for name in self.wrt}
         zs.update({(a, b): tuple(shapes[a]) + tuple(shapes[b]) for a in self.wrt for b in self.wrt})
         zs.update({name: tuple(self.function.shape) + tuple(shapes[name]) for name in self.wrt})
+        zs.update({k: () for k in self.higher})
         return zs
 
     @property
@@ -70,6 +74,8 @@ class Derivation:
                 groups["gradient"] = self.gradient
                 if self.order >= 2:
                     groups["hessian"] = self.hessian
+                if self.higher:
+                    groups["higher"] = self.higher
             else:
                 groups["jacobian"] = self.jacobian
             # everything in one pass: value, gradient and Hessian share their temporaries
@@ -141,6 +147,8 @@ class Derivation:
         def zero():
             return "<mn>0</mn>" if fmt == "mathml" else "0"
 
+        if self.higher:
+            return rows + self._higher_rows(fmt, render, zero)
         if fn_shape == ():
             for name in self.wrt:
                 g = self.gradient.get(name)
@@ -167,6 +175,19 @@ class Derivation:
                 rows.append((lhs, render(j, fmt) if j is not None else zero()))
         return rows
 
+    def _higher_rows(self, fmt: str, render, zero) -> list[tuple[str, str]]:
+        """``f'' = ..., f''' = ...`` rows: every derivative along the one scalar variable."""
+        (x,) = self.wrt
+        formulas = {1: self.gradient.get(x), 2: self.hessian.get((x, x)), **self.higher}
+        rows = []
+        for k, n in sorted(formulas.items()):
+            lhs = {"text": f"d{_sup(k)}f/d{x}{_sup(k)}",
+                   "latex": rf"\frac{{d^{{{k}}} f}}{{d {x}^{{{k}}}}}",
+                   "mathml": f"<mfrac><mrow><msup><mi>d</mi><mn>{k}</mn></msup><mi>f</mi></mrow>"
+                             f"<mrow><mi>d</mi><msup><mi>{x}</mi><mn>{k}</mn></msup></mrow></mfrac>"}[fmt]
+            rows.append((lhs, render(n, fmt) if n is not None else zero()))
+        return rows
+
     def __str__(self) -> str:
         return "\n".join(f"{l} = {r}" for l, r in self._rows("text"))
 
@@ -185,7 +206,15 @@ class Derivation:
             "hessian": {f"{a},{b}": render(v, "text") if v is not None else "0"
                         for (a, b), v in self.hessian.items()},
             "jacobian": {k: render(v, "text") if v is not None else "0" for k, v in self.jacobian.items()},
+            "derivatives": {str(k): render(v, "text") if v is not None else "0" for k, v in self.higher.items()},
             "source": self.source, "stats": self.stats}, indent=2, sort_keys=True, default=str)
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _sup(k: int) -> str:
+    return "" if k == 1 else str(k).translate(_SUPERSCRIPTS)
 
 
 def _used(roots: list[Node], bound: dict) -> dict:
@@ -229,6 +258,7 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
     unknown = [w for w in wrt if w not in fn.shapes]
     if unknown:
         raise Unsupported(f"unsupported: {', '.join(unknown)} is not a variable of {fn.expr!r}")
+    check_higher_order(fn, wrt, order)
     start = time.perf_counter()
     variables = {name: var(name, tuple(fn.shapes[name])) for name in wrt}
     value = simplify(fn.root)
@@ -243,12 +273,37 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
                     d.differentials[(a, b)] = differential(d.gradient[a], variables[b], direction)
     else:
         d.jacobian = {name: jacobian(value, v) for name, v in variables.items()}
+    if order > 2:
+        d.higher = higher_derivatives(d, variables, order)
     _check_complete(d)
     roots = d.roots()
     d.stats.update(derive_seconds=time.perf_counter() - start, tree_nodes=tree_size(roots),
                    dag_nodes=len(topological(roots)))
     fn.cache[key] = d
     return d
+
+
+#: a derivative formula larger than this (DAG nodes) is not differentiated again:
+#: the next order's simplification would take minutes (expression swell)
+HIGHER_ORDER_NODES = 300
+
+
+def higher_derivatives(d: Derivation, variables: dict, order: int) -> dict:
+    """``{k: d^k f/dx^k}`` for k = 3..order: each the derivative of the one before.
+
+    Raises ``TooLarge`` when a formula swells past ``HIGHER_ORDER_NODES``."""
+    (x,) = d.wrt
+    previous = d.hessian.get((x, x))
+    out = {}
+    for k in range(3, order + 1):
+        if previous is not None:
+            size = len(topological(previous))
+            if size > HIGHER_ORDER_NODES:
+                raise TooLarge(f"too large: the derivative of order {k - 1} of {d.function.expr!r} is a formula "
+                               f"of {size} nodes (limit {HIGHER_ORDER_NODES}); order {k} is left to the tape")
+            previous = gradients(previous, variables)[x]
+        out[k] = previous
+    return out
 
 
 def _check_complete(d: Derivation) -> None:
@@ -282,7 +337,9 @@ def derive(expr, wrt=None, shapes: dict | None = None, order: int = 2) -> Deriva
             :class:`~diffbench.function.Function` or an IR node.
         wrt: a variable name or a list of names (default: every variable).
         shapes: declared shapes, ``{"x": "n", "A": "n,n"}``.
-        order: 1 for the gradient only, 2 for the Hessian too.
+        order: 1 for the gradient only, 2 for the Hessian too; 3 and up
+            (one scalar variable of a scalar function) adds ``higher[k]``,
+            the k-th derivative, for k = 3 .. order.
 
     Returns:
         a :class:`Derivation`: ``str()`` in matrix notation, ``.latex()``,
@@ -293,8 +350,8 @@ def derive(expr, wrt=None, shapes: dict | None = None, order: int = 2) -> Deriva
     """
     fn = _as_function(expr, shapes)
     names = fn.variables if wrt is None else ([wrt] if isinstance(wrt, str) else list(wrt))
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, not {order}")
+    if not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"order must be 1 to {MAX_ORDER}, not {order}")
     d = derive_function(fn, names, order)
     _ = d.source
     d.compiled()

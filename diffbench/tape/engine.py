@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from ..engines.base import Engine, Prepared, register
+from ..engines.base import Engine, Prepared, check_higher_order, register
 from . import operators as ops
 from .core import Program
 from ..ops.core import GENERATION
@@ -27,6 +27,9 @@ class TapePrepared(Prepared):
     def jacobian(self, inputs):
         return ops.jacobian(self.program, inputs)
 
+    def derivatives(self, inputs, order):
+        return ops.derivatives(self.program, inputs, order)
+
     def tape_stats(self, inputs) -> dict:
         """Nodes and bytes retained by one forward pass (reverse mode's memory cost)."""
         return self.program.stats(self.program.forward(inputs))
@@ -37,6 +40,7 @@ class TapeEngine(Engine):
     description = "reverse-mode AD over a Wengert tape of NumPy arrays (Hessian: batched forward-over-reverse)"
 
     def prepare(self, fn, wrt, sizes, order=2):
+        check_higher_order(fn, list(wrt), order)
         start = time.perf_counter()
         key = ("tape", tuple(wrt), tuple(sorted(sizes.items())), GENERATION[0])
         program = fn.cache.get(key)
