@@ -20,7 +20,8 @@ from ..ir import Shape
 from .errors import ExpressionError
 from .functions import ARITY, ELEMENTWISE, REDUCTIONS, RESERVED, arity_text
 from .parser import shorten
-from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary, postorder
+from . import iterate
+from .tree import Binary, Call, Expr, Group, Inner, Lambda, Name, Num, Transpose, Unary, postorder
 
 FRESH = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
 VERBS = {"+": "plus", "-": "minus", "*": "times", ".*": "times", "/": "divided by",
@@ -52,6 +53,7 @@ class Inference:
         # fresh names must not clash with any dim the user named
         self.taken = {d for shape in declared.values() for d in shape if isinstance(d, str)}
         self.nodes: list[Expr] = []
+        self.loops: dict[str, Call] = {}  # iterate's loop variables -> their call
 
     # ------------------------------------------------------------ driver
     def run(self, tree: Expr) -> "Inference":
@@ -62,6 +64,7 @@ class Inference:
         # error, wherever it is: it is usually the cause of the shape error
         for n in sorted((n for n in self.nodes if isinstance(n, Call)), key=lambda n: n.start):
             self.check_call(n)
+        iterate.bind_loops(self)
         for n in self.nodes:
             self.shape[n] = self.resolve(RULES[type(n)](self, n))
         return self
@@ -148,6 +151,8 @@ class Inference:
         return ()
 
     def name(self, n: Name):
+        if n.name in self.loops:
+            return iterate.loop_variable_shape(self, n)
         if n.name in RESERVED:
             self.fail(f"{n.name!r} is a function, not a variable: call it as {n.name}(...)", n.start)
         if n.name not in self.variables:
@@ -272,6 +277,8 @@ class Inference:
         if n.name in ("eye", "ones"):
             dims = tuple(self.dim_argument(n, arg) for arg in n.args)
             return dims * 2 if n.name == "eye" else dims
+        if n.name == "iterate":
+            return iterate.iterate_shape(self, n)
         a = self.resolve(self.shape[n.args[0]])
         if n.name in ELEMENTWISE:
             return a
@@ -320,7 +327,7 @@ class Inference:
 
 RULES = {Num: Inference.num, Name: Inference.name, Group: Inference.group,
          Unary: Inference.unary, Transpose: Inference.transpose, Binary: Inference.binary,
-         Inner: Inference.inner, Call: Inference.call}
+         Inner: Inference.inner, Call: Inference.call, Lambda: iterate.lambda_shape}
 
 
 def infer(tree: Expr, expr: str, declared: dict[str, Shape], inputs: dict[str, Shape]) -> Inference:

@@ -15,7 +15,8 @@ from ..ops import ShapeError, build
 from .errors import ExpressionError
 from .functions import REDUCTIONS
 from .infer import Inference
-from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary
+from . import iterate
+from .tree import Binary, Call, Expr, Group, Inner, Lambda, Name, Num, Transpose, Unary
 
 ELEMENTWISE_OPS = {"+": "add", "-": "sub", ".*": "mul", "./": "div", ".^": "pow", "^": "pow", "/": "div"}
 
@@ -104,6 +105,8 @@ class Lowering:
         return const(n.value)
 
     def name(self, n: Name):
+        if n.name in self.inference.loops:
+            return iterate.lower_loop_variable(self, n)
         return var(n.name, self.inference.final(self.inference.variables[n.name], self.names))
 
     def group(self, n: Group):
@@ -143,6 +146,8 @@ class Lowering:
     def call(self, n: Call):
         if n.name in ("eye", "ones"):
             return node(n.name, (), {}, self.final(n))
+        if n.name == "iterate":
+            return iterate.lower_iterate(self, n, as_node)
         value = self.values[n.args[0]]
         if n.name in REDUCTIONS and isinstance(value, Row):
             return build(n.name, (vector_of(value),))  # same entries, no reshape needed
@@ -192,7 +197,7 @@ PRODUCTS = {"scale": _scale, "matmul": _matmul, "matvec": _matvec, "inner": _inn
 
 RULES = {Num: Lowering.num, Name: Lowering.name, Group: Lowering.group,
          Unary: Lowering.unary, Transpose: Lowering.transpose, Binary: Lowering.binary,
-         Inner: Lowering.inner, Call: Lowering.call}
+         Inner: Lowering.inner, Call: Lowering.call, Lambda: iterate.lower_lambda}
 
 
 def lower(inference: Inference) -> tuple[Node, dict[str, Shape]]:

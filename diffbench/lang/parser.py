@@ -12,7 +12,8 @@ import math
 
 from .errors import ExpressionError
 from .tokens import Token, tokenize
-from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary
+from .iterate import looks_like_lambda
+from .tree import Binary, Call, Expr, Group, Inner, Lambda, Name, Num, Transpose, Unary
 
 BINARY = {"+": 10, "-": 10, "*": 20, "/": 20, ".*": 20, "./": 20, "^": 40, ".^": 40}
 RIGHT_ASSOC = frozenset({"^", ".^"})
@@ -131,12 +132,21 @@ class Parser:
         if self.peek().is_op(")"):
             closer = self.advance()
         else:
-            args.append(self.expression(0))
+            args.append(self.argument())
             while self.peek().is_op(","):
                 self.advance()
-                args.append(self.expression(0))
+                args.append(self.argument())
             closer = self.close(opener, ")")
         return Call(name.start, closer.end, name.text, tuple(args))
+
+    def argument(self) -> Expr:
+        """A call's argument: an expression, or ``h -> body`` (iterate's step)."""
+        if looks_like_lambda(self.tokens, self.index):
+            param = self.advance()
+            self.advance(), self.advance()  # '-' '>'
+            body = self.expression(0)
+            return Lambda(param.start, body.end, param.text, body)
+        return self.expression(0)
 
     def inner(self, opener: Token) -> Inner:
         left = self.expression(0)

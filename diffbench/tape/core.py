@@ -27,6 +27,13 @@ from ..ops import TABLE
 from ..ops.core import bind
 
 
+LOOP = "loop"  # the reverse-sweep mark of an iterate step's active arguments
+
+
+def index_of(program, n: Node) -> int:
+    return program._index[id(n)]
+
+
 @dataclass
 class Step:
     prim: object  # Primitive
@@ -39,12 +46,17 @@ class Step:
 class Program:
     """The IR of one function laid out flat for given sizes and ``wrt``."""
 
-    def __init__(self, fn: Function, wrt: list[str], sizes: dict[str, int]):
+    def __init__(self, fn: Function, wrt: list[str], sizes: dict[str, int], schedule=None):
+        from .loop import PLAIN
+
         self.fn = fn
         self.wrt = list(wrt)
         self.sizes = dict(sizes)
+        self.schedule = schedule or PLAIN
+        self.loops: dict[int, object] = {}  # slot of an iterate node -> its Loop
         nodes = topological(fn.root)
         index = {id(n): i for i, n in enumerate(nodes)}
+        self._index = index
         self.size = len(nodes)
         self.output = index[id(fn.root)]
         self.inputs: dict[str, int] = {}
@@ -60,8 +72,11 @@ class Program:
             else:
                 arg_slots = tuple(index[id(a)] for a in n.args)
                 active[i] = any(active[j] for j in arg_slots)
-                self.steps.append((i, self._step(n, arg_slots, active)))
+                make = self._loop_step if n.op == "iterate" else self._step
+                self.steps.append((i, make(n, arg_slots, active)))
         self.active = active
+        # a loop's record (what its reverse sweep needs) sits in a slot past the nodes
+        self.record_slot = {slot: len(nodes) + k for k, slot in enumerate(self.loops)}
         # flat tuples for the hot loops (attribute lookups cost per step)
         self.plain_steps = [(slot, st.impl, st.args, st.attrs) for slot, st in self.steps]
         self.reverse_steps = [
@@ -84,6 +99,15 @@ class Program:
         vjps = tuple(prim.vjp[k] if active[j] else None for k, j in enumerate(arg_slots))
         return Step(prim, prim.impl, arg_slots, attrs, vjps)
 
+    def _loop_step(self, n: Node, arg_slots, active) -> Step:
+        """An ``iterate`` node: run and reversed by a :class:`~.loop.Loop`."""
+        from .loop import Loop
+
+        loop = Loop(n, [active[j] for j in arg_slots], self.sizes, self.schedule)
+        self.loops[index_of(self, n)] = loop
+        marks = tuple(LOOP if active[j] else None for j in arg_slots)
+        return Step(None, None, arg_slots, {"loop": loop}, marks)
+
     # ------------------------------------------------------------ passes
 
     def forward(self, inputs: dict, values: dict | None = None) -> list:
@@ -91,7 +115,7 @@ class Program:
 
         ``values`` overrides input slots (e.g. by dual numbers for forward mode).
         """
-        tape = [None] * self.size
+        tape = [None] * (self.size + len(self.loops))
         for slot, value in self.constants.items():
             tape[slot] = value
         for name, slot in self.inputs.items():
@@ -100,7 +124,9 @@ class Program:
             tape[self.inputs[name]] = value
         if values is None:
             for slot, impl, args, attrs in self.plain_steps:
-                if attrs or len(args) > 2:
+                if impl is None:
+                    self._run_loop(tape, slot, args, attrs["loop"], False)
+                elif attrs or len(args) > 2:
                     tape[slot] = impl(*[tape[j] for j in args], **attrs)
                 elif len(args) == 1:
                     tape[slot] = impl(tape[args[0]])
@@ -108,8 +134,15 @@ class Program:
                     tape[slot] = impl(tape[args[0]], tape[args[1]])
         else:  # through prims-dispatch so that dual numbers carry their tangents
             for slot, step in self.steps:
-                tape[slot] = bind(step.prim, tuple(tape[j] for j in step.args), step.attrs)
+                if step.prim is None:
+                    self._run_loop(tape, slot, step.args, step.attrs["loop"], True)
+                else:
+                    tape[slot] = bind(step.prim, tuple(tape[j] for j in step.args), step.attrs)
         return tape
+
+    def _run_loop(self, tape: list, slot: int, args, loop, special: bool) -> None:
+        tape[slot], tape[self.record_slot[slot]] = loop.forward(
+            tape[args[0]], [tape[j] for j in args[1:]], special)
 
     def backward(self, tape: list, seed) -> dict[str, object]:
         """Adjoints of the ``wrt`` variables, given the output's cotangent ``seed``."""
@@ -120,6 +153,9 @@ class Program:
             if g is None:
                 continue
             adjoint[slot] = None  # release early: keeps peak memory at the tape's
+            if "loop" in attrs:
+                self._reverse_loop(tape, slot, args, attrs["loop"], g, rules, adjoint)
+                continue
             ans = tape[slot]
             values = [tape[j] for j in args]
             for rule, j in rules:
@@ -128,9 +164,28 @@ class Program:
                 adjoint[j] = contribution if previous is None else previous + contribution
         return {name: adjoint[slot] for name, slot in self.wrt_slots.items()}
 
+    def _reverse_loop(self, tape, slot, args, loop, g, rules, adjoint) -> None:
+        contributions = loop.backward(g, tape[self.record_slot[slot]], [tape[j] for j in args[1:]])
+        active = [j for _, j in rules]
+        for j, c in zip([args[0]] + [args[1 + k] for k, name in enumerate(loop.free)
+                                     if name in loop.active_free], contributions):
+            if c is None or j not in active:
+                continue
+            adjoint[j] = c if adjoint[j] is None else adjoint[j] + c
+
     # ------------------------------------------------------------ figures
 
     def stats(self, tape: list) -> dict:
-        """Nodes on the tape and bytes of intermediate values it retains."""
-        retained = sum(np.asarray(v).nbytes for v in tape if v is not None)
-        return {"tape_nodes": self.size, "tape_steps": len(self.steps), "tape_bytes": int(retained)}
+        """Nodes on the tape and bytes of the values it retains for the reverse
+        sweep (counted, array by array); a loop adds what it kept (every step's
+        values, or only its checkpoints) and its largest recomputed segment."""
+        retained = sum(np.asarray(v).nbytes for v in tape[:self.size] if v is not None)
+        records = [tape[self.record_slot[slot]] for slot in self.loops]
+        out = {"tape_nodes": self.size, "tape_steps": len(self.steps),
+               "tape_bytes": int(retained + sum(r.retained_bytes + r.segment_bytes for r in records))}
+        if records:
+            out.update(loop_steps=sum(loop.count for loop in self.loops.values()),
+                       checkpoint_schedule=self.schedule.label,
+                       recomputed_steps=sum(r.recomputed_steps for r in records),
+                       segment_bytes=int(sum(r.segment_bytes for r in records)))
+        return out
