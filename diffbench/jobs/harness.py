@@ -126,6 +126,9 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
     fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+    tape_stats = getattr(prepared, "tape_stats", None)
+    if tape_stats is not None:  # counted after the peak was read: one more sweep, off the clock
+        fields["stats"]["tape"] = _jsonable(tape_stats(inputs))
     return fields, (fn, inputs, sizes, m["out"])
 
 
