@@ -8,7 +8,8 @@ import importlib
 
 #: (module, function) pairs called as ``function(store, run_id) -> str``
 CONTRIBUTED = (("diffbench.history.sections", "history_html"),
-               ("diffbench.scaling.sections", "workers_html"))
+               ("diffbench.scaling.sections", "workers_html"),
+               ("diffbench.report.memory", "memory_html"))
 
 
 def contributed(store, run_id: str) -> list[dict]:
