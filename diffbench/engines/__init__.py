@@ -10,7 +10,7 @@ import importlib
 
 from .base import REGISTRY, Engine, Prepared, TooLarge, Unsupported, get_engine, register
 
-_MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.symbolic.engine",
+_MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.engines.zeroth", "diffbench.symbolic.engine",
             "diffbench.engines.sympy_scalar", "diffbench.engines.closed_form",
             "diffbench.engines.frameworks.autograd_engine", "diffbench.engines.frameworks.jax_engine",
             "diffbench.engines.frameworks.torch_engine")

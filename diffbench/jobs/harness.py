@@ -23,8 +23,15 @@ import statistics
 import traceback
 from time import perf_counter
 
-ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2}
+ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "derivatives": 6, "descent": 1, "newton": 2}
 MAX_INNER = 10**7
+
+
+def quantity_call(prepared, quantity: str, task: dict):
+    """The engine method a quantity times, or a study run (see diffbench.studies)."""
+    from ..studies import quantity_call as study_or_method
+
+    return study_or_method(prepared, quantity, task)
 
 
 def build(task: dict):
@@ -125,7 +132,8 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fields["stats"]["bound_sizes"] = sizes
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
-    m = measure(getattr(prepared, task["quantity"]), inputs, task["repeat"], task["sample_time"], deadline)
+    call = quantity_call(prepared, task["quantity"], task)
+    m = measure(call, inputs, task["repeat"], task["sample_time"], deadline)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
@@ -134,6 +142,8 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     tape_stats = getattr(prepared, "tape_stats", None)
     if tape_stats is not None:  # counted after the peak was read: one more sweep, off the clock
         fields["stats"]["tape"] = _jsonable(tape_stats(inputs))
+    if hasattr(call, "record"):  # a study (diffbench.studies): what its report section draws
+        fields["stats"].update(_jsonable(call.record(inputs)))
     return fields, (fn, inputs, sizes, m["out"])
 
 

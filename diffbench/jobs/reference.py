@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from .harness import ORDERS, line
+from .harness import ORDERS, line, quantity_call
 
 KEEP = 3
 # Beyond this many variable entries an fd Hessian's round-off (it grows like
@@ -96,7 +96,7 @@ def _output(task: dict, name: str, fn, inputs: dict, sizes: dict):
         if not ok:
             raise RuntimeError(f"not available: {why}")
         prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
-        remember(key, getattr(prepared, task["quantity"])(inputs))
+        remember(key, quantity_call(prepared, task["quantity"], task)(inputs))
     return _outputs[key]
 
 

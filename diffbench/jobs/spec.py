@@ -19,8 +19,9 @@ from ..scaling.spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
 VERSION = 1
-QUANTITIES = ("value", "gradient", "hessian", "jacobian")
-Quantity = Literal["value", "gradient", "hessian", "jacobian"]
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "derivatives", "descent", "newton")
+# derivatives, descent, newton: studies (diffbench.studies), see docs/experiments-2.md
+Quantity = Literal["value", "gradient", "hessian", "jacobian", "derivatives", "descent", "newton"]
 
 
 def _duration(v):

@@ -37,6 +37,8 @@ def memory_html(store, run_id: str) -> str:
     body = "".join(f"<figure class='plot-memory'>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
                    for svg, caption in figures if svg)
     table = _checkpoint_table(loops) if loops else ""
+    if not body and not table:  # one size per function: nothing to draw against
+        return ""
     return ("<section id='memory'><h2>Memory of reverse mode</h2><p>Tape bytes are counted: every array the "
             "forward pass keeps for the reverse sweep (inputs included). Peak memory is the call's, measured "
             "in its process. The seeds: reverse mode &ldquo;must store all intermediates&rdquo;; checkpointing "

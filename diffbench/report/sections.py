@@ -9,7 +9,9 @@ import importlib
 #: (module, function) pairs called as ``function(store, run_id) -> str``
 CONTRIBUTED = (("diffbench.history.sections", "history_html"),
                ("diffbench.scaling.sections", "workers_html"),
-               ("diffbench.report.memory", "memory_html"))
+               ("diffbench.report.memory", "memory_html"),
+               ("diffbench.report.studies", "derivatives_html"),
+               ("diffbench.report.studies", "optimisation_html"))
 
 
 def contributed(store, run_id: str) -> list[dict]:
