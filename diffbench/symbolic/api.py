@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..engines.base import MAX_ORDER, TooLarge, Unsupported, check_higher_order
 from ..function import Function
 from ..ir import Node, topological, var
-from ..iterate import unroll
+from ..iterate import unroll, unroll_limit
 from ..ops.core import GENERATION
 from . import codegen
 from .derive import differential, gradients, hessian, jacobian
@@ -262,7 +262,7 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
     check_higher_order(fn, wrt, order)
     start = time.perf_counter()
     variables = {name: var(name, tuple(fn.shapes[name])) for name in wrt}
-    value = simplify(unroll(fn.root))
+    value = simplify(unroll(fn.root, unroll_limit(order)))
     d = Derivation(function=fn, wrt=list(wrt), order=order, value=value)
     if fn.is_scalar:
         d.gradient = gradients(value, variables)
