@@ -19,11 +19,19 @@ def tape_results(results: list[dict]) -> list[dict]:
             .get("tape_bytes")]
 
 
+def run_results(store, run_id: str, key: str) -> list[dict]:
+    """The run's finished results whose stats carry ``key``, with the report's defaults."""
+    from .model import _result
+
+    return [_result(r, i) for i, r in enumerate(store.results(run_id))
+            if r.get("status") == "ok" and (r.get("stats") or {}).get(key)]
+
+
 def memory_html(store, run_id: str) -> str:
     """'' when no result of the run carries tape bytes."""
-    from .model import leading_dim, load
+    from .model import leading_dim
 
-    rows = tape_results(load(store, run_id)["results"])
+    rows = tape_results(run_results(store, run_id, "tape"))
     if not rows:
         return ""
     colours = run_colours(store, run_id)

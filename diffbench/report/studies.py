@@ -8,19 +8,14 @@ from html import escape
 
 import numpy as np
 
+from .memory import run_results
 from .plots import _COLOURS, _axes, _figure, _legend, run_colours, to_svg
-
-
-def _ok(results: list[dict], key: str) -> list[dict]:
-    return [r for r in results if r.get("status") == "ok" and (r.get("stats") or {}).get(key)]
 
 
 # ---------------------------------------------------------------- derivatives
 
 def derivatives_html(store, run_id: str) -> str:
-    from .model import load
-
-    rows = _ok(load(store, run_id)["results"], "curves")
+    rows = run_results(store, run_id, "curves")
     if not rows:
         return ""
     seen, figures = set(), []
@@ -42,7 +37,7 @@ def _curves_plot(r: dict) -> str:
     fig = _figure()
     ax = _axes(fig, curves.get("variable", "x"), "value")
     for k, ys in enumerate(curves["derivatives"]):
-        label = "f" if k == 0 else f"f{chr(0x2032) * k}" if k <= 3 else f"f^({k})"
+        label = ("f", "f′", "f″", "f‴")[k] if k <= 3 else f"f^({k})"
         ax.plot(curves["x"], ys, color=_COLOURS[k % len(_COLOURS)], lw=1.4, label=label)
     _legend(ax)
     return to_svg(fig, "a function and its first six derivatives")
@@ -64,9 +59,7 @@ def fitted_rate(trajectory: list, floor: float = 1e-12) -> dict:
 
 
 def optimisation_html(store, run_id: str) -> str:
-    from .model import load
-
-    rows = _ok(load(store, run_id)["results"], "trajectory")
+    rows = run_results(store, run_id, "trajectory")
     if not rows:
         return ""
     colours = run_colours(store, run_id)
