@@ -186,11 +186,12 @@ class NewtonRun(_Run):
                 step = np.linalg.solve(H, -g)
             except np.linalg.LinAlgError:
                 step = -g
-            x = _backtrack(obj, x, step, g)
+            moved = _backtrack(obj, x, step, g)
             elapsed += time.perf_counter() - start
-            trajectory.append([k, elapsed, obj.value(x) - f_star])
-            if trajectory[-1][2] <= TARGET * 1e-3 or np.linalg.norm(g) == 0:
+            trajectory.append([k, elapsed, obj.value(moved) - f_star])
+            if trajectory[-1][2] <= TARGET * 1e-3 or np.array_equal(moved, x):  # solved, or stalled at round-off
                 break
+            x = moved
         self.trajectory = trajectory
         self.summary = {"method": "newton", "iterations": trajectory[-1][0], "f_star": f_star,
                         "seconds": elapsed, "reached": _first_below(trajectory)}
