@@ -13,7 +13,8 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from ..engines.base import MAX_ORDER, TooLarge, Unsupported, check_higher_order
+from ..engines.base import MAX_ORDER, check_higher_order
+from ..errors import TooLarge, Unsupported
 from ..function import Function
 from ..ir import Node, topological, var
 from ..iterate import unroll, unroll_limit
