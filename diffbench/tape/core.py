@@ -103,7 +103,7 @@ class Program:
         """An ``iterate`` node: run and reversed by a :class:`~.loop.Loop`."""
         from .loop import Loop
 
-        loop = Loop(n, [active[j] for j in arg_slots], self.sizes, self.schedule)
+        loop = Loop(n, [active[j] for j in arg_slots], self.sizes, self.schedule, Program)
         self.loops[index_of(self, n)] = loop
         marks = tuple(LOOP if active[j] else None for j in arg_slots)
         return Step(None, None, arg_slots, {"loop": loop}, marks)

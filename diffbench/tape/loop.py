@@ -74,16 +74,16 @@ class LoopRecord:
 class Loop:
     """One ``iterate`` node of a program, for given sizes and active arguments."""
 
-    def __init__(self, n, active_args: list[bool], sizes: dict, schedule: Schedule):
-        from .core import Program
-
+    def __init__(self, n, active_args: list[bool], sizes: dict, schedule: Schedule, program):
+        """``program`` is :class:`~diffbench.tape.core.Program`, given by the caller
+        (that module imports this one)."""
         count, state, body, _, free = parts(n)
         self.count = count
         self.state = state.attr("name")
         self.free = [v.attr("name") for v in free]
         self.active_free = [name for name, a in zip(self.free, active_args[1:]) if a]
         step = Function(f"<step of iterate({count}, {self.state} -> ...)>", body, variables(body))
-        self.body = Program(step, [self.state] + self.active_free, sizes)
+        self.body = program(step, [self.state] + self.active_free, sizes)
         self.computed = [slot for slot, _ in self.body.steps]
         self.stride = schedule.stride(count)
 
