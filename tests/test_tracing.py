@@ -84,10 +84,14 @@ def regularised_neuron(w, x, b, t, lam):
     return 0.5 * (np.expit(w * x + b) - t) ** 2 + lam / 2 * w ** 2
 
 
+def tanh(x):
+    return np.tanh(x)
+
+
 PYTHON_CATALOGUE = {f.__name__: f for f in [
     quadratic_form, log_quadratic, log_one_plus_exp, gaussian_bump, least_squares,
     two_variable_graph, logistic_regression, mds_stress, two_layer_net, softmax_cross_entropy,
-    bilinear_inverse, linear_solve_loss, log_determinant, trace_inverse, regularised_neuron]}
+    bilinear_inverse, linear_solve_loss, log_determinant, trace_inverse, regularised_neuron, tanh]}
 
 
 def test_every_catalogue_function_has_a_python_twin():
