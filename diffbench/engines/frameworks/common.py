@@ -41,6 +41,21 @@ from ..base import Engine, Prepared
 BOUND = frozenset({"var"})
 
 
+def spelled(lib) -> dict[str, Callable]:
+    """Primitive -> ``lib``'s function of the record's NumPy spelling (``numpy``
+    field: ``"linalg.inv"`` is ``lib.linalg.inv``), for every primitive that has
+    one and whose spelling ``lib`` knows.  A framework's op map is this plus its
+    own spellings of the rest."""
+    out = {}
+    for name, prim in TABLE.items():
+        target = lib
+        for part in (prim.numpy or "").split(".") if prim.numpy else ():
+            target = getattr(target, part, None)
+        if prim.numpy and target is not None:
+            out[name] = target
+    return out
+
+
 def missing_ops(op_map: dict) -> list[str]:
     """Primitives of the op table that ``op_map`` has no function for."""
     return sorted(name for name in TABLE if name not in BOUND and name not in op_map)
