@@ -23,15 +23,9 @@ import statistics
 import traceback
 from time import perf_counter
 
-ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "derivatives": 6, "descent": 1, "newton": 2}
+ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "hvp": 2, "trace": 2,
+          "derivatives": 6, "descent": 1, "newton": 2}
 MAX_INNER = 10**7
-
-
-def quantity_call(prepared, quantity: str, task: dict):
-    """The engine method a quantity times, or a study run (see diffbench.studies)."""
-    from ..studies import quantity_call as study_or_method
-
-    return study_or_method(prepared, quantity, task)
 
 
 def build(task: dict):
@@ -132,12 +126,18 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fields["stats"]["bound_sizes"] = sizes
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
-    call = quantity_call(prepared, task["quantity"], task)
+    from .curvature import quantity_call, trace_stats
+
+    call = quantity_call(prepared, task, inputs)
     m = measure(call, inputs, task["repeat"], task["sample_time"], deadline)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
     fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
+                           mode=prepared.mode_ran(task["quantity"]),
+                           **({"hvp_direction": {"seed": task["seed"], "entries": "standard normal"}}
+                              if task["quantity"] == "hvp" else {}),
+                           **trace_stats(task, fn, inputs, sizes, prepared, m["out"]),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
     tape_stats = getattr(prepared, "tape_stats", None)
     if tape_stats is not None:  # counted after the peak was read: one more sweep, off the clock

@@ -11,22 +11,48 @@ from ..ops.core import GENERATION
 
 
 class TapePrepared(Prepared):
-    def __init__(self, program: Program, setup_seconds: float):
+    """``mode`` says how gradients and Jacobians are accumulated: ``forward``
+    (every input direction in one batched sweep), ``reverse`` (every output
+    cotangent in one batched backward sweep) or ``auto`` (the cost model of
+    :mod:`~diffbench.tape.cost`).  ``stats["mode"]`` records what ran."""
+
+    def __init__(self, program: Program, setup_seconds: float, mode: str = "auto"):
         self.program = program
+        self.mode = mode
         self.stats = {"prepare_seconds": setup_seconds, "tape_nodes": program.size,
-                      "tape_steps": len(program.steps)}
+                      "tape_steps": len(program.steps), "mode": {}}
+
+    def _mode(self, quantity: str, default: str) -> str:
+        mode = self.mode
+        if mode == "auto":
+            mode = default if default else ops.choose_mode(self.program)
+        self.stats["mode"][quantity] = mode
+        return mode
 
     def value(self, inputs):
         return ops.value(self.program, inputs)
 
     def gradient(self, inputs):
+        # auto: a scalar's gradient is one reverse sweep (the cheap-gradient principle)
+        if self._mode("gradient", "reverse") == "forward":
+            return ops.grad_forward(self.program, inputs)
         return ops.grad(self.program, inputs)
 
     def hessian(self, inputs):
         return ops.hessian(self.program, inputs)
 
     def jacobian(self, inputs):
-        return ops.jacobian(self.program, inputs)
+        return ops.jacobian(self.program, inputs, self._mode("jacobian", ""))
+
+    def hvp(self, inputs, vectors):
+        """Forward-over-reverse: one sweep with one tangent direction."""
+        self.stats["mode"]["hvp"] = "forward-over-reverse"
+        return ops.hvp(self.program, inputs, vectors)
+
+    def hvp_batch(self, inputs, directions):
+        """Many products in one sweep (Hutchinson's probes)."""
+        self.stats["mode"]["hvp"] = "forward-over-reverse"
+        return ops.hvp_batch(self.program, inputs, directions)
 
     def derivatives(self, inputs, order):
         return ops.derivatives(self.program, inputs, order)
@@ -45,6 +71,16 @@ class TapeEngine(Engine):
     name = "tape"
     description = "reverse-mode AD over a Wengert tape of NumPy arrays (Hessian: batched forward-over-reverse)"
     schedule = PLAIN
+    modes = ops.MODES
+
+    def __init__(self, mode: str = "auto"):
+        self.mode = mode
+        if mode != "auto":
+            self.name = f"tape:{mode}"
+            self.description = f"the tape with gradients and Jacobians in {mode} mode"
+
+    def variant(self, mode: str) -> "TapeEngine":
+        return TapeEngine(mode)
 
     def prepare(self, fn, wrt, sizes, order=2):
         check_higher_order(fn, list(wrt), order)
@@ -53,16 +89,21 @@ class TapeEngine(Engine):
         program = fn.cache.get(key)
         if program is None:
             program = fn.cache[key] = Program(fn, list(wrt), sizes, self.schedule)
-        return TapePrepared(program, time.perf_counter() - start)
+        return TapePrepared(program, time.perf_counter() - start, self.mode)
 
 
 class CheckpointedTape(TapeEngine):
     """The tape with checkpointed ``iterate`` loops (see :mod:`diffbench.tape.loop`);
     on functions without a loop it is the plain tape."""
 
-    def __init__(self, name: str, schedule: Schedule, what: str):
-        self.name, self.schedule = name, schedule
+    def __init__(self, name: str, schedule: Schedule, what: str, mode: str = "auto"):
+        super().__init__(mode)
+        self.name = name if mode == "auto" else f"{name}:{mode}"
+        self.base, self.schedule, self.what = name, schedule, what
         self.description = f"the tape, keeping {what} of an iterate loop and recomputing the rest backwards"
+
+    def variant(self, mode: str) -> "CheckpointedTape":
+        return CheckpointedTape(self.base, self.schedule, self.what, mode)
 
 
 register(TapeEngine())
