@@ -6,7 +6,7 @@ import click
 from ..errors import UserError
 from .common import parse_assignments
 
-FORMATS = ("text", "latex", "mathml", "python", "json")
+FORMATS = ("text", "expr", "latex", "mathml", "python", "json")
 
 
 @click.command("derive")
@@ -18,7 +18,8 @@ FORMATS = ("text", "latex", "mathml", "python", "json")
 @click.option("--order", type=click.IntRange(1, 2), default=2, show_default=True,
               help="1: gradient only; 2: gradient and Hessian")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="matrix notation, LaTeX, presentation MathML, the generated NumPy code, or JSON")
+              help="matrix notation, diffbench's own input language (expr), LaTeX, "
+                   "presentation MathML, the generated NumPy code, or JSON")
 def command(expr, shapes, wrt, order, fmt):
     """Derive closed-form derivatives of EXPR (an expression or a catalogue name).
 
@@ -43,6 +44,6 @@ def command(expr, shapes, wrt, order, fmt):
         raise UserError(f"--wrt {', '.join(unknown)}: not a variable of the expression "
                         f"(variables: {', '.join(fn.variables)})")
     d = derive(fn, names, order=order)
-    out = {"text": str, "latex": lambda x: x.latex(), "mathml": lambda x: x.mathml(),
+    out = {"text": str, "expr": lambda x: x.expr(), "latex": lambda x: x.latex(), "mathml": lambda x: x.mathml(),
            "python": lambda x: x.source, "json": lambda x: x.to_json()}[fmt](d)
     click.echo(out)

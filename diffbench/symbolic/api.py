@@ -19,6 +19,7 @@ from ..ir import Node, topological, var
 from ..ops.core import GENERATION
 from . import codegen
 from .derive import differential, gradients, hessian, jacobian
+from .language import programs
 from .printing import STYLES, math_block, render, shared_subexpressions
 from .printing import render as _render
 from .simplify import simplify
@@ -169,6 +170,30 @@ class Derivation:
 
     def __str__(self) -> str:
         return "\n".join(f"{l} = {r}" for l, r in self._rows("text"))
+
+    def expressions(self) -> dict:
+        """``{"f": program, "∇_x f": program, ...}``: each formula in diffbench's own
+        input language (``diffbench.parse`` reads it back), or the
+        :class:`Unsupported` saying why it cannot be written there; ``None``
+        for an identically zero block."""
+        formulas = {"f": self.value}
+        formulas.update({f"∇_{k} f": v for k, v in self.gradient.items()})
+        formulas.update({f"∇²_{a}{b} f": v for (a, b), v in self.hessian.items()})
+        formulas.update({f"∂f/∂{k}": v for k, v in self.jacobian.items()})
+        taken = set(self.function.shapes) | set(self.function.dims)
+        out = programs({k: v for k, v in formulas.items() if v is not None},
+                       self.function.intermediates, taken)
+        return {k: out.get(k) for k in formulas}
+
+    def expr(self) -> str:
+        """Every formula as a program of the input language, under a ``#`` heading."""
+        lines = []
+        for label, text in self.expressions().items():
+            if isinstance(text, Unsupported):
+                lines.append(f"# {label}: {text}")
+            else:
+                lines += [f"# {label}", "0" if text is None else text]
+        return "\n".join(lines)
 
     def latex(self) -> str:
         rows = self._rows("latex")

@@ -336,7 +336,7 @@ class _Printer:
             number = n.attr("k")
             extra = "" if number == 0 else f", {number}"
         else:
-            extra = "" if n.op == "softmax" and n.args[0].ndim == 1 else f", {n.attr('axis') + 1}"
+            extra = "" if n.args[0].ndim == 1 else f", {n.attr('axis') + 1}"
         if self.st is STYLES["latex"]:
             name = rf"\operatorname{{{name}}}"
         return self.st.func(name, arg + extra)
