@@ -104,3 +104,31 @@ def test_random_formulas_read_back_to_the_same_numbers(expr, wrt):
     inputs = sample_inputs(fn, sizes, seed=1, domain={"A": "invertible"} if "A" in fn.shapes else None)
     d = derive(fn, [wrt], order=2)
     assert round_trip(d, inputs, sizes) >= 2  # the value and the gradient at least
+
+
+# ---------------------------------------------------------------- formulas a mathematician would sign
+
+def test_square_of_a_square_root_is_simplified():
+    text = str(derive(CATALOGUE["two_variable_graph"].function, ["w1", "w2"]))
+    assert "√(w2 ln(w1))²" not in text and "√" in text
+
+
+def test_softmax_written_out_prints_as_softmax_and_never_a_double_minus():
+    d = derive("-log(y'*(exp(z)/sum(exp(z))))", ["z"], {"y": "n", "z": "n"})
+    text = str(d)
+    assert text.splitlines()[0] == "f = −ln(⟨y, softmax(z)⟩)"
+    assert "−−" not in text and "+ −" not in text
+
+
+def test_where_two_products_meet_there_are_parentheses():
+    d = derive("sum(sigmoid(X'*(sigmoid(X*w) .* y)))", ["w"], {"X": "m,n", "w": "n", "y": "m"}, order=1)
+    gradient = str(d).splitlines()[1]
+    assert gradient.startswith("∇_w f = Xᵀ ((σ(X w)")  # Xᵀ applied to the whole Hadamard product
+    assert "Xᵀ σ" not in gradient
+
+
+def test_printed_formulas_keep_the_users_names():
+    d = derive("z = X*w; sum(softplus(z)) - y'*z", ["w"])
+    assert str(d).splitlines() == ["f = sum(softplus(z)) − ⟨y, z⟩", "∇_w f = Xᵀ (σ(z) − y)",
+                                   "∇²_ww f = Xᵀ diag(σ(z) ⊙ (1 − σ(z))) X", "z = X w"]
+    assert d.expressions()["∇_w f"] == "z = X*w; X'*(sigmoid(z) - y)"
