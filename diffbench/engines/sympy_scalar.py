@@ -136,6 +136,7 @@ def estimate_ops(fn: Function, wrt: list[str], sizes: dict[str, int], order: int
 
 
 class SympyScalarPrepared(Prepared):
+    accumulation = "closed form (scalar entries)"
     def __init__(self, fn, wrt, sizes, order, compiled, layout, stats):
         self.fn, self.wrt, self.sizes, self.order = fn, wrt, sizes, order
         self._compiled, self._layout, self.stats = compiled, layout, stats
