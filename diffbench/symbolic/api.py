@@ -21,6 +21,7 @@ from ..iterate import unroll, unroll_limit
 from ..ops.core import GENERATION
 from . import codegen
 from .derive import differential, gradients, hessian, jacobian
+from .language import programs
 from .printing import STYLES, math_block, render, shared_subexpressions
 from .printing import render as _render
 from .simplify import simplify
@@ -113,17 +114,28 @@ class Derivation:
     #: rows longer than this (in text) switch printing to shared names "where z1 = ..."
     LONG_ROW = 150
 
+    def _printed(self) -> list[Node]:
+        return [self.value] + [n for group in (self.gradient, self.hessian, self.jacobian, self.differentials)
+                               for n in group.values() if n is not None]
+
+    def _user_names(self) -> dict:
+        """The user's named intermediates that the printed formulas contain:
+        ``z`` reads better than ``X w`` written out again and again."""
+        inside = {id(n) for n in topological(self._printed())}
+        return {id(n): (name, n) for name, n in self.function.intermediates.items()
+                if n.args and id(n) in inside}
+
     def _rows(self, fmt: str) -> list[tuple[str, str]]:
-        rows = self._rows_with(fmt, {})
-        plain = rows if fmt == "text" else self._rows_with("text", {})
-        if max(len(r) for _, r in plain) <= self.LONG_ROW:
-            return rows
-        printed = [self.value] + [n for group in (self.gradient, self.hessian, self.jacobian, self.differentials)
-                                  for n in group.values() if n is not None]
-        bound = shared_subexpressions(printed, set(self.function.shapes))
-        bound = _used(printed, bound)
-        rows = self._rows_with(fmt, bound)
+        user = self._user_names()
         st = STYLES[fmt]
+        rows = self._rows_with(fmt, user)
+        plain = rows if fmt == "text" else self._rows_with("text", user)
+        if max(len(r) for _, r in plain) <= self.LONG_ROW:
+            return rows + [(st.sym(name), render(node, fmt, user)) for name, node in user.values()]
+        printed = self._printed()
+        bound = shared_subexpressions(printed, set(self.function.shapes) | {n for n, _ in user.values()})
+        bound = {**_used(printed, {k: v for k, v in bound.items() if k not in user}), **user}
+        rows = self._rows_with(fmt, bound)
         return rows + [(st.sym(name), render(node, fmt, bound)) for name, node in bound.values()]
 
     def _rows_with(self, fmt: str, bound: dict) -> list[tuple[str, str]]:
@@ -192,6 +204,30 @@ class Derivation:
 
     def __str__(self) -> str:
         return "\n".join(f"{l} = {r}" for l, r in self._rows("text"))
+
+    def expressions(self) -> dict:
+        """``{"f": program, "∇_x f": program, ...}``: each formula in diffbench's own
+        input language (``diffbench.parse`` reads it back), or the
+        :class:`Unsupported` saying why it cannot be written there; ``None``
+        for an identically zero block."""
+        formulas = {"f": self.value}
+        formulas.update({f"∇_{k} f": v for k, v in self.gradient.items()})
+        formulas.update({f"∇²_{a}{b} f": v for (a, b), v in self.hessian.items()})
+        formulas.update({f"∂f/∂{k}": v for k, v in self.jacobian.items()})
+        taken = set(self.function.shapes) | set(self.function.dims)
+        out = programs({k: v for k, v in formulas.items() if v is not None},
+                       self.function.intermediates, taken)
+        return {k: out.get(k) for k in formulas}
+
+    def expr(self) -> str:
+        """Every formula as a program of the input language, under a ``#`` heading."""
+        lines = []
+        for label, text in self.expressions().items():
+            if isinstance(text, Unsupported):
+                lines.append(f"# {label}: {text}")
+            else:
+                lines += [f"# {label}", "0" if text is None else text]
+        return "\n".join(lines)
 
     def latex(self) -> str:
         rows = self._rows("latex")
