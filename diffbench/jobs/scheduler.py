@@ -194,6 +194,9 @@ def open_store(db: str) -> Store:
     """An existing store (read commands never create one)."""
     if not Path(db).exists():
         raise UserError(f"no results store at {db} (run `diffbench submit` first, or pass --db)")
+    if Path(db).is_file() and Path(db).stat().st_size == 0:
+        raise UserError(f"{db}: an empty file, not a results store; expected a store written by "
+                        "`diffbench submit` (delete the empty file, or pass --db)")
     return Store(db)
 
 

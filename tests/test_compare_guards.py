@@ -1,0 +1,68 @@
+"""``diffbench compare`` on careless input: one line blaming the right
+option, never a traceback, and no allocation it cannot make.  The command
+runs in this process (``main(argv)``, the installed command's own code)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from diffbench.cli.main import main
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(["compare", *args])
+    captured = capsys.readouterr()
+    return done.value.code, captured.out, captured.err
+
+
+BAD = [
+    (("x'*x", "--wrt", "y", "--size", "n=3"), "--wrt y"),
+    (("x'*x", "--wrt", "x", "--size", "n=³"), "--size n=³"),
+    (("ones(0)'*x", "--wrt", "x", "--size", "n=3"), "positive integers"),
+    (("ones(99999999999)'*x", "--wrt", "x", "--size", "n=3"), "--max-memory"),
+    (("x'*x", "--wrt", "x", "--size", "n=1000000000"), "--max-memory"),
+    (("x'*x", "--wrt", "x", "--size", "n=100000000000000000000000"), "--size n="),
+    (("x'*x", "--wrt", "x", "--size", "n=3", "--seed", "-5"), "--seed"),
+    (("x'*x", "--wrt", "x", "--size", "n=3", "--engines", ""), "--engines"),
+    (("logistic_regression", "--wrt", "q"), "--wrt q"),
+    (("logistic_regression", "--size", "n=100000000"), "--max-memory"),
+]
+
+
+@pytest.mark.parametrize("args,fragment", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_compare_input_is_one_line_naming_the_option(capsys, args, fragment):
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and "Traceback" not in err and "--domain" not in err, err
+    assert fragment in err and len(err) < 500, err
+
+
+OPTIONS = ("--wrt", "x", "--size", "n=3", "--engines", "tape,fd", "--json")
+
+
+@pytest.mark.parametrize("args", [("-x'*x", *OPTIONS), (*OPTIONS, "--", "-x'*x")], ids=["as is", "after --"])
+def test_an_expression_may_start_with_minus(capsys, args):
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    assert json.loads(out)["expr"].startswith("-")
+
+
+def test_compare_stops_at_its_time_limit_with_a_reason(capsys):
+    # the symbolic engine's derivation grows faster than linearly in the length of
+    # a long product; whatever it costs, compare must end at --timeout with one line
+    expr = ".*".join(["x"] * 4000)
+    start = time.monotonic()
+    code, _, err = cli(capsys, expr, "--wrt", "x", "--size", "n=3", "--engines", "symbolic", "--timeout", "2")
+    assert time.monotonic() - start < 30
+    assert code == 2 and "--timeout" in err and len(err.splitlines()) == 1, err
+
+
+def test_error_shows_a_window_around_the_caret(capsys):
+    expr = "x+" * 50_000 + "(x"
+    code, _, err = cli(capsys, expr, "--wrt", "x", "--size", "n=3")
+    assert code == 2 and len(err) < 400, err[:500]
+    lines = err.splitlines()
+    assert lines[-1].strip() == "^" and lines[-2].rstrip().endswith("(x")
+    assert lines[-1].index("^") == lines[-2].rindex("(")  # the caret still points at the culprit
