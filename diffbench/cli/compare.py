@@ -31,8 +31,9 @@ def _function_and_inputs(expr, shapes, sizes, wrt, seed, domain, guard):
         return entry.function, _sampled(lambda: entry.sample(full, seed), {}), wrt
     from .. import parse
     from ..sampling import sample_inputs
+    from ..tracing.loader import is_python_reference, load
 
-    fn = parse(expr, shapes or None)
+    fn = load(expr, shapes) if is_python_reference(expr) else parse(expr, shapes or None)
     if not wrt:
         raise UserError("--wrt is required for an expression (the variable to differentiate)")
     _check_wrt(fn, wrt)
@@ -123,7 +124,8 @@ def _measure(engine, fn, inputs, wrt, order):
               help="seconds the whole comparison may take")
 @click.option("--json", "as_json", is_flag=True, help="print the stable JSON summary")
 def command(expr, shapes, wrt, sizes, engines, order, domains, seed, max_memory, timeout, as_json):
-    """Compare engines on EXPR (an expression or a catalogue name): agreement and time.
+    """Compare engines on EXPR (an expression, a catalogue name, or a Python
+    function as module:function with a --shape for each parameter): agreement and time.
 
     Agreement is the max relative error |a-b| / max(1, |a|+|b|) against the other engines;
     times are medians per call with one BLAS thread; prepare is derivation, compilation or
