@@ -46,7 +46,7 @@ def check_version(data: dict, source: str, expected: int) -> None:
         return
     version = data["version"]
     if type(version) is not int or version != expected:
-        raise UserError(f"{source}: version: expected the integer {expected}, got {_short(version)} "
+        raise UserError(f"{source}: version: expected {expected} (an integer), got {_short(version)} "
                         f"(this diffbench reads job files of version {expected})")
 
 

@@ -46,10 +46,10 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def submit(job_path: str, target: Target, progress=None) -> dict:
+def submit(job_path: str, target: Target, progress=None, limits=None) -> dict:
     """Validate, plan, run and summarise a job file.  Errors in the file or
     the cluster address surface before the store is touched."""
-    job, text = load_job(job_path)
+    job, text = load_job(job_path, limits)
     tasks = plan(job, str(job_path))
     with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
         store = Store(target.db)

@@ -154,7 +154,7 @@ class JobSpec(BaseModel):
 
 # ---------------------------------------------------------------- reading
 
-def load_job(path: str | Path) -> tuple[JobSpec, str]:
+def load_job(path: str | Path, limits=None) -> tuple[JobSpec, str]:
     """The validated job in ``path`` and the file's text; ``UserError`` otherwise."""
     from .checks import check_job
 
@@ -164,7 +164,7 @@ def load_job(path: str | Path) -> tuple[JobSpec, str]:
     except OSError as err:
         raise UserError(f"{path}: cannot read job file ({err.strerror or err})") from None
     job = parse_job(text, str(path))
-    check_job(job, str(path))
+    check_job(job, str(path), *([limits] if limits is not None else []))
     return job, text
 
 

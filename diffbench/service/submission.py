@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from ..errors import UserError
+from ..jobs.limits import HTTP, Limits
 from ..jobs.reading import check_version, decode, load_data
 
 SOURCE = "job"
@@ -28,7 +29,8 @@ def is_json(content_type: str | None, text: str) -> bool:
     return text.lstrip().startswith("{")
 
 
-def parse_submission(body: bytes, content_type: str | None = None, allowed_modules: tuple[str, ...] = ()):
+def parse_submission(body: bytes, content_type: str | None = None, allowed_modules: tuple[str, ...] = (),
+                     limits: Limits = HTTP):
     """``(job, text, tasks)`` for a valid job file; ``Invalid`` otherwise.
 
     A function naming Python code (``python = "module:function"``) is
@@ -41,7 +43,7 @@ def parse_submission(body: bytes, content_type: str | None = None, allowed_modul
     job = _validate(_load(text, is_json(content_type, text)))
     _refuse_python(job, allowed_modules)
     try:
-        check_job(job, SOURCE)
+        check_job(job, SOURCE, limits)
         return job, text, plan(job, SOURCE)
     except UserError as err:
         raise Invalid([str(err)]) from None
