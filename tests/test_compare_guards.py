@@ -66,3 +66,25 @@ def test_error_shows_a_window_around_the_caret(capsys):
     lines = err.splitlines()
     assert lines[-1].strip() == "^" and lines[-2].rstrip().endswith("(x")
     assert lines[-1].index("^") == lines[-2].rindex("(")  # the caret still points at the culprit
+
+
+def test_fd_out_of_its_range_is_not_blamed(capsys):
+    # |f| ~ 1e7: fd's round-off alone (eps*|f|/h^2 for the Hessian) is far over its fixed bar
+    code, out, err = cli(capsys, "1e6*x'*x", "--wrt", "x", "--size", "n=20", "--engines", "symbolic,tape,fd", "--json")
+    assert code == 0, out + err
+    summary = json.loads(out)
+    fd = next(r for r in summary["engines"] if r["engine"] == "fd")
+    assert summary["agree"] and fd["at_fault"] == [] and fd["fd_range"]["hessian"] > 2e-4
+
+
+def test_fd_bar_moves_only_with_the_magnitude():
+    import numpy as np
+
+    from diffbench.testing import FD_TOLERANCE, check_agree
+
+    x = np.random.default_rng(0).normal(size=6)
+    small = check_agree("x'*x", {"x": x}, "x", engines=("tape", "fd"))
+    assert small.fd_noise == {} and small.tolerance("hessian", "tape", "fd") == FD_TOLERANCE["hessian"]
+    large = check_agree("1e6*x'*x", {"x": x}, "x", engines=("tape", "fd"))
+    assert large.tolerance("hessian", "tape", "fd") > FD_TOLERANCE["hessian"]
+    assert large.tolerance("hessian", "tape", "symbolic") == small.tolerance("hessian", "tape", "symbolic")
