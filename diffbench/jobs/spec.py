@@ -108,7 +108,9 @@ class FunctionSpec(BaseModel):
 
     @property
     def label(self) -> str:
-        return self.name or self.catalogue or self.python.rsplit(":", 1)[1]
+        if self.name or self.python is None:  # catalogue = "" is an unknown entry, reported as such
+            return self.name or self.catalogue or ""
+        return self.python.rsplit(":", 1)[1]
 
     @property
     def wrt_list(self) -> list[str] | None:
