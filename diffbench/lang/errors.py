@@ -41,6 +41,6 @@ def caret_window(expr: str, position: int, width: int = WINDOW) -> tuple[str, in
     return head + shown + tail, len(head) + position - start
 
 
-def _clip(message: str, limit: int = 200) -> str:
+def _clip(message: str, limit: int = 1000) -> str:
     """A message quoting part of the expression stays one readable line."""
     return message if len(message) <= limit else message[:limit - 3] + "..."
