@@ -32,6 +32,13 @@ BAD = [
 ]
 
 
+def test_a_variable_named_twice_in_wrt_counts_once(capsys):
+    code, out, err = cli(capsys, "sqrt(x)'*B", "--shape", "x=n", "--shape", "B=n,n", "--wrt", "x,x",
+                         "--size", "n=3", "--engines", "tape", "--order", "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["wrt"] == ["x"]
+
+
 @pytest.mark.parametrize("args,fragment", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_compare_input_is_one_line_naming_the_option(capsys, args, fragment):
     code, _, err = cli(capsys, *args)

@@ -33,7 +33,7 @@ def run_expression(case: dict) -> None:
     from diffbench.cli import compare
 
     sizes = compare._sizes(tuple(f"{d}={v}" for d, v in case["sizes"].items()))
-    wrt = [w for item in case["wrt"] for w in item.split(",") if w]
+    wrt = compare.wrt_names(case["wrt"])
 
     def guard(fn, wrt, full):
         from diffbench.budget import check_memory

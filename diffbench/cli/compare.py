@@ -138,7 +138,7 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, max_memory,
     size_values = _sizes(sizes)
     names = _engines(engines)
     limit = _memory(max_memory)
-    wrt = [w for item in wrt for w in item.split(",") if w]
+    wrt = wrt_names(wrt)
 
     def guard(fn, wrt, full_sizes):
         check_memory(fn, wrt, full_sizes, order, limit)
@@ -156,6 +156,11 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, max_memory,
         _print_table(summary)
     if not summary["agree"]:
         raise SystemExit(1)
+
+
+def wrt_names(options) -> list[str]:
+    """--wrt x,y --wrt A -> [x, y, A]; a name given twice counts once."""
+    return list(dict.fromkeys(w.strip() for item in options for w in item.split(",") if w.strip()))
 
 
 def _sizes(sizes) -> dict[str, int]:

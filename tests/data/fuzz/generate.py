@@ -85,8 +85,19 @@ def mutate(rng: random.Random, text: str) -> str:
 MAX_LENGTH = 20_000  # long enough to find what length does, short enough for a small corpus
 
 
+ELEMENTWISE = ("exp", "sin", "cos", "tanh", "sigmoid", "softplus", "arctan", "square", "abs", "relu", "expm1")
+TEMPLATES = ("sum({f}(x))", "{f}(x)'*A*{f}(x)", "sum({f}(A*x + y))", "log(sum(exp(x))) + {f}(c)*sum(x)",
+             "x'*A*x + c*sum({f}(y))", "norm2({f}(x)) + tr(A'*B)", "sum({f}(x)) / (1 + c*c)", "{f}(x)",
+             "logsumexp(A*x) - y'*x", "sum(softmax(x) .* {f}(y))", "1e6*x'*x", "-x'*x", "x.*x.*x.*x.*x")
+
+
+def well_formed(rng: random.Random) -> str:
+    """A shape-correct expression, so the corpus runs engines, not only the parser."""
+    return rng.choice(TEMPLATES).format(f=rng.choice(ELEMENTWISE))
+
+
 def expression_case(rng: random.Random) -> dict:
-    text = expression(rng)
+    text = well_formed(rng) if rng.random() < 0.3 else expression(rng)
     for _ in range(rng.choice((0, 0, 1, 2))):
         text = mutate(rng, text)[:MAX_LENGTH]
     shapes = {name: shape for name, shape in VARIABLES.items() if name in text}
