@@ -11,11 +11,10 @@ from threadpoolctl import threadpool_limits
 
 from ..budget import check_memory, time_limit
 from ..catalogue import CATALOGUE, default_size
+from ..checking import check_agree
 from ..engines import get_engine
-from ..engines.base import Unsupported
-from ..errors import UserError
+from ..errors import Unsupported, UserError
 from ..jobs.units import parse_bytes
-from ..testing import check_agree
 from .common import echo_json, parse_assignments
 
 FD_OUT_OF_RANGE = 0.01  # an fd bar this loose no longer tells right from wrong

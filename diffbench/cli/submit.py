@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from .common import echo_json
-from ..jobs.cli_options import cluster_options, limit_options, print_summary, run_guarded
 from ..jobs.limits import CLI
+from .options import cluster_options, limit_options, print_summary, run_guarded, with_report
 
 
 @click.command("submit")
@@ -23,4 +23,5 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, as_json, 
 
     target = Target(workers, scheduler, db, reports, connect_timeout)
     result = run_guarded(lambda progress: submit(jobfile, target, progress, limits))
+    result = with_report(result, reports)
     echo_json(result) if as_json else print_summary(result)

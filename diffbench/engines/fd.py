@@ -17,7 +17,8 @@ import numpy as np
 from ..tape import operators
 from ..ops.core import GENERATION
 from ..tape.core import Program
-from .base import Engine, Prepared, TooLarge, register
+from ..errors import TooLarge
+from .base import Engine, Prepared, register
 
 EPS = np.finfo(float).eps
 GRADIENT_STEP = EPS ** (1 / 3)

@@ -20,11 +20,12 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from ..errors import TooLarge, Unsupported
 from ..function import Function
 from ..ir import resolve_shape, topological
 from ..ops import TABLE
 from ..ops.elementwise import scalar_functions
-from .base import Engine, Prepared, TooLarge, Unsupported, register
+from .base import Engine, Prepared, register
 
 MAX_OPS = int(os.environ.get("DIFFBENCH_SYMPY_MAX_OPS", 300_000))
 TIME_LIMIT = float(os.environ.get("DIFFBENCH_SYMPY_TIME_LIMIT", 30.0))

@@ -1,16 +1,32 @@
 """Meaning checks on a form-valid job: do the names resolve, do the
 expressions parse, is every dim sized?  Each failure is a ``UserError`` of
 one line naming the file and the field (plus the parser's caret lines for
-a bad expression)."""
+a bad expression).  ``load_job`` reads a job file through the form checks
+of :mod:`.spec` and these."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from ..errors import UserError
 from .limits import CLI, Budget, Limits, combinations
-from .sizes import expand_sizes
-from .spec import FunctionSpec, JobSpec
+from .reading import decode
 from .registry import get_engine
+from .sizes import expand_sizes
+from .spec import FunctionSpec, JobSpec, parse_job
 
 DOMAINS = ("real", "positive", "nonzero", "spd", "invertible")
+
+
+def load_job(path: str | Path, limits: Limits | None = None) -> tuple[JobSpec, str]:
+    """The validated job in ``path`` and the file's text; ``UserError`` otherwise."""
+    path = Path(path)
+    try:
+        text = decode(path.read_bytes(), str(path))
+    except OSError as err:
+        raise UserError(f"{path}: cannot read job file ({err.strerror or err})") from None
+    job = parse_job(text, str(path))
+    check_job(job, str(path), limits or CLI)
+    return job, text
 
 
 def check_job(job: JobSpec, source: str, limits: Limits = CLI) -> None:

@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from ..engines.base import Unsupported
+from ..errors import Unsupported
 from ..function import Function
 from ..ir import Node, topological, var
 from ..ops.core import GENERATION

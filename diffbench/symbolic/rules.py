@@ -14,7 +14,7 @@ indices, which every Jacobian carries last.
 """
 from __future__ import annotations
 
-from ..engines.base import Unsupported
+from ..errors import Unsupported
 from ..ir import Node, const, node
 from ..ops import TABLE
 from .einsum import einsum_form, ones

@@ -32,12 +32,12 @@ import numpy as np
 from ...function import Function
 from ...ir import resolve_shape, topological
 from ...ops import TABLE
+from ...errors import Unsupported
 from ...ops.building import slices as _slices
-from ..base import Engine, Prepared, Unsupported
+from ..base import Engine, Prepared
 
 #: primitives the interpreter handles itself (bound to inputs, not computed)
 BOUND = frozenset({"var"})
-INSTALL_HINT = "pip install -e '.[compare]'"
 
 
 def missing_ops(op_map: dict) -> list[str]:
@@ -101,6 +101,7 @@ class FrameworkEngine(Engine):
     """
 
     requires: tuple[str, ...] = ()
+    extra: str = "compare"  # the optional dependencies of pyproject.toml that bring it
     jit: bool = False
     _loaded: object = None
     _load_error: str = ""
@@ -116,8 +117,12 @@ class FrameworkEngine(Engine):
             except (ImportError, ValueError):  # blocked, or a broken partial install
                 found = False
             if not found:
-                return False, f"{module} is not installed ({INSTALL_HINT})"
+                return False, f"{module} is not installed ({self.install_hint})"
         return True, ""
+
+    @property
+    def install_hint(self) -> str:
+        return f"pip install -e '.[{self.extra}]'"
 
     def lib(self):
         """The framework's namespace, imported on first use; raises Unsupported
@@ -129,7 +134,7 @@ class FrameworkEngine(Engine):
             try:
                 self._loaded = self.load()
             except ImportError as err:
-                self._load_error = f"{err.name or 'a dependency'} cannot be imported: {err} ({INSTALL_HINT})"
+                self._load_error = f"{err.name or 'a dependency'} cannot be imported: {err} ({self.install_hint})"
                 raise Unsupported(f"engine {self.name!r} is not available here: {self._load_error}") from None
         return self._loaded
 

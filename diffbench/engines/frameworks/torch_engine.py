@@ -73,6 +73,7 @@ class TorchEngine(FrameworkEngine):
     name = "torch"
     description = "PyTorch interpreting the same IR (torch.func: grad; hessian = forward-over-reverse)"
     requires = ("torch",)
+    extra = "torch"  # the CPU build; `.[compare]` brings autograd and JAX only
 
     def load(self):
         torch, func = import_all("torch", "torch.func")
