@@ -30,7 +30,7 @@ def limit_options(defaults):
     :class:`.limits.Limits`); the command receives them as ``limits``."""
     def decorate(fn):
         def command(*args, max_tasks, max_expression, max_validation, **kwargs):
-            from .limits import Limits
+            from ..jobs.limits import Limits
 
             limits = Limits(max_tasks, max_expression, max_validation, defaults.how)
             return fn(*args, limits=limits, **kwargs)
