@@ -11,7 +11,7 @@ import numpy as np
 from . import prims
 from . import shapes as S
 from ..dims import combine
-from .core import IdentityBatch, Primitive, define, shape_of
+from .core import IdentityBatch, Primitive, define, linear, out_of_reach, shape_of
 
 
 def _matvec_batch(a, t):
@@ -46,12 +46,9 @@ define(Primitive(
     symbolic={"jvp": (lambda t, ans, u, v: prims.outer(t, v),
                       lambda t, ans, u, v: prims.outer(u, t))}))
 
-define(Primitive(
-    "transpose", 1, S.transpose, np.transpose, family="linalg",
-    vjp=(lambda g, ans, a: prims.transpose(g),),
-    jvp=(lambda t, ans, a: np.swapaxes(t, -1, -2),),
-    domain=("real",),
-    symbolic={"jvp": (lambda t, ans, a: prims.transpose(t),)}))
+linear("transpose", S.transpose, np.transpose, family="linalg",
+       adjoint=lambda g, a: prims.transpose(g),
+       batched=lambda t: np.swapaxes(t, -1, -2))
 
 
 def _inner_impl(a, b):
@@ -73,12 +70,9 @@ define(Primitive(
                       lambda t, ans, a, b: prims.inner(a, t))}))
 
 
-define(Primitive(
-    "tr", 1, S.square_to_scalar, np.trace, family="linalg",
-    vjp=(lambda g, ans, a: prims.diag_embed(prims.broadcast(g, shape=shape_of(a)[:1])),),
-    jvp=(lambda t, ans, a: np.trace(t, axis1=-2, axis2=-1),),
-    domain=("real",),
-    symbolic={"jvp": (lambda t, ans, a: prims.tr(t),)}))
+linear("tr", S.square_to_scalar, np.trace, family="linalg",
+       adjoint=lambda g, a: prims.diag_embed(prims.broadcast(g, shape=shape_of(a)[:1])),
+       batched=lambda t: np.trace(t, axis1=-2, axis2=-1))
 
 
 def _inv_t(a):
@@ -116,23 +110,13 @@ define(Primitive(
     symbolic={"jvp": (lambda t, ans, a: prims.neg(prims.matmul(ans, prims.matmul(t, ans))),)}))
 
 
-def _diag_embed_jvp(t, ans, v):
-    return t[..., None] * np.eye(v.shape[0])
+linear("diag_embed", S.vector_to_diag, np.diag, family="linalg", doc="diag(v): the diagonal matrix of a vector",
+       adjoint=lambda g, v: prims.diag_part(g),
+       batched=lambda t: t[..., None] * np.eye(t.shape[-1]))
 
-
-define(Primitive(
-    "diag_embed", 1, S.vector_to_diag, np.diag, family="linalg",
-    vjp=(lambda g, ans, v: prims.diag_part(g),),
-    jvp=(_diag_embed_jvp,),
-    domain=("real",), doc="diag(v): the diagonal matrix of a vector",
-    symbolic={"jvp": (lambda t, ans, v: prims.diag_embed(t),)}))
-
-define(Primitive(
-    "diag_part", 1, S.diag_to_vector, np.diag, family="linalg",
-    vjp=(lambda g, ans, a: prims.diag_embed(g),),
-    jvp=(lambda t, ans, a: np.diagonal(t, axis1=-2, axis2=-1),),
-    domain=("real",), doc="diag(X): the diagonal of a matrix as a vector",
-    symbolic={"jvp": (lambda t, ans, a: prims.diag_part(t),)}))
+linear("diag_part", S.diag_to_vector, np.diag, family="linalg", doc="diag(X): the diagonal of a matrix as a vector",
+       adjoint=lambda g, a: prims.diag_embed(g),
+       batched=lambda t: np.diagonal(t, axis1=-2, axis2=-1))
 
 
 # ---------------------------------------------------------------- solve
@@ -301,3 +285,7 @@ define(Primitive(
     doc="the singular values, decreasing (distinct ones: see the note on repeated values)",
     symbolic={"jvp": (lambda t, ans, a: prims.diag_part(
         prims.matmul(prims.transpose(prims.svd_u(a)), prims.matmul(t, prims.svd_v(a)))),)}))
+
+
+# the scalar SymPy baseline has no rule for these (it reports them unsupported)
+out_of_reach("sympy-scalar", "kron", "solve", "svd_u", "svd_v", "svdvals", "unkron")

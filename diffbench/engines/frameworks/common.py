@@ -30,7 +30,8 @@ from typing import Callable
 import numpy as np
 
 from ...function import Function
-from ...ir import resolve_shape, topological
+from ...ir import resolve_shape
+from ...lowering import fill, lower
 from ...ops import TABLE
 from ...errors import Unsupported
 from ...ops.building import slices as _slices
@@ -53,34 +54,19 @@ def build(fn: Function, wrt: list[str], sizes: dict[str, int], op_map: dict[str,
     primitives that need their concrete output shape get it as ``shape=``
     exactly as on the tape.
     """
-    absent = sorted({n.op for n in topological(fn.root)} - set(op_map) - BOUND)
+    lowered = lower(fn, sizes)
+    absent = sorted(lowered.ops() - set(op_map) - BOUND)
     if absent:
         raise Unsupported(f"no mapping for primitive(s) {', '.join(absent)} in this framework's op map")
-    nodes = topological(fn.root)
-    index = {id(n): i for i, n in enumerate(nodes)}
+    constants = fill(lowered, op_map, dict.fromkeys(lowered.inputs))  # the leaves, built once
+    steps = [(s.slot, op_map[s.op], s.args, s.attrs) for s in lowered.steps]
     position = {name: k for k, name in enumerate(wrt)}
-    constants: list[tuple[int, object]] = []
-    bound: list[tuple[int, str, int]] = []  # (slot, name, position in wrt or -1)
-    steps: list[tuple[int, Callable, tuple[int, ...], dict]] = []
-    for i, n in enumerate(nodes):
-        prim = TABLE[n.op]
-        attrs = dict(n.attrs)
-        if prim.needs_shape:
-            attrs["shape"] = resolve_shape(n.shape, sizes)
-        if n.op == "var":
-            name = n.attr("name")
-            bound.append((i, name, position.get(name, -1)))
-        elif not n.args:
-            constants.append((i, op_map[n.op](**attrs)))
-        else:
-            steps.append((i, op_map[n.op], tuple(index[id(a)] for a in n.args), attrs))
-    size, output = len(nodes), index[id(fn.root)]
+    bound = [(slot, name, position.get(name, -1)) for name, slot in lowered.inputs.items()]
+    output = lowered.output
 
     def f(*args):
         *values, fixed = args
-        slots = [None] * size
-        for slot, value in constants:
-            slots[slot] = value
+        slots = list(constants)
         for slot, name, k in bound:
             slots[slot] = values[k] if k >= 0 else fixed[name]
         for slot, impl, arg_slots, attrs in steps:
