@@ -116,7 +116,7 @@ def two_vector_job(sizes: str) -> str:
 @pytest.mark.parametrize("case", TOO_LARGE)
 def test_sizes_too_large_are_a_one_line_error(write_job, case):
     from diffbench.errors import UserError
-    from diffbench.jobs.spec import load_job
+    from diffbench.jobs.checks import load_job
 
     with pytest.raises(UserError) as err:
         load_job(write_job(two_vector_job(TOO_LARGE[case])))

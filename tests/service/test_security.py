@@ -121,7 +121,7 @@ def test_validation_time_is_limited():
 
 def test_the_command_line_may_allow_more_than_http(tmp_path):
     from diffbench.jobs.limits import CLI, HTTP
-    from diffbench.jobs.spec import load_job
+    from diffbench.jobs.checks import load_job
 
     assert CLI.max_tasks > HTTP.max_tasks and CLI.max_expression > HTTP.max_expression
     path = tmp_path / "big.toml"
