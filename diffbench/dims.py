@@ -40,7 +40,7 @@ def evaluate(text: str | int, sizes: dict[str, int]) -> int:
     tokens = deque(_tokens(str(text)))
     if not tokens:
         raise DimExpressionError("empty dimension expression")
-    value = _sum(tokens, sizes, str(text), 0)
+    value = _sum_of_products(tokens, sizes, str(text), 0)
     if tokens:
         raise DimExpressionError(f"unexpected {tokens[0]!r} in {_short(text)}")
     if value < 0:
@@ -67,7 +67,8 @@ def _short(text: str) -> str:
 
 # The parser consumes ``tokens`` (a deque) from the left: linear in the length.
 
-def _sum(tokens, sizes, text, depth):
+def _sum_of_products(tokens, sizes, text, depth):
+    """``2*n + m - 1``: products added and subtracted."""
     value = _product(tokens, sizes, text, depth)
     while tokens and tokens[0] in "+-":
         op = tokens.popleft()
@@ -96,7 +97,7 @@ def _atom(tokens, sizes, text, depth):
     if head == "(":
         if depth >= MAX_DEPTH:
             raise DimExpressionError(f"{_short(text)} nests parentheses deeper than {MAX_DEPTH}")
-        value = _sum(tokens, sizes, text, depth + 1)
+        value = _sum_of_products(tokens, sizes, text, depth + 1)
         if not tokens or tokens.popleft() != ")":
             raise DimExpressionError(f"missing ')' in {_short(text)}")
         return value

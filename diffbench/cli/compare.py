@@ -15,6 +15,7 @@ from ..checking import check_agree
 from ..engines import get_engine
 from ..errors import Unsupported, UserError
 from ..jobs.units import parse_bytes
+from ..operators import direction
 from .common import echo_json, parse_assignments
 
 FD_OUT_OF_RANGE = 0.01  # an fd bar this loose no longer tells right from wrong
@@ -92,18 +93,31 @@ def _time(call, budget: float = 0.2) -> float:
     return float(np.median(samples))
 
 
-def _measure(engine, fn, inputs, wrt, order):
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp")
+
+
+def _quantities(fn, order, asked):
+    """The quantities to time: those asked for, or value and what ``order`` gives."""
+    if asked:
+        return ["value"] + [q for q in asked if q != "value"]
+    return ["value"] + (["gradient", "hessian"][:order] if fn.is_scalar else ["jacobian"])
+
+
+def _measure(engine, fn, inputs, wrt, order, asked=()):
     sizes = fn.bind(inputs)
     start = time.perf_counter()
     prepared = get_engine(engine).prepare(fn, wrt, sizes, order)
     out = {"prepare_seconds": time.perf_counter() - start}
-    quantities = ["value"] + (["gradient", "hessian"][:order] if fn.is_scalar else ["jacobian"])
-    for q in quantities:
+    v = direction(inputs, wrt, 0)  # the direction check_agree's HVPs use
+    for q in _quantities(fn, order, asked):
+        call = (lambda: prepared.hvp(inputs, v)) if q == "hvp" else (lambda: getattr(prepared, q)(inputs))
         try:
-            out[f"{q}_seconds"] = _time(lambda: getattr(prepared, q)(inputs))
+            out[f"{q}_seconds"] = _time(call)
         except Unsupported as err:
             out[f"{q}_seconds"] = None
             out.setdefault("unsupported", str(err))
+    if (getattr(prepared, "stats", None) or {}).get("mode"):
+        out["mode"] = dict(prepared.stats["mode"])  # what ran: forward or reverse
     return out
 
 
@@ -119,12 +133,17 @@ def _measure(engine, fn, inputs, wrt, order):
               help="input domain: real, positive, nonzero, spd, invertible (e.g. A=spd)")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="seed of the sampled inputs")
+@click.option("--quantities", default="", metavar="Q,..",
+              help="quantities to time: value, gradient, hessian, jacobian, hvp (default: what --order gives)")
+@click.option("--mode", type=click.Choice(["forward", "reverse", "auto"]), default="auto", show_default=True,
+              help="accumulation mode of gradients and Jacobians in engines that have modes (tape)")
 @click.option("--max-memory", default="4GiB", show_default=True,
               help="refuse sizes whose inputs, intermediates and derivatives need more")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=300.0, show_default=True,
               help="seconds the whole comparison may take")
 @click.option("--json", "as_json", is_flag=True, help="print the stable JSON summary")
-def command(expr, shapes, wrt, sizes, engines, order, domains, seed, max_memory, timeout, as_json):
+def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities, mode, max_memory, timeout,
+            as_json):
     """Compare engines on EXPR (an expression, a catalogue name, or a Python
     function as module:function with a --shape for each parameter): agreement and time.
 
@@ -135,7 +154,11 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, max_memory,
     """
     shape_decl = parse_assignments(shapes, "--shape")
     size_values = _sizes(sizes)
-    names = _engines(engines)
+    names = [_with_mode(name, mode) for name in _engines(engines)]
+    asked = [q.strip() for q in quantities.split(",") if q.strip()]
+    bad = [q for q in asked if q not in QUANTITIES]
+    if bad:
+        raise UserError(f"--quantities: unknown quantity {bad[0]!r} (known: {', '.join(QUANTITIES)})")
     limit = _memory(max_memory)
     wrt = wrt_names(wrt)
 
@@ -148,7 +171,7 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, max_memory,
         # one BLAS thread, as in every benchmark and job worker: timings stay comparable
         with np.errstate(all="ignore"), threadpool_limits(1):
             _check_finite(fn, inputs, wrt)
-            summary = _compare(fn, inputs, wrt, names, order, seed)
+            summary = _compare(fn, inputs, wrt, names, order, seed, asked)
     if as_json:
         echo_json(summary)
     else:
@@ -200,6 +223,17 @@ def _out_of_memory():
         raise UserError(f"out of memory ({err or 'MemoryError'}); expected smaller sizes") from None
 
 
+def _with_mode(name: str, mode: str) -> str:
+    """``tape`` with ``--mode forward`` is the engine ``tape:forward``."""
+    try:
+        engine = get_engine(name)
+        if mode != "auto" and mode in engine.modes:
+            return f"{name}:{mode}"
+    except KeyError as err:
+        raise UserError(str(err.args[0])) from None
+    return name
+
+
 def _check_finite(fn, inputs, wrt):
     sizes = fn.bind(inputs)
     value = get_engine("tape").prepare(fn, wrt, sizes).value(inputs)
@@ -208,16 +242,17 @@ def _check_finite(fn, inputs, wrt):
                         "declare input domains, e.g. --domain A=spd or --domain x=positive")
 
 
-def _compare(fn, inputs, wrt, names, order, seed):
+def _compare(fn, inputs, wrt, names, order, seed, asked=()):
     # time first, so each engine's prepare (derive, compile, tape set-up) is a cold one
     timings = {}
     for name in names:
         try:
-            timings[name] = _measure(name, fn, inputs, wrt, order)
+            timings[name] = _measure(name, fn, inputs, wrt, order, asked)
         except Unsupported as err:
             timings[name] = {"unsupported": str(err)}
-    agreement = check_agree(fn, inputs, wrt, engines=names, order=order, strict=False,
-                            allow_unsupported=tuple(names))
+    extra = ("hvp",) if "hvp" in asked and fn.is_scalar else ()
+    agreement = check_agree(fn, inputs, wrt, engines=names, order=max(order, 2 if extra else 1), strict=False,
+                            allow_unsupported=tuple(names), extra=extra)
     rows = []
     for name in names:
         row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name)}
@@ -255,7 +290,7 @@ def _fd_range_note(bars: dict) -> str:
 def _print_table(summary):
     click.echo(f"{summary['expr']}  wrt {', '.join(summary['wrt'])}  sizes "
                + ", ".join(f"{k}={v}" for k, v in summary["sizes"].items()))
-    quantities = [q for q in ("value", "gradient", "hessian", "jacobian")
+    quantities = [q for q in QUANTITIES
                   if any(f"{q}_seconds" in r for r in summary["engines"])]
     header = f"{'engine':<14}{'max rel err':>12}" + "".join(f"{q:>12}" for q in quantities) + f"{'prepare':>12}"
     click.echo(header)
@@ -264,6 +299,8 @@ def _print_table(summary):
         line = f"{r['engine']:<14}{('-' if err is None else f'{err:.2g}'):>12}"
         line += "".join(f"{_fmt_seconds(r.get(f'{q}_seconds')):>12}" for q in quantities)
         line += f"{_fmt_seconds(r.get('prepare_seconds')):>12}"
+        if r.get("mode"):
+            line += "  mode: " + ", ".join(f"{q} {m}" for q, m in r["mode"].items())
         if r["unsupported"]:
             line += f"  unsupported: {r['unsupported']}"
         if r["at_fault"]:

@@ -19,7 +19,10 @@ FORMATS = ("text", "latex", "mathml", "python", "json")
               help="1: gradient only; 2: gradient and Hessian")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="matrix notation, LaTeX, presentation MathML, the generated NumPy code, or JSON")
-def command(expr, shapes, wrt, order, fmt):
+@click.option("--hvp", "with_hvp", is_flag=True,
+              help="also the closed-form Hessian-vector product ∇²f·v (derived without the Hessian)")
+@click.option("--trace", "with_trace", is_flag=True, help="also the closed-form trace of the Hessian")
+def command(expr, shapes, wrt, order, fmt, with_hvp, with_trace):
     """Derive closed-form derivatives of EXPR (an expression or a catalogue name).
 
     \b
@@ -45,4 +48,33 @@ def command(expr, shapes, wrt, order, fmt):
     d = derive(fn, names, order=order)
     out = {"text": str, "latex": lambda x: x.latex(), "mathml": lambda x: x.mathml(),
            "python": lambda x: x.source, "json": lambda x: x.to_json()}[fmt](d)
+    if with_hvp or with_trace:
+        out = _with_curvature(out, fn, names, fmt, with_hvp, with_trace)
     click.echo(out)
+
+
+def _with_curvature(out: str, fn, names: list[str], fmt: str, with_hvp: bool, with_trace: bool) -> str:
+    """The derivation followed by the closed-form HVP and/or trace rows."""
+    import json
+
+    from ..errors import Unsupported
+    from ..symbolic.curvature import curvature_rows
+
+    if not fn.is_scalar:
+        raise UserError("--hvp and --trace need a scalar function")
+    try:
+        rows = curvature_rows(fn, names, "text" if fmt in ("json", "python") else fmt, trace=with_trace)
+    except Unsupported as err:
+        raise UserError(str(err)) from None
+    rows = rows if with_hvp else rows[-1:]
+    if fmt == "json":
+        data = json.loads(out)
+        data["curvature"] = {lhs: rhs for lhs, rhs in rows}
+        return json.dumps(data, indent=2, sort_keys=True)
+    if fmt == "latex":
+        return out + "\n" + "\\begin{aligned}\n" + " \\\\\n".join(f"{l} &= {r}" for l, r in rows) + "\n\\end{aligned}"
+    if fmt == "mathml":
+        from ..symbolic.printing import math_block
+
+        return out + "\n" + math_block(rows)
+    return out + "\n" + "\n".join(f"{l} = {r}" for l, r in rows)

@@ -46,7 +46,8 @@ def _ones(shape):
     return out
 
 
-def _sum(a):
+def _add_entries(a):
+    """The sum of every entry (one SymPy ``Add``)."""
     return sp.Add(*np.ravel(a)) if np.ndim(a) else a
 
 
@@ -72,13 +73,13 @@ _SCALAR_RULES = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
     "matmul": lambda a, b: np.dot(a, b), "outer": lambda a, b: np.multiply.outer(a, b),
-    "transpose": lambda a: a.T, "inner": lambda a, b: _sum(np.multiply(a, b)),
-    "tr": lambda a: _sum(np.diagonal(a)), "det": _det, "logdet": lambda a: sp.log(_det(a)),
+    "transpose": lambda a: a.T, "inner": lambda a, b: _add_entries(np.multiply(a, b)),
+    "tr": lambda a: _add_entries(np.diagonal(a)), "det": _det, "logdet": lambda a: sp.log(_det(a)),
     "inv": _inv, "diag_part": lambda a: np.array(np.diagonal(a)),
     "diag_embed": lambda v: np.array([[v[i] if i == j else sp.Integer(0) for j in range(len(v))]
                                       for i in range(len(v))], dtype=object),
-    "sum": _sum, "norm2": lambda a: sp.sqrt(_sum(np.multiply(a, a))),
-    "logsumexp": lambda a: sp.log(_sum(np.frompyfunc(sp.exp, 1, 1)(a) if np.ndim(a) else sp.exp(a))),
+    "sum": _add_entries, "norm2": lambda a: sp.sqrt(_add_entries(np.multiply(a, a))),
+    "logsumexp": lambda a: sp.log(_add_entries(np.frompyfunc(sp.exp, 1, 1)(a) if np.ndim(a) else sp.exp(a))),
 }
 
 
@@ -135,6 +136,7 @@ def estimate_ops(fn: Function, wrt: list[str], sizes: dict[str, int], order: int
 
 
 class SympyScalarPrepared(Prepared):
+    accumulation = "closed form (scalar entries)"
     def __init__(self, fn, wrt, sizes, order, compiled, layout, stats):
         self.fn, self.wrt, self.sizes, self.order = fn, wrt, sizes, order
         self._compiled, self._layout, self.stats = compiled, layout, stats

@@ -23,7 +23,7 @@ import statistics
 import traceback
 from time import perf_counter
 
-ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2}
+ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "hvp": 2, "trace": 2}
 MAX_INNER = 10**7
 
 
@@ -125,11 +125,17 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fields["stats"]["bound_sizes"] = sizes
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
-    m = measure(getattr(prepared, task["quantity"]), inputs, task["repeat"], task["sample_time"], deadline)
+    from .curvature import quantity_call, trace_stats
+
+    m = measure(quantity_call(prepared, task, inputs), inputs, task["repeat"], task["sample_time"], deadline)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
     fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
+                           mode=prepared.mode_ran(task["quantity"]),
+                           **({"hvp_direction": {"seed": task["seed"], "entries": "standard normal"}}
+                              if task["quantity"] == "hvp" else {}),
+                           **trace_stats(task, fn, inputs, sizes, prepared, m["out"]),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
     return fields, (fn, inputs, sizes, m["out"])
 

@@ -19,10 +19,10 @@ from .scaling_spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
 VERSION = 1
-QUANTITIES = ("value", "gradient", "hessian", "jacobian")
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp", "trace")
+Quantity = Literal["value", "gradient", "hessian", "jacobian", "hvp", "trace"]
 MAX_SECONDS = 7 * 24 * 3600
 MIN_MEMORY, MAX_MEMORY = 2**20, 2**50
-Quantity = Literal["value", "gradient", "hessian", "jacobian"]
 
 
 def _duration(v):
@@ -129,6 +129,16 @@ class FunctionSpec(BaseModel):
         return [self.wrt] if isinstance(self.wrt, str) else self.wrt
 
 
+class HutchinsonSpec(BaseModel):
+    """How a ``trace`` quantity is estimated: besides the exact trace, one
+    Hutchinson estimate per probe count and distribution (``jobs/hutchinson.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    probes: list[Annotated[int, Field(ge=1, le=100_000)]] = Field(min_length=1)
+    distributions: list[Literal["rademacher", "gaussian"]] = ["rademacher"]
+
+
 class JobSpec(BaseModel):
     """A whole job: functions x engines x quantities x sizes, and how to measure."""
 
@@ -152,6 +162,8 @@ class JobSpec(BaseModel):
     # job (a cron expression, UTC) and a sweep over worker counts
     schedule: Annotated[str, AfterValidator(_schedule)] | None = None
     scaling: ScalingSpec | None = None
+    # the trace quantity's Hutchinson estimates (without it: the exact trace only)
+    hutchinson: HutchinsonSpec | None = None
 
     @property
     def timeout_seconds(self) -> float:
@@ -187,7 +199,7 @@ def field_path(loc: tuple) -> str:
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
-    model = {"functions": FunctionSpec, "scaling": ScalingSpec}.get(loc[0] if len(loc) > 1 else None, JobSpec)
+    model = {"functions": FunctionSpec, "scaling": ScalingSpec, "hutchinson": HutchinsonSpec}.get(loc[0] if len(loc) > 1 else None, JobSpec)
     return list(model.model_fields)
 
 

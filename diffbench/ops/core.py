@@ -19,7 +19,9 @@ Every primitive carries, side by side, everything each engine needs:
 * ``symbolic`` -- the symbolic engine's slot (printing and matrix-calculus
   rules it owns), filled by ``diffbench.symbolic``;
 * ``scalar``  -- for element-wise primitives, the SymPy scalar function, so
-  SymPy can referee the hand-written derivative.
+  SymPy can referee the hand-written derivative;
+* ``numpy``   -- its NumPy-API spelling, from which generated code and the
+  framework engines spell it; ``printed`` -- its name in formulas (text, LaTeX).
 
 A primitive with no rule for an argument must say so with
 ``differentiable=False``; a test walks the table and fails otherwise.
@@ -52,6 +54,10 @@ class Primitive:
     scalar: Callable | None = None  # SymPy scalar function (element-wise only)
     deriv: Callable | None = None  # f'(x, ans) written over prims (element-wise only)
     needs_shape: bool = False  # impl takes shape=<concrete output shape>
+    # its NumPy-API spelling ("exp", "linalg.inv"): generated code calls np.<numpy>,
+    # and autograd, JAX and PyTorch look the same name up in their own namespace
+    numpy: str | None = None
+    printed: tuple[str, str] | None = None  # (text, LaTeX) name when printed as a function
     differentiable: bool = True
     symbolic: dict = field(default_factory=dict)
     # interpreters that honestly cannot run it and report it unsupported
@@ -83,7 +89,8 @@ def define(prim: Primitive) -> Primitive:
 
 def linear(name: str, shape: Callable, impl: Callable, adjoint: Callable, doc: str = "", *,
            batched: Callable | None = None, needs_shape: bool = False, family: str = "structural",
-           domain: str = "real", leading: bool = False) -> Primitive:
+           domain: str = "real", leading: bool = False, numpy: str | None = None,
+           printed: tuple[str, str] | None = None) -> Primitive:
     """Define a primitive linear in its one argument (autograd's ``def_linear``).
 
     Its derivative is itself, so every rule follows from ``impl`` and its
@@ -107,7 +114,8 @@ def linear(name: str, shape: Callable, impl: Callable, adjoint: Callable, doc: s
 
     symbolic = {"jvp": (tangent,), **({"leading": True} if leading else {})}
     return define(Primitive(name, 1, shape, impl, vjp=(vjp,), jvp=(jvp if batched else batch_last(impl),),
-                            domain=(domain,), family=family, doc=doc, needs_shape=needs_shape, symbolic=symbolic))
+                            domain=(domain,), family=family, doc=doc, needs_shape=needs_shape, symbolic=symbolic,
+                            numpy=numpy, printed=printed))
 
 
 def out_of_reach(interpreter: str, *names: str) -> None:

@@ -16,6 +16,8 @@ from .api import derive_function
 
 
 class SymbolicPrepared(Prepared):
+    accumulation = "closed form"
+
     def __init__(self, derivation, wrt: list[str], stats: dict):
         self.derivation = derivation
         self.wrt = wrt
@@ -34,6 +36,22 @@ class SymbolicPrepared(Prepared):
         if "hessian" not in self._code:
             return super().hessian(inputs)
         return self._code["hessian"](inputs)
+
+    def hvp(self, inputs: dict, vectors: dict) -> dict:
+        """The closed-form product ``d(∇f)[v]``, compiled: no Hessian formed."""
+        from .curvature import compiled_hvp
+
+        call, _, directions = compiled_hvp(self.derivation.function, self.wrt)
+        self.note_mode("hvp", "closed form")
+        return call({**inputs, **{directions[b]: vectors[b] for b in self.wrt}})
+
+    def hessian_trace(self, inputs: dict) -> float:
+        """The closed-form trace, one contraction of the Hessian's factors."""
+        from .curvature import compiled_trace
+
+        call, _ = compiled_trace(self.derivation.function, self.wrt)
+        self.note_mode("trace", "closed form")
+        return float(call(inputs))
 
     def jacobian(self, inputs: dict) -> dict:
         if "jacobian" not in self._code:

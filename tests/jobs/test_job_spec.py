@@ -62,7 +62,7 @@ def test_the_issue_example_plans_every_cell(write_job):
     (("repeat = 7", "repeat = 0"), "repeat", "greater than or equal to 1"),
     (('timeout = "120s"', 'timeout = "soon"'), "timeout", "duration"),
     (('memory = "4GiB"', 'memory = "lots"'), "memory", "memory size"),
-    (('"hessian"]', '"hessians"]'), "quantities[2]", "'value', 'gradient', 'hessian' or 'jacobian'"),
+    (('"hessian"]', '"hessians"]'), "quantities[2]", "'value', 'gradient', 'hessian', 'jacobian', 'hvp' or 'trace'"),
     (('sizes = { n = [10, 30] }', 'sizes = { n = [10, -3] }'), "functions[0].sizes.n", "positive integers"),
     (('wrt = "x"', 'wrt = "x"\nsahpes = 1'), "functions[1].sahpes", "unknown key"),
     (("version = 1", "version = 2"), "version", "expected 1"),
