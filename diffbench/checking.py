@@ -151,9 +151,11 @@ def _compute(engine: str, fn, inputs, names, sizes, order, proj, extra=(), seed=
         return out
     grads = prepared.gradient(inputs)
     out["gradient"] = proj.gradient(grads) if proj else _flatten(grads, names)
-    if order == 2:
+    if order >= 2:
         hess = prepared.hessian(inputs)
         out["hessian"] = proj.hessian(hess) if proj else _flatten(hess, names)
+    if order > 2:  # [f', ..., f^(order)] along one scalar variable
+        out["derivatives"] = np.asarray(prepared.derivatives(inputs, order), dtype=float)
     return out
 
 

@@ -19,8 +19,9 @@ from .scaling_spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
 VERSION = 1
-QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp", "trace")
-Quantity = Literal["value", "gradient", "hessian", "jacobian", "hvp", "trace"]
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp", "trace", "derivatives", "descent", "newton")
+# derivatives, descent, newton: studies (diffbench.studies), see docs/experiments-2.md
+Quantity = Literal["value", "gradient", "hessian", "jacobian", "hvp", "trace", "derivatives", "descent", "newton"]
 MAX_SECONDS = 7 * 24 * 3600
 MIN_MEMORY, MAX_MEMORY = 2**20, 2**50
 

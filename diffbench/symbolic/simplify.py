@@ -409,6 +409,8 @@ def _hadamard(a, b):
 def _div(a, b):
     if is_const(b, 1.0):
         return a
+    if a.op == "exp" and a.ndim == 1 and b.op == "sum" and b.args[0] is a:
+        return make_node("softmax", a.args, {"axis": 0})  # e^z / Σ e^z, the named function
     if a.op == "exp" and b.op == "add" and is_const(b.args[0], 1.0) and b.args[1] is a:
         return make_node("sigmoid", a.args)  # e^u / (1 + e^u) = σ(u)
     if a is b and a.shape == ():
@@ -429,6 +431,8 @@ def _div(a, b):
 def _neg(a):
     if a.op == "neg":
         return a.args[0]
+    if a.op == "div" and is_const(a.args[0]):  # −(c / x) -> (−c) / x
+        return make_node("div", (const(-a.args[0].attr("value")), a.args[1]))
     if a.op == "sub" and a.args[0].shape == a.args[1].shape:
         return make_node("sub", (a.args[1], a.args[0]))
     if is_const(a):
@@ -563,12 +567,23 @@ def _diag_part(a):
 def _pow(a, b):
     if is_const(b, 1.0):
         return a
+    if is_const(b, 2.0) and a.op == "sqrt":  # √u² = u wherever √u is real
+        return a.args[0]
     if is_const(b, 0.0) and a.shape == ():
         return const(1.0)
     return None
 
 
+def _sum_axis(a, axis=0):
+    return make_node("sum", (a,)) if a.ndim == 1 else None  # a vector's one axis: its sum
+
+
+def _spread(a, axis=0, shape=()):
+    return make_node("broadcast", (a,), {"shape": tuple(shape)}) if a.ndim == 0 else None
+
+
 _RULES = {
+    "sum_axis": _sum_axis, "spread": _spread,
     "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow,
     "transpose": _transpose, "matmul": _matmul, "inner": _inner, "outer": _outer,
     "reshape": _reshape, "sum": _sum_of, "tr": _tr, "diag_part": _diag_part,
