@@ -518,9 +518,9 @@ class Inference:
     def dim_argument(self, n: Call, arg: Expr):
         if isinstance(arg, Name) and arg.name not in RESERVED:
             return arg.name
-        if isinstance(arg, Num) and arg.text.isdigit():
+        if isinstance(arg, Num) and arg.text.isdigit() and int(arg.text) > 0:
             return int(arg.text)
-        self.fail(f"{n.name} takes dimensions (names such as n, or integers), "
+        self.fail(f"{n.name} takes dimensions (names such as n, or positive integers), "
                   f"not {self.text(arg)}", arg.start)
 
     def unknown_function(self, n: Call):
