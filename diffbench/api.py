@@ -5,6 +5,7 @@ import numpy as np
 
 from .catalogue import Entry
 from .engines import get_engine
+from .engines.base import MAX_ORDER, check_higher_order
 from .function import Function, InputError
 
 _parsed_strings: dict[tuple, Function] = {}
@@ -52,8 +53,10 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     """Value and derivatives of ``f`` at ``inputs`` by one engine.
 
     Returns ``{"value", "gradient", "hessian"}`` for a scalar function
-    (``"hessian"`` only when ``order == 2``), or ``{"value", "jacobian"}``
-    for a vector- or matrix-valued one.  With ``wrt`` a name, the gradient
+    (``"hessian"`` only when ``order >= 2``), or ``{"value", "jacobian"}``
+    for a vector- or matrix-valued one.  ``order`` 3 to 8 (one scalar
+    variable ``wrt`` of a scalar function; anything else is ``Unsupported``)
+    adds ``"derivatives"``: the list ``[f', f'', ..., f^(order)]``.  With ``wrt`` a name, the gradient
     is an array shaped like the variable and the Hessian has shape
     ``var.shape + var.shape``; with ``wrt`` a list of names, ``"gradient"``
     maps each name to its array and ``"hessian"`` each pair to its block.
@@ -69,8 +72,9 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     if unknown:
         raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
                          f"(variables: {', '.join(fn.variables)})")
-    if order not in (1, 2):
-        raise InputError(f"order must be 1 or 2, not {order}")
+    if not 1 <= order <= MAX_ORDER:
+        raise InputError(f"order must be 1 to {MAX_ORDER}, not {order}")
+    check_higher_order(fn, names, order)
     inputs = _as_arrays(inputs)
     absent = [n for n in names if n not in fn.shapes]
     used = [n for n in names if n in fn.shapes]
@@ -78,6 +82,8 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     prepared = get_engine(engine).prepare(fn, used, bound, order)
     result = {"value": prepared.value(inputs)}
     _derivatives(result, prepared, fn, used, order, inputs)
+    if order > 2 and used and fn.is_scalar:
+        result["derivatives"] = prepared.derivatives(inputs, order)
     if absent:
         _zeros(result, fn, names, absent, order, inputs, np.shape(result["value"]))
         result["notes"] = [f"{n!r} does not occur in {fn.expr!r}: its derivatives are zero" for n in absent]
@@ -96,7 +102,7 @@ def _derivatives(result: dict, prepared, fn: Function, used: list, order: int, i
         result["jacobian"] = prepared.jacobian(inputs) if used else {}
         return
     result["gradient"] = prepared.gradient(inputs) if used else {}
-    if order == 2:
+    if order >= 2:
         result["hessian"] = prepared.hessian(inputs) if used else {}
 
 

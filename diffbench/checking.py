@@ -31,6 +31,8 @@ FULL_LIMIT = 64  # above this many wrt entries, compare random projections
 # the computation there (plus its true sensitivity, which is as large).
 ROUNDOFF_NUDGE = 1e-13
 ROUNDOFF_MARGIN = 10.0
+# fd's own round-off (see _fd_noise): four evaluations' errors at most add up
+FD_NOISE_MARGIN = 4.0
 
 
 class Disagreement(AssertionError):
@@ -53,10 +55,11 @@ class Agreement:
     failed: dict = field(default_factory=dict)  # engine -> one-line reason (keep_going=True)
     culprits: dict = field(default_factory=dict)  # quantity -> engine at fault
     roundoff: dict = field(default_factory=dict)  # quantity -> measured noise (roundoff=True)
+    fd_noise: dict = field(default_factory=dict)  # quantity -> fd's round-off at this |f| (if over its bar)
 
     def tolerance(self, quantity: str, a: str, b: str) -> float:
         """The bar ``a`` and ``b`` were held to for ``quantity``."""
-        return _tolerance(quantity, a, b, self.roundoff.get(quantity, 0.0))
+        return _tolerance(quantity, a, b, self.roundoff.get(quantity, 0.0), self.fd_noise.get(quantity, 0.0))
 
     def max_error(self, engine: str) -> float:
         """The largest error of ``engine`` against any other engine."""
@@ -225,17 +228,39 @@ def _compute(engine: str, fn, inputs, names, sizes, order, proj, extra=(), seed=
         return out
     grads = prepared.gradient(inputs)
     out["gradient"] = proj.gradient(grads) if proj else _flatten(grads, names)
-    if order == 2:
+    if order >= 2:
         hess = prepared.hessian(inputs)
         out["hessian"] = proj.hessian(hess) if proj else _flatten(hess, names)
+    if order > 2:  # [f', ..., f^(order)] along one scalar variable
+        out["derivatives"] = np.asarray(prepared.derivatives(inputs, order), dtype=float)
     return out
 
 
-def _tolerance(quantity: str, a: str, b: str, noise: float = 0.0) -> float:
+def _tolerance(quantity: str, a: str, b: str, noise: float = 0.0, fd_noise: float = 0.0) -> float:
     bar = tolerance(quantity, a, b)
     if a in APPROXIMATE_ENGINES or b in APPROXIMATE_ENGINES:
-        return bar
+        return max(bar, fd_noise)
     return max(bar, ROUNDOFF_MARGIN * noise)
+
+
+def _fd_noise(value, proj) -> dict:
+    """fd's round-off error at a function of this magnitude, per quantity.
+
+    Each evaluation of f is off by about eps*|f|; the central difference
+    divides that by its step h (gradient, h = eps^(1/3)) and the four-point
+    Hessian by h^2 (h = eps^(1/4)), so fd's absolute error grows with |f|
+    whatever the step: for ``1e6*x'*x`` it passes fd's fixed bar while every
+    exact engine is right.  Only over that bar does the bar move (with
+    projections the steps shrink by |u|, so the bound grows by as much)."""
+    magnitude = float(np.max(np.abs(value))) if np.size(value) else 0.0
+    if not np.isfinite(magnitude):
+        return {}
+    shrink = max(1.0, float(np.sqrt(sum(np.size(u) for u in proj.u.values())))) if proj else 1.0
+    eps = np.finfo(float).eps
+    noise = {"gradient": FD_NOISE_MARGIN * eps ** (2 / 3) * magnitude * shrink,
+             "jacobian": FD_NOISE_MARGIN * eps ** (2 / 3) * magnitude,
+             "hessian": FD_NOISE_MARGIN * eps ** (1 / 2) * magnitude * shrink ** 2}
+    return {q: n for q, n in noise.items() if n > tolerance(q, "fd", None)}
 
 
 def _roundoff(engine: str, fn, inputs, names, sizes, order, proj, before: dict, seed: int) -> dict:
@@ -247,9 +272,10 @@ def _roundoff(engine: str, fn, inputs, names, sizes, order, proj, before: dict, 
     return {q: relative_error(after[q], before[q]) for q in before if q in after}
 
 
-def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise: float = 0.0) -> str | None:
+def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise: float = 0.0,
+           fd_noise: float = 0.0) -> str | None:
     """The engine at fault for ``quantity``, or None when all agree."""
-    ok = {pair: err <= _tolerance(quantity, *pair, noise) for pair, err in errors.items()}
+    ok = {pair: err <= _tolerance(quantity, *pair, noise, fd_noise) for pair, err in errors.items()}
     if all(ok.values()):
         return None
 
@@ -326,12 +352,16 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     if roundoff and exact:
         report.roundoff = _roundoff(runners[exact[0]], fn, inputs, names, sizes, order, proj,
                                     report.results[exact[0]], seed)
+    if "fd" in ran:
+        noise = _fd_noise(report.results["fd"]["value"], proj)
+        report.fd_noise = {q: n for q, n in noise.items() if q in report.results["fd"]}
     for quantity in report.results[ran[0]] if ran else ():
         parties = [e for e in report.results if quantity in report.results[e]]
         errors = {(a, b): relative_error(report.results[a][quantity], report.results[b][quantity])
                   for a, b in itertools.combinations(parties, 2)}
         report.errors[quantity] = errors
-        culprit = _blame(quantity, parties, errors, referee, report.roundoff.get(quantity, 0.0))
+        culprit = _blame(quantity, parties, errors, referee, report.roundoff.get(quantity, 0.0),
+                         report.fd_noise.get(quantity, 0.0))
         if culprit is not None and not strict:
             report.culprits[quantity] = culprit
         elif culprit is not None:

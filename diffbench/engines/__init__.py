@@ -12,7 +12,7 @@ import importlib
 from ..errors import TooLarge, Unsupported
 from .base import REGISTRY, Engine, Prepared, register
 
-_MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.symbolic.engine",
+_MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.engines.zeroth", "diffbench.symbolic.engine",
             "diffbench.engines.sympy_scalar", "diffbench.engines.closed_form",
             "diffbench.engines.frameworks.autograd_engine", "diffbench.engines.frameworks.jax_engine",
             "diffbench.engines.frameworks.torch_engine")

@@ -16,6 +16,27 @@ import numpy as np
 
 from ..errors import TooLarge, Unsupported  # noqa: F401 -- engines raise them from here
 from ..function import Function
+from ..ir import format_shape
+
+
+#: the highest derivative order asked of an engine (formulas of order k grow roughly like k!)
+MAX_ORDER = 8
+
+
+def check_higher_order(fn: Function, wrt: list[str], order: int) -> None:
+    """Orders above 2 are derivatives along one scalar variable of a scalar function."""
+    if order <= 2:
+        return
+    if len(wrt) != 1:
+        raise Unsupported(f"unsupported: derivatives of order {order} need exactly one variable, not "
+                          f"{len(wrt)} ({', '.join(wrt)}); mixed partials above order 2 are not derived")
+    (x,) = wrt
+    if fn.shapes[x] != ():
+        raise Unsupported(f"unsupported: derivatives of order {order} need a scalar variable; {x} has shape "
+                          f"{format_shape(fn.shapes[x])} (order > 2 would be a tensor of rank {order * len(fn.shapes[x])})")
+    if not fn.is_scalar:
+        raise Unsupported(f"unsupported: derivatives of order {order} need a scalar function; "
+                          f"{fn.expr!r} has shape {format_shape(fn.shape)}")
 
 
 class Prepared:
@@ -76,6 +97,10 @@ class Prepared:
                 size = int(np.prod(np.shape(inputs[a]), dtype=int))
                 total += float(np.trace(np.asarray(block, dtype=float).reshape(size, size)))
         return total
+
+    def derivatives(self, inputs: dict, order: int) -> list:
+        """``[f', f'', ..., f^(order)]`` along the one scalar ``wrt`` variable."""
+        raise Unsupported(f"unsupported: {type(self).__name__} has no derivatives of order above 2")
 
 
 class Engine:

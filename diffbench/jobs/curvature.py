@@ -25,7 +25,9 @@ def quantity_call(prepared, task: dict, inputs: dict, exact: bool = False):
         if exact or not task.get("probes"):
             return lambda at: np.array(prepared.hessian_trace(at))
         return _hutchinson(prepared, task, inputs)
-    return getattr(prepared, quantity)
+    from ..studies import quantity_call as study_or_method  # derivatives, descent, newton, or a method
+
+    return study_or_method(prepared, quantity, task)
 
 
 def _hutchinson(prepared, task: dict, inputs: dict):

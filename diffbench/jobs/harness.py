@@ -23,7 +23,8 @@ import statistics
 import traceback
 from time import perf_counter
 
-ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "hvp": 2, "trace": 2}
+ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "hvp": 2, "trace": 2,
+          "derivatives": 6, "descent": 1, "newton": 2}
 MAX_INNER = 10**7
 
 
@@ -32,16 +33,21 @@ def build(task: dict):
     from ..api import parse
     from ..sampling import sample_inputs
 
+    entry = None
+    if task.get("catalogue"):
+        from ..catalogue import get_entry
+
+        entry = get_entry(task["catalogue"])
     if task.get("python"):  # imported and traced here, on the worker
         from ..tracing.loader import load
 
         fn = load(task["python"], task["shapes"])
+    elif entry is not None:  # parsed afresh; an unrolled entry's text depends on the sizes
+        fn = parse(entry.expression_at(task["sizes"]), task["shapes"])
     else:
         fn = parse(task["expr"], task["shapes"])
-    if task.get("catalogue"):
-        from ..catalogue import get_entry
-
-        inputs = get_entry(task["catalogue"]).sample(task["sizes"], task["seed"])
+    if entry is not None:
+        inputs = entry.sample(task["sizes"], task["seed"])
     else:
         inputs = sample_inputs(fn, task["sizes"], task["seed"], task["domain"])
     return fn, inputs
@@ -127,7 +133,8 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     prepared = _prepare(task, fn, sizes, fields)
     from .curvature import quantity_call, trace_stats
 
-    m = measure(quantity_call(prepared, task, inputs), inputs, task["repeat"], task["sample_time"], deadline)
+    call = quantity_call(prepared, task, inputs)
+    m = measure(call, inputs, task["repeat"], task["sample_time"], deadline)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
@@ -137,6 +144,11 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
                               if task["quantity"] == "hvp" else {}),
                            **trace_stats(task, fn, inputs, sizes, prepared, m["out"]),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+    tape_stats = getattr(prepared, "tape_stats", None)
+    if tape_stats is not None:  # counted after the peak was read: one more sweep, off the clock
+        fields["stats"]["tape"] = _jsonable(tape_stats(inputs))
+    if hasattr(call, "record"):  # a study (diffbench.studies): what its report section draws
+        fields["stats"].update(_jsonable(call.record(inputs)))
     return fields, (fn, inputs, sizes, m["out"])
 
 

@@ -23,7 +23,8 @@ from .errors import ExpressionError
 from .functions import (ALONG_AXIS, ARITY, CONSTANTS, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS,
                         RESERVED, TRIANGLES, arity_text)
 from .parser import shorten
-from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+from . import iterate
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Lambda, Name, Num, Program,
                    Transpose, Unary, postorder)
 
 FRESH = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
@@ -68,6 +69,7 @@ class Inference:
         self.taken = {d for shape in declared.values() for d in shape if isinstance(d, str)}
         self.nodes: list[Expr] = []
         self.collapsed: set[Expr] = set()  # row * matrix products that became scalars (all dims 1)
+        self.loops: dict[str, Call] = {}  # iterate's loop variables -> their call
         self.bound: dict[str, Expr] = {}  # named intermediates assigned so far
         self.assigned: dict[str, Assign] = {}  # every assignment of the program
 
@@ -94,6 +96,7 @@ class Inference:
         # error, wherever it is: it is usually the cause of the shape error
         for n in sorted((n for n in self.nodes if isinstance(n, Call)), key=lambda n: n.start):
             self.check_call(n)
+        iterate.bind_loops(self)
         for n in self.nodes:
             self.shape[n] = self.resolve(RULES[type(n)](self, n))
         return self
@@ -213,6 +216,8 @@ class Inference:
         return ()
 
     def name(self, n: Name):
+        if n.name in self.loops:
+            return iterate.loop_variable_shape(self, n)
         if n.name in RESERVED:
             self.fail(f"{n.name!r} is a function, not a variable: call it as {n.name}(...)", n.start)
         if n.name in self.bound:
@@ -434,6 +439,8 @@ class Inference:
         if n.name in ("eye", "ones"):
             dims = tuple(self.dim_argument(n, arg) for arg in n.args)
             return dims * 2 if n.name == "eye" else dims
+        if n.name == "iterate":
+            return iterate.iterate_shape(self, n)
         a = self.resolve(self.shape[n.args[0]])
         if n.name in ELEMENTWISE:
             return a
@@ -540,9 +547,9 @@ class Inference:
     def dim_argument(self, n: Call, arg: Expr):
         if isinstance(arg, Name) and arg.name not in RESERVED:
             return arg.name
-        if isinstance(arg, Num) and arg.text.isdigit():
+        if isinstance(arg, Num) and arg.text.isdigit() and int(arg.text) > 0:
             return int(arg.text)
-        self.fail(f"{n.name} takes dimensions (names such as n, or integers), "
+        self.fail(f"{n.name} takes dimensions (names such as n, or positive integers), "
                   f"not {self.text(arg)}", arg.start)
 
     def unknown_function(self, n: Call):
@@ -560,7 +567,8 @@ class Inference:
 RULES = {Num: Inference.num, Name: Inference.name, Group: Inference.group,
          Unary: Inference.unary, Transpose: Inference.transpose, Binary: Inference.binary,
          Inner: Inference.inner, Call: Inference.call, Assign: Inference.assign,
-         Program: Inference.program, Concat: Inference.concat, Index: Inference.index}
+         Program: Inference.program, Concat: Inference.concat, Index: Inference.index,
+         Lambda: iterate.lambda_shape}
 
 
 def infer(tree: Expr, expr: str, declared: dict[str, Shape], inputs: dict[str, Shape]) -> Inference:

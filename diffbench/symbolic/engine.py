@@ -37,6 +37,14 @@ class SymbolicPrepared(Prepared):
             return super().hessian(inputs)
         return self._code["hessian"](inputs)
 
+    def derivatives(self, inputs: dict, order: int) -> list:
+        if order > max(self.derivation.order, 2) or (order > 2 and "higher" not in self._code):
+            return super().derivatives(inputs, order)
+        (x,) = self.wrt
+        higher = self._code["higher"](inputs) if order > 2 else {}
+        found = {1: self.gradient(inputs)[x], 2: self.hessian(inputs)[(x, x)], **higher}
+        return [float(found[k]) for k in range(1, order + 1)]
+
     def hvp(self, inputs: dict, vectors: dict) -> dict:
         """The closed-form product ``d(∇f)[v]``, compiled: no Hessian formed."""
         from .curvature import compiled_hvp

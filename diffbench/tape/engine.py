@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import time
 
-from ..engines.base import Engine, Prepared, register
+from ..engines.base import Engine, Prepared, check_higher_order, register
 from . import operators as ops
 from .core import Program
+from .loop import PLAIN, Schedule
 from ..ops.core import GENERATION
 
 
@@ -53,14 +54,23 @@ class TapePrepared(Prepared):
         self.stats["mode"]["hvp"] = "forward-over-reverse"
         return ops.hvp_batch(self.program, inputs, directions)
 
+    def derivatives(self, inputs, order):
+        return ops.derivatives(self.program, inputs, order)
+
     def tape_stats(self, inputs) -> dict:
-        """Nodes and bytes retained by one forward pass (reverse mode's memory cost)."""
-        return self.program.stats(self.program.forward(inputs))
+        """Nodes and bytes one forward pass retains for the reverse sweep
+        (reverse mode's memory cost), and, for checkpointed loops, the largest
+        segment the reverse sweep recomputes (so a gradient sweep is run too)."""
+        tape = self.program.forward(inputs)
+        if self.program.fn.is_scalar and self.program.wrt and self.program.loops:
+            self.program.backward(tape, 1.0)
+        return self.program.stats(tape)
 
 
 class TapeEngine(Engine):
     name = "tape"
     description = "reverse-mode AD over a Wengert tape of NumPy arrays (Hessian: batched forward-over-reverse)"
+    schedule = PLAIN
     modes = ops.MODES
 
     def __init__(self, mode: str = "auto"):
@@ -73,12 +83,30 @@ class TapeEngine(Engine):
         return TapeEngine(mode)
 
     def prepare(self, fn, wrt, sizes, order=2):
+        check_higher_order(fn, list(wrt), order)
         start = time.perf_counter()
-        key = ("tape", tuple(wrt), tuple(sorted(sizes.items())), GENERATION[0])
+        key = (self.name, tuple(wrt), tuple(sorted(sizes.items())), GENERATION[0])
         program = fn.cache.get(key)
         if program is None:
-            program = fn.cache[key] = Program(fn, list(wrt), sizes)
+            program = fn.cache[key] = Program(fn, list(wrt), sizes, self.schedule)
         return TapePrepared(program, time.perf_counter() - start, self.mode)
 
 
+class CheckpointedTape(TapeEngine):
+    """The tape with checkpointed ``iterate`` loops (see :mod:`diffbench.tape.loop`);
+    on functions without a loop it is the plain tape."""
+
+    def __init__(self, name: str, schedule: Schedule, what: str, mode: str = "auto"):
+        super().__init__(mode)
+        self.name = name if mode == "auto" else f"{name}:{mode}"
+        self.base, self.schedule, self.what = name, schedule, what
+        self.description = f"the tape, keeping {what} of an iterate loop and recomputing the rest backwards"
+
+    def variant(self, mode: str) -> "CheckpointedTape":
+        return CheckpointedTape(self.base, self.schedule, self.what, mode)
+
+
 register(TapeEngine())
+register(CheckpointedTape("tape-sqrt", Schedule("sqrt"), "every ceil(sqrt(T))-th state (sqrt(T) segments)"))
+register(CheckpointedTape("tape-every4", Schedule("every", 4), "every 4th state"))
+register(CheckpointedTape("tape-every32", Schedule("every", 32), "every 32nd state"))

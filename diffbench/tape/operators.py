@@ -201,3 +201,17 @@ def hessian(prog: Program, inputs: dict) -> dict:
 
 def gradient_and_hessian(prog: Program, inputs: dict) -> tuple[dict, dict]:
     return grad(prog, inputs), hessian(prog, inputs)
+
+
+# ---------------------------------------------------------------- higher order
+
+def derivatives(prog: Program, inputs: dict, order: int) -> list:
+    """``[f', f'', ..., f^(order)]`` of a scalar function along its one scalar
+    ``wrt`` variable, by Taylor arithmetic over the same tape (one forward pass
+    on truncated power series; see :mod:`diffbench.tape.taylor`)."""
+    from . import taylor
+
+    (name,) = prog.wrt
+    series = taylor.seed(inputs[name], order)
+    out = prog.forward(inputs, {name: series})[prog.output]
+    return taylor.derivatives_of(out, order)
