@@ -115,7 +115,7 @@ def _zeros(result: dict, fn: Function, names: list, absent: list, order: int, in
         return
     grad = result["gradient"]
     result["gradient"] = {n: grad[n] if n in grad else np.zeros(shape[n]) for n in names}
-    if order == 2:
+    if order >= 2:
         hess = result["hessian"]
         result["hessian"] = {(a, b): hess[(a, b)] if (a, b) in hess else np.zeros(shape[a] + shape[b])
                              for a in names for b in names}
