@@ -68,16 +68,28 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> d
         raise InputError(f"order must be 1 or 2, not {order}")
     inputs = _as_arrays(inputs)
     sizes = fn.bind(inputs)
-    prepared = get_engine(engine).prepare(fn, names, sizes, order)
-    result = {"value": prepared.value(inputs)}
-    single = isinstance(wrt, str)
-    if not fn.is_scalar:
-        jac = prepared.jacobian(inputs)
-        result["jacobian"] = jac[names[0]] if single else jac
-        return result
-    grads = prepared.gradient(inputs)
-    result["gradient"] = grads[names[0]] if single else grads
-    if order == 2:
-        hess = prepared.hessian(inputs)
-        result["hessian"] = hess[(names[0], names[0])] if single else hess
-    return result
+    out = prepared(fn, names, sizes, engine, order).evaluate(inputs, order, fn.is_scalar)
+    if isinstance(wrt, str):  # one name: the arrays themselves, not dicts of one entry
+        for quantity, key in (("gradient", names[0]), ("jacobian", names[0]), ("hessian", (names[0], names[0]))):
+            if quantity in out:
+                out[quantity] = out[quantity][key]
+    return out
+
+
+#: prepared computations kept per function (a loop over inputs pays set-up once)
+PREPARED_KEPT = 32
+
+
+def prepared(fn: Function, wrt: list[str], sizes: dict, engine: str = "tape", order: int = 2):
+    """The engine's prepared computation of ``fn`` for ``wrt``, sizes and order,
+    cached on the function: derivation, compilation and tape set-up are paid once."""
+    from .ops.core import GENERATION
+
+    key = ("api-prepared", engine, tuple(wrt), tuple(sorted(sizes.items())), order, GENERATION[0])
+    found = fn.cache.get(key)
+    if found is None:
+        found = fn.cache[key] = get_engine(engine).prepare(fn, list(wrt), sizes, order)
+        kept = [k for k in fn.cache if isinstance(k, tuple) and k and k[0] == "api-prepared"]
+        if len(kept) > PREPARED_KEPT:  # the oldest first: dicts keep insertion order
+            del fn.cache[kept[0]]
+    return found

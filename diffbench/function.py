@@ -40,12 +40,15 @@ class Function:
 
     @property
     def dims(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for n in topological(self.root):
-            for d in n.shape:
-                if isinstance(d, str):
-                    seen.setdefault(d)
-        return list(seen)
+        found = self.cache.get("dims")  # a walk of the whole DAG: once per function
+        if found is None:
+            seen: dict[str, None] = {}
+            for n in topological(self.root):
+                for d in n.shape:
+                    if isinstance(d, str):
+                        seen.setdefault(d)
+            found = self.cache["dims"] = list(seen)
+        return list(found)
 
     def bind(self, inputs: dict) -> dict[str, int]:
         """Sizes of the named dims, read off the inputs; checks every input."""

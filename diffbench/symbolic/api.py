@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from ..canonical import canonical_root
 from ..engines.base import Unsupported
 from ..function import Function
 from ..ir import Node, topological, var
@@ -81,17 +82,19 @@ class Derivation:
                         together[(group,) + (key if isinstance(key, tuple) else (key,))] = n
                         zero[(group,) + (key if isinstance(key, tuple) else (key,))] = zero[key]
             groups["together"] = together
+            if self.function.is_scalar:  # value and gradient alone, one pass (an order-1 call)
+                groups["value_gradient"] = {k: n for k, n in together.items() if k[0] in ("value", "gradient")}
             self._source = codegen.generate(groups, dict(self.function.shapes), zero)
         return self._source
 
     def evaluate(self, inputs: dict) -> dict:
         """Value and every derivative in one pass (shared temporaries):
         ``{"value": v, "gradient": {...}, "hessian": {...}}`` or ``{"value", "jacobian"}``."""
-        flat = self.compiled()["together"](inputs)
-        out: dict = {"value": flat.pop(("value",))}
-        for (group, *key), v in flat.items():
-            out.setdefault(group, {})[key[0] if len(key) == 1 else tuple(key)] = v
-        return out
+        return _nested(self.compiled()["together"](inputs))
+
+    def value_and_gradient(self, inputs: dict) -> dict:
+        """``{"value": v, "gradient": {...}}`` in one pass (scalar functions)."""
+        return _nested(self.compiled()["value_gradient"](inputs))
 
     def compiled(self) -> dict:
         """``{"value": f, "gradient": f, ...}`` callables over an inputs dict."""
@@ -188,6 +191,14 @@ class Derivation:
             "source": self.source, "stats": self.stats}, indent=2, sort_keys=True, default=str)
 
 
+def _nested(flat: dict) -> dict:
+    """``{("value",): v, ("gradient", "x"): g, ...}`` as ``{"value": v, "gradient": {"x": g}}``."""
+    out: dict = {"value": flat.pop(("value",))}
+    for (group, *key), v in flat.items():
+        out.setdefault(group, {})[key[0] if len(key) == 1 else tuple(key)] = v
+    return out
+
+
 def _used(roots: list[Node], bound: dict) -> dict:
     """The bindings a printout actually shows (renumbered), in definition order."""
     used: set[int] = set()
@@ -231,7 +242,7 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
         raise Unsupported(f"unsupported: {', '.join(unknown)} is not a variable of {fn.expr!r}")
     start = time.perf_counter()
     variables = {name: var(name, tuple(fn.shapes[name])) for name in wrt}
-    value = simplify(fn.root)
+    value = simplify(canonical_root(fn))  # equivalent spellings, one formula
     d = Derivation(function=fn, wrt=list(wrt), order=order, value=value)
     if fn.is_scalar:
         d.gradient = gradients(value, variables)

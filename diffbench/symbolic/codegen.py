@@ -49,6 +49,12 @@ _BINOP = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 # argument, not an input): their temporaries may be updated in place
 _FRESH = {"add", "sub", "mul", "div", "pow", "neg", "matmul", "outer", "eye", "ones", "broadcast",
           "exp", "log", "sin", "cos", "tanh", "sqrt", "inv", "sigmoid", "softplus", "diag_embed"}
+# element-wise ops that may write into a dying argument's buffer, as ufuncs
+_INPLACE = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
+            "pow": "np.power", "neg": "np.negative", "exp": "np.exp", "log": "np.log", "sin": "np.sin",
+            "cos": "np.cos", "tanh": "np.tanh", "sqrt": "np.sqrt"}
+# ops whose generated expression may be a view of an argument
+_VIEWS = {"transpose", "reshape", "diag_part"}
 # ops a _Plan looks through (the rest are dense terms)
 _LINEAR = ("add", "sub", "neg", "mul", "outer", "eye", "diag_embed")
 
@@ -85,6 +91,10 @@ class _Emitter:
         self.uses: dict[int, int] = {}     # edges into each node of the formulas (and +1 per output)
         self.refs: dict[int, int] = {}     # the same, in the code actually emitted
         self.plans: dict[int, _Plan | Node | None] = {}
+        self.viewed: set[int] = set()        # nodes some view (transpose, reshape) reads
+        self.remaining: dict[int, int] = {}  # readers not emitted yet
+        self.plans_named: set[int] = set()   # nodes emitted as a plan (their name may be shared)
+        self.names_held: dict[str, int] = {}  # how many nodes go by each name
 
     def count_uses(self, roots: list[Node]) -> None:
         seen: set[int] = set()
@@ -313,6 +323,29 @@ class _Emitter:
         for n in ordered:
             for a in self.deps(n):
                 self.refs[id(a)] = self.refs.get(id(a), 0) + 1
+                if n.op in _VIEWS:  # a view reads its argument's buffer later, unseen
+                    self.viewed.add(id(a))
+        self.remaining = dict(self.refs)
+
+    def inplace_target(self, n: Node) -> Node | None:
+        """An argument of the element-wise ``n`` whose buffer ``n`` may overwrite:
+        a fresh matrix (or larger) temporary of ``n``'s shape that ``n`` reads last
+        (called after :meth:`read`: no reader is left)
+        and that is no output, no view's base and no other node's name."""
+        if n.ndim < 2 or n.op not in _INPLACE:
+            return None
+        for a in n.args:
+            fresh = a.op in _FRESH or (a.op == "einsum" and len(a.args) > 1)  # one operand: maybe a view
+            if (a.shape == n.shape and fresh and id(a) in self.names
+                    and self.remaining.get(id(a), 0) == 0 and id(a) not in self.viewed
+                    and id(a) not in self.plans_named and self.names_held[self.names[id(a)]] == 1):
+                return a
+        return None
+
+    def read(self, n: Node) -> None:
+        """``n`` is emitted: its arguments have one reader fewer to wait for."""
+        for a in self.deps(n):
+            self.remaining[id(a)] = self.remaining.get(id(a), 0) - 1
 
     def new_name(self) -> str:
         name = f"t{self.count}"
@@ -323,15 +356,34 @@ class _Emitter:
         if n.op in ("const", "var", "transpose") or id(n) in self.names:
             return
         plan = self.plan(n)
+        self.read(n)
         if isinstance(plan, _Plan):
-            self.names[id(n)] = self.emit_plan(n, plan)
+            self._name(n, self.emit_plan(n, plan))
+            self.plans_named.add(id(n))
             return
         if plan is not None:
-            self.names[id(n)] = self.names[id(plan)]
+            self._name(n, self.names[id(plan)])
             return
         name = self.new_name()
-        self.lines.append(f"    {name} = {self.expr(n)}")
+        target = self.inplace_target(n)
+        if target is not None:  # the result lands in a dying temporary: no new buffer
+            self.lines.append(f"    {name} = {self.inplace(n, target)}")
+        else:
+            self.lines.append(f"    {name} = {self.expr(n)}")
+        self._name(n, name)
+
+    def _name(self, n: Node, name: str) -> None:
         self.names[id(n)] = name
+        self.names_held[name] = self.names_held.get(name, 0) + 1
+
+    def inplace(self, n: Node, target: Node) -> str:
+        """``np.<ufunc>(args, out=target)``; the float guard keeps an integer
+        temporary (integer inputs) from a casting error: it then gets a new array."""
+        out = self.ref(target)
+        args = ", ".join(self.ref(a) for a in n.args)
+        if n.op == "neg":
+            return f"np.negative({args}, out={out})"
+        return f"{_INPLACE[n.op]}({args}, out={out} if {out}.dtype.kind == 'f' else None)"
 
     def emit_plan(self, n: Node, plan: _Plan) -> str:
         """One fresh array (or an owned temporary) and in-place updates; returns its name."""
@@ -399,7 +451,31 @@ def _function(fname: str, outputs: dict, var_shapes: dict[str, tuple], zero_shap
         tail = [f"    return {results[0][1]}"]
     else:
         tail = ["    return {" + ", ".join(f"{k!r}: {v}" for k, v in results) + "}"]
-    return "\n".join(head + em.lines + tail)
+    return "\n".join(head + _release(em.lines, tail) + tail)
+
+
+_TEMP = re.compile(r"\bt\d+\b")
+
+
+def _release(lines: list[str], tail: list[str]) -> list[str]:
+    """``lines`` with ``del tK`` after the last line that reads ``tK``: a temporary
+    no later line needs is freed at once, so the function's peak memory is the
+    largest set of temporaries alive together, not all of them (outputs stay)."""
+    kept = set(_TEMP.findall("\n".join(tail)))
+    last: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for name in _TEMP.findall(line):
+            last[name] = i
+    done: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in kept:
+            done.setdefault(i, []).append(name)
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in done:
+            out.append(f"    del {', '.join(sorted(done[i], key=lambda t: int(t[1:])))}")
+    return out
 
 
 def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes: dict) -> str:

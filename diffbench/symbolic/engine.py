@@ -35,6 +35,14 @@ class SymbolicPrepared(Prepared):
             return super().hessian(inputs)
         return self._code["hessian"](inputs)
 
+    def evaluate(self, inputs: dict, order: int = 2, scalar: bool = True) -> dict:
+        """Value and derivatives from one generated function sharing its temporaries."""
+        if scalar and order < 2 and "value_gradient" in self._code:
+            return self.derivation.value_and_gradient(inputs)
+        if scalar and order >= 2 and "hessian" in self._code or not scalar and "jacobian" in self._code:
+            return self.derivation.evaluate(inputs)
+        return super().evaluate(inputs, order, scalar)
+
     def jacobian(self, inputs: dict) -> dict:
         if "jacobian" not in self._code:
             g = self.gradient(inputs)  # a scalar's Jacobian is its gradient

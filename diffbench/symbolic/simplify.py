@@ -17,6 +17,8 @@ Rewrites (each keeps the value; none assumes symmetry of a variable):
 * transposes pushed inwards: ``(AB)ᵀ -> BᵀAᵀ``, ``(A + B)ᵀ -> Aᵀ + Bᵀ``,
   ``(u vᵀ)ᵀ -> v uᵀ``, ``diag(v)ᵀ -> diag(v)``, ``Aᵀᵀ -> A``; and ``Aᵀ + A``
   is ordered ``A + Aᵀ`` so a symmetric term reads one way;
+* diagonals: ``diag(u) ± diag(v) -> diag(u ± v)`` (never a dense sum of diagonals);
+  inner products ordered one way, ``⟨u, v⟩ = ⟨v, u⟩``;
 * identities: ``I A -> A``, ``diag(v) I -> diag(v)``, ``(u vᵀ) w -> ⟨v, w⟩ u``;
 * shape plumbing: ``reshape(x, shape(x)) -> x``, nested reshapes, and
   ``broadcast(s) ⊙ v -> s v``.
@@ -197,6 +199,8 @@ def _add(a, b):
             return make_node("matmul", (make_node("add", (a.args[0], b.args[0])), a.args[1]))
         if a.args[0] is b.args[0] and a.args[1].shape == b.args[1].shape:
             return make_node("matmul", (a.args[0], make_node("add", (a.args[1], b.args[1]))))
+    if a.op == "diag_embed" and b.op == "diag_embed":  # diag(u) + diag(v) = diag(u + v): no dense sum
+        return make_node("diag_embed", (make_node("add", (a.args[0], b.args[0])),))
     if a.op == "transpose" and a.args[0] is b:  # Aᵀ + A reads A + Aᵀ
         return build("add", (b, a))
     if a.shape == b.shape:
@@ -278,6 +282,8 @@ def _sub(a, b):
         return const(0.0)
     if b.op == "neg":
         return make_node("add", (a, b.args[0]))
+    if a.op == "diag_embed" and b.op == "diag_embed":  # diag(u) - diag(v) = diag(u - v)
+        return make_node("diag_embed", (make_node("sub", (a.args[0], b.args[0])),))
     if a.op == "neg" and a.shape == b.shape:  # -p - q -> -(p + q)
         return make_node("neg", (make_node("add", (a.args[0], b)),))
     if a.op == "matmul" and b.op == "matmul" and a.shape == b.shape:
@@ -472,6 +478,9 @@ def _inner(a, b):
         return make_node("neg", (make_node("inner", (a, b.args[0])),))
     if a.shape == ():
         return make_node("mul", (a, b))
+    first, second = _canonical(a, b)  # ⟨u, v⟩ = ⟨v, u⟩: one way, whichever was written
+    if first is not a:
+        return build("inner", (first, second))
     return None
 
 

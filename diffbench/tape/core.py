@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..canonical import canonical_root
 from ..function import Function
 from ..ir import Node, resolve_shape, topological
 from ..ops import TABLE
@@ -43,10 +44,11 @@ class Program:
         self.fn = fn
         self.wrt = list(wrt)
         self.sizes = dict(sizes)
-        nodes = topological(fn.root)
+        root = canonical_root(fn)  # the spelling decides neither speed nor overflow
+        nodes = topological(root)
         index = {id(n): i for i, n in enumerate(nodes)}
         self.size = len(nodes)
-        self.output = index[id(fn.root)]
+        self.output = index[id(root)]
         self.inputs: dict[str, int] = {}
         self.constants: dict[int, object] = {}
         self.steps: list[tuple[int, Step]] = []

@@ -27,6 +27,16 @@ class TapePrepared(Prepared):
     def jacobian(self, inputs):
         return ops.jacobian(self.program, inputs)
 
+    def evaluate(self, inputs, order=2, scalar=True):
+        """One sweep for everything: the forward pass gives the value, its reverse
+        pass the gradient; for a Hessian the forward-over-reverse sweep's primal
+        parts are the value and gradient (nothing is evaluated twice)."""
+        if not scalar:
+            return super().evaluate(inputs, order, scalar)
+        if order >= 2:
+            return ops.value_gradient_hessian(self.program, inputs)
+        return ops.value_and_grad(self.program, inputs)
+
     def tape_stats(self, inputs) -> dict:
         """Nodes and bytes retained by one forward pass (reverse mode's memory cost)."""
         return self.program.stats(self.program.forward(inputs))

@@ -34,6 +34,14 @@ def grad(prog: Program, inputs: dict) -> dict:
     return vjp(prog, inputs, 1.0)
 
 
+def value_and_grad(prog: Program, inputs: dict) -> dict:
+    """``{"value", "gradient"}`` from one forward and one reverse sweep."""
+    tape = prog.forward(inputs)
+    grads = prog.backward(tape, 1.0)
+    return {"value": tape[prog.output],
+            "gradient": {name: _dense(grads.get(name), inputs[name]) for name in prog.wrt}}
+
+
 def _dense(g, like):
     """An adjoint as a float array shaped like its variable (zeros if it got none)."""
     if g is None:
@@ -146,7 +154,11 @@ def hvp(prog: Program, inputs: dict, vectors: dict) -> dict:
 def hessian(prog: Program, inputs: dict) -> dict:
     """Every Hessian block in one forward-over-reverse sweep of ``K`` directions."""
     seeds, blocks = _identity_seeds(prog, inputs)
-    grads = _second_order(prog, inputs, seeds)
+    return _hessian_blocks(_second_order(prog, inputs, seeds), blocks)
+
+
+def _hessian_blocks(grads: dict, blocks: list) -> dict:
+    """Hessian blocks ``(a, b)`` from the dual gradients' tangent batches."""
     total = sum(size for _, _, size, _ in blocks)
     out = {}
     for a, _, _, shape_a in blocks:
@@ -156,6 +168,19 @@ def hessian(prog: Program, inputs: dict) -> dict:
         for b, block in _split(batch, blocks, shape_a).items():
             out[(a, b)] = block
     return out
+
+
+def value_gradient_hessian(prog: Program, inputs: dict) -> dict:
+    """Value, gradient and Hessian from the one forward-over-reverse sweep: the
+    duals' primal parts are the ordinary forward and reverse passes."""
+    seeds, blocks = _identity_seeds(prog, inputs)
+    tape = prog.forward(inputs, seeds)
+    grads = prog.backward(tape, 1.0)
+    out = tape[prog.output]
+    value = out.primal if type(out) is Dual else out
+    gradient = {name: _dense(g.primal if type(g) is Dual else g, inputs[name])
+                for name, g in ((name, grads.get(name)) for name in prog.wrt)}
+    return {"value": value, "gradient": gradient, "hessian": _hessian_blocks(grads, blocks)}
 
 
 def gradient_and_hessian(prog: Program, inputs: dict) -> tuple[dict, dict]:
