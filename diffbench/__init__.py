@@ -11,6 +11,14 @@ from .catalogue import CATALOGUE, get_entry
 __version__ = "0.1.0"
 
 
+def trace(fn, shapes=None, sizes=None, name=None):
+    """A NumPy-style Python function traced into a Function (see
+    :func:`diffbench.tracing.trace`); write it with ``import diffbench.numpy as np``."""
+    from .tracing import trace as _trace
+
+    return _trace(fn, shapes=shapes, sizes=sizes, name=name)
+
+
 def derive(expr, wrt, shapes=None, order=2):
     """Closed-form gradient and Hessian formulas (the symbolic engine)."""
     from .symbolic.api import derive as _derive
@@ -18,4 +26,4 @@ def derive(expr, wrt, shapes=None, order=2):
     return _derive(expr, wrt, shapes=shapes, order=order)
 
 
-__all__ = ["parse", "derivatives", "derive", "CATALOGUE", "get_entry", "__version__"]
+__all__ = ["parse", "derivatives", "derive", "trace", "CATALOGUE", "get_entry", "__version__"]

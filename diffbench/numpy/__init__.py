@@ -1,0 +1,263 @@
+"""The subset of NumPy that diffbench can trace: ``import diffbench.numpy as np``.
+
+Write a function as you would for autograd or JAX, swap the import, and
+``diffbench.trace`` turns it into the same IR the expression language builds.
+Each function here maps onto one primitive of the op table (or a short
+composition of them, named below).  What has no primitive raises a
+:class:`~diffbench.tracing.TraceError` naming your line; it never computes a
+wrong result.  On plain numbers and arrays (outside a trace) each function
+is NumPy's own, so a module written this way still runs as ordinary NumPy.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from ..ir import node as _ir_node
+
+from ..tracing.tracer import SymbolicDim, Traced, column, fail, make, matmul_values
+from . import linalg  # noqa: F401  (np.linalg.solve, ...)
+from .einsum import einsum  # noqa: F401
+
+pi = _np.pi
+e = _np.e
+float64 = _np.float64
+
+
+def _traced(*args) -> bool:
+    return any(isinstance(a, Traced) for a in args)
+
+
+def _unary(op: str, numpy_fn):
+    def apply(x):
+        if not _traced(x):
+            return numpy_fn(x)
+        return make(op, column(x))
+
+    apply.__name__ = numpy_fn.__name__
+    apply.__doc__ = f"``{numpy_fn.__name__}`` element-wise (primitive ``{op}``)."
+    return apply
+
+
+exp = _unary("exp", _np.exp)
+log = _unary("log", _np.log)
+sin = _unary("sin", _np.sin)
+cos = _unary("cos", _np.cos)
+tan = _unary("tan", _np.tan)
+tanh = _unary("tanh", _np.tanh)
+sqrt = _unary("sqrt", _np.sqrt)
+arcsin = _unary("arcsin", _np.arcsin)
+arccos = _unary("arccos", _np.arccos)
+arctan = _unary("arctan", _np.arctan)
+log1p = _unary("log1p", _np.log1p)
+expm1 = _unary("expm1", _np.expm1)
+abs = _unary("abs", _np.abs)  # noqa: A001  (NumPy's name)
+absolute = abs
+sign = _unary("sign", _np.sign)
+
+
+def square(x):
+    """``x**2``: the primitive ``square`` where the table has it."""
+    if not _traced(x):
+        return _np.square(x)
+    from ..ops import TABLE
+
+    return make("square", column(x)) if "square" in TABLE else column_pow(x, 2.0)
+
+
+def column_pow(x, p):
+    return make("pow", column(x), column(p) if isinstance(p, Traced) else p)
+
+
+def power(x, p):
+    if not _traced(x, p):
+        return _np.power(x, p)
+    return Traced(column(x)) ** p
+
+
+def add(a, b): return a + b if _traced(a, b) else _np.add(a, b)
+def subtract(a, b): return a - b if _traced(a, b) else _np.subtract(a, b)
+def multiply(a, b): return a * b if _traced(a, b) else _np.multiply(a, b)
+def divide(a, b): return a / b if _traced(a, b) else _np.divide(a, b)
+def negative(a): return -a if _traced(a) else _np.negative(a)
+
+
+true_divide = divide
+
+
+def matmul(a, b):
+    return matmul_values(a, b) if _traced(a, b) else _np.matmul(a, b)
+
+
+def dot(a, b):
+    """``dot`` of vectors and matrices (rank <= 2): a matrix product, or a
+    scaling when one side is a scalar."""
+    if not _traced(a, b):
+        return _np.dot(a, b)
+    if _np.ndim(a) == 0 or _np.ndim(b) == 0 or getattr(a, "ndim", 1) == 0 or getattr(b, "ndim", 1) == 0:
+        return a * b
+    return matmul_values(a, b)
+
+
+def inner(a, b):
+    if not _traced(a, b):
+        return _np.inner(a, b)
+    if getattr(a, "ndim", 0) != 1 or getattr(b, "ndim", 0) != 1:
+        raise fail("inner: only vectors (rank 1) can be traced")
+    return matmul_values(a, b)
+
+
+vdot = inner
+
+
+def outer(a, b):
+    if not _traced(a, b):
+        return _np.outer(a, b)
+    return make("outer", column(a), column(b))
+
+
+def transpose(a):
+    if not _traced(a):
+        return _np.transpose(a)
+    return a.T
+
+
+def trace(a):
+    if not _traced(a):
+        return _np.trace(a)
+    return make("tr", column(a))
+
+
+def diag(a):
+    """A vector to its diagonal matrix, or a square matrix to its diagonal."""
+    if not _traced(a):
+        return _np.diag(a)
+    node = column(a)
+    if node.ndim == 1:
+        return make("diag_embed", node)
+    if node.ndim == 2:
+        return make("diag_part", node)
+    raise fail("diag of a scalar")
+
+
+def _axis_sum(x, axis):
+    from ..ops import TABLE
+
+    node = column(x)
+    if node.ndim != 2 or axis not in (0, 1, -1, -2):
+        raise fail(f"sum over axis {axis} of a rank-{node.ndim} array cannot be traced")
+    if "sum_axis" not in TABLE:
+        raise fail("sums along an axis need a diffbench with axis reductions")
+    return make("sum_axis", node, axis=axis % 2)
+
+
+def sum(x, axis=None):  # noqa: A001  (NumPy's name)
+    if not _traced(x):
+        return _np.sum(x, axis=axis)
+    if axis is None:
+        return make("sum", column(x))
+    return _axis_sum(x, axis)
+
+
+def mean(x, axis=None):
+    if not _traced(x):
+        return _np.mean(x, axis=axis)
+    if axis is not None:
+        raise fail("mean along an axis cannot be traced; use sum(x, axis) / size")
+    shape = column(x).shape
+    if all(isinstance(d, int) for d in shape):
+        return sum(x) / float(_np.prod(shape))
+    return sum(x) / sum(_ones(shape))  # the count, while the dims are symbolic
+
+
+def logsumexp(x, axis=None):
+    """``scipy.special.logsumexp`` of all entries (primitive ``logsumexp``)."""
+    if not _traced(x):
+        top = _np.max(x)
+        return top + _np.log(_np.sum(_np.exp(_np.asarray(x) - top)))
+    if axis is not None:
+        raise fail("logsumexp along an axis cannot be traced yet")
+    return make("logsumexp", column(x))
+
+
+def _is_zero(x) -> bool:
+    return not isinstance(x, Traced) and _np.ndim(x) == 0 and float(x) == 0.0
+
+
+def logaddexp(a, b):
+    """``log(exp(a) + exp(b))``: ``softplus`` when one side is 0, else
+    ``a + softplus(b - a)`` (stable, the same function)."""
+    if not _traced(a, b):
+        return _np.logaddexp(a, b)
+    if _is_zero(a):
+        return make("softplus", column(b))
+    if _is_zero(b):
+        return make("softplus", column(a))
+    return a + make("softplus", column(b - a))
+
+
+def where(condition, a, b):
+    """``where`` on a constant Python boolean; a mask that varies by entry
+    needs array constants, which a trace cannot carry."""
+    if not _traced(condition, a, b):
+        return _np.where(condition, a, b)
+    if isinstance(condition, (bool, _np.bool_)):
+        return a if condition else b
+    raise fail("where() with an array mask cannot be traced: pass the mask as an input "
+               "and write mask * a + (1 - mask) * b")
+
+
+def sigmoid(x):
+    """The logistic function (SciPy's ``expit``; primitive ``sigmoid``)."""
+    if not _traced(x):
+        return 0.5 * (1.0 + _np.tanh(0.5 * _np.asarray(x, dtype=float)))
+    return make("sigmoid", column(x))
+
+
+expit = sigmoid
+
+
+def softplus(x):
+    """``log(1 + exp(x))`` computed stably (primitive ``softplus``)."""
+    if not _traced(x):
+        return _np.logaddexp(0.0, x)
+    return make("softplus", column(x))
+
+
+def _dims(shape) -> tuple:
+    shape = shape if isinstance(shape, tuple) else (shape,)
+    return tuple(d.name if isinstance(d, SymbolicDim) else int(d) for d in shape)
+
+
+def _symbolic(shape) -> bool:
+    shape = shape if isinstance(shape, tuple) else (shape,)
+    return any(isinstance(d, SymbolicDim) for d in shape)
+
+
+def ones(shape):
+    """All ones; with a traced dimension (``np.ones(x.shape[0])``) the
+    language's ``ones(n)``."""
+    if not _symbolic(shape):
+        return _np.ones(shape)
+    return _ones(_dims(shape))
+
+
+def eye(n):
+    """The identity; with a traced dimension the language's ``eye(n)``."""
+    if not _symbolic(n):
+        return _np.eye(n)
+    (dim,) = _dims(n)
+    return Traced(_ir_node("eye", (), {}, (dim, dim)))
+
+
+def ones_like(x):
+    if not _traced(x):
+        return _np.ones_like(x)
+    return _ones(column(x).shape)
+
+
+def _ones(shape) -> Traced:
+    # a leaf, built as the language builds ``ones(n)``
+    return Traced(_ir_node("ones", (), {}, tuple(shape)))
+
+
+__all__ = [name for name in dir() if not name.startswith("_")]
