@@ -126,7 +126,23 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
     fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+    fields["stats"].update(call_memory(task, getattr(prepared, task["quantity"]), inputs, deadline,
+                                       m["warmup_seconds"]))
     return fields, (fn, inputs, sizes, m["out"])
+
+
+def call_memory(task: dict, call, inputs: dict, deadline: float, one_call: float) -> dict:
+    """Peak bytes one call allocates above its inputs (see :mod:`diffbench.allocation`),
+    measured on one more call after the timed ones (tracing slows Python down, so never
+    during them); skipped when the task's time is nearly up."""
+    from ..allocation import peak_allocated, traced_engine
+
+    if deadline - perf_counter() < 4 * one_call + 0.5:
+        return {"call_peak_note": "not measured: too little time left"}
+    _, peak = peak_allocated(call, inputs)
+    measure = "tracemalloc" if traced_engine(task["engine"]) else \
+        "tracemalloc (a lower bound: this engine allocates outside Python's allocator)"
+    return {"call_peak_bytes": peak, "call_peak_measure": measure}
 
 
 def _prepare(task: dict, fn, sizes: dict, fields: dict):
@@ -142,8 +158,31 @@ def _prepare(task: dict, fn, sizes: dict, fields: dict):
         importlib.import_module(module)
     start = perf_counter()
     prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
+    if task["engine"] == "fd":
+        _fd_settings(task, prepared, fn, sizes)
     fields["prepare_seconds"] = perf_counter() - start
     return prepared
+
+
+def _fd_settings(task: dict, prepared, fn, sizes: dict) -> None:
+    """The job's bound on fd's evaluations; and a Hessian that an exact engine
+    referees anyway is taken from differences of that engine's gradients
+    (``stats.engine.hessian_method`` says so)."""
+    from .registry import get_engine
+
+    if task.get("fd_max_evaluations"):
+        prepared.limit(task["fd_max_evaluations"])
+    if task["quantity"] != "hessian" or not task["reference"] or task["reference"][0] == "fd":
+        return
+    name = task["reference"][0]
+    try:
+        engine = get_engine(name)
+        if not engine.available()[0]:
+            return
+        exact = engine.prepare(fn, list(task["wrt"]), sizes, 1)
+    except Exception:  # the referee cannot do this function: fd stays on function values
+        return
+    prepared.use_exact_gradients(exact, name)
 
 
 class _NoProbe:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from ..engines.base import Engine, Prepared, register
+from ..ir import resolve_shape
 from . import operators as ops
 from .core import Program
 from ..ops.core import GENERATION
@@ -52,7 +55,12 @@ class TapeEngine(Engine):
         program = fn.cache.get(key)
         if program is None:
             program = fn.cache[key] = Program(fn, list(wrt), sizes)
-        return TapePrepared(program, time.perf_counter() - start)
+        prepared = TapePrepared(program, time.perf_counter() - start)
+        if order >= 2 and fn.is_scalar:  # how the Hessian's directions are batched
+            prepared.stats.update(hessian_chunk=ops.hessian_chunk(program),
+                                  hessian_directions=sum(int(np.prod(resolve_shape(fn.shapes[w], sizes)))
+                                                         for w in wrt))
+        return prepared
 
 
 register(TapeEngine())

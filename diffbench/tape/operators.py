@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..canonical import canonical_root
+from ..ir import size_of, topological
 from ..ops.core import IdentityBatch
 from .core import Program
 from .dual import Dual
@@ -152,9 +154,60 @@ def hvp(prog: Program, inputs: dict, vectors: dict) -> dict:
 
 
 def hessian(prog: Program, inputs: dict) -> dict:
-    """Every Hessian block in one forward-over-reverse sweep of ``K`` directions."""
-    seeds, blocks = _identity_seeds(prog, inputs)
-    return _hessian_blocks(_second_order(prog, inputs, seeds), blocks)
+    """Every Hessian block by forward-over-reverse sweeps of ``K`` directions: one
+    sweep of all of them, or sweeps of :func:`hessian_chunk` directions each when
+    the batch's tangents would take more memory than the Hessian and the inputs."""
+    chunk = hessian_chunk(prog)
+    blocks = list(_blocks(prog, inputs))
+    total = sum(size for _, _, size, _ in blocks)
+    if chunk >= total:
+        seeds, blocks = _identity_seeds(prog, inputs)
+        return _hessian_blocks(_second_order(prog, inputs, seeds), blocks)
+    rows = {name: np.zeros((total,) + shape) for name, _, _, shape in blocks}
+    for start in range(0, total, chunk):
+        stop = min(total, start + chunk)
+        grads = _second_order(prog, inputs, _unit_seeds(inputs, blocks, start, stop))
+        for name, _, _, shape in blocks:
+            g = grads.get(name)
+            if type(g) is Dual:
+                rows[name][start:stop] = np.broadcast_to(g.tangent, (stop - start,) + shape)
+    out = {}
+    for a, _, _, shape_a in blocks:
+        for b, block in _split(rows[a], blocks, shape_a).items():
+            out[(a, b)] = block
+    return out
+
+
+def _unit_seeds(inputs: dict, blocks: list, start: int, stop: int) -> dict:
+    """Dual inputs whose tangents are the unit directions ``start .. stop - 1`` of
+    all the stacked wrt entries."""
+    seeds = {}
+    for name, offset, size, shape in blocks:
+        tangent = np.zeros((stop - start, size))
+        for k in range(max(start, offset), min(stop, offset + size)):
+            tangent[k - start, k - offset] = 1.0
+        seeds[name] = Dual(np.asarray(inputs[name], dtype=float), tangent.reshape((stop - start,) + shape))
+    return seeds
+
+
+def hessian_chunk(prog: Program) -> int:
+    """Directions per forward-over-reverse sweep (recorded as ``hessian_chunk``).
+
+    Each direction adds a tangent to every value that depends on the variables,
+    forward and backward (about twice their entries); a chunk's tangents are
+    kept within half the bytes of the Hessian plus the inputs, the floor the result
+    itself needs, so peak memory stays a small multiple of it."""
+    cached = getattr(prog, "hessian_chunk", None)
+    if cached is not None:
+        return cached
+    sizes = prog.sizes
+    nodes = topological(canonical_root(prog.fn))
+    per_direction = 16 * sum(size_of(n.shape, sizes) for n, active in zip(nodes, prog.active) if active)
+    total = sum(size_of(prog.fn.shapes[name], sizes) for name in prog.wrt)
+    floor = 8 * total * total + 8 * sum(size_of(shape, sizes) for shape in prog.fn.shapes.values())
+    chunk = max(1, min(total, floor // (2 * max(per_direction, 1))))
+    prog.hessian_chunk = chunk
+    return chunk
 
 
 def _hessian_blocks(grads: dict, blocks: list) -> dict:
@@ -173,6 +226,8 @@ def _hessian_blocks(grads: dict, blocks: list) -> dict:
 def value_gradient_hessian(prog: Program, inputs: dict) -> dict:
     """Value, gradient and Hessian from the one forward-over-reverse sweep: the
     duals' primal parts are the ordinary forward and reverse passes."""
+    if hessian_chunk(prog) < sum(size for _, _, size, _ in _blocks(prog, inputs)):
+        return dict(value_and_grad(prog, inputs), hessian=hessian(prog, inputs))  # in chunks
     seeds, blocks = _identity_seeds(prog, inputs)
     tape = prog.forward(inputs, seeds)
     grads = prog.backward(tape, 1.0)
