@@ -12,8 +12,9 @@ def user_facing_errors() -> tuple[type[BaseException], ...]:
     """Exception types whose message is meant for the user as it is."""
     from ..function import InputError
     from ..engines.base import Unsupported
+    from ..tracing.tracer import TraceError
 
-    errors: list[type[BaseException]] = [UserError, InputError, Unsupported]
+    errors: list[type[BaseException]] = [UserError, InputError, Unsupported, TraceError]
     try:
         from ..lang.errors import ExpressionError
 

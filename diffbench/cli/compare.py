@@ -23,8 +23,9 @@ def _function_and_inputs(expr, shapes, sizes, wrt, seed, domain):
         return entry.function, entry.sample(sizes, seed), list(wrt or entry.wrt)
     from .. import parse
     from ..sampling import sample_inputs
+    from ..tracing.loader import is_python_reference, load
 
-    fn = parse(expr, shapes or None)
+    fn = load(expr, shapes) if is_python_reference(expr) else parse(expr, shapes or None)
     if not wrt:
         raise UserError("--wrt is required for an expression (the variable to differentiate)")
     missing = [d for d in fn.dims if d not in sizes]
@@ -88,7 +89,8 @@ def _measure(engine, fn, inputs, wrt, order):
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the sampled inputs")
 @click.option("--json", "as_json", is_flag=True, help="print the stable JSON summary")
 def command(expr, shapes, wrt, sizes, engines, order, domains, seed, as_json):
-    """Compare engines on EXPR (an expression or a catalogue name): agreement and time.
+    """Compare engines on EXPR (an expression, a catalogue name, or a Python
+    function as module:function with a --shape for each parameter): agreement and time.
 
     Agreement is the max relative error |a-b| / max(1, |a|+|b|) against the other engines;
     times are medians per call with one BLAS thread; prepare is derivation, compilation or

@@ -20,7 +20,11 @@ from ..jobs.store import DEFAULT_PATH
 @click.option("--max-body", default=1 << 20, show_default=True, help="Largest request body, bytes.")
 @click.option("--poll", default=15.0, show_default=True, help="Seconds between looks at the schedules.")
 @click.option("--connect-timeout", default=10.0, show_default=True, help="Seconds to wait for --scheduler.")
-def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, poll, connect_timeout):
+@click.option("--allow-python", "allow_python", multiple=True, metavar="MODULE",
+              help="Let submitted job files name Python functions from MODULE (and its submodules); "
+                   "by default the server never imports user-supplied Python.")
+def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, poll, connect_timeout,
+            allow_python):
     """Serve the API and run scheduled jobs, one run at a time.
 
     A missed scheduled run is caught up once at start; only one server may
@@ -31,7 +35,7 @@ def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, 
     log_to_stderr()
     settings = Settings(host=host, port=port, jobs=jobs, db=db, reports=reports, scheduler=scheduler,
                         workers=workers, connect_timeout=connect_timeout, token=token or None,
-                        max_bytes=max_body, poll=poll)
+                        max_bytes=max_body, poll=poll, allow_python=tuple(allow_python))
     serve(settings, announce=lambda line: click.echo(line, err=True))
 
 

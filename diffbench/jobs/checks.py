@@ -41,6 +41,8 @@ def resolve_function(fspec: FunctionSpec, where: str) -> dict:
     combinations; checked along the way."""
     if fspec.catalogue is not None:
         info = _from_catalogue(fspec, where)
+    elif fspec.python is not None:
+        info = _from_python(fspec, where)
     else:
         info = _from_expr(fspec, where)
     variables = info.pop("variables")
@@ -88,4 +90,22 @@ def _from_expr(fspec: FunctionSpec, where: str) -> dict:
     combos = expand_sizes(fspec.sizes, fspec.grid, fn.dims, f"{where}.sizes", required=tuple(fn.dims))
     shapes = {name: ",".join(str(d) for d in shape) for name, shape in fn.shapes.items()}
     return {"expr": fspec.expr, "shapes": fspec.shapes or shapes, "wrt": fn.variables,
+            "variables": fn.variables, "sizes": combos}
+
+
+def _from_python(fspec: FunctionSpec, where: str) -> dict:
+    """A Python function, imported and traced here to check it; the workers
+    import and trace it again (their tasks carry the reference, not code)."""
+    from ..tracing.loader import load
+    from ..tracing.tracer import TraceError
+
+    try:
+        fn = load(fspec.python, fspec.shapes)
+    except (TraceError, ValueError) as err:
+        raise UserError(f"{where}.python: {err}") from None
+    if fspec.sizes is None:
+        raise UserError(f"{where}.sizes: required for a 'python' function "
+                        f"(expected sizes for {', '.join(fn.dims) or 'no dims'}, e.g. {{ n = [10, 100] }})")
+    combos = expand_sizes(fspec.sizes, fspec.grid, fn.dims, f"{where}.sizes", required=tuple(fn.dims))
+    return {"expr": fn.expr, "python": fspec.python, "shapes": dict(fspec.shapes), "wrt": fn.variables,
             "variables": fn.variables, "sizes": combos}

@@ -32,7 +32,12 @@ def build(task: dict):
     from ..api import parse
     from ..sampling import sample_inputs
 
-    fn = parse(task["expr"], task["shapes"])
+    if task.get("python"):  # imported and traced here, on the worker
+        from ..tracing.loader import load
+
+        fn = load(task["python"], task["shapes"])
+    else:
+        fn = parse(task["expr"], task["shapes"])
     if task.get("catalogue"):
         from ..catalogue import get_entry
 

@@ -39,7 +39,7 @@ def _task(job, fspec, info, sizes, engine, quantity) -> dict:
     function = fspec.label
     return {
         "key": f"{function}|{engine}|{quantity}|{size_label(sizes)}",
-        "function": function, "catalogue": fspec.catalogue,
+        "function": function, "catalogue": fspec.catalogue, "python": fspec.python,
         "expr": info["expr"], "shapes": info["shapes"], "wrt": info["wrt"], "domain": info["domain"],
         "engine": engine, "quantity": quantity, "sizes": sizes,
         "seed": cell_seed(job.seed, function, sizes),

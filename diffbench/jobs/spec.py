@@ -56,13 +56,15 @@ SizeValue = Annotated[Any, AfterValidator(_size)]
 
 
 class FunctionSpec(BaseModel):
-    """One function: a catalogue entry, or an expression with its shapes."""
+    """One function: a catalogue entry, an expression with its shapes, or a
+    Python function (``python = "mypackage.losses:loss"``) with its shapes."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     catalogue: str | None = None
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]+$")
     expr: str | None = None
+    python: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")
     wrt: str | list[str] | None = None
     shapes: dict[str, str] | None = None
     domain: dict[str, str] = {}
@@ -74,8 +76,12 @@ class FunctionSpec(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.catalogue is None) == (self.expr is None):
-            raise ValueError("give either 'catalogue' (a catalogue name) or 'expr' (an expression)")
+        given = [k for k in ("catalogue", "expr", "python") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'catalogue' (a catalogue name), 'expr' (an "
+                             "expression) or 'python' (module:function)")
+        if self.python is not None and self.shapes is None:
+            raise ValueError("a 'python' function needs 'shapes' (one per parameter)")
         if self.catalogue is not None and (self.shapes is not None or self.domain):
             raise ValueError("'shapes' and 'domain' belong to 'expr' functions; "
                              "a catalogue entry declares its own")
@@ -85,7 +91,7 @@ class FunctionSpec(BaseModel):
 
     @property
     def label(self) -> str:
-        return self.name or self.catalogue
+        return self.name or self.catalogue or self.python.rsplit(":", 1)[1]
 
     @property
     def wrt_list(self) -> list[str] | None:

@@ -14,7 +14,7 @@ import numpy as _np
 
 from ..ir import node as _ir_node
 
-from ..tracing.tracer import SymbolicDim, Traced, column, fail, make, matmul_values
+from ..tracing.tracer import SymbolicDim, TraceError, Traced, column, fail, make, matmul_values
 from . import linalg  # noqa: F401  (np.linalg.solve, ...)
 from .einsum import einsum  # noqa: F401
 
@@ -261,3 +261,18 @@ def _ones(shape) -> Traced:
 
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+
+def __getattr__(name: str):
+    """A NumPy function diffbench cannot carry: named at the user's line,
+    at trace time (never a silently different function)."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    error = fail(f"numpy.{name} is not supported by diffbench.numpy (see docs/python.md "
+                 "for what is)")
+    raise NotInDiffbenchNumpy(str(error))
+
+
+class NotInDiffbenchNumpy(TraceError, AttributeError):
+    """A trace error that is also an AttributeError, so ``hasattr`` probes
+    (by tools, not users) still get a plain False."""

@@ -45,6 +45,10 @@ def _derive(fn: dict):
     import diffbench
 
     wrt = fn["wrt"] or None
+    if fn.get("python"):  # a traced Python function: the run already imported it
+        from ..tracing.loader import load
+
+        return diffbench.derive(load(fn["python"], fn["shapes"]), wrt, order=2)
     if fn.get("shapes"):
         return diffbench.derive(fn["expr"], wrt, shapes=fn["shapes"], order=2)
     if fn.get("catalogue"):  # a catalogue entry declares its own shapes

@@ -68,7 +68,8 @@ def _functions(tasks: list[dict], results: list[dict], missing: list[dict]) -> l
             name = item["function"]
             if name not in order:
                 order[name] = {"name": name, "expr": item.get("expr", ""), "wrt": list(item.get("wrt") or []),
-                               "shapes": item.get("shapes"), "catalogue": item.get("catalogue")}
+                               "shapes": item.get("shapes"), "catalogue": item.get("catalogue"),
+                               "python": item.get("python")}
     out = []
     for i, fn in enumerate(order.values()):
         fn["anchor"] = f"f{i}"

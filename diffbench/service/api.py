@@ -61,7 +61,8 @@ def _routes(app: FastAPI, service) -> None:
     async def submit(request: Request):
         body = await request.body()
         try:  # off the event loop: the first check loads every engine
-            job, text, tasks = await run_in_threadpool(parse_submission, body, request.headers.get("content-type"))
+            job, text, tasks = await run_in_threadpool(parse_submission, body, request.headers.get("content-type"),
+                                                         service.settings.allow_python)
         except Invalid as err:
             return JSONResponse({"detail": "invalid job file", "errors": err.errors}, status_code=400)
         pending = await run_in_threadpool(service.runner.record, job, text, tasks, "api")

@@ -38,6 +38,8 @@ class Settings:
     token: str | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     poll: float = 15.0          # seconds between looks at the schedules
+    # modules whose functions submitted job files may name (python = "module:function")
+    allow_python: tuple[str, ...] = ()
 
 
 def is_loopback(host: str) -> bool:

@@ -30,18 +30,39 @@ def is_json(content_type: str | None, text: str) -> bool:
     return text.lstrip().startswith("{")
 
 
-def parse_submission(body: bytes, content_type: str | None = None):
-    """``(job, text, tasks)`` for a valid job file; ``Invalid`` otherwise."""
+def parse_submission(body: bytes, content_type: str | None = None, allowed_modules: tuple[str, ...] = ()):
+    """``(job, text, tasks)`` for a valid job file; ``Invalid`` otherwise.
+
+    A function naming Python code (``python = "module:function"``) is
+    refused unless the server was started allowing that module: checking
+    the job would import it, and importing runs it."""
     from ..jobs.checks import check_job
     from ..jobs.plan import plan
 
     text = _decode(body)
     job = _validate(_load(text, is_json(content_type, text)))
+    _refuse_python(job, allowed_modules)
     try:
         check_job(job, SOURCE)
         return job, text, plan(job, SOURCE)
     except UserError as err:
         raise Invalid([str(err)]) from None
+
+
+def module_allowed(module: str, allowed: tuple[str, ...]) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in allowed)
+
+
+def _refuse_python(job, allowed: tuple[str, ...]) -> None:
+    errors = []
+    for i, fspec in enumerate(job.functions):
+        module = fspec.python.split(":", 1)[0] if fspec.python else None
+        if module is not None and not module_allowed(module, allowed):
+            errors.append(f"{SOURCE}: functions[{i}].python: this server does not import Python code "
+                          f"from job files (module {module!r} not allowed; start it with "
+                          f"`diffbench serve --allow-python {module}` to allow it)")
+    if errors:
+        raise Invalid(errors)
 
 
 def _decode(body: bytes) -> str:

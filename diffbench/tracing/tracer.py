@@ -347,7 +347,7 @@ def trace(fn, shapes: dict | None = None, sizes: dict | None = None, name: str |
     inputs = {id(a.value) for a in args}
     labels = {nm: n for nm, n in names.items() if id(n) not in inputs and n.op not in ("const", "var")}
     title = name or getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
-    fn_out = Function(f"{title} (traced from Python)", root, declared)
+    fn_out = Function(f"python:{title}", root, declared)
     fn_out.cache["labels"] = labels
     return fn_out
 

@@ -87,7 +87,7 @@ def test_form_errors_are_one_line_naming_the_field(write_job, change, field, exp
     (('sizes = { n = [10, 100] }', 'sizes = { q = [10, 100] }'), "functions[1].sizes.q", "no dim 'q'"),
     (('sizes = { n = [10, 100] }', 'sizes = { }'), "functions[1].sizes", "no size for dim 'n'"),
     (('name = "log-quadratic"', 'name = "logistic_regression"'), "functions[1].name", "already used"),
-    (('[[functions]]\nname', '[[functions]]\ncatalogue = "x"\nname'), "functions[1]", "either 'catalogue'"),
+    (('[[functions]]\nname', '[[functions]]\ncatalogue = "x"\nname'), "functions[1]", "exactly one of 'catalogue'"),
 ])
 def test_meaning_errors_are_one_line_naming_the_field(write_job, change, field, expected):
     message = error_of(write_job, GOOD.replace(*change, 1))
