@@ -4,7 +4,7 @@
 
 For every spelling in :data:`SPELLINGS` (what users write: ``log(1 + exp(X*w))``
 or ``softplus``, ``sum`` or ``ones'*``, norms as ``x'*x``, ``sqrt(sum(x.^2))`` ...)
-prints, measured side by side in one run (calls interleaved, medians):
+prints, measured side by side in one run (calls interleaved, fastest of ``--repeat`` samples):
 
 * symbolic gradient and Hessian / the hand-written closed form at the largest n
   (target <= 1.25x, every spelling);
@@ -25,7 +25,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402,F401  (one BLAS thread, before NumPy loads)
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -140,8 +139,9 @@ def hand_written(function: str):
     return value, value_grad, gradient, hessian
 
 
-def side_by_side(calls, repeat: int, min_time: float = 0.02) -> list[float]:
-    """Per-call medians of several calls, interleaved so load drift hits all alike."""
+def side_by_side(calls, repeat: int, min_time: float = 0.05) -> list[float]:
+    """Per-call times of several calls, interleaved so load drift hits all alike; the
+    fastest sample of each (on a shared machine the others measure the neighbours)."""
     loops = []
     for call in calls:
         call()
@@ -157,7 +157,7 @@ def side_by_side(calls, repeat: int, min_time: float = 0.02) -> list[float]:
             for _ in range(loops[i]):
                 call()
             samples[i].append((time.perf_counter() - start) / loops[i])
-    return [statistics.median(s) for s in samples]
+    return [min(s) for s in samples]
 
 
 def _hessian_code(fn, wrt: str) -> str:

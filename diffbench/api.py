@@ -6,6 +6,7 @@ import numpy as np
 from .catalogue import Entry
 from .engines import get_engine
 from .function import Function, InputError
+from .ops.core import GENERATION
 
 _parsed_strings: dict[tuple, Function] = {}
 _PARSED_KEPT = 256  # a long-running service sees many expressions: keep the recent ones
@@ -67,8 +68,7 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> d
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, not {order}")
     inputs = _as_arrays(inputs)
-    sizes = fn.bind(inputs)
-    out = prepared(fn, names, sizes, engine, order).evaluate(inputs, order, fn.is_scalar)
+    out = _prepared_for(fn, names, inputs, engine, order).evaluate(inputs, order, fn.is_scalar)
     if isinstance(wrt, str):  # one name: the arrays themselves, not dicts of one entry
         for quantity, key in (("gradient", names[0]), ("jacobian", names[0]), ("hessian", (names[0], names[0]))):
             if quantity in out:
@@ -80,11 +80,22 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> d
 PREPARED_KEPT = 32
 
 
+def _prepared_for(fn: Function, names: list[str], inputs: dict, engine: str, order: int):
+    """:func:`prepared` for these inputs; inputs of shapes seen before skip the size
+    check (:meth:`Function.bind` passed for exactly these shapes)."""
+    shapes = tuple(np.shape(inputs[name]) if name in inputs else None for name in fn.shapes)
+    key = ("api-call", engine, tuple(names), shapes, order, GENERATION[0])
+    found = fn.cache.get(key)
+    if found is None:
+        found = prepared(fn, names, fn.bind(inputs), engine, order)
+        if len(fn.cache) < 4 * PREPARED_KEPT:  # a bounded shortcut, never a leak
+            fn.cache[key] = found
+    return found
+
+
 def prepared(fn: Function, wrt: list[str], sizes: dict, engine: str = "tape", order: int = 2):
     """The engine's prepared computation of ``fn`` for ``wrt``, sizes and order,
     cached on the function: derivation, compilation and tape set-up are paid once."""
-    from .ops.core import GENERATION
-
     key = ("api-prepared", engine, tuple(wrt), tuple(sorted(sizes.items())), order, GENERATION[0])
     found = fn.cache.get(key)
     if found is None:

@@ -46,6 +46,18 @@ def _flat_inputs(inputs: dict, wrt: list[str]):
     return np.concatenate(parts) if parts else np.zeros(0), shapes
 
 
+def _four_points(x0: np.ndarray, steps: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The points ``x0 + s_i e_i + s_j e_j``, ``x0 + s_i e_i - s_j e_j``, ``x0 - s_i e_i + s_j e_j``,
+    ``x0 - s_i e_i - s_j e_j`` of each pair ``(i, j)``, stacked in that order (``i == j`` allowed)."""
+    k = len(i)
+    points = np.tile(x0, (4 * k, 1))
+    for block, (si, sj) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
+        rows = np.arange(block * k, (block + 1) * k)
+        points[rows, i] += si * steps[i]  # two separate updates: right when i == j
+        points[rows, j] += sj * steps[j]
+    return points
+
+
 class FDPrepared(Prepared):
     def __init__(self, program: Program, max_evaluations: int):
         self.program = program
@@ -100,8 +112,7 @@ class FDPrepared(Prepared):
         if not self.batched:
             f = self._function(inputs)[0]
             return np.array([f(x) for x in points], dtype=float)
-        per_point = 8 * max(1, self.active_entries)
-        rows = max(1, BATCH_BYTES // per_point)
+        rows = self.batch_rows()
         out = np.empty(len(points))
         for start in range(0, len(points), rows):
             chunk = points[start:start + rows]
@@ -112,6 +123,10 @@ class FDPrepared(Prepared):
                 offset += size
             out[start:start + rows] = batched.evaluate(self.root, self.program.sizes, inputs, varied)
         return out
+
+    def batch_rows(self) -> int:
+        """Points per batch: their intermediates stay near ``BATCH_BYTES``."""
+        return max(1, BATCH_BYTES // (8 * max(1, self.active_entries))) if self.batched else 1024
 
     def gradient(self, inputs, step: float = GRADIENT_STEP):
         x0, shapes = _flat_inputs(inputs, self.wrt)
@@ -132,17 +147,12 @@ class FDPrepared(Prepared):
         self._guard(2 * n * (n + 1), "Hessian")
         steps = step * np.maximum(1.0, np.abs(x0))
         H = np.empty((n, n))
-        for i in range(n):  # row i: the pairs (i, j >= i), four points each, in one batch
-            j = np.arange(i, n)
-            ej = np.zeros((len(j), n))
-            ej[np.arange(len(j)), j] = steps[j]
-            xi = x0.copy()
-            xi[i] += steps[i]
-            xm = x0.copy()
-            xm[i] -= steps[i]
-            v = self._values(inputs, np.concatenate([xi + ej, xi - ej, xm + ej, xm - ej]), shapes)
-            k = len(j)
-            H[i, i:] = H[i:, i] = (v[:k] - v[k:2 * k] - v[2 * k:3 * k] + v[3 * k:]) / (4 * steps[i] * steps[j])
+        rows, cols = np.triu_indices(n)
+        per_batch = max(1, self.batch_rows() // 4)
+        for start in range(0, len(rows), per_batch):  # pairs (i <= j), four points each, batched
+            i, j = rows[start:start + per_batch], cols[start:start + per_batch]
+            v = self._values(inputs, _four_points(x0, steps, i, j), shapes).reshape(4, len(i))
+            H[i, j] = H[j, i] = (v[0] - v[1] - v[2] + v[3]) / (4 * steps[i] * steps[j])
         return self._blocks(H, shapes)
 
     def _hessian_from_gradients(self, inputs, step: float):

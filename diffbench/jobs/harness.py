@@ -179,15 +179,17 @@ def _fd_settings(task: dict, prepared, fn, sizes: dict) -> None:
         prepared.limit(task["fd_max_evaluations"])
     if task["quantity"] != "hessian" or not task["reference"] or task["reference"][0] == "fd":
         return
-    name = task["reference"][0]
-    try:
-        engine = get_engine(name)
-        if not engine.available()[0]:
-            return
-        exact = engine.prepare(fn, list(task["wrt"]), sizes, 1)
-    except Exception:  # the referee cannot do this function: fd stays on function values
-        return
-    prepared.use_exact_gradients(exact, name)
+    # any exact referee's gradients will do; compiled symbolic ones are the cheapest to call
+    for name in sorted(task["reference"], key=lambda e: e != "symbolic"):
+        if name == "fd":
+            continue
+        try:
+            engine = get_engine(name)
+            if engine.available()[0]:
+                prepared.use_exact_gradients(engine.prepare(fn, list(task["wrt"]), sizes, 1), name)
+                return
+        except Exception:  # this referee cannot do the function: try the next one
+            continue
 
 
 class _NoProbe:

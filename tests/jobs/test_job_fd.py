@@ -21,6 +21,10 @@ def test_a_job_s_fd_hessian_comes_from_its_exact_referee_s_gradients_and_says_so
     fields, _ = run_measured(_fd_task(write_job, "hessian"), time.perf_counter() + 30)
     assert fields["status"] == "ok", fields
     assert fields["stats"]["engine"]["hessian_method"].startswith("central differences of exact tape gradients")
+    task = _fd_task(write_job, "hessian")
+    task["reference"] = ["tape", "symbolic"]  # both exact: the compiled symbolic gradients are cheaper
+    fields, _ = run_measured(task, time.perf_counter() + 30)
+    assert fields["stats"]["engine"]["hessian_method"].startswith("central differences of exact symbolic")
     assert fields["stats"]["call_peak_bytes"] > 0 and fields["stats"]["call_peak_measure"] == "tracemalloc"
 
 
