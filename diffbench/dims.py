@@ -85,3 +85,31 @@ def _atom(tokens, sizes, text):
             raise DimExpressionError(f"{text!r} names dimension {head!r}, which has no size")
         return int(sizes[head]), rest
     raise DimExpressionError(f"unexpected {head!r} in {text!r}")
+
+
+# ---------------------------------------------------------------- compound dims
+# Shapes of concatenations, vec and kron have dims such as "n+m" or "m*n":
+# strings over dim names, sized by :func:`evaluate` once the names are.
+
+def is_compound(dim) -> bool:
+    return isinstance(dim, str) and not dim.isidentifier()
+
+
+def combine(op: str, a, b):
+    """The dim ``a op b`` (op "+" or "*"): folded when both are ints, else a
+    string written the same way wherever it is built (inference and IR)."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b if op == "+" else a * b
+    if op == "*":
+        a, b = (f"({x})" if isinstance(x, str) and "+" in x else str(x) for x in (a, b))
+    else:
+        b = f"({b})" if isinstance(b, str) and "+" in b else str(b)
+    return f"{a}{op}{b}"
+
+
+def size(dim, sizes: dict[str, int]) -> int:
+    """The size of a dim: an int, a named dim, or a compound of them."""
+    if isinstance(dim, int):
+        return dim
+    found = sizes.get(dim)
+    return found if found is not None else evaluate(dim, sizes)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ir import Node, Shape, format_shape, topological
+from .ir import Node, Shape, dims_of, format_shape, topological
 
 
 class InputError(ValueError):
@@ -23,6 +23,8 @@ class Function:
     expr: str
     root: Node
     shapes: dict[str, Shape]
+    # the user's named intermediates (``z = X*w; ...``): name -> IR node, for printing
+    intermediates: dict = field(default_factory=dict, repr=False, compare=False)
     # engines cache their per-size set-up work here, keyed by their own keys
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -44,9 +46,8 @@ class Function:
         if found is None:
             seen: dict[str, None] = {}
             for n in topological(self.root):
-                for d in n.shape:
-                    if isinstance(d, str):
-                        seen.setdefault(d)
+                for d in dims_of(n.shape):
+                    seen.setdefault(d)
             found = self.cache["dims"] = list(seen)
         return list(found)
 

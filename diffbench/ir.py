@@ -16,6 +16,8 @@ from __future__ import annotations
 import weakref
 from typing import Iterable, Iterator
 
+from .dims import is_compound, names as dim_names, size as dim_size
+
 Dim = str | int
 Shape = tuple[Dim, ...]
 
@@ -109,7 +111,10 @@ def variables(root: Node) -> dict[str, Shape]:
 
 
 def dims_of(shape: Shape) -> Iterator[str]:
-    return (d for d in shape if isinstance(d, str))
+    """The named dims a shape depends on (the parts of ``n+m`` are ``n`` and ``m``)."""
+    for d in shape:
+        if isinstance(d, str):
+            yield from (sorted(dim_names(d)) if is_compound(d) else (d,))
 
 
 def format_shape(shape: Shape) -> str:
@@ -118,8 +123,10 @@ def format_shape(shape: Shape) -> str:
 
 
 def resolve_shape(shape: Shape, sizes: dict[str, int]) -> tuple[int, ...]:
-    """Concrete sizes of a symbolic shape, given the size of each named dim."""
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+    """Concrete sizes of a symbolic shape, given the size of each named dim
+    (compound dims such as ``n+m`` are sized from their parts)."""
+    return tuple(d if isinstance(d, int) else sizes[d] if d in sizes else dim_size(d, sizes)
+                 for d in shape)
 
 
 def size_of(shape: Shape, sizes: dict[str, int]) -> int:

@@ -2,7 +2,8 @@
 
 Each variable is drawn from its *domain*: ``real`` (standard normal),
 ``positive`` (uniform in [0.5, 2]), ``nonzero`` (normal pushed away from
-zero), ``spd`` (Q Q^T / n + I: well conditioned) or ``invertible``
+zero: keeps kinks of abs/relu/sign out of reach), ``unit`` (uniform in
+[-0.9, 0.9]), ``spd`` (Q Q^T / n + I: well conditioned) or ``invertible``
 (N(0, 1/n) + 2 I: eigenvalues clustered around 2).  A domain not given is
 inferred from the primitives a variable feeds directly (``logdet(X)`` makes
 ``X`` spd, ``log(w)`` makes ``w`` positive).
@@ -15,10 +16,10 @@ from .function import Function
 from .ir import resolve_shape, topological
 from .ops import TABLE
 
-DOMAINS = ("real", "positive", "nonzero", "spd", "invertible")
+DOMAINS = ("real", "positive", "nonzero", "unit", "spd", "invertible")
 
 # When a variable feeds several constrained primitives, the strongest wins.
-_STRENGTH = {"real": 0, "nonzero": 1, "positive": 2, "invertible": 3, "spd": 4}
+_STRENGTH = {"real": 0, "nonzero": 1, "unit": 2, "positive": 2, "invertible": 3, "spd": 4}
 
 
 def infer_domains(fn: Function) -> dict[str, str]:
@@ -43,6 +44,8 @@ def draw(shape: tuple[int, ...], domain: str, rng: np.random.Generator):
         raise ValueError(f"domain {domain!r} needs a square matrix, not shape {shape}")
     if domain == "positive":
         value = rng.uniform(0.5, 2.0, size=shape)
+    elif domain == "unit":  # inside (-1, 1), away from the ends (arcsin, arccos)
+        value = rng.uniform(-0.9, 0.9, size=shape)
     elif domain == "nonzero":
         value = rng.normal(size=shape)
         value = np.sign(value) * (np.abs(value) + 0.5)

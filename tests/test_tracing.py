@@ -146,6 +146,21 @@ def einsum_quadratic(x, A):
     return np.einsum("i,ij,j->", x, A, x) + np.einsum("ii->", A @ A.T)
 
 
+def rosenbrock(x):  # autograd's optimisation example
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2.0) ** 2.0 + (1 - x[:-1]) ** 2.0)
+
+
+def softmax_regression(W, X, Y):  # multinomial logistic loss, Y one-hot rows
+    logits = X @ W.T
+    return np.sum(np.logsumexp(logits, axis=1)) - np.sum(Y * logits)
+
+
+def blocks_and_solves(A, b, c):
+    x = np.linalg.solve(A @ A.T + np.eye(A.shape[0]), b)
+    stacked = np.concatenate([x, c])
+    return np.sum(np.square(stacked)) + np.sum(np.maximum(np.tril(A), 0.0) * A) + x[0] * c[1]
+
+
 EXAMPLES = [
     (autograd_tanh, {"x": ""}, "x"),
     (autograd_logistic_loss, {"weights": "n", "inputs": "m,n", "targets": "m"}, "weights"),
@@ -153,6 +168,8 @@ EXAMPLES = [
     (log_softmax_loss, {"W": "k,n", "x": "n", "y": "k"}, "W"),
     (gaussian_log_density, {"x": "n", "mu": "n", "L": "n,n"}, "x"),
     (einsum_quadratic, {"x": "n", "A": "n,n"}, "x"),
+    (softmax_regression, {"W": "k,n", "X": "m,n", "Y": "m,k"}, "W"),
+    (blocks_and_solves, {"A": "n,n", "b": "n", "c": "k"}, "b"),
 ]
 
 
@@ -196,10 +213,52 @@ def _with_numpy(fn, anp, aspecial):
     shim = types.SimpleNamespace(**{k: getattr(anp, k) for k in dir(anp) if not k.startswith("_")})
     shim.logsumexp = aspecial.logsumexp
     shim.expit = aspecial.expit
+    shim.square = anp.square
+    shim.maximum = anp.maximum
+    shim.concatenate = lambda arrays, axis=0: anp.concatenate(arrays, axis=axis)
     shim.linalg = anp.linalg
     shim.einsum = anp.einsum
     glob = dict(fn.__globals__, np=shim)
     return types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+def test_rosenbrock_traces_with_sizes_and_agrees_with_autograd():
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    import autograd.scipy.special as aspecial
+
+    x = onp.array([0.3, -0.8, 1.1, 0.5, 0.9])
+    traced = diffbench.trace(rosenbrock, shapes={"x": "n"}, sizes={"n": 5})
+    reference = _with_numpy(rosenbrock, anp, aspecial)
+    out = diffbench.derivatives(traced, {"x": x}, wrt="x", engine="symbolic")
+    assert onp.allclose(out["gradient"], autograd.grad(reference)(x), rtol=1e-10)
+    assert onp.allclose(out["hessian"], autograd.hessian(reference)(x), rtol=1e-10)
+    with pytest.raises(TraceError, match="pass sizes="):
+        diffbench.trace(rosenbrock, shapes={"x": "n"})
+
+
+@pytest.mark.parametrize("python,expr,shapes", [
+    (lambda X: np.sum(X, axis=1), "sum(X, 2)", {"X": "m,n"}),
+    (lambda X: np.logsumexp(X, axis=0), "logsumexp(X, 1)", {"X": "m,n"}),
+    (lambda x: x[1] * x[0], "x[2]*x[1]", {"x": "n"}),
+    (lambda X: X[0, :] @ X[:, 1], "X[1, :]'*X[:, 2]", {"X": "n,n"}),
+    (lambda x, y: np.concatenate([x, y]), "[x; y]", {"x": "n", "y": "m"}),
+    (lambda A, b: np.linalg.solve(A, b), "solve(A, b)", {"A": "n,n", "b": "n"}),
+    (lambda x, y: np.maximum(x, y) - np.abs(x), "max(x, y) - abs(x)", {"x": "n", "y": "n"}),
+    (lambda X: np.tril(X, -1), "tril(X, -1)", {"X": "n,n"}),
+])
+def test_new_primitives_trace_to_the_language_dag(python, expr, shapes):
+    params = list(shapes)
+    fn = _named(python, params)
+    assert diffbench.trace(fn, shapes=shapes).root is diffbench.parse(expr, shapes).root
+
+
+def _named(fn, params):
+    """A lambda given parameter names (trace reads them from the signature)."""
+    import types
+
+    code = fn.__code__.replace(co_varnames=tuple(params) + fn.__code__.co_varnames[len(params):])
+    return types.FunctionType(code, fn.__globals__, "f")
 
 
 # ---------------------------------------------------------------- names and errors
@@ -207,7 +266,7 @@ def _with_numpy(fn, anp, aspecial):
 
 def test_user_names_are_recorded():
     traced = diffbench.trace(logistic_regression, shapes={"w": "n", "X": "m,n", "y": "m"})
-    labels = traced.cache["labels"]
+    labels = traced.intermediates
     assert set(labels) == {"z"} and labels["z"].op == "matmul"
 
 

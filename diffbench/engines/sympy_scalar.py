@@ -23,6 +23,7 @@ import sympy as sp
 from ..function import Function
 from ..ir import resolve_shape, topological
 from ..ops import TABLE
+from ..ops.elementwise import scalar_functions
 from .base import Engine, Prepared, TooLarge, Unsupported, register
 
 MAX_OPS = int(os.environ.get("DIFFBENCH_SYMPY_MAX_OPS", 300_000))
@@ -213,7 +214,7 @@ class SympyScalarEngine(Engine):
             raise Unsupported("unsupported: sympy left an unevaluated derivative")
         check_time()
         args = [s for name in fn.variables for s in symbols[name]]
-        modules = [{"sigmoid_fn": TABLE["sigmoid"].impl, "softplus_fn": TABLE["softplus"].impl}, "numpy"]
+        modules = [scalar_functions(), "numpy"]
         compiled = sp.lambdify(args, outputs, modules=modules, cse=True)
         done = time.perf_counter()
         stats = {"derive_seconds": derived - start, "compile_seconds": done - derived,

@@ -25,14 +25,13 @@ def parse(expr: str, shapes: Mapping | None = None, input_shapes: Mapping | None
     tuples of dims); undeclared ones take their shape from ``input_shapes``
     (name -> tuple of ints) or else from the naming convention (first letter
     a-g scalar, h-z vector, A-Z matrix).  Dims left free are named n, m, k ...
+    ``expr`` may name intermediates first: ``"z = X*w; sum(softplus(z)) - y'*z"``
+    (``;`` or line breaks between statements).
     """
     if not isinstance(expr, str):
         raise ExpressionError(f"an expression must be a string, not {type(expr).__name__}")
     declared = read_declarations(shapes, expr)
     inputs = read_input_shapes(input_shapes, expr)
-    try:
-        tree = parse_tree(expr)
-        root, variables = lower(infer(tree, expr, declared, inputs))
-    except RecursionError:  # a backstop: the parser caps nesting well below the limit
-        raise ExpressionError("expression nested too deeply", expr, None) from None
-    return Function(expr, root, variables)
+    tree = parse_tree(expr)  # every pass is iterative: any depth is fine
+    root, variables, intermediates = lower(infer(tree, expr, declared, inputs))
+    return Function(expr, root, variables, intermediates=intermediates)

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import difflib
 import itertools
+from dataclasses import dataclass
 from typing import Iterator
 
+from ..dims import combine
 from ..ir import Shape
 from .errors import ExpressionError
-from .functions import ARITY, ELEMENTWISE, REDUCTIONS, RESERVED, arity_text
+from .functions import (ALONG_AXIS, ARITY, CONSTANTS, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS,
+                        RESERVED, TRIANGLES, arity_text)
 from .parser import shorten
-from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary, postorder
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+                   Transpose, Unary, postorder)
 
 FRESH = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
 VERBS = {"+": "plus", "-": "minus", "*": "times", ".*": "times", "/": "divided by",
@@ -39,6 +43,16 @@ class TVar:
         return f"?{self.id}"
 
 
+@dataclass(frozen=True)
+class Combined:
+    """A dim built from others, ``left + right`` or ``left * right`` (the
+    heights of a concatenation, vec's length): rigid, equal only to the
+    same combination of the same dims."""
+    op: str
+    left: object
+    right: object
+
+
 class Inference:
     def __init__(self, expr: str, declared: dict[str, Shape], inputs: dict[str, Shape]):
         self.expr = expr
@@ -52,9 +66,25 @@ class Inference:
         # fresh names must not clash with any dim the user named
         self.taken = {d for shape in declared.values() for d in shape if isinstance(d, str)}
         self.nodes: list[Expr] = []
+        self.bound: dict[str, Expr] = {}  # named intermediates assigned so far
+        self.assigned: dict[str, Assign] = {}  # every assignment of the program
+
+    # ------------------------------------------------------------ named intermediates
+    def check_assignments(self, tree: Expr) -> None:
+        """Each name is assigned once, and is neither a function nor a declared variable."""
+        for statement in tree.statements if isinstance(tree, Program) else ():
+            name = statement.name
+            if name in RESERVED:
+                self.fail(f"{name!r} is a function name and cannot be assigned", statement.start)
+            if name in self.declared or name in self.inputs:
+                self.fail(f"{name!r} is an input variable and cannot also be assigned", statement.start)
+            if name in self.assigned:
+                self.fail(f"{name!r} is assigned twice (each name is assigned once)", statement.start)
+            self.assigned[name] = statement
 
     # ------------------------------------------------------------ driver
     def run(self, tree: Expr) -> "Inference":
+        self.check_assignments(tree)
         self.nodes = postorder(tree)
         self.taken |= {a.name for n in self.nodes if isinstance(n, Call) and n.name in ("eye", "ones")
                        for a in n.args if isinstance(a, Name)}
@@ -73,9 +103,17 @@ class Inference:
         return tv
 
     def find(self, dim):
-        while isinstance(dim, TVar) and dim in self.parent:
-            dim = self.parent[dim]
-        return dim
+        if isinstance(dim, Combined):
+            left, right = self.find(dim.left), self.find(dim.right)
+            if isinstance(left, int) and isinstance(right, int):
+                return combine(dim.op, left, right)
+            return Combined(dim.op, left, right)
+        root = dim
+        while isinstance(root, TVar) and root in self.parent:
+            root = self.parent[root]
+        while isinstance(dim, TVar) and dim in self.parent:  # path compression: linear time
+            self.parent[dim], dim = root, self.parent[dim]
+        return root
 
     def unify(self, a, b) -> bool:
         a, b = self.find(a), self.find(b)
@@ -85,6 +123,8 @@ class Inference:
             self.parent[a] = b
         elif isinstance(b, TVar):
             self.parent[b] = a
+        elif isinstance(a, Combined) and isinstance(b, Combined) and a.op == b.op:
+            return self.unify(a.left, b.left) and self.unify(a.right, b.right)
         else:
             return False
         return True
@@ -113,7 +153,14 @@ class Inference:
         return out
 
     def final(self, shape, names: dict[TVar, str]) -> Shape:
-        return tuple(names[d] if isinstance(d, TVar) else d for d in self.resolve(shape))
+        return tuple(self.final_dim(d, names) for d in self.resolve(shape))
+
+    def final_dim(self, d, names: dict[TVar, str]):
+        if isinstance(d, TVar):
+            return names[d]
+        if isinstance(d, Combined):  # spelt as the IR's shape rules spell it
+            return combine(d.op, self.final_dim(d.left, names), self.final_dim(d.right, names))
+        return d
 
     def final_variables(self, names: dict[TVar, str]) -> dict[str, Shape]:
         return {name: self.final(shape, names) for name, shape in self.variables.items()}
@@ -150,6 +197,10 @@ class Inference:
     def name(self, n: Name):
         if n.name in RESERVED:
             self.fail(f"{n.name!r} is a function, not a variable: call it as {n.name}(...)", n.start)
+        if n.name in self.bound:
+            return self.shape[self.bound[n.name]]
+        if n.name in self.assigned:
+            self.fail(f"{n.name!r} is used before it is assigned", n.start)
         if n.name not in self.variables:
             self.variables[n.name] = self.new_variable(n.name)
         return self.variables[n.name]
@@ -166,6 +217,13 @@ class Inference:
         if first.islower():
             return (self.fresh(),)
         return (self.fresh(), self.fresh())
+
+    def assign(self, n: Assign):
+        self.bound[n.name] = n.value
+        return self.shape[n.value]
+
+    def program(self, n: Program):
+        return self.shape[n.result]
 
     # ------------------------------------------------------------ operators
     def group(self, n: Group):
@@ -209,6 +267,17 @@ class Inference:
             self.mismatch(n, a, b, self.rank_hint(a, b) or f"{n.op!r} needs equal shapes or a scalar side")
         for x, y in zip(a, b):
             self.unify_dims(n, a, b, x, y)
+        return a
+
+    def broadcast_args(self, n: Call, a, b):
+        """Two arguments of an element-wise function: equal shapes or a scalar."""
+        if a == () or b == ():
+            return b if a == () else a
+        kw = {"verb": "and", "position": n.start}
+        if len(a) != len(b):
+            self.mismatch(n, a, b, f"{n.name} needs equal shapes or a scalar side", **kw)
+        for x, y in zip(a, b):
+            self.unify_dims(n, a, b, x, y, **kw)
         return a
 
     def rank_hint(self, a, b) -> str | None:
@@ -260,6 +329,70 @@ class Inference:
             self.unify_dims(n, a, b, x, y, **kw)
         return ()
 
+    # ------------------------------------------------------------ building, taking apart
+    def concat(self, n: Concat):
+        """``[A, B; C, D]``: a vector counts as one column, a scalar as 1x1;
+        items of a row need equal heights, rows equal widths."""
+        height = width = None
+        for row in n.rows:
+            row_height = row_width = None
+            for item in row:
+                h, w = self.as_block(n, item)
+                if row_height is None:
+                    row_height, row_width = h, w
+                    continue
+                self.same_dim(n, item, row_height, h, "heights")
+                row_width = Combined("+", row_width, w)
+            if height is None:
+                height, width = row_height, row_width
+                continue
+            self.same_dim(n, row[0], width, row_width, "widths")
+            height = Combined("+", height, row_height)
+        if self.is_one(width):
+            return () if self.is_one(height) else (height,)
+        return (height, width)
+
+    def as_block(self, n: Concat, item: Expr):
+        shape = self.resolve(self.shape[item])
+        if len(shape) == 0:
+            return 1, 1
+        if len(shape) == 1:
+            return shape[0], 1
+        if len(shape) == 2:
+            return shape
+        self.fail(f"{self.text(item)}: cannot concatenate {self.fmt(shape)}", item.start)
+
+    def same_dim(self, n: Concat, item: Expr, want, got, what: str) -> None:
+        """Equal dims, never binding an unknown length to 1 (``[x, a]`` is a mistake)."""
+        want_, got_ = self.find(want), self.find(got)
+        ones = (want_ == 1 and isinstance(got_, TVar)) or (got_ == 1 and isinstance(want_, TVar))
+        if ones or not self.unify(want_, got_):
+            self.fail(f"{self.text(n)}: {what} {self.fmt_dim(want_)} and {self.fmt_dim(got_)} "
+                      "differ ([A, B] joins side by side, [A; B] stacks)", item.start)
+
+    def index(self, n: Index):
+        """``x[i]``, ``X[i, :]``, ``x[a:b]``: counted from 1, ranges inclusive."""
+        shape = self.resolve(self.shape[n.base])
+        if len(n.slots) != len(shape):
+            what = {0: "a scalar has no entries to index",
+                    1: "a vector takes one index: x[i] or x[a:b]",
+                    2: "a matrix takes two indices: X[i, j], X[i, :], X[a:b, :]"}.get(len(shape), "")
+            self.fail(f"{self.text(n.base)}{self.expr[n.bracket:n.end]}: {what}", n.bracket)
+        out, specs = [], []
+        for slot, dim in zip(n.slots, shape):
+            if slot.kind != "all" and isinstance(self.find(dim), int) and slot.last > self.find(dim):
+                self.fail(f"index {slot.last} is beyond the length {self.find(dim)}", slot.start)
+            if slot.kind == "at":
+                specs.append(("at", slot.first - 1))
+            elif slot.kind == "range":
+                specs.append(("range", slot.first - 1, slot.last))
+                out.append(slot.last - slot.first + 1)
+            else:
+                specs.append(("all",))
+                out.append(dim)
+        self.kind[n] = tuple(specs)
+        return tuple(out)
+
     # ------------------------------------------------------------ functions
     def check_call(self, n: Call):
         if n.name not in ARITY:
@@ -275,12 +408,89 @@ class Inference:
         a = self.resolve(self.shape[n.args[0]])
         if n.name in ELEMENTWISE:
             return a
+        if n.name in ELEMENTWISE_BINARY:
+            return self.broadcast_args(n, a, self.resolve(self.shape[n.args[1]]))
+        if n.name in ALONG_AXIS and (len(n.args) == 2 or n.name == "softmax"):
+            return self.along_axis(n, a)
         if n.name in REDUCTIONS:
             return ()
+        if n.name in TRIANGLES:
+            return self.triangle(n, a)
+        if n.name in CONSTANTS:
+            return self.constant(n, a)
+        if n.name == "solve":
+            return self.solve(n, a, self.resolve(self.shape[n.args[1]]))
+        if n.name == "svdvals":
+            self.square(n, a, "a square matrix (singular values of rectangular ones: not yet)")
+            return (a[0],)
+        if n.name == "kron":
+            b = self.resolve(self.shape[n.args[1]])
+            if len(a) != 2 or len(b) != 2:
+                self.fail(f"{self.text(n)}: kron takes two matrices, got {self.fmt(a)} and {self.fmt(b)}",
+                          n.start)
+            return (Combined("*", a[0], b[0]), Combined("*", a[1], b[1]))
+        if n.name == "vec":
+            if len(a) != 2:
+                self.fail(f"{self.text(n)}: vec takes a matrix, got {self.fmt(a)}", n.start)
+            return (Combined("*", a[0], a[1]),)
         if n.name == "diag":
             return self.diag(n, a)
         self.square(n, a)
         return a if n.name == "inv" else ()
+
+    def along_axis(self, n: Call, a):
+        """``sum(X, 1)``: one entry per column; ``sum(X, 2)``: one per row;
+        ``softmax(x)`` of a vector, ``softmax(X, 2)`` of each row."""
+        if n.name == "softmax" and len(n.args) == 1:
+            if len(a) == 1:
+                self.kind[n] = "0"
+                return a
+            self.fail(f"{self.text(n)}: softmax takes a vector, got {self.fmt(a)} "
+                      "(softmax(X, 2) normalises each row, softmax(X, 1) each column)", n.start)
+        axis = self.integer_argument(n, n.args[1], "the axis, 1 or 2")
+        if axis not in (1, 2):
+            self.fail(f"{n.name}: the axis is 1 (down the columns) or 2 (along the rows), "
+                      f"not {axis}", n.args[1].start)
+        if len(a) != 2:
+            self.fail(f"{self.text(n)}: {n.name}(X, {axis}) takes a matrix, got {self.fmt(a)}"
+                      f" ({n.name}(x) of a vector has no axis)", n.start)
+        self.kind[n] = str(axis - 1)
+        if n.name == "softmax":
+            return a
+        return (a[1],) if axis == 1 else (a[0],)
+
+    def triangle(self, n: Call, a):
+        if len(a) != 2:
+            self.fail(f"{self.text(n)}: {n.name} takes a matrix, got {self.fmt(a)}", n.start)
+        self.kind[n] = str(self.integer_argument(n, n.args[1], "the diagonal offset") if len(n.args) > 1 else 0)
+        return a
+
+    def constant(self, n: Call, a):
+        if a != ():
+            self.fail(f"{self.text(n)}: {n.name}(c) takes a scalar c (every entry), "
+                      f"got {self.fmt(a)}", n.args[0].start)
+        return (self.fresh(),) if n.name == "vector" else (self.fresh(), self.fresh())
+
+    def solve(self, n: Call, a, b):
+        """``solve(A, B)`` = A⁻¹ B for a square A and a vector or matrix B."""
+        self.square(n, a)
+        if len(b) not in (1, 2):
+            self.fail(f"{self.text(n)}: solve(A, b) needs a vector or matrix b, got {self.fmt(b)}",
+                      n.args[1].start)
+        one_to_unknown = self.is_one(b[0]) and isinstance(self.find(a[1]), TVar)
+        if one_to_unknown or not self.unify(a[1], b[0]):  # a row is never a 1x1 system
+            self.fail(f"{self.text(n)}: A is {self.fmt(a)} but b has {self.fmt_dim(b[0])} rows",
+                      n.args[1].start)
+        return b
+
+    def integer_argument(self, n: Call, arg: Expr, what: str) -> int:
+        """A whole number written in place (``1``, ``-1``), never an expression."""
+        negative = isinstance(arg, Unary)
+        inner = arg.operand if negative else arg
+        if isinstance(inner, Num) and inner.text.isascii() and inner.text.isdigit():
+            return -int(inner.text) if negative else int(inner.text)
+        self.fail(f"{n.name}: {what} is a whole number written in place, not {self.text(arg)}",
+                  arg.start)
 
     def square(self, n: Call, a, wanted: str = "a square matrix"):
         if len(a) != 2 or not self.unify(a[0], a[1]):
@@ -320,7 +530,8 @@ class Inference:
 
 RULES = {Num: Inference.num, Name: Inference.name, Group: Inference.group,
          Unary: Inference.unary, Transpose: Inference.transpose, Binary: Inference.binary,
-         Inner: Inference.inner, Call: Inference.call}
+         Inner: Inference.inner, Call: Inference.call, Assign: Inference.assign,
+         Program: Inference.program, Concat: Inference.concat, Index: Inference.index}
 
 
 def infer(tree: Expr, expr: str, declared: dict[str, Shape], inputs: dict[str, Shape]) -> Inference:

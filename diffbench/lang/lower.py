@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from ..ir import Node, Shape, const, format_shape, node, var
 from ..ops import ShapeError, build
 from .errors import ExpressionError
-from .functions import REDUCTIONS
+from .functions import ALONG_AXIS, CONSTANTS, ELEMENTWISE_BINARY, REDUCTIONS, TRIANGLES
 from .infer import Inference
-from .tree import Binary, Call, Expr, Group, Inner, Name, Num, Transpose, Unary
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+                   Transpose, Unary)
 
 ELEMENTWISE_OPS = {"+": "add", "-": "sub", ".*": "mul", "./": "div", ".^": "pow", "^": "pow", "/": "div"}
 
@@ -104,7 +105,31 @@ class Lowering:
         return const(n.value)
 
     def name(self, n: Name):
+        bound = self.inference.bound.get(n.name)
+        if bound is not None:  # a named intermediate (never also a variable)
+            return self.values[bound]
         return var(n.name, self.inference.final(self.inference.variables[n.name], self.names))
+
+    def assign(self, n: Assign):
+        return self.values[n.value]
+
+    def program(self, n: Program):
+        return self.values[n.result]
+
+    def concat(self, n: Concat):
+        if all(len(row) == 1 and self.values[row[0]].__class__ is not Row
+               and as_node(self.values[row[0]]).ndim <= 1 for row in n.rows):
+            # [x; y; a]: vectors and scalars stacked into one vector
+            return _fold("concat", [_as_vector(self.values[row[0]]) for row in n.rows], 0)
+        rows = [_fold("concat", [_as_block(self.values[item]) for item in row], 1) for row in n.rows]
+        return _fold("concat", rows, 0)
+
+    def index(self, n: Index):
+        return build("take", (as_node(self.values[n.base]),), {"index": self.inference.kind[n]})
+
+    def intermediates(self) -> dict[str, Node]:
+        """The user's named intermediates as IR nodes (printing uses the names)."""
+        return {name: as_node(self.values[a.value]) for name, a in self.inference.assigned.items()}
 
     def group(self, n: Group):
         return self.values[n.inner]
@@ -143,6 +168,16 @@ class Lowering:
     def call(self, n: Call):
         if n.name in ("eye", "ones"):
             return node(n.name, (), {}, self.final(n))
+        if n.name in ELEMENTWISE_BINARY or n.name in ("solve", "vec", "kron", "svdvals"):
+            return build(n.name, tuple(as_node(self.values[a]) for a in n.args))
+        if n.name in CONSTANTS:
+            return build("broadcast", (as_node(self.values[n.args[0]]),), {"shape": self.final(n)})
+        kind = self.inference.kind.get(n)
+        if n.name in ALONG_AXIS and kind is not None:
+            op = n.name if n.name == "softmax" else n.name + "_axis"
+            return build(op, (as_node(self.values[n.args[0]]),), {"axis": int(kind)})
+        if n.name in TRIANGLES:
+            return build(n.name, (as_node(self.values[n.args[0]]),), {"k": int(kind)})
         value = self.values[n.args[0]]
         if n.name in REDUCTIONS and isinstance(value, Row):
             return build(n.name, (vector_of(value),))  # same entries, no reshape needed
@@ -152,6 +187,28 @@ class Lowering:
             return build("diag_embed" if kind == "embed" else "diag_part", (value,))
         # elementwise, reductions, tr det logdet inv: same names as the op table's
         return build(n.name, (value,))
+
+
+# ---------------------------------------------------------------- concatenation
+
+def _fold(op: str, parts: list[Node], axis: int) -> Node:
+    out = parts[0]
+    for part in parts[1:]:
+        out = build(op, (out, part), {"axis": axis})
+    return out
+
+
+def _as_vector(value) -> Node:
+    value = as_node(value)
+    return reshape(value, (1,)) if value.ndim == 0 else value
+
+
+def _as_block(value) -> Node:
+    """A concatenation's item as a matrix: a vector is a column, a scalar 1x1."""
+    value = as_node(value)
+    if value.ndim == 0:
+        return reshape(value, (1, 1))
+    return reshape(value, (value.shape[0], 1)) if value.ndim == 1 else value
 
 
 # ---------------------------------------------------------------- products
@@ -192,10 +249,11 @@ PRODUCTS = {"scale": _scale, "matmul": _matmul, "matvec": _matvec, "inner": _inn
 
 RULES = {Num: Lowering.num, Name: Lowering.name, Group: Lowering.group,
          Unary: Lowering.unary, Transpose: Lowering.transpose, Binary: Lowering.binary,
-         Inner: Lowering.inner, Call: Lowering.call}
+         Inner: Lowering.inner, Call: Lowering.call, Assign: Lowering.assign,
+         Program: Lowering.program, Concat: Lowering.concat, Index: Lowering.index}
 
 
-def lower(inference: Inference) -> tuple[Node, dict[str, Shape]]:
-    """The IR root and the variables' final shapes."""
+def lower(inference: Inference) -> tuple[Node, dict[str, Shape], dict[str, Node]]:
+    """The IR root, the variables' final shapes and the named intermediates."""
     lowering = Lowering(inference)
-    return lowering.run(), lowering.variables()
+    return lowering.run(), lowering.variables(), lowering.intermediates()

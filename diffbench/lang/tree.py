@@ -91,6 +91,61 @@ class Call(Expr):
         return () if self.name in ("eye", "ones") else self.args
 
 
+@dataclass(eq=False)
+class Concat(Expr):
+    """``[A, B; C, D]``: the items of a row side by side, the rows stacked;
+    the ``[`` is at ``start``."""
+    rows: tuple[tuple[Expr, ...], ...]
+
+    @property
+    def children(self):
+        return tuple(item for row in self.rows for item in row)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One index of ``x[...]`` as written (1-based, ranges inclusive):
+    ``kind`` is "at" (``i``), "range" (``a:b``) or "all" (``:``)."""
+    kind: str
+    first: int
+    last: int
+    start: int
+
+
+@dataclass(eq=False)
+class Index(Expr):
+    """``base[slots]``; the ``[`` is at ``bracket``."""
+    base: Expr
+    bracket: int
+    slots: tuple[Slot, ...]
+
+    @property
+    def children(self):
+        return (self.base,)
+
+
+@dataclass(eq=False)
+class Assign(Expr):
+    """``name = value``: a named intermediate; ``start`` is the name's."""
+    name: str
+    value: Expr
+
+    @property
+    def children(self):
+        return (self.value,)
+
+
+@dataclass(eq=False)
+class Program(Expr):
+    """Named intermediates, then the expression whose value the function is."""
+    statements: tuple[Assign, ...]
+    result: Expr
+
+    @property
+    def children(self):
+        return self.statements + (self.result,)
+
+
 def postorder(root: Expr) -> list[Expr]:
     """Every node after its children, left to right (so variables come in
     source order).  Iterative: a left-nested chain of 10^5 terms is fine."""

@@ -55,17 +55,81 @@ absolute = abs
 sign = _unary("sign", _np.sign)
 
 
-def square(x):
-    """``x**2``: the primitive ``square`` where the table has it."""
+square = _unary("square", _np.square)
+
+
+def maximum(a, b):
+    """Element-wise ``max(a, b)`` (non-smooth: see docs/language.md for the kink)."""
+    return make("max", column(a), column(b)) if _traced(a, b) else _np.maximum(a, b)
+
+
+def minimum(a, b):
+    return make("min", column(a), column(b)) if _traced(a, b) else _np.minimum(a, b)
+
+
+def max(x, axis=None):  # noqa: A001  (NumPy's name)
+    """The largest entry: not a primitive of diffbench (only the element-wise
+    ``maximum``), so refused rather than approximated."""
     if not _traced(x):
-        return _np.square(x)
-    from ..ops import TABLE
+        return _np.max(x, axis=axis)
+    raise fail("np.max over entries has no primitive in diffbench; use np.maximum(a, b) "
+               "element-wise, or logsumexp as a smooth maximum")
 
-    return make("square", column(x)) if "square" in TABLE else column_pow(x, 2.0)
+
+def min(x, axis=None):  # noqa: A001  (NumPy's name)
+    if not _traced(x):
+        return _np.min(x, axis=axis)
+    raise fail("np.min over entries has no primitive in diffbench; use np.minimum(a, b) element-wise")
 
 
-def column_pow(x, p):
-    return make("pow", column(x), column(p) if isinstance(p, Traced) else p)
+def tril(x, k=0):
+    return make("tril", column(x), k=int(k)) if _traced(x) else _np.tril(x, k)
+
+
+def triu(x, k=0):
+    return make("triu", column(x), k=int(k)) if _traced(x) else _np.triu(x, k)
+
+
+def kron(a, b):
+    return make("kron", column(a), column(b)) if _traced(a, b) else _np.kron(a, b)
+
+
+def concatenate(arrays, axis=0):
+    """Vectors end to end, or matrices stacked (``axis=0``) or side by side (``axis=1``)."""
+    if not _traced(*arrays):
+        return _np.concatenate(arrays, axis=axis)
+    nodes = [column(a) for a in arrays]
+    ranks = {n.ndim for n in nodes}
+    if ranks not in ({1}, {2}) or axis not in (0, 1, -1, -2) or (ranks == {1} and axis % 2):
+        raise fail("concatenate takes vectors (axis 0) or matrices (axis 0 or 1) of one rank")
+    out = Traced(nodes[0])
+    for part in nodes[1:]:
+        out = make("concat", out.value, part, axis=axis % nodes[0].ndim)
+    return out
+
+
+def stack(arrays, axis=0):
+    """Vectors as the rows (``axis=0``) or columns (``axis=1``) of a matrix."""
+    if not _traced(*arrays):
+        return _np.stack(arrays, axis=axis)
+    nodes = [column(a) for a in arrays]
+    if {n.ndim for n in nodes} != {1} or axis not in (0, 1, -1):
+        raise fail("stack takes vectors of one length (axis 0: rows, axis 1: columns)")
+    shape = (lambda n: (1, n.shape[0])) if axis == 0 else (lambda n: (n.shape[0], 1))
+    return concatenate([make("reshape", n, shape=shape(n)) for n in nodes], axis=0 if axis == 0 else 1)
+
+
+def vstack(arrays):
+    nodes = [column(a) for a in arrays] if _traced(*arrays) else None
+    if nodes is None:
+        return _np.vstack(arrays)
+    return stack(arrays, 0) if nodes[0].ndim == 1 else concatenate(arrays, 0)
+
+
+def hstack(arrays):
+    if not _traced(*arrays):
+        return _np.hstack(arrays)
+    return concatenate(arrays, 0 if column(arrays[0]).ndim == 1 else 1)
 
 
 def power(x, p):
@@ -139,15 +203,15 @@ def diag(a):
     raise fail("diag of a scalar")
 
 
-def _axis_sum(x, axis):
-    from ..ops import TABLE
-
+def _along_axis(op: str, x, axis):
+    """``op`` along NumPy's ``axis`` of a matrix (the language's ``op(X, axis + 1)``);
+    a vector's only axis is the whole vector."""
     node = column(x)
+    if node.ndim == 1 and axis in (0, -1):
+        return make(op.removesuffix("_axis"), node)
     if node.ndim != 2 or axis not in (0, 1, -1, -2):
-        raise fail(f"sum over axis {axis} of a rank-{node.ndim} array cannot be traced")
-    if "sum_axis" not in TABLE:
-        raise fail("sums along an axis need a diffbench with axis reductions")
-    return make("sum_axis", node, axis=axis % 2)
+        raise fail(f"{op.removesuffix('_axis')} over axis {axis} of a rank-{node.ndim} array cannot be traced")
+    return make(op, node, axis=axis % 2)
 
 
 def sum(x, axis=None):  # noqa: A001  (NumPy's name)
@@ -155,7 +219,7 @@ def sum(x, axis=None):  # noqa: A001  (NumPy's name)
         return _np.sum(x, axis=axis)
     if axis is None:
         return make("sum", column(x))
-    return _axis_sum(x, axis)
+    return _along_axis("sum_axis", x, axis)
 
 
 def mean(x, axis=None):
@@ -174,9 +238,23 @@ def logsumexp(x, axis=None):
     if not _traced(x):
         top = _np.max(x)
         return top + _np.log(_np.sum(_np.exp(_np.asarray(x) - top)))
-    if axis is not None:
-        raise fail("logsumexp along an axis cannot be traced yet")
-    return make("logsumexp", column(x))
+    if axis is None:
+        return make("logsumexp", column(x))
+    return _along_axis("logsumexp_axis", x, axis)
+
+
+def softmax(x, axis=None):
+    """``scipy.special.softmax``: of a vector, or of each row (``axis=1``) or
+    column (``axis=0``) of a matrix (primitive ``softmax``)."""
+    if not _traced(x):
+        shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+        return shifted / _np.sum(shifted, axis=axis, keepdims=True)
+    node = column(x)
+    if node.ndim == 1 and axis in (None, 0, -1):
+        return make("softmax", node, axis=0)
+    if node.ndim == 2 and axis in (0, 1, -1, -2):
+        return make("softmax", node, axis=axis % 2)
+    raise fail(f"softmax over axis {axis} of a rank-{node.ndim} array cannot be traced")
 
 
 def _is_zero(x) -> bool:

@@ -2,7 +2,7 @@
 entry holds).  Families live in their own modules; importing this package
 fills ``TABLE``."""
 from . import prims  # noqa: F401  (the primitives as functions)
-from . import elementwise, linalg, reductions, structural  # noqa: F401  (fill TABLE)
+from . import axes, building, elementwise, linalg, reductions, structural  # noqa: F401  (fill TABLE)
 from .core import HANDLERS, TABLE, Primitive, ShapeError, bind, build, shape_of
 
 LEAVES = frozenset({"var", "const", "eye", "ones"})

@@ -74,6 +74,48 @@ class softplus_fn(sp.Function):
         return sp.log(1 + sp.exp(x))
 
 
+# Non-smooth functions: SymPy's own Abs/sign/Max differentiate to expressions
+# in re/im that numpy cannot evaluate; these spell the derivative chosen at
+# the kink (the same one the op table's rules use, see ``step``).
+class step_fn(sp.Function):
+    """Heaviside step with step(0) = 0."""
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+class sign_fn(sp.Function):
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+class abs_fn(sp.Function):
+    def fdiff(self, argindex=1):
+        return sign_fn(self.args[0])
+
+
+class relu_fn(sp.Function):
+    def fdiff(self, argindex=1):
+        return step_fn(self.args[0])
+
+
+def _step(x):
+    return np.greater(x, 0.0).astype(float) if np.ndim(x) else float(x > 0)
+
+
+def _relu(x):
+    return np.maximum(x, 0.0)
+
+
+def scalar_functions() -> dict:
+    """The op table's own SymPy function classes (sigmoid_fn, abs_fn ...) by
+    name, each evaluated by its primitive's NumPy impl: what ``lambdify``
+    needs to turn a scalar derivative back into numbers."""
+    from .core import TABLE
+
+    return {p.scalar.__name__: p.impl for p in TABLE.values() if isinstance(p.scalar, type)}
+
+
 def unary(name, impl, deriv, scalar, domain="real", doc=""):
     """Define ``name`` with derivative ``deriv(x, ans)``; the VJP and JVP
     rules follow from it, so a unary function is a single line below."""
@@ -104,6 +146,30 @@ unary("tanh", np.tanh, lambda x, ans: prims.sub(1.0, prims.mul(ans, ans)), sp.ta
 unary("sqrt", np.sqrt, lambda x, ans: prims.div(0.5, ans), sp.sqrt, domain="positive")
 unary("sigmoid", _sigmoid, lambda x, ans: prims.mul(ans, prims.sub(1.0, ans)), sigmoid_fn)
 unary("softplus", _softplus, lambda x, ans: prims.sigmoid(x), softplus_fn, doc="log(1+exp(x))")
+unary("tan", np.tan, lambda x, ans: prims.add(1.0, prims.square(ans)), sp.tan)
+unary("arcsin", np.arcsin, lambda x, ans: prims.div(1.0, prims.sqrt(prims.sub(1.0, prims.square(x)))),
+      sp.asin, domain="unit", doc="inverse sine, |x| < 1")
+unary("arccos", np.arccos, lambda x, ans: prims.neg(prims.div(1.0, prims.sqrt(prims.sub(1.0, prims.square(x))))),
+      sp.acos, domain="unit", doc="inverse cosine, |x| < 1")
+unary("arctan", np.arctan, lambda x, ans: prims.div(1.0, prims.add(1.0, prims.square(x))), sp.atan)
+unary("log1p", np.log1p, lambda x, ans: prims.div(1.0, prims.add(1.0, x)), lambda s: sp.log(1 + s),
+      domain="positive", doc="log(1+x), accurate for small x (x > -1)")
+unary("expm1", np.expm1, lambda x, ans: prims.add(ans, 1.0), lambda s: sp.exp(s) - 1,
+      doc="exp(x)-1, accurate for small x")
+unary("square", np.square, lambda x, ans: prims.mul(2.0, x), lambda s: s ** 2, doc="x.^2")
+
+# Non-smooth: the derivative at a kink is the one-sided value written here
+# (abs'(0) = sign(0) = 0, relu'(0) = step(0) = 0, sign' = step' = 0).  Their
+# domain is "nonzero" so sampled inputs (and central differences' stencils)
+# stay off the kink at 0.
+unary("step", _step, lambda x, ans: prims.mul(0.0, x), step_fn, domain="nonzero",
+      doc="Heaviside step, step(0) = 0 (the derivative of relu)")
+unary("sign", np.sign, lambda x, ans: prims.mul(0.0, x), sign_fn, domain="nonzero",
+      doc="-1, 0 or 1 (derivative 0 everywhere it exists)")
+unary("abs", np.abs, lambda x, ans: prims.sign(x), abs_fn, domain="nonzero",
+      doc="|x|, derivative sign(x) (0 at 0)")
+unary("relu", _relu, lambda x, ans: prims.step(x), relu_fn, domain="nonzero",
+      doc="max(x, 0), derivative step(x) (0 at 0)")
 
 
 # ------------------------------------------------------------ binary table
@@ -161,3 +227,32 @@ define(Primitive(
     domain=("positive", "real"), doc="a^b element-wise",
     symbolic={"jvp": (lambda t, ans, a, b: prims.mul(t, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))),
                       lambda t, ans, a, b: prims.mul(t, prims.mul(ans, prims.log(a))))}))
+
+
+# max(a, b) and min(a, b) element-wise (either side may be a scalar).  At a
+# tie the whole derivative goes to the second argument: d max/da = step(a - b).
+def _pick_first(a, b, larger):
+    return prims.step(prims.sub(a, b) if larger else prims.sub(b, a))
+
+
+def _extremum(name, impl, larger):
+    def first(a, b):
+        return _pick_first(a, b, larger)
+
+    def second(a, b):
+        return prims.sub(1.0, first(a, b))
+
+    define(Primitive(
+        name, 2, S.broadcast_scalar, impl, family="elementwise",
+        vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, first(a, b)), a),
+             lambda g, ans, a, b: unbroadcast(prims.mul(g, second(a, b)), b)),
+        jvp=(lambda t, ans, a, b: expand(t, a, ans) * first(a, b),
+             lambda t, ans, a, b: expand(t, b, ans) * second(a, b)),
+        domain=("real", "real"),
+        doc=f"element-wise {name}; at a tie the derivative goes to the second argument",
+        symbolic={"jvp": (lambda t, ans, a, b: prims.mul(widen(t, ans), first(a, b)),
+                          lambda t, ans, a, b: prims.mul(widen(t, ans), second(a, b)))}))
+
+
+_extremum("max", np.maximum, True)
+_extremum("min", np.minimum, False)

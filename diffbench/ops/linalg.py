@@ -10,6 +10,7 @@ import numpy as np
 
 from . import prims
 from . import shapes as S
+from ..dims import combine
 from .core import IdentityBatch, Primitive, define, shape_of
 
 
@@ -132,3 +133,171 @@ define(Primitive(
     jvp=(lambda t, ans, a: np.diagonal(t, axis1=-2, axis2=-1),),
     domain=("real",), doc="diag(X): the diagonal of a matrix as a vector",
     symbolic={"jvp": (lambda t, ans, a: prims.diag_part(t),)}))
+
+
+# ---------------------------------------------------------------- solve
+
+def _solve(a, b):
+    """A⁻¹ b by LU (never forming the inverse); b may carry trailing axes."""
+    if np.ndim(b) <= 2:
+        return np.linalg.solve(a, b)
+    return np.linalg.solve(a, b.reshape(b.shape[0], -1)).reshape(b.shape)
+
+
+def _solve_batch(a, t):
+    """A⁻¹ t_i for every tangent t_i of a batch (k, n) or (k, n, p)."""
+    if t.ndim == 2:
+        return np.linalg.solve(a, t.T).T
+    return np.linalg.solve(a, t)
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return prims.solve(prims.transpose(a), g)  # A⁻ᵀ g
+
+
+def _solve_vjp_a(g, ans, a, b):
+    # x = A⁻¹ b, dx = -A⁻¹ dA x, so the A-cotangent is -(A⁻ᵀ g) xᵀ
+    gb = _solve_vjp_b(g, ans, a, b)
+    if len(shape_of(ans)) == 1:
+        return prims.neg(prims.outer(gb, ans))
+    return prims.neg(prims.matmul(gb, prims.transpose(ans)))
+
+
+define(Primitive(
+    "solve", 2, S.solve, _solve, family="linalg",
+    vjp=(_solve_vjp_a, _solve_vjp_b),
+    jvp=(lambda t, ans, a, b: -_solve_batch(a, t @ ans),
+         lambda t, ans, a, b: _solve_batch(a, t)),
+    domain=("invertible", "real"), doc="A⁻¹ B by LU factorisation (never the inverse)",
+    symbolic={"jvp": (lambda t, ans, a, b: prims.neg(prims.solve(a, prims.matmul(t, ans))),
+                      lambda t, ans, a, b: prims.solve(a, t))}))
+
+
+# ---------------------------------------------------------------- Kronecker product
+# kron(A, B)[i p + k, j q + l] = A[i, j] B[k, l].  Bilinear; its adjoints
+# contract the cotangent, cut into blocks, with the other factor (unkron).
+# Either factor may carry trailing axes (a Jacobian's), which ride along.
+
+def _kron(a, b):
+    (m, n), (p, q) = np.shape(a)[:2], np.shape(b)[:2]
+    spec = "ij...,kl->ikjl..." if np.ndim(a) > 2 else "ij,kl...->ikjl..."
+    out = np.einsum(spec, a, b)
+    return out.reshape((m * p, n * q) + out.shape[4:])
+
+
+def _unkron(g, other, side, shape):
+    """The factor ``side`` ("left": A, "right": B) of the adjoint of kron,
+    given the other factor; ``shape`` is the result's."""
+    if side == "left":
+        (m, n), (p, q) = shape[:2], np.shape(other)[:2]
+    else:
+        (m, n), (p, q) = np.shape(other)[:2], shape[:2]
+    blocks = np.reshape(g, (m, p, n, q) + np.shape(g)[2:])
+    pick = "kl" if side == "left" else "ij"
+    out = "ij" if side == "left" else "kl"
+    spec = f"ikjl...,{pick}->{out}..." if np.ndim(g) > 2 else f"ikjl,{pick}...->{out}..."
+    return np.einsum(spec, blocks, other)
+
+
+def _kron_shape(a, b, **_):
+    if len(a) < 2 or len(b) < 2:
+        return (), [(format_rank_pair(a, b), "matrices")]
+    trailing = tuple(a[2:]) + tuple(b[2:])
+    return (combine("*", a[0], b[0]), combine("*", a[1], b[1])) + trailing, []
+
+
+def _unkron_shape(g, other, side="left", shape=(), **_):
+    return tuple(shape), []
+
+
+def format_rank_pair(a, b):
+    return f"rank {len(a)} and rank {len(b)}"
+
+
+def _moved(t):
+    return np.moveaxis(t, 0, -1)
+
+
+define(Primitive(
+    "kron", 2, _kron_shape, _kron, family="linalg",
+    vjp=(lambda g, ans, a, b: prims.unkron(g, b, side="left", shape=shape_of(a)),
+         lambda g, ans, a, b: prims.unkron(g, a, side="right", shape=shape_of(b))),
+    jvp=(lambda t, ans, a, b: np.moveaxis(_kron(_moved(t), b), -1, 0),
+         lambda t, ans, a, b: np.moveaxis(_kron(a, _moved(t)), -1, 0)),
+    domain=("real", "real"), doc="the Kronecker product A ⊗ B",
+    symbolic={"jvp": (lambda t, ans, a, b: prims.kron(t, b), lambda t, ans, a, b: prims.kron(a, t)),
+              "leading": True}))
+
+
+def _unkron_batch_g(t, ans, g, other, side, shape):
+    return np.moveaxis(_unkron(_moved(t), other, side, tuple(shape) + (t.shape[0],)), -1, 0)
+
+
+def _unkron_batch_other(t, ans, g, other, side, shape):
+    return np.moveaxis(_unkron(g, _moved(t), side, shape), -1, 0)
+
+
+def _flip(side):
+    return "right" if side == "left" else "left"
+
+
+define(Primitive(
+    "unkron", 2, _unkron_shape, _unkron, family="linalg", needs_shape=True,
+    vjp=(lambda h, ans, g, other, side, shape:
+         prims.kron(h, other) if side == "left" else prims.kron(other, h),
+         lambda h, ans, g, other, side, shape:
+         prims.unkron(g, h, side=_flip(side), shape=shape_of(other))),
+    jvp=(_unkron_batch_g, _unkron_batch_other), domain=("real", "real"),
+    doc="the adjoint of kron in one factor: blocks of G contracted with the other factor",
+    symbolic={"jvp": (lambda t, ans, g, other, side, shape: prims.unkron(t, other, side=side, shape=shape),
+                      lambda t, ans, g, other, side, shape: prims.unkron(g, t, side=side, shape=shape)),
+              "leading": True}))
+
+
+# ---------------------------------------------------------------- singular values
+# svdvals(X) = σ(X), decreasing.  dσ_i = u_iᵀ dX v_i (thin SVD X = U diag(σ) Vᵀ),
+# so the cotangent is U diag(ḡ) Vᵀ.  Where singular values repeat, U and V are
+# not unique and σ is not differentiable; the rule then returns the value for
+# the factors NumPy happens to compute, which is a valid gradient only when ḡ
+# is equal over the repeated block (e.g. for sum(svdvals(X)), the nuclear norm).
+# U and V are primitives without derivative rules: second derivatives through
+# svdvals are reported as unsupported, never computed with U, V held fixed.
+
+def _svd_factor(which):
+    def impl(a):
+        u, _, vt = np.linalg.svd(a, full_matrices=False)
+        return u if which == "u" else vt.T
+    return impl
+
+
+def _svd_factor_shape(a, **_):
+    if len(a) != 2:
+        return (), [(f"rank {len(a)}", "rank 2")]
+    return (a[0], a[0]), [(a[0], a[1])]
+
+
+def _svdvals_shape(a, **_):
+    if len(a) != 2:
+        return (), [(f"rank {len(a)}", "rank 2")]
+    return (a[0],), [(a[0], a[1])]  # square matrices (min(m, n) has no name yet)
+
+
+for _which in ("u", "v"):
+    define(Primitive(f"svd_{_which}", 1, _svd_factor_shape, _svd_factor(_which), family="linalg",
+                     differentiable=False, domain=("real",),
+                     doc=f"the {_which.upper()} factor of the thin SVD (no derivative rule)"))
+
+
+def _svdvals_jvp(t, ans, a):
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return np.einsum("mi,kmn,in->ki", u, t, vt)
+
+
+define(Primitive(
+    "svdvals", 1, _svdvals_shape, lambda a: np.linalg.svd(a, compute_uv=False), family="linalg",
+    vjp=(lambda g, ans, a: prims.matmul(prims.matmul(prims.svd_u(a), prims.diag_embed(g)),
+                                         prims.transpose(prims.svd_v(a))),),
+    jvp=(_svdvals_jvp,), domain=("real",),
+    doc="the singular values, decreasing (distinct ones: see the note on repeated values)",
+    symbolic={"jvp": (lambda t, ans, a: prims.diag_part(
+        prims.matmul(prims.transpose(prims.svd_u(a)), prims.matmul(t, prims.svd_v(a)))),)}))

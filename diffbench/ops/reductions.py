@@ -44,3 +44,16 @@ define(Primitive(
     jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.exp(a - ans)),),
     domain=("real",), doc="log of the sum of exp of all entries",
     symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.exp(prims.sub(a, ans)), t),)}))
+
+
+def _norm1(a):
+    return np.sum(np.abs(a))
+
+
+define(Primitive(
+    "norm1", 1, S.scalar_out, _norm1, family="reduction",
+    # non-smooth where an entry is 0; the rules use sign(0) = 0 there
+    vjp=(lambda g, ans, a: prims.mul(g, prims.sign(a)),),
+    jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.sign(a)),),
+    domain=("nonzero",), doc="sum of absolute values of the entries",
+    symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.sign(a), t),)}))

@@ -90,3 +90,10 @@ def broadcast(a, shape=(), **_):
     if a != ():
         return tuple(shape), [(format_rank(a), "rank 0")]
     return tuple(shape), []
+
+
+def solve(a, b, **_):
+    """A square A and a right-hand side with A's rows (trailing axes ride along)."""
+    if len(a) != 2 or len(b) < 1:
+        return b, [(format_rank(a) + " \\ " + format_rank(b), "square matrix \\ vector or matrix")]
+    return b, [(a[0], a[1]), (a[1], b[0])]

@@ -37,24 +37,29 @@ import re
 
 import numpy as np
 
+from ..dims import is_compound
 from ..ir import Node, const
 from ..ops import TABLE, build
 from .simplify import make_node
 
 _UFUNC = {"exp": "np.exp", "log": "np.log", "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh",
-          "sqrt": "np.sqrt", "inv": "np.linalg.inv", "det": "np.linalg.det", "tr": "np.trace",
+          "sqrt": "np.sqrt", "tan": "np.tan", "arcsin": "np.arcsin", "arccos": "np.arccos",
+          "arctan": "np.arctan", "log1p": "np.log1p", "expm1": "np.expm1", "square": "np.square",
+          "abs": "np.abs", "sign": "np.sign", "max": "np.maximum", "min": "np.minimum", "inv": "np.linalg.inv", "det": "np.linalg.det", "tr": "np.trace",
           "outer": "np.outer", "diag_embed": "np.diag", "diag_part": "np.diag", "sum": "np.sum"}
 _BINOP = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 # ops whose generated expression always returns a new array (not a view of an
 # argument, not an input): their temporaries may be updated in place
 _FRESH = {"add", "sub", "mul", "div", "pow", "neg", "matmul", "outer", "eye", "ones", "broadcast",
-          "exp", "log", "sin", "cos", "tanh", "sqrt", "inv", "sigmoid", "softplus", "diag_embed"}
+          "exp", "log", "sin", "cos", "tanh", "sqrt", "inv", "sigmoid", "softplus", "diag_embed",
+          "tan", "arcsin", "arccos", "arctan", "log1p", "expm1", "square", "abs", "sign", "max", "min"}
 # element-wise ops that may write into a dying argument's buffer, as ufuncs
 _INPLACE = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
             "pow": "np.power", "neg": "np.negative", "exp": "np.exp", "log": "np.log", "sin": "np.sin",
             "cos": "np.cos", "tanh": "np.tanh", "sqrt": "np.sqrt"}
-# ops whose generated expression may be a view of an argument
-_VIEWS = {"transpose", "reshape", "diag_part"}
+# ops whose result never shares its argument's buffer (anything else may be a view of it,
+# e.g. a transpose, reshape, slice or diagonal, so its argument is never overwritten)
+_COPYING = _FRESH | {"sum", "inner", "tr", "det", "logdet", "norm2", "logsumexp"}
 # ops a _Plan looks through (the rest are dense terms)
 _LINEAR = ("add", "sub", "neg", "mul", "outer", "eye", "diag_embed")
 
@@ -261,6 +266,8 @@ class _Emitter:
     def dim(self, d) -> str:
         if isinstance(d, int):
             return str(d)
+        if is_compound(d):  # n+m, m*n: the same arithmetic over the parts' sizes
+            return "(" + re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: self.dim(m.group()), d) + ")"
         self.used_dims.add(d)
         return _ident("_n_", d)
 
@@ -310,10 +317,17 @@ class _Emitter:
             return f"0.5 * (1.0 + np.tanh(0.5 * {r[0]}))"
         if op == "softplus":
             return f"np.logaddexp(0.0, {r[0]})"
+        if op == "relu":
+            return f"np.maximum({r[0]}, 0.0)"
+        if op == "step":
+            return f"np.greater({r[0]}, 0.0) * 1.0"
         if op in _UFUNC:
             return f"{_UFUNC[op]}({', '.join(r)})"
         if op in TABLE and TABLE[op].impl is not None:
-            extra = f", shape={self.shape(n.shape)}" if TABLE[op].needs_shape else ""
+            # attributes are diffbench's own (ints and tuples of them): repr is their source
+            extra = "".join(f", {key}={value!r}" for key, value in n.attrs if key != "shape")
+            if TABLE[op].needs_shape:
+                extra += f", shape={self.shape(n.shape)}"
             return f"_impl[{op!r}]({', '.join(r)}{extra})"
         raise ValueError(f"codegen: no code for {op!r}")
 
@@ -323,7 +337,8 @@ class _Emitter:
         for n in ordered:
             for a in self.deps(n):
                 self.refs[id(a)] = self.refs.get(id(a), 0) + 1
-                if n.op in _VIEWS:  # a view reads its argument's buffer later, unseen
+                if n.op not in _COPYING and not (n.op == "einsum" and len(n.args) > 1):  # maybe a view
+                    # of its argument's buffer, read later, unseen: that argument is never overwritten
                     self.viewed.add(id(a))
         self.remaining = dict(self.refs)
 

@@ -22,7 +22,11 @@ _FUNC = {"exp": ("exp", r"\exp"), "log": ("ln", r"\ln"), "sin": ("sin", r"\sin")
          "softplus": ("softplus", r"\operatorname{softplus}"), "tr": ("tr", r"\operatorname{tr}"),
          "det": ("det", r"\det"), "logdet": ("ln det", r"\ln\det"), "sum": ("sum", r"\operatorname{sum}"),
          "logsumexp": ("logsumexp", r"\operatorname{logsumexp}"), "diag_embed": ("diag", r"\operatorname{diag}"),
-         "diag_part": ("diag", r"\operatorname{diag}")}
+         "diag_part": ("diag", r"\operatorname{diag}"), "tan": ("tan", r"\tan"),
+         "arcsin": ("arcsin", r"\arcsin"), "arccos": ("arccos", r"\arccos"), "arctan": ("arctan", r"\arctan"),
+         "log1p": ("log1p", r"\operatorname{log1p}"), "expm1": ("expm1", r"\operatorname{expm1}"),
+         "sign": ("sign", r"\operatorname{sign}"), "relu": ("relu", r"\operatorname{relu}"),
+         "step": ("step", r"\operatorname{step}"), "norm1": ("norm1", r"\operatorname{norm1}")}
 
 
 def _number(v: float) -> tuple[str, str, str]:
@@ -308,11 +312,34 @@ class _Printer:
                 and a[0].args[1].args[0] is a[0].args[0]:  # exp(u - logsumexp(u))
             name = r"\operatorname{softmax}" if st is STYLES["latex"] else "softmax"
             return st.func(name, self.memo[id(a[0].args[0])][0]), ATOM
+        if op in ("sum_axis", "logsumexp_axis", "softmax", "tril", "triu"):
+            return self.with_number(n), ATOM
+        if op == "spread":  # v repeated along an axis: an outer product with a ones vector
+            v = self.p(a[0], POST + 1)
+            if a[0].ndim == 0:
+                return st.row(self.p(a[0], MUL), st.cdot, st.one()), MUL
+            if n.attr("axis") == 0:
+                return st.row(st.one(), st.cdot, st.sup(v, "T")), MUL
+            return st.row(self.p(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
         if op in _FUNC:
             text, latex = _FUNC[op]
             name = latex if st is STYLES["latex"] else text
             return st.func(name, self.memo[id(a[0])][0]), ATOM
         return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
+
+    def with_number(self, n: Node) -> str:
+        """``sum(X, 2)``, ``softmax(x)``, ``tril(X, -1)``: the language's own spelling
+        (axes counted from 1, a triangle's offset only when not 0)."""
+        name = n.op.replace("_axis", "")
+        arg = self.memo[id(n.args[0])][0]
+        if n.op in ("tril", "triu"):
+            number = n.attr("k")
+            extra = "" if number == 0 else f", {number}"
+        else:
+            extra = "" if n.op == "softmax" and n.args[0].ndim == 1 else f", {n.attr('axis') + 1}"
+        if self.st is STYLES["latex"]:
+            name = rf"\operatorname{{{name}}}"
+        return self.st.func(name, arg + extra)
 
     def einsum(self, n: Node) -> str:
         st = self.st

@@ -15,7 +15,8 @@ indices, which every Jacobian carries last.
 from __future__ import annotations
 
 from ..engines.base import Unsupported
-from ..ir import Node, const
+from ..ir import Node, const, node
+from ..ops import TABLE
 from .einsum import einsum_form, ones
 from .simplify import make_node
 
@@ -31,6 +32,24 @@ def _sum(terms):
     return out
 
 
+def leading(n: Node, js: list) -> Node | None:
+    """A linear primitive that acts on its argument's leading axes (sums along
+    an axis, triangles, slices ...) applied to the argument's Jacobian, whose
+    trailing axes (the variable's) it carries along."""
+    tangents = [i for i, j in enumerate(js) if j is not None]
+    if not tangents:
+        return None
+    if len(tangents) > 1:
+        raise Unsupported(f"unsupported: {n.op} of two tangents (not a linear map)")
+    j = js[tangents[0]]
+    trailing = tuple(j.shape[n.args[tangents[0]].ndim:])
+    attrs = dict(n.attrs)
+    if "shape" in attrs:
+        attrs["shape"] = tuple(attrs["shape"]) + trailing
+    args = tuple(j if j is not None else a for a, j in zip(n.args, js))
+    return node(n.op, args, attrs, tuple(n.shape) + trailing)
+
+
 class Linear:
     """Push Jacobians (trailing indices ``dirs``) through linear primitives."""
 
@@ -43,6 +62,8 @@ class Linear:
 
     def apply(self, n: Node, js: list, consts: list) -> Node | None:
         rule = getattr(self, "op_" + n.op, None)
+        if rule is None and TABLE[n.op].symbolic.get("leading"):
+            return leading(n, js)
         if rule is None:
             raise Unsupported(f"unsupported: {n.op} of a tangent (no linear-map rule)")
         return rule(n, js, consts)
@@ -114,6 +135,11 @@ class Linear:
         if js[1] is not None:
             terms.append(self.e([(cs[0], L), (js[1], L + "~")], "~"))
         return _sum(terms)
+
+    def op_solve(self, n, js, cs):
+        if js[0] is not None:
+            raise Unsupported("unsupported: solve with a tangent matrix (not a linear map)")
+        return leading(n, js)
 
     # ------------------------------------------------------------ index plumbing
     def op_transpose(self, n, js, cs):

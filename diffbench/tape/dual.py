@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engines.base import Unsupported
 from ..ops import HANDLERS, prims
 from ..ops.core import IdentityBatch
 
@@ -48,8 +49,9 @@ def _apply(prim, args, attrs):
         if type(a) is not Dual:
             continue  # constants have zero tangent
         rule = prim.jvp[i] if i < len(prim.jvp) else None
-        if rule is None:
-            raise NotImplementedError(f"no JVP rule for argument {i} of {prim.name}")
+        if rule is None:  # e.g. svd_u in svdvals' gradient: no second derivative
+            raise Unsupported(f"unsupported: {prim.name} has no derivative rule "
+                              "(needed here for a second derivative)")
         contribution = rule(a.tangent, ans, *primals, **attrs)
         if type(contribution) is IdentityBatch:  # the marker stays on the seed only
             contribution = contribution.view(np.ndarray)

@@ -217,6 +217,13 @@ class Traced:
     def dot(self, other):
         return matmul_values(self, other)
 
+    def __getitem__(self, key):
+        node = column(self)
+        specs = index_specs(key, node.shape)
+        if all(spec == ("all",) for spec in specs):
+            return Traced(node)
+        return make("take", node, index=specs)
+
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other): return _elementwise("add", self, other)
     def __radd__(self, other): return _elementwise("add", other, self)
@@ -272,6 +279,55 @@ _ARITHMETIC = {
     "power": lambda a, b: _elementwise("pow", a, b),
     "matmul": lambda a, b: matmul_values(a, b),
 }
+
+
+# ---------------------------------------------------------------- indexing
+
+
+def index_specs(key, shape: Shape) -> tuple:
+    """NumPy's basic indexing (integers and unit-step slices, counted from
+    0) as the ``take`` primitive's specs: ``("at", i)``, ``("range", a, b)``
+    (b exclusive) or ``("all",)``, one per axis."""
+    key = key if isinstance(key, tuple) else (key,)
+    if len(key) > len(shape):
+        raise fail(f"{len(key)} indices into an array of rank {len(shape)}")
+    key = key + (slice(None),) * (len(shape) - len(key))
+    return tuple(_one_index(item, dim) for item, dim in zip(key, shape))
+
+
+def _one_index(item, dim):
+    if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+        item = int(item)
+        if item < 0:
+            item += _concrete(dim, "a negative index")
+        if isinstance(dim, int) and not 0 <= item < dim:
+            raise fail(f"index {item} is out of range for a dimension of size {dim}")
+        return ("at", item)
+    if isinstance(item, slice):
+        if item.step not in (None, 1):
+            raise fail("slices with a step cannot be traced")
+        if isinstance(dim, int):
+            start, stop, _ = item.indices(dim)
+        else:
+            start, stop = item.start or 0, item.stop
+            if stop is None:
+                if start == 0:
+                    return ("all",)
+                stop = _concrete(dim, "a slice to the end")
+            if start < 0 or stop < 0:
+                _concrete(dim, "a negative slice bound")
+        if (start, stop) == (0, dim):
+            return ("all",)
+        if stop <= start:
+            raise fail(f"the slice {start}:{stop} is empty")
+        return ("range", start, stop)
+    raise fail(f"indexing with {type(item).__name__} cannot be traced (integers and slices only)")
+
+
+def _concrete(dim, what: str) -> int:
+    if isinstance(dim, int):
+        return dim
+    raise fail(f"{what} needs the size of dimension {dim!r}: pass sizes={{{dim!r}: ...}} to trace()")
 
 
 # ---------------------------------------------------------------- trace()
@@ -347,9 +403,7 @@ def trace(fn, shapes: dict | None = None, sizes: dict | None = None, name: str |
     inputs = {id(a.value) for a in args}
     labels = {nm: n for nm, n in names.items() if id(n) not in inputs and n.op not in ("const", "var")}
     title = name or getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
-    fn_out = Function(f"python:{title}", root, declared)
-    fn_out.cache["labels"] = labels
-    return fn_out
+    return Function(f"python:{title}", root, declared, intermediates=labels)
 
 
 __all__ = ["trace", "Traced", "TraceError", "SymbolicDim", "make", "lift", "column", "matmul_values", "fail"]

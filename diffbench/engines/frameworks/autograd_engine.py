@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import register
+from . import common
 from .common import FrameworkEngine, import_all
 
 
@@ -27,6 +28,10 @@ def op_map(anp, special) -> dict:
         "sin": anp.sin, "cos": anp.cos, "tanh": anp.tanh, "sqrt": anp.sqrt,
         "sigmoid": lambda x: 0.5 * (anp.tanh(0.5 * x) + 1.0),  # autograd has no sigmoid
         "softplus": lambda x: anp.logaddexp(0.0, x),
+        "tan": anp.tan, "arcsin": anp.arcsin, "arccos": anp.arccos, "arctan": anp.arctan,
+        "log1p": anp.log1p, "expm1": anp.expm1, "square": anp.square, "abs": anp.abs,
+        "sign": anp.sign, "relu": lambda x: anp.maximum(x, 0.0),
+        "step": lambda x: anp.where(x > 0, 1.0, 0.0), "max": anp.maximum, "min": anp.minimum,
         # linear algebra
         "matmul": anp.matmul, "outer": anp.outer, "transpose": anp.transpose,
         "inner": lambda a, b: anp.sum(a * b),
@@ -34,7 +39,22 @@ def op_map(anp, special) -> dict:
         "inv": anp.linalg.inv, "diag_embed": anp.diag, "diag_part": anp.diag,
         # reductions
         "sum": anp.sum, "norm2": lambda a: anp.sqrt(anp.sum(a * a)),
-        "logsumexp": special.logsumexp,
+        "logsumexp": special.logsumexp, "norm1": lambda a: anp.sum(anp.abs(a)),
+        "sum_axis": lambda a, axis: anp.sum(a, axis=axis),
+        "spread": lambda g, axis, shape: anp.expand_dims(g, axis) * np.ones(shape),
+        "logsumexp_axis": lambda a, axis: special.logsumexp(a, axis=axis),
+        "softmax": lambda a, axis: anp.exp(a - special.logsumexp(a, axis=axis, keepdims=True)),
+        "tril": lambda a, k: anp.tril(a, k), "triu": lambda a, k: anp.triu(a, k),
+        "solve": anp.linalg.solve,
+        "take": common.take,
+        "svdvals": lambda a: anp.linalg.svd(a, full_matrices=False)[1],
+        "svd_u": lambda a: np.linalg.svd(a)[0], "svd_v": lambda a: np.linalg.svd(a)[2].T,
+        "kron": lambda a, b: common.kron(anp.einsum, a, b),
+        "unkron": lambda g, other, side, shape: common.unkron(anp.einsum, g, other, side, shape),
+        "put": lambda g, index, shape: common.put(g, index, shape, anp.concatenate, np.zeros, anp.expand_dims),
+        "concat": lambda a, b, axis: anp.concatenate((a, b), axis),
+        "vec": lambda a: anp.reshape(anp.swapaxes(a, 0, 1), (-1,) + anp.shape(a)[2:]),
+        "unvec": lambda g, shape: anp.swapaxes(anp.reshape(g, (shape[1], shape[0]) + tuple(shape[2:])), 0, 1),
         # shapes
         "reshape": lambda a, shape: anp.reshape(a, shape),
         "broadcast": lambda a, shape: a * np.ones(shape),

@@ -32,6 +32,7 @@ import numpy as np
 from ...function import Function
 from ...ir import resolve_shape, topological
 from ...ops import TABLE
+from ...ops.building import slices as _slices
 from ..base import Engine, Prepared, Unsupported
 
 #: primitives the interpreter handles itself (bound to inputs, not computed)
@@ -263,3 +264,59 @@ def native_inputs(prepared: Prepared, inputs: dict) -> dict:
 def import_all(*modules: str):
     """Import ``modules`` and return them in order."""
     return tuple(importlib.import_module(m) for m in modules)
+
+
+# ---------------------------------------------------------------- slices
+# ``take``/``put`` (and the tails of ``concat``) in any framework: slicing is
+# read-only everywhere, and ``put`` is built by concatenating zero blocks, which
+# every framework differentiates (no in-place update).
+
+def take(x, index, shape):
+    return x[_slices(index, tuple(x.shape), tuple(shape))]
+
+
+def put(g, index, shape, concatenate, zeros, expand_dims):
+    """``g`` placed at ``index`` into zeros of ``shape``, one leading axis at a time."""
+    block = g
+    specs = list(enumerate(index))
+    for axis, spec in reversed(specs):
+        if spec[0] == "at":
+            block = expand_dims(block, axis)
+        full = shape[axis]
+        start, stop = _bounds(spec, full, block.shape[axis])
+        pieces = []
+        if start:
+            pieces.append(zeros(tuple(block.shape[:axis]) + (start,) + tuple(block.shape[axis + 1:])))
+        pieces.append(block)
+        if full - stop:
+            pieces.append(zeros(tuple(block.shape[:axis]) + (full - stop,) + tuple(block.shape[axis + 1:])))
+        block = concatenate(pieces, axis) if len(pieces) > 1 else block
+    return block
+
+
+def _bounds(spec, full, part):
+    kind = spec[0]
+    if kind == "at":
+        return spec[1], spec[1] + 1
+    if kind == "range":
+        return spec[1], spec[2]
+    if kind == "head":
+        return 0, part
+    if kind == "tail":
+        return full - part, full
+    return 0, full
+
+
+# ---------------------------------------------------------------- Kronecker products
+
+def kron(einsum, a, b):
+    (m, n), (p, q) = a.shape, b.shape
+    return einsum("ij,kl->ikjl", a, b).reshape((m * p, n * q))
+
+
+def unkron(einsum, g, other, side, shape):
+    if side == "left":
+        (m, n), (p, q) = shape, other.shape
+        return einsum("ikjl,kl->ij", g.reshape((m, p, n, q)), other)
+    (m, n), (p, q) = other.shape, shape
+    return einsum("ikjl,ij->kl", g.reshape((m, p, n, q)), other)

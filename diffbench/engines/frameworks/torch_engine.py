@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from ..base import register
+from . import common
 from .common import FrameworkEngine, import_all
 
 
@@ -31,6 +32,10 @@ def op_map(torch) -> dict:
         "sigmoid": torch.sigmoid,
         # exact log(1 + e^x); torch.nn.functional.softplus switches to x above a threshold
         "softplus": lambda x: torch.logaddexp(torch.zeros_like(x), x),
+        "tan": torch.tan, "arcsin": torch.arcsin, "arccos": torch.arccos, "arctan": torch.arctan,
+        "log1p": torch.log1p, "expm1": torch.expm1, "square": torch.square, "abs": torch.abs,
+        "sign": torch.sign, "relu": torch.relu, "step": lambda x: (x > 0).to(f64),
+        "max": torch.maximum, "min": torch.minimum,
         # linear algebra
         "matmul": torch.matmul, "outer": torch.outer,
         "transpose": lambda a: torch.transpose(a, -2, -1) if a.ndim >= 2 else a,
@@ -40,6 +45,24 @@ def op_map(torch) -> dict:
         # reductions
         "sum": torch.sum, "norm2": lambda a: torch.sqrt(torch.sum(a * a)),
         "logsumexp": lambda a: torch.logsumexp(torch.reshape(a, (-1,)), 0),
+        "norm1": lambda a: torch.sum(torch.abs(a)),
+        "sum_axis": lambda a, axis: torch.sum(a, dim=axis),
+        "spread": lambda g, axis, shape: torch.broadcast_to(torch.unsqueeze(g, axis), shape),
+        "logsumexp_axis": lambda a, axis: torch.logsumexp(a, dim=axis),
+        "softmax": lambda a, axis: torch.softmax(a, dim=axis),
+        "tril": lambda a, k: torch.tril(a, k), "triu": lambda a, k: torch.triu(a, k),
+        "solve": torch.linalg.solve,
+        "take": common.take,
+        "svdvals": torch.linalg.svdvals,
+        "svd_u": lambda a: torch.linalg.svd(a)[0], "svd_v": lambda a: torch.linalg.svd(a)[2].T,
+        "kron": lambda a, b: common.kron(torch.einsum, a, b),
+        "unkron": lambda g, other, side, shape: common.unkron(torch.einsum, g, other, side, shape),
+        "put": lambda g, index, shape: common.put(
+            g, index, shape, lambda parts, axis: torch.cat(parts, axis),
+            lambda s: torch.zeros(s, dtype=f64), torch.unsqueeze),
+        "concat": lambda a, b, axis: torch.cat((a, b), axis),
+        "vec": lambda a: torch.reshape(torch.swapaxes(a, 0, 1), (-1,) + tuple(a.shape[2:])),
+        "unvec": lambda g, shape: torch.swapaxes(torch.reshape(g, (shape[1], shape[0]) + tuple(shape[2:])), 0, 1),
         # shapes
         "reshape": lambda a, shape: torch.reshape(a, shape),
         "broadcast": lambda a, shape: torch.broadcast_to(a, shape),

@@ -1,0 +1,123 @@
+"""Reductions along one axis, and the softmax.
+
+``sum_axis(X; axis)`` sums a matrix along ``axis`` (0: down the columns,
+giving one entry per column; 1: along the rows) and ``spread(v; axis)`` is
+its adjoint, repeating ``v`` along that axis.  Both act on the *leading*
+axes and carry any further axes along, so the symbolic engine pushes a
+Jacobian (which has the variable's axes trailing) through them with the
+same primitive (see :func:`linear`).
+
+The language counts axes from 1, as MATLAB does: ``sum(X, 1)`` is
+``sum_axis(X; axis=0)``, the column sums; ``sum(X, 2)`` the row sums.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import prims
+from .core import Primitive, ShapeError, define, shape_of
+
+
+def batched(impl):
+    """A leading-axes ``impl`` applied to a tangent batch ``(k, ...)``: the
+    batch axis is moved last, where the primitive carries it along."""
+    def rule(t, ans, *args, **attrs):
+        if "shape" in attrs:
+            attrs = {**attrs, "shape": tuple(attrs["shape"]) + (t.shape[0],)}
+        out = impl(np.moveaxis(t, 0, -1), *args[1:], **attrs)
+        return np.moveaxis(out, -1, 0)
+    return rule
+
+
+def linear(name, shape, impl, adjoint, doc, needs_shape=False, family="structural", domain="real"):
+    """A primitive linear in its one argument, acting on its leading axes.
+
+    Every rule follows from ``impl`` and the ``adjoint`` map (the VJP,
+    written over prims): the JVP is ``impl`` on the tangent, the symbolic
+    derivative rule is the primitive applied to the tangent, and the
+    symbolic engine pushes a Jacobian through it with the primitive itself
+    (``symbolic["leading"]``).
+    """
+    def tangent(t, ans, a, **attrs):
+        return getattr(prims, name)(t, **attrs)
+
+    return define(Primitive(
+        name, 1, shape, impl, family=family, doc=doc, needs_shape=needs_shape,
+        vjp=(lambda g, ans, a, **attrs: adjoint(g, a, **attrs),),
+        jvp=(batched(impl),), domain=(domain,),
+        symbolic={"jvp": (tangent,), "leading": True}))
+
+
+# ---------------------------------------------------------------- shapes
+
+def _axis_shape(a, axis=0, **_):
+    if len(a) < 1 or axis >= max(len(a), 1) or axis not in (0, 1):
+        raise ShapeError(f"no axis {axis + 1} in a shape of rank {len(a)}")
+    return a[:axis] + a[axis + 1:], []
+
+
+def _spread_shape(a, axis=0, shape=(), **_):
+    shape = tuple(shape)
+    return shape, [(x, y) for x, y in zip(a, shape[:axis] + shape[axis + 1:])]
+
+
+def _same_shape(a, **_):
+    return a, []
+
+
+# ---------------------------------------------------------------- sums
+
+def _spread(g, axis, shape):
+    return np.broadcast_to(np.expand_dims(g, axis), tuple(shape)).copy()
+
+
+linear("sum_axis", _axis_shape, lambda a, axis: np.sum(a, axis=axis),
+       lambda g, a, axis: prims.spread(g, axis=axis, shape=shape_of(a)),
+       "sum along one axis: axis 0 gives the column sums, axis 1 the row sums",
+       family="reduction")
+linear("spread", _spread_shape, _spread,
+       lambda g, a, axis, shape: prims.sum_axis(g, axis=axis),
+       "a vector repeated along a new axis (the adjoint of sum_axis)", needs_shape=True)
+
+
+# ---------------------------------------------------------------- log-sum-exp and softmax
+
+def _softmax(a, axis):
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _logsumexp_axis(a, axis):
+    top = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(top, axis) + np.log(np.sum(np.exp(a - top), axis=axis))
+
+
+def _spread_like(v, a, axis):
+    return prims.spread(v, axis=axis, shape=shape_of(a))
+
+
+define(Primitive(
+    "logsumexp_axis", 1, _axis_shape, _logsumexp_axis, family="reduction",
+    # d lse(a) = <softmax(a), da> along the axis
+    vjp=(lambda g, ans, a, axis: prims.mul(_spread_like(g, a, axis), prims.softmax(a, axis=axis)),),
+    jvp=(lambda t, ans, a, axis: np.sum(t * _softmax(a, axis), axis=axis + 1),),
+    domain=("real",), doc="log-sum-exp along one axis (axis 1: of each row)",
+    symbolic={"jvp": (lambda t, ans, a, axis: prims.sum_axis(prims.mul(t, prims.softmax(a, axis=axis)), axis=axis),)}))
+
+
+def _softmax_vjp(g, ans, a, axis):
+    # J^T g = s ⊙ (g − Σ_axis g ⊙ s)
+    inner = prims.sum_axis(prims.mul(g, ans), axis=axis)
+    return prims.mul(ans, prims.sub(g, _spread_like(inner, a, axis)))
+
+
+def _softmax_jvp(t, ans, a, axis):
+    return ans * (t - np.sum(t * ans, axis=axis + 1, keepdims=True))
+
+
+define(Primitive(
+    "softmax", 1, _same_shape, _softmax, family="reduction",
+    vjp=(_softmax_vjp,), jvp=(_softmax_jvp,), domain=("real",),
+    doc="exp(a) / sum(exp(a)) along one axis (a vector: axis 0; axis 1: each row)",
+    symbolic={"jvp": (lambda t, ans, a, axis: _softmax_vjp(t, ans, a, axis),)}))
