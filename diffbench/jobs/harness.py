@@ -6,7 +6,8 @@ The protocol a benchmark engineer can check:
 2. ``Engine.prepare`` (derivation, compilation, tape set-up) is timed once,
    apart, on a freshly parsed function so no earlier task's cache hides it
    (the libraries an engine ``requires`` are imported before the clock);
-3. one warm-up call, whose output is the one checked for accuracy;
+3. one warm-up call, whose output is the one checked for accuracy, traced by
+   ``tracemalloc`` for its peak memory (so its ``warmup_seconds`` include tracing);
 4. inner loops: enough calls per sample that a sample lasts ``sample_time``
    (well above the timer's resolution), found by doubling from the warm-up;
 5. ``repeat`` samples with the garbage collector paused (as ``timeit``);
@@ -47,17 +48,20 @@ def build(task: dict):
     return fn, inputs
 
 
-def measure(call, inputs, repeat: int, sample_time: float, deadline: float) -> dict:
-    """Warm up, calibrate inner loops, take ``repeat`` samples of per-call seconds."""
+def measure(call, inputs, repeat: int, sample_time: float, deadline: float, trace: bool = False) -> dict:
+    """Warm up, calibrate inner loops, take ``repeat`` samples of per-call seconds.
+    With ``trace``, the warm-up call also measures its peak memory (``call_peak``)."""
+    from ..allocation import peak_allocated
+
     start = perf_counter()
-    out = call(inputs)
+    out, peak = peak_allocated(call, inputs) if trace else (call(inputs), None)
     first = perf_counter() - start
     number, per_call = _inner_loops(call, inputs, sample_time, first)
     room = deadline - perf_counter()
     fits = max(1, int(0.8 * room / max(per_call * number, 1e-9)))
     samples = min(repeat, fits)
     times = _samples(call, inputs, number, samples)
-    return {"out": out, "times": times, "inner_loops": number,
+    return {"out": out, "times": times, "inner_loops": number, "call_peak": peak,
             "cut": samples < repeat, "warmup_seconds": first}
 
 
@@ -125,29 +129,27 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fields["stats"]["bound_sizes"] = sizes
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
-    m = measure(getattr(prepared, task["quantity"]), inputs, task["repeat"], task["sample_time"], deadline)
+    m = measure(getattr(prepared, task["quantity"]), inputs, task["repeat"], task["sample_time"], deadline,
+                trace=True)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
     fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
-    fields["stats"].update(call_memory(task, getattr(prepared, task["quantity"]), inputs, deadline,
-                                       m["warmup_seconds"]))
+    fields["stats"].update(call_memory(task, m["call_peak"]))
     return fields, (fn, inputs, sizes, m["out"])
 
 
-def call_memory(task: dict, call, inputs: dict, deadline: float, one_call: float) -> dict:
-    """Peak bytes one call allocates above its inputs (see :mod:`diffbench.allocation`),
-    measured on one more call after the timed ones (tracing slows Python down, so never
-    during them); skipped when the task's time is nearly up."""
-    from ..allocation import peak_allocated, traced_engine
+def call_memory(task: dict, peak: int | None) -> dict:
+    """The warm-up call's peak bytes above its inputs (see :mod:`diffbench.allocation`):
+    traced on the call that is never timed (tracing slows Python down), at no extra call."""
+    from ..allocation import traced_engine
 
-    if deadline - perf_counter() < 4 * one_call + 0.5:
-        return {"call_peak_note": "not measured: too little time left"}
-    _, peak = peak_allocated(call, inputs)
+    if peak is None:
+        return {}
     measure = "tracemalloc" if traced_engine(task["engine"]) else \
         "tracemalloc (a lower bound: this engine allocates outside Python's allocator)"
-    return {"call_peak_bytes": peak, "call_peak_measure": measure}
+    return {"call_peak_bytes": peak, "call_peak_measure": measure, "warmup_traced": True}
 
 
 def _prepare(task: dict, fn, sizes: dict, fields: dict):

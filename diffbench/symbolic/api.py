@@ -82,8 +82,6 @@ class Derivation:
                         together[(group,) + (key if isinstance(key, tuple) else (key,))] = n
                         zero[(group,) + (key if isinstance(key, tuple) else (key,))] = zero[key]
             groups["together"] = together
-            if self.function.is_scalar:  # value and gradient alone, one pass (an order-1 call)
-                groups["value_gradient"] = {k: n for k, n in together.items() if k[0] in ("value", "gradient")}
             self._source = codegen.generate(groups, dict(self.function.shapes), zero)
         return self._source
 
@@ -91,10 +89,6 @@ class Derivation:
         """Value and every derivative in one pass (shared temporaries):
         ``{"value": v, "gradient": {...}, "hessian": {...}}`` or ``{"value", "jacobian"}``."""
         return _nested(self.compiled()["together"](inputs))
-
-    def value_and_gradient(self, inputs: dict) -> dict:
-        """``{"value": v, "gradient": {...}}`` in one pass (scalar functions)."""
-        return _nested(self.compiled()["value_gradient"](inputs))
 
     def compiled(self) -> dict:
         """``{"value": f, "gradient": f, ...}`` callables over an inputs dict."""

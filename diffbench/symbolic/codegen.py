@@ -124,7 +124,22 @@ class _Emitter:
             return [plan]
         if n.op == "matmul":
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
+        term = self.fused_einsum(n)
+        if term is not None:  # the einsum term is never formed whole: its operands are read
+            return [n.args[0]] + list(term.args)
         return list(n.args)
+
+    def fused_einsum(self, n: Node) -> Node | None:
+        """For a sum ``a ± einsum(...)`` of rank-3/4 tensors whose einsum term nothing else
+        reads, that term: it is accumulated into ``a`` a block at a time (``_einsum_into``),
+        so a sum of einsum terms holds one full tensor, not two."""
+        if n.op not in ("add", "sub") or n.ndim < 3:
+            return None
+        a, b = n.args
+        if (b.op == "einsum" and len(b.args) > 1 and a.shape == b.shape == n.shape
+                and self.uses.get(id(b), 0) == 1):
+            return b
+        return None
 
     # ---------------------------------------------------------------- plans
     def plan(self, n: Node):
@@ -343,19 +358,19 @@ class _Emitter:
         self.remaining = dict(self.refs)
 
     def inplace_target(self, n: Node) -> Node | None:
-        """An argument of the element-wise ``n`` whose buffer ``n`` may overwrite:
-        a fresh matrix (or larger) temporary of ``n``'s shape that ``n`` reads last
-        (called after :meth:`read`: no reader is left)
-        and that is no output, no view's base and no other node's name."""
+        """An argument of the element-wise ``n`` whose buffer ``n`` may overwrite."""
         if n.ndim < 2 or n.op not in _INPLACE:
             return None
-        for a in n.args:
-            fresh = a.op in _FRESH or (a.op == "einsum" and len(a.args) > 1)  # one operand: maybe a view
-            if (a.shape == n.shape and fresh and id(a) in self.names
-                    and self.remaining.get(id(a), 0) == 0 and id(a) not in self.viewed
-                    and id(a) not in self.plans_named and self.names_held[self.names[id(a)]] == 1):
-                return a
-        return None
+        return next((a for a in n.args if self.overwritable(a, n)), None)
+
+    def overwritable(self, a: Node, n: Node) -> bool:
+        """May ``n`` write into ``a``'s buffer?  Only a fresh temporary of ``n``'s shape
+        that ``n`` reads last (called after :meth:`read`: no reader is left) and that is
+        no output, no view's base and no other node's name."""
+        fresh = a.op in _FRESH or (a.op == "einsum" and len(a.args) > 1)  # one operand: maybe a view
+        return (a.shape == n.shape and fresh and id(a) in self.names
+                and self.remaining.get(id(a), 0) == 0 and id(a) not in self.viewed
+                and id(a) not in self.plans_named and self.names_held[self.names[id(a)]] == 1)
 
     def read(self, n: Node) -> None:
         """``n`` is emitted: its arguments have one reader fewer to wait for."""
@@ -380,6 +395,15 @@ class _Emitter:
             self._name(n, self.names[id(plan)])
             return
         name = self.new_name()
+        term = self.fused_einsum(n)
+        if term is not None:
+            a = n.args[0]
+            start = self.ref(a) if self.overwritable(a, n) else f"np.array({self.ref(a)}, dtype=float)"
+            operands = ", ".join(self.ref(x) for x in term.args)
+            sign = 1.0 if n.op == "add" else -1.0
+            self.lines.append(f"    {name} = _einsum_into({start}, {sign}, {term.attr('spec')!r}, {operands})")
+            self._name(n, name)
+            return
         target = self.inplace_target(n)
         if target is not None:  # the result lands in a dying temporary: no new buffer
             self.lines.append(f"    {name} = {self.inplace(n, target)}")
@@ -506,8 +530,33 @@ def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes:
     return "\n".join(parts)
 
 
+def _einsum_into(out, sign: float, spec: str, *operands):
+    """``out += sign * einsum(spec, *operands)``, an eighth of the first output axis at a
+    time, so the term never exists whole (the operands are sliced along that axis)."""
+    if out.dtype.kind != "f":
+        out = out.astype(float)
+    subscripts, result = spec.split("->")
+    subs = subscripts.split(",")
+    lead = result[0]
+    if any(sub.count(lead) > 1 for sub in subs):  # a diagonal along it: no slicing, one piece
+        out += sign * np.einsum(spec, *operands, optimize=True)
+        return out
+    size = out.shape[0]
+    step = max(1, -(-size // 8))
+    for start in range(0, size, step):
+        piece = slice(start, min(size, start + step))
+        sliced = [op[(slice(None),) * sub.index(lead) + (piece,)] if lead in sub else op
+                  for sub, op in zip(subs, operands)]
+        block = np.einsum(spec, *sliced, optimize=True)
+        if sign > 0:
+            out[piece] += block
+        else:
+            out[piece] -= block
+    return out
+
+
 def load(source: str) -> dict:
     """Execute generated source (diffbench's own, never user text)."""
-    namespace = {"np": np, "_impl": {name: p.impl for name, p in TABLE.items()}}
+    namespace = {"np": np, "_impl": {name: p.impl for name, p in TABLE.items()}, "_einsum_into": _einsum_into}
     exec(compile(source, "<diffbench.symbolic generated>", "exec"), namespace)  # noqa: S102
     return namespace

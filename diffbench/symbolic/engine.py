@@ -37,9 +37,7 @@ class SymbolicPrepared(Prepared):
 
     def evaluate(self, inputs: dict, order: int = 2, scalar: bool = True) -> dict:
         """Value and derivatives from one generated function sharing its temporaries."""
-        if scalar and order < 2 and "value_gradient" in self._code:
-            return self.derivation.value_and_gradient(inputs)
-        if scalar and order >= 2 and "hessian" in self._code or not scalar and "jacobian" in self._code:
+        if order == self.derivation.order or not scalar:  # "together" holds exactly these
             return self.derivation.evaluate(inputs)
         return super().evaluate(inputs, order, scalar)
 

@@ -190,13 +190,18 @@ def _unit_seeds(inputs: dict, blocks: list, start: int, stop: int) -> dict:
     return seeds
 
 
+#: a batch of directions whose tangents fit in this is never split
+MIN_CHUNK_BYTES = 4 * 2**20
+
+
 def hessian_chunk(prog: Program) -> int:
     """Directions per forward-over-reverse sweep (recorded as ``hessian_chunk``).
 
     Each direction adds a tangent to every value that depends on the variables,
     forward and backward (about twice their entries); a chunk's tangents are
     kept within half the bytes of the Hessian plus the inputs, the floor the result
-    itself needs, so peak memory stays a small multiple of it."""
+    itself needs, so peak memory stays a small multiple of it (and never split
+    below ``MIN_CHUNK_BYTES``, where one sweep is cheaper and small anyway)."""
     cached = getattr(prog, "hessian_chunk", None)
     if cached is not None:
         return cached
@@ -205,7 +210,8 @@ def hessian_chunk(prog: Program) -> int:
     per_direction = 16 * sum(size_of(n.shape, sizes) for n, active in zip(nodes, prog.active) if active)
     total = sum(size_of(prog.fn.shapes[name], sizes) for name in prog.wrt)
     floor = 8 * total * total + 8 * sum(size_of(shape, sizes) for shape in prog.fn.shapes.values())
-    chunk = max(1, min(total, floor // (2 * max(per_direction, 1))))
+    budget = max(floor // 2, MIN_CHUNK_BYTES)  # small problems: one sweep, no chunking overhead
+    chunk = max(1, min(total, budget // max(per_direction, 1)))
     prog.hessian_chunk = chunk
     return chunk
 
