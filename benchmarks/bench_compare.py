@@ -39,7 +39,7 @@ if hasattr(os, "sched_setaffinity"):  # one core for everything, frameworks' poo
 
 from diffbench.catalogue import CATALOGUE  # noqa: E402
 from diffbench.engines import get_engine  # noqa: E402
-from diffbench.engines.base import Unsupported  # noqa: E402
+from diffbench.errors import Unsupported  # noqa: E402
 from diffbench.engines.frameworks.common import native_inputs  # noqa: E402
 from diffbench.testing import relative_error  # noqa: E402
 

@@ -22,7 +22,7 @@ os.environ["DIFFBENCH_TEST_ENGINES"] = "1"  # noop and spin; inherited by worker
 from diffbench.jobs.cluster import connect  # noqa: E402
 from diffbench.jobs.plan import plan  # noqa: E402
 from diffbench.jobs.scheduler import drive, record_run  # noqa: E402
-from diffbench.jobs.spec import load_job  # noqa: E402
+from diffbench.jobs.checks import load_job  # noqa: E402
 from diffbench.jobs.store import Store  # noqa: E402
 
 JOB = """version = 1

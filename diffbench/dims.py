@@ -34,7 +34,7 @@ def evaluate(text: str | int, sizes: dict[str, int]) -> int:
     tokens = _tokens(str(text))
     if not tokens:
         raise DimExpressionError("empty dimension expression")
-    value, rest = _sum(tokens, sizes, str(text))
+    value, rest = _sum_of_products(tokens, sizes, str(text))
     if rest:
         raise DimExpressionError(f"unexpected {rest[0]!r} in {text!r}")
     if value < 0:
@@ -49,7 +49,8 @@ def names(text: str | int) -> set[str]:
     return {t for t in _tokens(str(text)) if t[0].isalpha() or t[0] == "_"}
 
 
-def _sum(tokens, sizes, text):
+def _sum_of_products(tokens, sizes, text):
+    """``2*n + m - 1``: products added and subtracted."""
     value, tokens = _product(tokens, sizes, text)
     while tokens and tokens[0] in "+-":
         op, tokens = tokens[0], tokens[1:]
@@ -76,7 +77,7 @@ def _atom(tokens, sizes, text):
     if head.isdigit():
         return int(head), rest
     if head == "(":
-        value, rest = _sum(rest, sizes, text)
+        value, rest = _sum_of_products(rest, sizes, text)
         if not rest or rest[0] != ")":
             raise DimExpressionError(f"missing ')' in {text!r}")
         return value, rest[1:]

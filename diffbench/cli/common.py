@@ -11,7 +11,7 @@ from ..errors import UserError
 def user_facing_errors() -> tuple[type[BaseException], ...]:
     """Exception types whose message is meant for the user as it is."""
     from ..function import InputError
-    from ..engines.base import Unsupported
+    from ..errors import Unsupported
     from ..tracing.tracer import TraceError
 
     errors: list[type[BaseException]] = [UserError, InputError, Unsupported, TraceError]
@@ -37,3 +37,16 @@ def parse_assignments(items: tuple[str, ...], flag: str) -> dict[str, str]:
 
 def echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def log_to_stderr() -> None:
+    """The service's log (runs started and finished, schedules fired,
+    regressions found) on stderr, where a terminal or the journal shows it."""
+    import logging
+
+    logger = logging.getLogger("diffbench.service")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

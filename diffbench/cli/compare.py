@@ -8,10 +8,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..catalogue import CATALOGUE, default_size
+from ..checking import check_agree
 from ..engines import get_engine
-from ..engines.base import Unsupported
-from ..errors import UserError
-from ..testing import check_agree
+from ..errors import Unsupported, UserError
 from .common import echo_json, parse_assignments
 
 

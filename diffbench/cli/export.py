@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import click
 
+from .options import db_option
+
 
 @click.command("export")
 @click.argument("run", required=False)
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @click.option("-o", "--output", help="File to write (default: RUN.csv or RUN.parquet here).")
-@click.option("--db", default="diffbench.sqlite", show_default=True, help="Results store (SQLite).")
+@db_option
 def command(run, fmt, output, db):
     """Write every result of RUN (default: the latest run), one row per task."""
     from ..jobs.export import write

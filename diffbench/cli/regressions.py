@@ -10,7 +10,7 @@ import sys
 import click
 
 from .common import echo_json
-from ..jobs.cli_options import db_option
+from .options import db_option
 
 
 @click.command("regressions")

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from ..jobs.cli_options import db_option
+from .options import db_option
 
 
 @click.command("report")

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from .common import echo_json
-from ..jobs.cli_options import cluster_options, print_summary
+from .options import cluster_options, print_summary
 
 
 @click.command("run-due")
@@ -23,14 +23,13 @@ def command(jobs, workers, scheduler, db, reports, connect_timeout, now_text, as
     """
     from ..errors import UserError
     from ..jobs.scheduler import Target
+    from ..jobs.store import ScheduleState
     from ..service.lock import StoreLock
     from ..service.runner import Runner
     from ..service.schedules import fire_due
     from ..service.server import init_store
-    from ..service.state import ScheduleState
-
-    from ..jobs.cli_options import run_guarded
-    from .serve import log_to_stderr
+    from .common import log_to_stderr
+    from .options import run_guarded
 
     now = _now(now_text)
     log_to_stderr()
@@ -61,7 +60,7 @@ def _print(summaries: list) -> None:
 
 def _now(text: str | None) -> datetime:
     from ..errors import UserError
-    from ..service.cron import utc
+    from ..jobs.cron import utc
     from ..service.due import SystemClock
 
     if text is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ..jobs.cli_options import db_option
+from .options import db_option
 from .common import echo_json
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from .common import echo_json
-from ..jobs.cli_options import db_option
+from .options import db_option
 
 
 @click.group("schedule")
@@ -23,7 +23,7 @@ def list_(jobs, db, count, as_json):
     """Each scheduled job in JOBS: its schedule, next run times (UTC), last run."""
     from ..service.due import SystemClock
     from ..service.schedules import schedule_table
-    from ..service.state import ScheduleState
+    from ..jobs.store import ScheduleState
 
     state = ScheduleState(db) if Path(db).exists() else None  # listing never creates a store
     rows, problems = schedule_table(jobs, state, SystemClock().now(), count)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ..jobs.store import DEFAULT_PATH
+from .common import log_to_stderr
 
 
 @click.command("serve")
@@ -37,16 +38,3 @@ def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, 
                         workers=workers, connect_timeout=connect_timeout, token=token or None,
                         max_bytes=max_body, poll=poll, allow_python=tuple(allow_python))
     serve(settings, announce=lambda line: click.echo(line, err=True))
-
-
-def log_to_stderr() -> None:
-    """The service's log (runs started and finished, schedules fired,
-    regressions found) on stderr, where a terminal or the journal shows it."""
-    import logging
-
-    logger = logging.getLogger("diffbench.service")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)

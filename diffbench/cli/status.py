@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import click
 
-from ..jobs.cli_options import db_option
+from .options import db_option
+from ..jobs.records import STATUSES
 from .common import echo_json
-
-STATUSES = ("ok", "failed", "timeout", "oom", "unsupported")
 
 
 @click.command("status")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from .common import echo_json
-from ..jobs.cli_options import cluster_options, print_summary, run_guarded
+from .options import cluster_options, print_summary, run_guarded, with_report
 
 
 @click.command("submit")
@@ -21,4 +21,5 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, as_json):
 
     target = Target(workers, scheduler, db, reports, connect_timeout)
     result = run_guarded(lambda progress: submit(jobfile, target, progress))
+    result = with_report(result, reports)
     echo_json(result) if as_json else print_summary(result)

@@ -6,9 +6,11 @@ optional frameworks ``autograd``, ``jax``, ``jax-jit``, ``torch`` (unavailable,
 never an import error, when their package is missing)."""
 from __future__ import annotations
 
+import difflib
 import importlib
 
-from .base import REGISTRY, Engine, Prepared, TooLarge, Unsupported, get_engine, register
+from ..errors import TooLarge, Unsupported
+from .base import REGISTRY, Engine, Prepared, register
 
 _MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.symbolic.engine",
             "diffbench.engines.sympy_scalar", "diffbench.engines.closed_form",
@@ -25,6 +27,16 @@ def load_all() -> dict[str, Engine]:
             if err.name != module:  # a real missing dependency inside it: surface it
                 raise
     return REGISTRY
+
+
+def get_engine(name: str) -> Engine:
+    """The engine called ``name``; ``KeyError`` with a did-you-mean otherwise."""
+    load_all()  # engines register themselves on import
+    if name not in REGISTRY:
+        near = difflib.get_close_matches(name, list(REGISTRY), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise KeyError(f"unknown engine {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[name]
 
 
 __all__ = ["Engine", "Prepared", "Unsupported", "TooLarge", "REGISTRY", "register",

@@ -1,4 +1,5 @@
-"""What an engine is, and the registry engines are looked up in by name.
+"""What an engine is, and the registry engines register themselves in
+(looked up by name through :func:`diffbench.engines.get_engine`).
 
 An engine turns a parsed function into a :class:`Prepared` computation for
 given variables and dim sizes.  ``prepare`` is where derivation, compilation
@@ -9,21 +10,10 @@ the shape of its variable, a Hessian block ``(a, b)`` has shape
 """
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
+from ..errors import TooLarge, Unsupported  # noqa: F401 -- engines raise them from here
 from ..function import Function
-
-
-class Unsupported(Exception):
-    """The engine cannot handle this expression or size; says what and why.
-
-    Reported apart from "disagrees": it is an honest gap, not a wrong answer.
-    """
-
-
-class TooLarge(Unsupported):
-    """The engine would exceed its size or time guard (expression swell, fd cost)."""
 
 
 class Prepared:
@@ -79,14 +69,3 @@ REGISTRY: dict[str, Engine] = {}
 def register(engine: Engine) -> Engine:
     REGISTRY[engine.name] = engine
     return engine
-
-
-def get_engine(name: str) -> Engine:
-    from . import load_all  # engines register themselves on import
-
-    load_all()
-    if name not in REGISTRY:
-        near = difflib.get_close_matches(name, list(REGISTRY), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise KeyError(f"unknown engine {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})")
-    return REGISTRY[name]

@@ -16,7 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from .base import Engine, Prepared, Unsupported, register
+from ..errors import Unsupported
+from .base import Engine, Prepared, register
 
 
 def _sigmoid(z):

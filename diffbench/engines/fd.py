@@ -30,7 +30,8 @@ from ..tape import operators
 from . import batched
 from ..ops.core import GENERATION
 from ..tape.core import Program
-from .base import Engine, Prepared, TooLarge, register
+from ..errors import TooLarge
+from .base import Engine, Prepared, register
 
 EPS = np.finfo(float).eps
 BATCH_BYTES = 32 * 2**20  # intermediates of one batch of perturbed points, roughly

@@ -20,11 +20,13 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from ..errors import TooLarge, Unsupported
 from ..function import Function
 from ..ir import resolve_shape, topological
+from ..lowering import lower, run
 from ..ops import TABLE
 from ..ops.elementwise import scalar_functions
-from .base import Engine, Prepared, TooLarge, Unsupported, register
+from .base import Engine, Prepared, register
 
 MAX_OPS = int(os.environ.get("DIFFBENCH_SYMPY_MAX_OPS", 300_000))
 TIME_LIMIT = float(os.environ.get("DIFFBENCH_SYMPY_TIME_LIMIT", 30.0))
@@ -44,7 +46,8 @@ def _ones(shape):
     return out
 
 
-def _sum(a):
+def _add_entries(a):
+    """The sum of every entry (one SymPy ``Add``)."""
     return sp.Add(*np.ravel(a)) if np.ndim(a) else a
 
 
@@ -70,14 +73,43 @@ _SCALAR_RULES = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
     "matmul": lambda a, b: np.dot(a, b), "outer": lambda a, b: np.multiply.outer(a, b),
-    "transpose": lambda a: a.T, "inner": lambda a, b: _sum(np.multiply(a, b)),
-    "tr": lambda a: _sum(np.diagonal(a)), "det": _det, "logdet": lambda a: sp.log(_det(a)),
+    "transpose": lambda a: a.T, "inner": lambda a, b: _add_entries(np.multiply(a, b)),
+    "tr": lambda a: _add_entries(np.diagonal(a)), "det": _det, "logdet": lambda a: sp.log(_det(a)),
     "inv": _inv, "diag_part": lambda a: np.array(np.diagonal(a)),
     "diag_embed": lambda v: np.array([[v[i] if i == j else sp.Integer(0) for j in range(len(v))]
                                       for i in range(len(v))], dtype=object),
-    "sum": _sum, "norm2": lambda a: sp.sqrt(_sum(np.multiply(a, a))),
-    "logsumexp": lambda a: sp.log(_sum(np.frompyfunc(sp.exp, 1, 1)(a) if np.ndim(a) else sp.exp(a))),
+    "sum": _add_entries, "norm2": lambda a: sp.sqrt(_add_entries(np.multiply(a, a))),
+    "logsumexp": lambda a: sp.log(_add_entries(np.frompyfunc(sp.exp, 1, 1)(a) if np.ndim(a) else sp.exp(a))),
 }
+
+
+def _eye(shape):
+    k = shape[0]
+    return np.array([[sp.Integer(int(i == j)) for j in range(k)] for i in range(k)], dtype=object)
+
+
+def _reshape(a, shape):
+    out = np.reshape(np.asarray(a, dtype=object), shape)
+    return out.item() if out.shape == () else out
+
+
+def _broadcast(a, shape):
+    out = np.empty(shape, dtype=object)
+    out.fill(a)
+    return out
+
+
+#: the leaves and shape steps, as SymPy object arrays
+_STRUCTURAL = {"const": lambda value: _number(value), "eye": _eye, "ones": lambda shape: _ones(shape),
+               "reshape": _reshape, "broadcast": _broadcast}
+
+
+def scalar_impls() -> dict:
+    """Primitive -> its rule over SymPy scalars (object arrays): the table
+    the scalar baseline interprets the steps with."""
+    elementwise = {name: _elementwise(prim) for name, prim in TABLE.items() if prim.scalar is not None}
+    return {**elementwise, **_SCALAR_RULES, **_STRUCTURAL}
+
 
 # scalar operations per output entry, to estimate the expanded size up front
 _COST = {"matmul": lambda s, a: 2 * s[0][-1] if len(s[0]) == 2 else 1, "inner": lambda s, a: 2 * a,
@@ -155,58 +187,16 @@ class SympyScalarEngine(Engine):
         self.time_limit = time_limit
 
     def prepare(self, fn: Function, wrt: list[str], sizes: dict[str, int], order: int = 2) -> Prepared:
+        """Expand, differentiate entry by entry, compile: each phase under the guards."""
         estimate = estimate_ops(fn, wrt, sizes, order)
         if estimate > self.max_ops:
             raise TooLarge(f"sympy-scalar: about {estimate:,} scalar operations at sizes {sizes} "
                            f"exceed the limit of {self.max_ops:,} (set DIFFBENCH_SYMPY_MAX_OPS to raise it)")
         start = time.perf_counter()
-        deadline = start + self.time_limit
-
-        def check_time():
-            if time.perf_counter() > deadline:
-                raise TooLarge(f"sympy-scalar: derivation exceeded the {self.time_limit:g} s limit at sizes "
-                               f"{sizes} (set DIFFBENCH_SYMPY_TIME_LIMIT to raise it)")
-
-        symbols, values = {}, {}
-        for name, shape in fn.shapes.items():
-            concrete = resolve_shape(shape, sizes)
-            if concrete == ():
-                s = sp.Symbol(name, real=True)
-                symbols[name], values[name] = [s], s
-            else:
-                flat = [sp.Symbol(f"{name}_{'_'.join(map(str, idx))}", real=True) for idx in np.ndindex(*concrete)]
-                symbols[name] = flat
-                values[name] = np.array(flat, dtype=object).reshape(concrete)
+        check_time = self._clock(start, sizes)
+        symbols, values = entry_symbols(fn, sizes)
         expr = self._evaluate(fn, values, sizes, check_time)
-        outputs, layout = [expr if fn.is_scalar else np.asarray(expr).ravel().tolist()], {}
-        if fn.is_scalar:
-            layout["gradient"] = {}
-            for name in wrt:
-                grads = []
-                for s in symbols[name]:
-                    grads.append(sp.diff(expr, s))
-                    check_time()
-                layout["gradient"][name] = len(outputs)
-                outputs.append(grads)
-            if order >= 2:
-                layout["hessian"] = {}
-                for a in wrt:
-                    for b in wrt:
-                        rows = []
-                        for ga in outputs[layout["gradient"][a]]:
-                            rows.append([sp.diff(ga, s) for s in symbols[b]])
-                            check_time()
-                        layout["hessian"][(a, b)] = len(outputs)
-                        outputs.append(rows)
-        else:
-            layout["jacobian"] = {}
-            for name in wrt:
-                rows = []
-                for e in outputs[0]:
-                    rows.append([sp.diff(e, s) for s in symbols[name]])
-                    check_time()
-                layout["jacobian"][name] = len(outputs)
-                outputs.append(rows)
+        outputs, layout = differentiate(expr, fn.is_scalar, wrt, symbols, order, check_time)
         derived = time.perf_counter()
         ops = sum(sp.count_ops(e) for e in _leaves(outputs))
         if any(isinstance(e, sp.Derivative) or (hasattr(e, "has") and e.has(sp.Derivative))
@@ -221,37 +211,76 @@ class SympyScalarEngine(Engine):
                  "operations": int(ops), "estimated_operations": estimate}
         return SympyScalarPrepared(fn, list(wrt), sizes, order, compiled, layout, stats)
 
+    def _clock(self, start: float, sizes: dict):
+        """``check_time()``: raises TooLarge once the time limit has passed."""
+        deadline = start + self.time_limit
+
+        def check_time():
+            if time.perf_counter() > deadline:
+                raise TooLarge(f"sympy-scalar: derivation exceeded the {self.time_limit:g} s limit at sizes "
+                               f"{sizes} (set DIFFBENCH_SYMPY_TIME_LIMIT to raise it)")
+        return check_time
+
     @staticmethod
     def _evaluate(fn, values, sizes, check_time):
-        memo = {}
-        for n in topological(fn.root):
-            if n.op == "var":
-                memo[id(n)] = values[n.attr("name")]
-            elif n.op == "const":
-                memo[id(n)] = _number(n.attr("value"))
-            elif n.op == "eye":
-                k = resolve_shape(n.shape, sizes)[0]
-                memo[id(n)] = np.array([[sp.Integer(int(i == j)) for j in range(k)] for i in range(k)], dtype=object)
-            elif n.op == "ones":
-                memo[id(n)] = _ones(resolve_shape(n.shape, sizes))
-            elif n.op == "reshape":
-                memo[id(n)] = np.reshape(np.asarray(memo[id(n.args[0])], dtype=object), resolve_shape(n.shape, sizes))
-                if memo[id(n)].shape == ():
-                    memo[id(n)] = memo[id(n)].item()
-            elif n.op == "broadcast":
-                out = np.empty(resolve_shape(n.shape, sizes), dtype=object)
-                out.fill(memo[id(n.args[0])])
-                memo[id(n)] = out
-            else:
-                prim = TABLE.get(n.op)
-                rule = _SCALAR_RULES.get(n.op)
-                if rule is None and prim is not None and prim.scalar is not None:
-                    rule = _elementwise(prim)
-                if rule is None:
-                    raise Unsupported(f"unsupported: {n.op} (sympy-scalar has no scalar rule)")
-                memo[id(n)] = rule(*[memo[id(a)] for a in n.args])
-            check_time()
-        return memo[id(fn.root)]
+        lowered = lower(fn, sizes)
+        impls = scalar_impls()
+        missing = sorted(lowered.ops() - set(impls))
+        if missing:
+            raise Unsupported(f"unsupported: {missing[0]} (sympy-scalar has no scalar rule)")
+        return run(lowered, impls, values, check_time)
+
+def entry_symbols(fn: Function, sizes: dict) -> tuple[dict, dict]:
+    """Per variable: its entries as real SymPy symbols (flat, ``x_0_1`` ...)
+    and its value built from them (a symbol, or an object array of its shape)."""
+    symbols, values = {}, {}
+    for name, shape in fn.shapes.items():
+        concrete = resolve_shape(shape, sizes)
+        if concrete == ():
+            s = sp.Symbol(name, real=True)
+            symbols[name], values[name] = [s], s
+        else:
+            flat = [sp.Symbol(f"{name}_{'_'.join(map(str, idx))}", real=True) for idx in np.ndindex(*concrete)]
+            symbols[name] = flat
+            values[name] = np.array(flat, dtype=object).reshape(concrete)
+    return symbols, values
+
+
+def differentiate(expr, is_scalar: bool, wrt: list[str], symbols: dict, order: int, check_time):
+    """``(outputs, layout)``: the value, then every derivative entry by entry
+    (gradient and Hessian of a scalar, else the Jacobian); ``layout`` says
+    where each quantity's block sits in ``outputs``."""
+    outputs, layout = [expr if is_scalar else np.asarray(expr).ravel().tolist()], {}
+
+    def block(rows) -> int:
+        outputs.append(rows)
+        return len(outputs) - 1
+
+    if not is_scalar:
+        layout["jacobian"] = {name: block(_jacobian_rows(outputs[0], symbols[name], check_time)) for name in wrt}
+        return outputs, layout
+    layout["gradient"] = {name: block(_gradient(expr, symbols[name], check_time)) for name in wrt}
+    if order >= 2:
+        layout["hessian"] = {(a, b): block(_jacobian_rows(outputs[layout["gradient"][a]], symbols[b], check_time))
+                             for a in wrt for b in wrt}
+    return outputs, layout
+
+
+def _gradient(expr, symbols: list, check_time) -> list:
+    grads = []
+    for s in symbols:
+        grads.append(sp.diff(expr, s))
+        check_time()
+    return grads
+
+
+def _jacobian_rows(entries: list, symbols: list, check_time) -> list[list]:
+    """``[[d e / d s for s in symbols] for e in entries]``, minding the clock after each row."""
+    rows = []
+    for e in entries:
+        rows.append([sp.diff(e, s) for s in symbols])
+        check_time()
+    return rows
 
 
 def _leaves(nested):

@@ -11,17 +11,17 @@ Three kinds, each about *now* (the latest run, or the run asked about):
   slowdown is then dated from this run) or dismisses it;
 * ``failure``: the cell was ``ok`` in the run before and is not now;
 * ``disagreement``: the cell agreed with its reference in the run before
-  and now differs from it beyond the tolerance ``diffbench.testing`` uses.
+  and now differs from it beyond the tolerance of :mod:`diffbench.agreement`
+  (the one rule the report and the API judge by too).
 
 The last two compare with the run just before on purpose: they are events,
 not noise, and an old failure that persists is no longer news.
 """
 from __future__ import annotations
 
-import math
-
+from ..agreement import disagrees, tolerance
 from ..errors import UserError
-from ..report.format import seconds
+from ..jobs.units import seconds
 from .series import history
 from .steps import regression
 
@@ -30,19 +30,11 @@ CONFIRM_RUNS = 2            # runs a new level needs before it is a slowdown
 WATCH = frozenset({"possible-slowdown"})  # shown, but not regressions (exit code 0)
 
 
-def tolerance(quantity: str, engine: str, reference: str | None) -> float:
-    from ..testing import FD_TOLERANCE, TOLERANCE
-
-    table = FD_TOLERANCE if "fd" in (engine, reference) else TOLERANCE
-    return table.get(quantity, 1e-6)
-
-
 def agrees(point, engine: str, quantity: str) -> bool | None:
     """True / False against the reference; None when there was nothing to compare."""
     if point.status != "ok" or point.accuracy is None or point.reference is None:
         return None
-    value = float(point.accuracy)
-    return not math.isnan(value) and value <= tolerance(quantity, engine, point.reference)
+    return not disagrees(float(point.accuracy), quantity, engine, point.reference)
 
 
 def cell_regressions(key: tuple, points: list, threshold: float = THRESHOLD) -> list[dict]:

@@ -1,15 +1,30 @@
 """Meaning checks on a form-valid job: do the names resolve, do the
 expressions parse, is every dim sized?  Each failure is a ``UserError`` of
 one line naming the file and the field (plus the parser's caret lines for
-a bad expression)."""
+a bad expression).  ``load_job`` reads a job file through the form checks
+of :mod:`.spec` and these."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import UserError
-from .sizes import expand_sizes
-from .spec import FunctionSpec, JobSpec
 from .registry import get_engine
+from .sizes import expand_sizes
+from .spec import FunctionSpec, JobSpec, parse_job
 
 DOMAINS = ("real", "positive", "nonzero", "spd", "invertible")
+
+
+def load_job(path: str | Path) -> tuple[JobSpec, str]:
+    """The validated job in ``path`` and the file's text; ``UserError`` otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"{path}: cannot read job file ({err.strerror or err})") from None
+    job = parse_job(text, str(path))
+    check_job(job, str(path))
+    return job, text
 
 
 def check_job(job: JobSpec, source: str) -> None:

@@ -1,5 +1,10 @@
 """Getting a dask client: a local cluster (processes, one thread each, no
-more workers than cores) or an existing scheduler at an address."""
+more workers than cores) or an existing scheduler at an address.
+
+A local cluster serves no dashboard and takes no fixed port (dask's
+default 8787 would stop ``diffbench serve`` from starting while any
+``submit`` runs); its workers get the one-thread BLAS environment, and the
+submitter's own environment is given back unchanged when the cluster closes."""
 from __future__ import annotations
 
 import contextlib
@@ -23,20 +28,17 @@ def connect(address: str | None = None, workers: int | None = None, timeout: flo
     """Yields ``(client, info)``; ``info`` is what the run records as its cluster."""
     if address and workers is not None:
         raise UserError("--workers sizes a local cluster; with --scheduler the cluster has its own workers")
-    if address:
-        client = _remote(address, timeout)
-        cluster = None
-    else:
-        client, cluster = _local(workers)
-    try:
+    with contextlib.ExitStack() as stack:  # closed in reverse: client, cluster, environment
+        if address:
+            client, cluster = _remote(address, timeout), None
+        else:
+            stack.enter_context(_environ(BLAS_ENV))  # kept while a restarted worker may spawn
+            client, cluster = _local(workers)
+            stack.callback(cluster.close)
+        stack.callback(client.close)
         nthreads = client.nthreads()
-        info = {"address": client.scheduler.address, "kind": "local" if cluster else "remote",
-                "workers": len(nthreads), "threads": sum(nthreads.values())}
-        yield client, info
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        yield client, {"address": client.scheduler.address, "kind": "local" if cluster else "remote",
+                       "workers": len(nthreads), "threads": sum(nthreads.values())}
 
 
 def _remote(address: str, timeout: float):
@@ -60,7 +62,23 @@ def _local(workers: int | None):
     if workers and workers > cores:
         print(f"note: {workers} workers asked for, {cores} cores here: using {cores} "
               "(more would time each other, not the engines)", file=sys.stderr)
-    os.environ.update(BLAS_ENV)  # spawned workers inherit it before they load numpy
+    # no dashboard, and the scheduler's HTTP server on any free loopback port
+    # (given no address, dask binds it to 8787)
     cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
+                           scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                            silence_logs=logging.ERROR, env=dict(BLAS_ENV))
     return Client(cluster, set_as_default=False), cluster
+
+
+@contextlib.contextmanager
+def _environ(extra: dict):
+    """``extra`` in ``os.environ`` (spawned workers inherit it before they
+    load numpy), then the environment exactly as it was: dask's nannies
+    write into it too."""
+    saved = dict(os.environ)
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

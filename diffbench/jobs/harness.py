@@ -107,7 +107,7 @@ def run_measured(task: dict, deadline: float, probe=None) -> tuple[dict, tuple |
     """The timed part.  Returns the record fields and, when it went well,
     what the reference phase needs: ``(fn, inputs, sizes, out)``.  ``probe``
     (see :mod:`.memory`) measures peak memory of prepare plus evaluation."""
-    from ..engines.base import Unsupported
+    from ..errors import Unsupported
 
     fields: dict = {"stats": {}}
     try:
@@ -154,7 +154,7 @@ def call_memory(task: dict, peak: int | None) -> dict:
 
 def _prepare(task: dict, fn, sizes: dict, fields: dict):
     """``Engine.prepare``, timed on its own into ``prepare_seconds``."""
-    from ..engines.base import Unsupported
+    from ..errors import Unsupported
     from .registry import get_engine
 
     engine = get_engine(task["engine"])

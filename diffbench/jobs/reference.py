@@ -102,7 +102,7 @@ def _output(task: dict, name: str, fn, inputs: dict, sizes: dict):
 
 def compare(a, b) -> float:
     """Largest relative error over all blocks (a gradient or Hessian is a dict)."""
-    from ..testing import relative_error
+    from ..agreement import relative_error
 
     if isinstance(a, dict) or isinstance(b, dict):
         if not (isinstance(a, dict) and isinstance(b, dict)) or set(a) != set(b):

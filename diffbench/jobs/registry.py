@@ -26,7 +26,7 @@ def load_engines() -> dict:
 
 def get_engine(name: str):
     """The engine called ``name``; ``KeyError`` with a did-you-mean otherwise."""
-    from ..engines.base import get_engine as lookup
+    from ..engines import get_engine as lookup
 
     load_engines()
     return lookup(name)

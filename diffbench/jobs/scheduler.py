@@ -10,7 +10,6 @@ is stored as ``failed`` so the run still completes.
 from __future__ import annotations
 
 import secrets
-import sys
 import time
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
@@ -22,21 +21,22 @@ from .cluster import connect
 from .env import versions
 from .harness import ORDERS
 from .plan import plan
-from .records import lost_record, now
-from .spec import load_job
-from .store import Store
+from .records import STATUSES, lost_record, now
+from .checks import load_job
+from .store import DEFAULT_PATH, Store
 from .worker import prewarm, run_task
 
-STATUSES = ("ok", "failed", "timeout", "oom", "unsupported")
 
 
 @dataclass
 class Target:
-    """Where and how to run: a cluster, a store, a reports folder."""
+    """Where and how to run: a cluster, a store, and the reports folder the
+    submitter will ask :mod:`diffbench.report` to write into (the scheduler
+    itself writes no report)."""
 
     workers: int | None = None
     address: str | None = None
-    db: str = "diffbench.sqlite"
+    db: str = DEFAULT_PATH
     reports: str = "reports"
     connect_timeout: float = 10.0
 
@@ -47,14 +47,15 @@ def new_run_id() -> str:
 
 def submit(job_path: str, target: Target, progress=None) -> dict:
     """Validate, plan, run and summarise a job file.  Errors in the file or
-    the cluster address surface before the store is touched."""
+    the cluster address surface before the store is touched.  The caller
+    asks for the report (:func:`diffbench.report.write_report`)."""
     job, text = load_job(job_path)
     tasks = plan(job, str(job_path))
     with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
         store = Store(target.db)
         run_id = record_run(store, job, text, tasks, cluster)
         drive(client, store, run_id, tasks, progress)
-    return summary(store, run_id, target.reports)
+    return summary(store, run_id)
 
 
 def record_run(store: Store, job, text: str, tasks: list[dict], cluster: dict) -> str:
@@ -81,7 +82,7 @@ def resume(run_id: str | None, target: Target, progress=None, force: bool = Fals
             drive(client, store, run_id, missing, progress)
     elif run["status"] != "finished":
         store.finish(run_id, "finished", now())
-    return summary(store, run_id, target.reports)
+    return summary(store, run_id)
 
 
 class Interrupted(RuntimeError):
@@ -151,26 +152,13 @@ def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
             progress.update(result)
 
 
-def summary(store: Store, run_id: str, reports: str) -> dict:
+def summary(store: Store, run_id: str) -> dict:
+    """A run's state and its count of results per status."""
     run, counts = store.run(run_id), store.counts(run_id)
     out = {"run_id": run_id, "job": run["job_name"], "status": run["status"], "planned": run["planned"],
-           "done": run["done"], "db": str(store.path), "report": str(write_report(store, run_id, reports))}
+           "done": run["done"], "db": str(store.path)}
     out.update({s: counts.get(s, 0) for s in STATUSES})
     return out
-
-
-def write_report(store: Store, run_id: str, reports: str) -> Path:
-    """The report writer's file if it is installed, else where it will be."""
-    planned = Path(reports) / f"{run_id}.html"
-    try:
-        from ..report import write_report as writer
-    except ImportError:
-        return planned
-    try:
-        return Path(writer(store, run_id, Path(reports)))
-    except Exception as err:  # the results are safe in the store; the report can be redone
-        print(f"warning: the report could not be written ({type(err).__name__}: {err})", file=sys.stderr)
-        return planned
 
 
 def open_store(db: str) -> Store:

@@ -3,19 +3,19 @@ before anything runs.
 
 Validation has two layers.  The pydantic models below check the *form*
 (types, unknown keys, units); :mod:`diffbench.jobs.checks` then checks the
-*meaning* (catalogue names, expressions, engines, dims).  Either way the
+*meaning* (catalogue names, expressions, engines, dims), and its
+``load_job`` reads a file through both.  Either way the
 error is one line naming the file, the field path and what was expected.
 """
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UserError
-from ..scaling.spec import ScalingSpec
+from .scaling_spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
 VERSION = 1
@@ -33,19 +33,29 @@ def _memory(v):
     return v
 
 
+def _distinct(v: list) -> list:
+    """A list that names each entry once: a repeat would plan the same cell twice."""
+    seen: list = []
+    for x in v:
+        if x in seen:
+            raise ValueError(f"{x!r} is listed twice; expected each entry once")
+        seen.append(x)
+    return v
+
+
 def _size(v):
-    """A dim's sizes: a list of positive ints, one int, or a formula such as "2*n"."""
+    """A dim's sizes: a list of distinct positive ints, one int, or a formula such as "2*n"."""
     ok_int = lambda x: isinstance(x, int) and not isinstance(x, bool) and x > 0  # noqa: E731
     if ok_int(v) or (isinstance(v, str) and v.strip()):
         return v
     if isinstance(v, list) and v and all(ok_int(x) for x in v):
-        return v
+        return _distinct(v)
     raise ValueError(f"expected a non-empty list of positive integers, an integer, "
                      f"or a formula such as '2*n', got {v!r}")
 
 
 def _schedule(v):
-    from ..service.cron import check_schedule  # croniter is needed only by scheduled jobs
+    from .cron import check_schedule  # croniter is needed only by scheduled jobs
 
     return check_schedule(v)
 
@@ -53,6 +63,8 @@ def _schedule(v):
 Duration = Annotated[str | int | float, AfterValidator(_duration)]
 Memory = Annotated[str | int, AfterValidator(_memory)]
 SizeValue = Annotated[Any, AfterValidator(_size)]
+Names = Annotated[list[str], AfterValidator(_distinct)]
+Quantities = Annotated[list[Quantity], AfterValidator(_distinct)]
 
 
 class FunctionSpec(BaseModel):
@@ -71,8 +83,8 @@ class FunctionSpec(BaseModel):
     sizes: dict[str, SizeValue] | None = None
     # several listed dims: tied element by element (default) or every combination
     grid: bool = False
-    engines: list[str] | None = None
-    quantities: list[Quantity] | None = None
+    engines: Names | None = None
+    quantities: Quantities | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -106,8 +118,8 @@ class JobSpec(BaseModel):
     version: Literal[1]
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
-    engines: list[str] = Field(min_length=1)
-    quantities: list[Quantity] = Field(min_length=1)
+    engines: Names = Field(min_length=1)
+    quantities: Quantities = Field(min_length=1)
     repeat: int = Field(7, ge=1, le=1000)
     timeout: Duration = "120s"
     memory: Memory = "4GiB"
@@ -115,7 +127,7 @@ class JobSpec(BaseModel):
     # each timed sample runs enough inner loops to last at least this long
     sample_time: Duration = "10ms"
     # engines tried in order as the accuracy reference; [] switches it off
-    reference: list[str] = ["fd", "tape", "symbolic"]
+    reference: Names = ["fd", "tape", "symbolic"]
     # fd refuses ("too large") a quantity needing more function evaluations than this
     fd_max_evaluations: int | None = Field(None, ge=1)
     functions: list[FunctionSpec] = Field(min_length=1)
@@ -138,20 +150,6 @@ class JobSpec(BaseModel):
 
 
 # ---------------------------------------------------------------- reading
-
-def load_job(path: str | Path) -> tuple[JobSpec, str]:
-    """The validated job in ``path`` and the file's text; ``UserError`` otherwise."""
-    from .checks import check_job
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UserError(f"{path}: cannot read job file ({err.strerror or err})") from None
-    job = parse_job(text, str(path))
-    check_job(job, str(path))
-    return job, text
-
 
 def parse_job(text: str, source: str) -> JobSpec:
     """Form-check ``text`` (TOML) into a :class:`JobSpec`; errors name ``source``."""

@@ -1,12 +1,18 @@
 """The results store: one SQLite file (WAL), default ``diffbench.sqlite``.
 
-Three tables.  ``runs`` holds one row per submitted job; ``tasks`` every
-planned task of a run (the plan itself, so ``resume`` needs nothing but the
-store); ``results`` at most one row per ``(run_id, task_key)``.  Each result
-is its own transaction and a second result for a key is ignored, so a task
-dask re-ran after a worker died, or one that a resumed run repeats, can
-never be counted twice: once a run has finished, its result count equals
-its planned count.
+This module owns the schema, the reading of older formats and every SQL
+statement of the project; the rest of the house calls its methods.
+
+``runs`` holds one row per submitted job; ``tasks`` every planned task of a
+run (the plan itself, so ``resume`` needs nothing but the store);
+``results`` at most one row per ``(run_id, task_key)``.  Each result is its
+own transaction and a second result for a key is ignored, so a task dask
+re-ran after a worker died, or one that a resumed run repeats, can never be
+counted twice: once a run has finished, its result count equals its planned
+count.  ``sweep_passes`` holds a scaling sweep's passes (run, worker count,
+engine); ``schedule_state`` each scheduled job's last tick (see
+:class:`ScheduleState`), so it travels with the results and the store lock
+covers it.
 
 Read API for the report writer: ``Store(path)``, ``.runs()``,
 ``.run(run_id)``, ``.results(run_id)``.  Record keys: see
@@ -18,7 +24,10 @@ import json
 import os
 import socket
 import sqlite3
+from datetime import datetime
 from pathlib import Path
+
+from .cron import utc as _utc
 
 DEFAULT_PATH = "diffbench.sqlite"
 
@@ -32,8 +41,16 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE TABLE IF NOT EXISTS results (
     run_id TEXT, task_key TEXT, status TEXT, function TEXT, engine TEXT, quantity TEXT, record TEXT,
     PRIMARY KEY (run_id, task_key));
+CREATE TABLE IF NOT EXISTS sweep_passes (
+    run_id TEXT, mode TEXT, workers INTEGER, engine TEXT, tasks INTEGER, failed INTEGER, seconds REAL,
+    kind TEXT, PRIMARY KEY (run_id, workers, engine));
+CREATE TABLE IF NOT EXISTS schedule_state (
+    job_name TEXT PRIMARY KEY, last_tick TEXT, last_run_id TEXT);
 """
 _JSON_FIELDS = ("job", "cluster", "env")
+SWEEP_FIELDS = ("run_id", "mode", "workers", "engine", "tasks", "failed", "seconds", "kind")
+#: the engine name of a sweep pass over every task of the run at once
+ALL_ENGINES = "all engines"
 
 
 class Store:
@@ -136,10 +153,75 @@ class Store:
             if row is None:
                 raise KeyError("no runs in this store yet")
             return row[0]
-        rows = self.db.execute("SELECT run_id FROM runs WHERE run_id LIKE ? || '%'", (run_id,)).fetchall()
-        if len(rows) != 1:
-            raise KeyError(f"no run {run_id!r}" if not rows else f"{run_id!r} matches {len(rows)} runs")
-        return rows[0][0]
+        found = self._starting_with(run_id)
+        if len(found) != 1:
+            raise KeyError(f"no run {run_id!r}" if not found else f"{run_id!r} matches {len(found)} runs")
+        return found[0]
+
+
+    def _starting_with(self, prefix: str) -> list[str]:
+        """Run ids starting with ``prefix`` (taken literally: ``_`` and ``%`` are no wildcards)."""
+        rows = self.db.execute("SELECT run_id FROM runs WHERE substr(run_id, 1, length(?)) = ?",
+                               (prefix, prefix)).fetchall()
+        return [r[0] for r in rows]
+
+    def last_versions(self, job_name: str) -> dict | None:
+        """Versions recorded by the job's latest run, or None if it never ran."""
+        row = self.db.execute("SELECT env FROM runs WHERE job_name=? ORDER BY started DESC, run_id DESC LIMIT 1",
+                              (job_name,)).fetchone()
+        if row is None:
+            return None
+        return (json.loads(row[0] or "{}") or {}).get("versions", {})
+
+    # ------------------------------------------------------------ sweeps
+
+    def put_sweep_pass(self, point: dict) -> None:
+        """One pass of a scaling sweep (a second one for the same key replaces it)."""
+        self.db.execute(f"INSERT OR REPLACE INTO sweep_passes VALUES ({', '.join('?' * len(SWEEP_FIELDS))})",
+                        tuple(point[k] for k in SWEEP_FIELDS))
+
+    def sweep_passes(self, run_id: str) -> list[dict]:
+        """A run's sweep passes by engine, then worker count."""
+        rows = self.db.execute(f"SELECT {', '.join(SWEEP_FIELDS)} FROM sweep_passes WHERE run_id=? "
+                               "ORDER BY engine, workers", (run_id,)).fetchall()
+        return [dict(zip(SWEEP_FIELDS, row)) for row in rows] or self._first_sweep_format(run_id)
+
+    def _first_sweep_format(self, run_id: str) -> list[dict]:
+        """Sweeps stored by diffbench 0.1 (table ``scaling``: one pass of all engines)."""
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='scaling'").fetchone():
+            return []
+        rows = self.db.execute("SELECT run_id, mode, workers, tasks, failed, seconds, kind FROM scaling "
+                               "WHERE run_id=? ORDER BY workers", (run_id,))
+        return [dict(zip(SWEEP_FIELDS, (r[0], r[1], r[2], ALL_ENGINES, *r[3:]))) for r in rows]
+
+
+class ScheduleState:
+    """Per-job schedule state, in the store's ``schedule_state`` table.  Its
+    own connection, usable from the server's threads."""
+
+    def __init__(self, db_path):
+        self.db = sqlite3.connect(db_path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self.db.executescript(_SCHEMA)
+
+    def last_tick(self, name: str) -> datetime | None:
+        row = self.db.execute("SELECT last_tick FROM schedule_state WHERE job_name=?", (name,)).fetchone()
+        return _utc(datetime.fromisoformat(row[0])) if row else None
+
+    def seen(self, name: str, moment: datetime) -> None:
+        """First sight of a job: its ticks before ``moment`` do not count."""
+        self.db.execute("INSERT OR IGNORE INTO schedule_state (job_name, last_tick) VALUES (?, ?)",
+                        (name, _utc(moment).isoformat()))
+
+    def ran(self, name: str, tick: datetime, run_id: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO schedule_state VALUES (?, ?, ?)",
+                        (name, _utc(tick).isoformat(), run_id))
+
+    def all(self) -> dict[str, dict]:
+        rows = self.db.execute("SELECT job_name, last_tick, last_run_id FROM schedule_state")
+        return {name: {"last_tick": tick, "last_run_id": run} for name, tick, run in rows}
+
+    def close(self) -> None:
+        self.db.close()
 
 
 class _Transaction:

@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from ..engines.base import Engine, Prepared, Unsupported, register
+from ..engines.base import Engine, Prepared, register
+from ..errors import Unsupported
 
 
 class _Zeros(Prepared):

@@ -1,6 +1,8 @@
-"""Durations ("120s", "2m") and memory sizes ("4GiB") as written in job files."""
+"""Durations ("120s", "2m") and memory sizes ("4GiB") as written in job files,
+and a time as a reader wants to see it (``3.2 µs``)."""
 from __future__ import annotations
 
+import math
 import re
 
 _NUMBER = r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*"
@@ -28,3 +30,13 @@ def parse_bytes(text: str | int) -> int:
     if unit not in _BYTES:
         raise ValueError(f"expected a memory size such as '4GiB' or '512MiB', got {text!r}")
     return int(float(match.group(1)) * _BYTES[unit])
+
+
+def seconds(v) -> str:
+    """``3.2 µs``, ``12.0 ms``, ``1.31 s``; blank when there is no time."""
+    if v is None or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return ""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if abs(v) >= scale or unit == "ns":
+            return f"{v / scale:.3g} {unit}"
+    return ""

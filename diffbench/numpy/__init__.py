@@ -14,7 +14,8 @@ import numpy as _np
 
 from ..ir import node as _ir_node
 
-from ..tracing.tracer import SymbolicDim, TraceError, Traced, column, fail, make, matmul_values
+from ..tracing.tracer import SymbolicDim, TraceError, Traced, column, fail, make, matmul_values, traced_sum
+from ..tracing.tracer import along_axis as _along_axis
 from . import linalg  # noqa: F401  (np.linalg.solve, ...)
 from .einsum import einsum  # noqa: F401
 
@@ -203,23 +204,10 @@ def diag(a):
     raise fail("diag of a scalar")
 
 
-def _along_axis(op: str, x, axis):
-    """``op`` along NumPy's ``axis`` of a matrix (the language's ``op(X, axis + 1)``);
-    a vector's only axis is the whole vector."""
-    node = column(x)
-    if node.ndim == 1 and axis in (0, -1):
-        return make(op.removesuffix("_axis"), node)
-    if node.ndim != 2 or axis not in (0, 1, -1, -2):
-        raise fail(f"{op.removesuffix('_axis')} over axis {axis} of a rank-{node.ndim} array cannot be traced")
-    return make(op, node, axis=axis % 2)
-
-
 def sum(x, axis=None):  # noqa: A001  (NumPy's name)
     if not _traced(x):
         return _np.sum(x, axis=axis)
-    if axis is None:
-        return make("sum", column(x))
-    return _along_axis("sum_axis", x, axis)
+    return traced_sum(x, axis)
 
 
 def mean(x, axis=None):

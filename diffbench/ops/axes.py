@@ -15,37 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import prims
-from .core import Primitive, ShapeError, define, shape_of
+from .core import Primitive, ShapeError, define, out_of_reach, shape_of
+from .core import linear as core_linear
 
 
-def batched(impl):
-    """A leading-axes ``impl`` applied to a tangent batch ``(k, ...)``: the
-    batch axis is moved last, where the primitive carries it along."""
-    def rule(t, ans, *args, **attrs):
-        if "shape" in attrs:
-            attrs = {**attrs, "shape": tuple(attrs["shape"]) + (t.shape[0],)}
-        out = impl(np.moveaxis(t, 0, -1), *args[1:], **attrs)
-        return np.moveaxis(out, -1, 0)
-    return rule
-
-
-def linear(name, shape, impl, adjoint, doc, needs_shape=False, family="structural", domain="real"):
-    """A primitive linear in its one argument, acting on its leading axes.
-
-    Every rule follows from ``impl`` and the ``adjoint`` map (the VJP,
-    written over prims): the JVP is ``impl`` on the tangent, the symbolic
-    derivative rule is the primitive applied to the tangent, and the
-    symbolic engine pushes a Jacobian through it with the primitive itself
-    (``symbolic["leading"]``).
-    """
-    def tangent(t, ans, a, **attrs):
-        return getattr(prims, name)(t, **attrs)
-
-    return define(Primitive(
-        name, 1, shape, impl, family=family, doc=doc, needs_shape=needs_shape,
-        vjp=(lambda g, ans, a, **attrs: adjoint(g, a, **attrs),),
-        jvp=(batched(impl),), domain=(domain,),
-        symbolic={"jvp": (tangent,), "leading": True}))
+def linear(name, shape, impl, adjoint, doc, **options):
+    """A primitive linear in its one argument, acting on its leading axes:
+    :func:`.core.linear` with ``leading=True``, so its JVP is ``impl`` on the
+    tangent batch (moved to the last axis) and the symbolic engine pushes a
+    Jacobian through it with the primitive itself."""
+    return core_linear(name, shape, impl, adjoint, doc, leading=True, **options)
 
 
 # ---------------------------------------------------------------- shapes
@@ -121,3 +100,7 @@ define(Primitive(
     vjp=(_softmax_vjp,), jvp=(_softmax_jvp,), domain=("real",),
     doc="exp(a) / sum(exp(a)) along one axis (a vector: axis 0; axis 1: each row)",
     symbolic={"jvp": (lambda t, ans, a, axis: _softmax_vjp(t, ans, a, axis),)}))
+
+
+# the scalar SymPy baseline has no rule for these (it reports them unsupported)
+out_of_reach("sympy-scalar", "logsumexp_axis", "softmax", "spread", "sum_axis")

@@ -12,7 +12,7 @@ import numpy as np
 from . import prims
 from ..dims import combine
 from .axes import linear
-from .core import Primitive, ShapeError, define, shape_of
+from .core import Primitive, ShapeError, define, out_of_reach, shape_of
 
 
 def _matrix_shape(a, k=0, **_):
@@ -183,3 +183,7 @@ linear("vec", _vec_shape, _vec, lambda g, a: prims.unvec(g, shape=shape_of(a)),
        "the columns of a matrix stacked into one vector")
 linear("unvec", _unvec_shape, _unvec, lambda g, a, shape: prims.vec(g),
        "a vector cut into the columns of a matrix (the adjoint of vec)", needs_shape=True)
+
+
+# the scalar SymPy baseline has no rule for these (it reports them unsupported)
+out_of_reach("sympy-scalar", "concat", "put", "take", "tril", "triu", "unvec", "vec")

@@ -19,7 +19,9 @@ Every primitive carries, side by side, everything each engine needs:
 * ``symbolic`` -- the symbolic engine's slot (printing and matrix-calculus
   rules it owns), filled by ``diffbench.symbolic``;
 * ``scalar``  -- for element-wise primitives, the SymPy scalar function, so
-  SymPy can referee the hand-written derivative.
+  SymPy can referee the hand-written derivative;
+* ``numpy``   -- its NumPy-API spelling, from which generated code and the
+  framework engines spell it; ``printed`` -- its name in formulas (text, LaTeX).
 
 A primitive with no rule for an argument must say so with
 ``differentiable=False``; a test walks the table and fails otherwise.
@@ -52,8 +54,15 @@ class Primitive:
     scalar: Callable | None = None  # SymPy scalar function (element-wise only)
     deriv: Callable | None = None  # f'(x, ans) written over prims (element-wise only)
     needs_shape: bool = False  # impl takes shape=<concrete output shape>
+    # its NumPy-API spelling ("exp", "linalg.inv"): generated code calls np.<numpy>,
+    # and autograd, JAX and PyTorch look the same name up in their own namespace
+    numpy: str | None = None
+    printed: tuple[str, str] | None = None  # (text, LaTeX) name when printed as a function
     differentiable: bool = True
     symbolic: dict = field(default_factory=dict)
+    # interpreters that honestly cannot run it and report it unsupported
+    # (names as in tests/test_interpreters.py: "sympy-scalar", "autograd", ...)
+    unsupported_by: frozenset = frozenset()
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -76,6 +85,54 @@ def define(prim: Primitive) -> Primitive:
         raise ValueError(f"primitive {prim.name!r} defined twice")
     TABLE[prim.name] = prim
     return prim
+
+
+def linear(name: str, shape: Callable, impl: Callable, adjoint: Callable, doc: str = "", *,
+           batched: Callable | None = None, needs_shape: bool = False, family: str = "structural",
+           domain: str = "real", leading: bool = False, numpy: str | None = None,
+           printed: tuple[str, str] | None = None) -> Primitive:
+    """Define a primitive linear in its one argument (autograd's ``def_linear``).
+
+    Its derivative is itself, so every rule follows from ``impl`` and its
+    ``adjoint``:
+
+    * the VJP is ``adjoint(g, x, **attrs)``, written over ``prims``;
+    * the JVP is the operation on the batch of tangents: ``batched(t, **attrs)``
+      when given, else ``impl`` itself, with the batch axis moved last (right
+      for a primitive that acts on its leading axes and carries the rest);
+    * the symbolic derivative is the primitive applied to the tangent formula;
+      ``leading=True`` also lets the symbolic engine push a Jacobian through it.
+    """
+    def vjp(g, ans, x, **attrs):
+        return adjoint(g, x, **attrs)
+
+    def jvp(t, ans, x, **attrs):
+        return batched(t, **attrs)
+
+    def tangent(t, ans, x, **attrs):  # symbolic: d f(x) = f(dx)
+        return bind(TABLE[name], (t,), attrs)
+
+    symbolic = {"jvp": (tangent,), **({"leading": True} if leading else {})}
+    return define(Primitive(name, 1, shape, impl, vjp=(vjp,), jvp=(jvp if batched else batch_last(impl),),
+                            domain=(domain,), family=family, doc=doc, needs_shape=needs_shape, symbolic=symbolic,
+                            numpy=numpy, printed=printed))
+
+
+def out_of_reach(interpreter: str, *names: str) -> None:
+    """Record that ``interpreter`` has no rule for these primitives (it reports
+    them unsupported), so the completeness test knows it is on purpose."""
+    for name in names:
+        TABLE[name].unsupported_by = TABLE[name].unsupported_by | {interpreter}
+
+
+def batch_last(impl: Callable) -> Callable:
+    """A JVP rule from a leading-axes ``impl``: the tangent batch ``(k, ...)``
+    gets its batch axis moved last, where the primitive carries it along."""
+    def rule(t, ans, *args, **attrs):
+        if "shape" in attrs:
+            attrs = {**attrs, "shape": tuple(attrs["shape"]) + (t.shape[0],)}
+        return np.moveaxis(impl(np.moveaxis(t, 0, -1), *args[1:], **attrs), -1, 0)
+    return rule
 
 
 def bind(prim: Primitive, args: tuple, attrs: dict):

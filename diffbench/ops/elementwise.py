@@ -12,7 +12,7 @@ import sympy as sp
 
 from . import prims
 from . import shapes as S
-from .core import Primitive, define, shape_of
+from .core import Primitive, define, out_of_reach, shape_of
 
 # ----------------------------------------------------------------- helpers
 
@@ -116,9 +116,10 @@ def scalar_functions() -> dict:
     return {p.scalar.__name__: p.impl for p in TABLE.values() if isinstance(p.scalar, type)}
 
 
-def unary(name, impl, deriv, scalar, domain="real", doc=""):
+def unary(name, impl, deriv, scalar, domain="real", doc="", printed=None, numpy=None):
     """Define ``name`` with derivative ``deriv(x, ans)``; the VJP and JVP
-    rules follow from it, so a unary function is a single line below."""
+    rules follow from it, so a unary function is a single line below.  Its
+    NumPy spelling is its name when NumPy has that function."""
 
     def vjp(g, ans, x):
         return prims.mul(g, deriv(x, ans))
@@ -131,31 +132,34 @@ def unary(name, impl, deriv, scalar, domain="real", doc=""):
 
     return define(Primitive(
         name, 1, S.same, impl, vjp=(vjp,), jvp=(jvp,), domain=(domain,),
-        family="elementwise", doc=doc, scalar=scalar, deriv=deriv,
-        symbolic={"jvp": (tangent,)}))
+        family="elementwise", doc=doc, scalar=scalar, deriv=deriv, printed=printed,
+        numpy=numpy or (name if hasattr(np, name) else None), symbolic={"jvp": (tangent,)}))
 
 
 # ------------------------------------------------------------ unary table
 # name       numpy            f'(x) given x and ans=f(x)                         sympy
-unary("neg", np.negative, lambda x, ans: -1.0, lambda s: -s, doc="-x")
-unary("exp", np.exp, lambda x, ans: ans, sp.exp)
-unary("log", np.log, lambda x, ans: prims.div(1.0, x), sp.log, domain="positive")
-unary("sin", np.sin, lambda x, ans: prims.cos(x), sp.sin)
-unary("cos", np.cos, lambda x, ans: prims.neg(prims.sin(x)), sp.cos)
-unary("tanh", np.tanh, lambda x, ans: prims.sub(1.0, prims.mul(ans, ans)), sp.tanh)
+unary("neg", np.negative, lambda x, ans: -1.0, lambda s: -s, doc="-x", numpy="negative")
+unary("exp", np.exp, lambda x, ans: ans, sp.exp, printed=("exp", r"\exp"))
+unary("log", np.log, lambda x, ans: prims.div(1.0, x), sp.log, domain="positive", printed=("ln", r"\ln"))
+unary("sin", np.sin, lambda x, ans: prims.cos(x), sp.sin, printed=("sin", r"\sin"))
+unary("cos", np.cos, lambda x, ans: prims.neg(prims.sin(x)), sp.cos, printed=("cos", r"\cos"))
+unary("tanh", np.tanh, lambda x, ans: prims.sub(1.0, prims.mul(ans, ans)), sp.tanh, printed=("tanh", r"\tanh"))
 unary("sqrt", np.sqrt, lambda x, ans: prims.div(0.5, ans), sp.sqrt, domain="positive")
-unary("sigmoid", _sigmoid, lambda x, ans: prims.mul(ans, prims.sub(1.0, ans)), sigmoid_fn)
-unary("softplus", _softplus, lambda x, ans: prims.sigmoid(x), softplus_fn, doc="log(1+exp(x))")
-unary("tan", np.tan, lambda x, ans: prims.add(1.0, prims.square(ans)), sp.tan)
+unary("sigmoid", _sigmoid, lambda x, ans: prims.mul(ans, prims.sub(1.0, ans)), sigmoid_fn,
+      printed=("σ", r"\sigma"))
+unary("softplus", _softplus, lambda x, ans: prims.sigmoid(x), softplus_fn, doc="log(1+exp(x))",
+      printed=("softplus", r"\operatorname{softplus}"))
+unary("tan", np.tan, lambda x, ans: prims.add(1.0, prims.square(ans)), sp.tan, printed=("tan", r"\tan"))
 unary("arcsin", np.arcsin, lambda x, ans: prims.div(1.0, prims.sqrt(prims.sub(1.0, prims.square(x)))),
-      sp.asin, domain="unit", doc="inverse sine, |x| < 1")
+      sp.asin, domain="unit", doc="inverse sine, |x| < 1", printed=("arcsin", r"\arcsin"))
 unary("arccos", np.arccos, lambda x, ans: prims.neg(prims.div(1.0, prims.sqrt(prims.sub(1.0, prims.square(x))))),
-      sp.acos, domain="unit", doc="inverse cosine, |x| < 1")
-unary("arctan", np.arctan, lambda x, ans: prims.div(1.0, prims.add(1.0, prims.square(x))), sp.atan)
+      sp.acos, domain="unit", doc="inverse cosine, |x| < 1", printed=("arccos", r"\arccos"))
+unary("arctan", np.arctan, lambda x, ans: prims.div(1.0, prims.add(1.0, prims.square(x))), sp.atan,
+      printed=("arctan", r"\arctan"))
 unary("log1p", np.log1p, lambda x, ans: prims.div(1.0, prims.add(1.0, x)), lambda s: sp.log(1 + s),
-      domain="positive", doc="log(1+x), accurate for small x (x > -1)")
+      domain="positive", doc="log(1+x), accurate for small x (x > -1)", printed=("log1p", r"\operatorname{log1p}"))
 unary("expm1", np.expm1, lambda x, ans: prims.add(ans, 1.0), lambda s: sp.exp(s) - 1,
-      doc="exp(x)-1, accurate for small x")
+      doc="exp(x)-1, accurate for small x", printed=("expm1", r"\operatorname{expm1}"))
 unary("square", np.square, lambda x, ans: prims.mul(2.0, x), lambda s: s ** 2, doc="x.^2")
 
 # Non-smooth: the derivative at a kink is the one-sided value written here
@@ -163,13 +167,13 @@ unary("square", np.square, lambda x, ans: prims.mul(2.0, x), lambda s: s ** 2, d
 # domain is "nonzero" so sampled inputs (and central differences' stencils)
 # stay off the kink at 0.
 unary("step", _step, lambda x, ans: prims.mul(0.0, x), step_fn, domain="nonzero",
-      doc="Heaviside step, step(0) = 0 (the derivative of relu)")
+      doc="Heaviside step, step(0) = 0 (the derivative of relu)", printed=("step", r"\operatorname{step}"))
 unary("sign", np.sign, lambda x, ans: prims.mul(0.0, x), sign_fn, domain="nonzero",
-      doc="-1, 0 or 1 (derivative 0 everywhere it exists)")
+      doc="-1, 0 or 1 (derivative 0 everywhere it exists)", printed=("sign", r"\operatorname{sign}"))
 unary("abs", np.abs, lambda x, ans: prims.sign(x), abs_fn, domain="nonzero",
       doc="|x|, derivative sign(x) (0 at 0)")
 unary("relu", _relu, lambda x, ans: prims.step(x), relu_fn, domain="nonzero",
-      doc="max(x, 0), derivative step(x) (0 at 0)")
+      doc="max(x, 0), derivative step(x) (0 at 0)", printed=("relu", r"\operatorname{relu}"))
 
 
 # ------------------------------------------------------------ binary table
@@ -177,7 +181,7 @@ unary("relu", _relu, lambda x, ans: prims.step(x), relu_fn, domain="nonzero",
 # given the output's rank (expand) so batched NumPy broadcasting lines up.
 
 define(Primitive(
-    "add", 2, S.broadcast_scalar, np.add, family="elementwise",
+    "add", 2, S.broadcast_scalar, np.add, family="elementwise", numpy="add",
     vjp=(lambda g, ans, a, b: unbroadcast(g, a),
          lambda g, ans, a, b: unbroadcast(g, b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
@@ -187,7 +191,7 @@ define(Primitive(
                       lambda t, ans, a, b: widen(t, ans))}))
 
 define(Primitive(
-    "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise",
+    "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise", numpy="subtract",
     vjp=(lambda g, ans, a, b: unbroadcast(g, a),
          lambda g, ans, a, b: unbroadcast(prims.neg(g), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
@@ -197,7 +201,7 @@ define(Primitive(
                       lambda t, ans, a, b: prims.neg(widen(t, ans)))}))
 
 define(Primitive(
-    "mul", 2, S.broadcast_scalar, np.multiply, family="elementwise",
+    "mul", 2, S.broadcast_scalar, np.multiply, family="elementwise", numpy="multiply",
     vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, b), a),
          lambda g, ans, a, b: unbroadcast(prims.mul(g, a), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) * b,
@@ -207,7 +211,7 @@ define(Primitive(
                       lambda t, ans, a, b: prims.mul(a, t))}))
 
 define(Primitive(
-    "div", 2, S.broadcast_scalar, np.divide, family="elementwise",
+    "div", 2, S.broadcast_scalar, np.divide, family="elementwise", numpy="divide",
     vjp=(lambda g, ans, a, b: unbroadcast(prims.div(g, b), a),
          lambda g, ans, a, b: unbroadcast(prims.neg(prims.div(prims.mul(g, ans), b)), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) / b,
@@ -219,7 +223,7 @@ define(Primitive(
 # a^b: the exponent is usually a constant; its rule is only run when it
 # depends on the variable, so log(a) is never taken of a negative base then.
 define(Primitive(
-    "pow", 2, S.broadcast_scalar, np.power, family="elementwise",
+    "pow", 2, S.broadcast_scalar, np.power, family="elementwise", numpy="power",
     vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))), a),
          lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(ans, prims.log(a))), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, b - 1.0)),
@@ -243,7 +247,7 @@ def _extremum(name, impl, larger):
         return prims.sub(1.0, first(a, b))
 
     define(Primitive(
-        name, 2, S.broadcast_scalar, impl, family="elementwise",
+        name, 2, S.broadcast_scalar, impl, family="elementwise", numpy=impl.__name__,
         vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, first(a, b)), a),
              lambda g, ans, a, b: unbroadcast(prims.mul(g, second(a, b)), b)),
         jvp=(lambda t, ans, a, b: expand(t, a, ans) * first(a, b),
@@ -256,3 +260,7 @@ def _extremum(name, impl, larger):
 
 _extremum("max", np.maximum, True)
 _extremum("min", np.minimum, False)
+
+
+# the scalar SymPy baseline has no rule for these (it reports them unsupported)
+out_of_reach("sympy-scalar", "max", "min")

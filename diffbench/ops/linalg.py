@@ -11,7 +11,7 @@ import numpy as np
 from . import prims
 from . import shapes as S
 from ..dims import combine
-from .core import IdentityBatch, Primitive, define, shape_of
+from .core import IdentityBatch, Primitive, define, linear, out_of_reach, shape_of
 
 
 def _matvec_batch(a, t):
@@ -28,7 +28,7 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 define(Primitive(
-    "matmul", 2, S.matmul, np.matmul, family="linalg",
+    "matmul", 2, S.matmul, np.matmul, family="linalg", numpy="matmul",
     vjp=(_matmul_vjp_a, lambda g, ans, a, b: prims.matmul(prims.transpose(a), g)),
     jvp=(lambda t, ans, a, b: t @ b,
          lambda t, ans, a, b: _matvec_batch(a, t)),
@@ -37,7 +37,7 @@ define(Primitive(
                       lambda t, ans, a, b: prims.matmul(a, t))}))
 
 define(Primitive(
-    "outer", 2, S.outer, np.outer, family="linalg",
+    "outer", 2, S.outer, np.outer, family="linalg", numpy="outer",
     vjp=(lambda g, ans, u, v: prims.matmul(g, v),
          lambda g, ans, u, v: prims.matmul(prims.transpose(g), u)),
     jvp=(lambda t, ans, u, v: t[:, :, None] * v,
@@ -46,12 +46,9 @@ define(Primitive(
     symbolic={"jvp": (lambda t, ans, u, v: prims.outer(t, v),
                       lambda t, ans, u, v: prims.outer(u, t))}))
 
-define(Primitive(
-    "transpose", 1, S.transpose, np.transpose, family="linalg",
-    vjp=(lambda g, ans, a: prims.transpose(g),),
-    jvp=(lambda t, ans, a: np.swapaxes(t, -1, -2),),
-    domain=("real",),
-    symbolic={"jvp": (lambda t, ans, a: prims.transpose(t),)}))
+linear("transpose", S.transpose, np.transpose, family="linalg", numpy="transpose",
+       adjoint=lambda g, a: prims.transpose(g),
+       batched=lambda t: np.swapaxes(t, -1, -2))
 
 
 def _inner_impl(a, b):
@@ -73,12 +70,9 @@ define(Primitive(
                       lambda t, ans, a, b: prims.inner(a, t))}))
 
 
-define(Primitive(
-    "tr", 1, S.square_to_scalar, np.trace, family="linalg",
-    vjp=(lambda g, ans, a: prims.diag_embed(prims.broadcast(g, shape=shape_of(a)[:1])),),
-    jvp=(lambda t, ans, a: np.trace(t, axis1=-2, axis2=-1),),
-    domain=("real",),
-    symbolic={"jvp": (lambda t, ans, a: prims.tr(t),)}))
+linear("tr", S.square_to_scalar, np.trace, family="linalg", numpy="trace", printed=("tr", r"\operatorname{tr}"),
+       adjoint=lambda g, a: prims.diag_embed(prims.broadcast(g, shape=shape_of(a)[:1])),
+       batched=lambda t: np.trace(t, axis1=-2, axis2=-1))
 
 
 def _inv_t(a):
@@ -86,7 +80,7 @@ def _inv_t(a):
 
 
 define(Primitive(
-    "det", 1, S.square_to_scalar, np.linalg.det, family="linalg",
+    "det", 1, S.square_to_scalar, np.linalg.det, family="linalg", numpy="linalg.det", printed=("det", r"\det"),
     # Cookbook (49): d det(X) = det(X) tr(X^-1 dX)
     vjp=(lambda g, ans, a: prims.mul(prims.mul(g, ans), prims.transpose(prims.inv(a))),),
     jvp=(lambda t, ans, a: ans * _batched_inner(t, _inv_t(a)),),
@@ -100,7 +94,7 @@ def _logdet(a):
 
 
 define(Primitive(
-    "logdet", 1, S.square_to_scalar, _logdet, family="linalg",
+    "logdet", 1, S.square_to_scalar, _logdet, family="linalg", printed=("ln det", r"\ln\det"),
     # Cookbook (57): d log det(X) = tr(X^-1 dX)
     vjp=(lambda g, ans, a: prims.mul(g, prims.transpose(prims.inv(a))),),
     jvp=(lambda t, ans, a: _batched_inner(t, _inv_t(a)),),
@@ -108,7 +102,7 @@ define(Primitive(
     symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.transpose(prims.inv(a)), t),)}))
 
 define(Primitive(
-    "inv", 1, S.square, np.linalg.inv, family="linalg",
+    "inv", 1, S.square, np.linalg.inv, family="linalg", numpy="linalg.inv",
     # Cookbook (59): d X^-1 = -X^-1 dX X^-1
     vjp=(lambda g, ans, a: prims.neg(prims.matmul(prims.transpose(ans), prims.matmul(g, prims.transpose(ans)))),),
     jvp=(lambda t, ans, a: -(ans @ t @ ans),),
@@ -116,23 +110,15 @@ define(Primitive(
     symbolic={"jvp": (lambda t, ans, a: prims.neg(prims.matmul(ans, prims.matmul(t, ans))),)}))
 
 
-def _diag_embed_jvp(t, ans, v):
-    return t[..., None] * np.eye(v.shape[0])
+linear("diag_embed", S.vector_to_diag, np.diag, family="linalg", doc="diag(v): the diagonal matrix of a vector",
+       numpy="diag", printed=("diag", r"\operatorname{diag}"),
+       adjoint=lambda g, v: prims.diag_part(g),
+       batched=lambda t: t[..., None] * np.eye(t.shape[-1]))
 
-
-define(Primitive(
-    "diag_embed", 1, S.vector_to_diag, np.diag, family="linalg",
-    vjp=(lambda g, ans, v: prims.diag_part(g),),
-    jvp=(_diag_embed_jvp,),
-    domain=("real",), doc="diag(v): the diagonal matrix of a vector",
-    symbolic={"jvp": (lambda t, ans, v: prims.diag_embed(t),)}))
-
-define(Primitive(
-    "diag_part", 1, S.diag_to_vector, np.diag, family="linalg",
-    vjp=(lambda g, ans, a: prims.diag_embed(g),),
-    jvp=(lambda t, ans, a: np.diagonal(t, axis1=-2, axis2=-1),),
-    domain=("real",), doc="diag(X): the diagonal of a matrix as a vector",
-    symbolic={"jvp": (lambda t, ans, a: prims.diag_part(t),)}))
+linear("diag_part", S.diag_to_vector, np.diag, family="linalg", doc="diag(X): the diagonal of a matrix as a vector",
+       numpy="diag", printed=("diag", r"\operatorname{diag}"),
+       adjoint=lambda g, a: prims.diag_embed(g),
+       batched=lambda t: np.diagonal(t, axis1=-2, axis2=-1))
 
 
 # ---------------------------------------------------------------- solve
@@ -301,3 +287,7 @@ define(Primitive(
     doc="the singular values, decreasing (distinct ones: see the note on repeated values)",
     symbolic={"jvp": (lambda t, ans, a: prims.diag_part(
         prims.matmul(prims.transpose(prims.svd_u(a)), prims.matmul(t, prims.svd_v(a)))),)}))
+
+
+# the scalar SymPy baseline has no rule for these (it reports them unsupported)
+out_of_reach("sympy-scalar", "kron", "solve", "svd_u", "svd_v", "svdvals", "unkron")

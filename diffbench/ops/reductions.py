@@ -5,19 +5,16 @@ import numpy as np
 
 from . import prims
 from . import shapes as S
-from .core import Primitive, define, shape_of
+from .core import Primitive, define, linear, out_of_reach, shape_of
 
 
 def _batch_sum(t):
     return t.reshape(t.shape[0], -1).sum(axis=1)
 
 
-define(Primitive(
-    "sum", 1, S.scalar_out, np.sum, family="reduction",
-    vjp=(lambda g, ans, a: prims.broadcast(g, shape=shape_of(a)),),
-    jvp=(lambda t, ans, a: _batch_sum(t),),
-    domain=("real",), doc="sum of all entries",
-    symbolic={"jvp": (lambda t, ans, a: prims.sum(t),)}))
+linear("sum", S.scalar_out, np.sum, family="reduction", doc="sum of all entries", numpy="sum",
+       printed=("sum", r"\operatorname{sum}"),
+       adjoint=lambda g, a: prims.broadcast(g, shape=shape_of(a)), batched=_batch_sum)
 
 
 def _norm2(a):
@@ -39,6 +36,7 @@ def _logsumexp(a):
 
 define(Primitive(
     "logsumexp", 1, S.scalar_out, _logsumexp, family="reduction",
+    printed=("logsumexp", r"\operatorname{logsumexp}"),
     # the gradient is softmax(a) = exp(a - logsumexp(a))
     vjp=(lambda g, ans, a: prims.mul(g, prims.exp(prims.sub(a, ans))),),
     jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.exp(a - ans)),),
@@ -51,9 +49,13 @@ def _norm1(a):
 
 
 define(Primitive(
-    "norm1", 1, S.scalar_out, _norm1, family="reduction",
+    "norm1", 1, S.scalar_out, _norm1, family="reduction", printed=("norm1", r"\operatorname{norm1}"),
     # non-smooth where an entry is 0; the rules use sign(0) = 0 there
     vjp=(lambda g, ans, a: prims.mul(g, prims.sign(a)),),
     jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.sign(a)),),
     domain=("nonzero",), doc="sum of absolute values of the entries",
     symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.sign(a), t),)}))
+
+
+# the scalar SymPy baseline has no rule for these (it reports them unsupported)
+out_of_reach("sympy-scalar", "norm1")

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import prims
 from . import shapes as S
-from .core import Primitive, define, shape_of
+from .core import Primitive, define, linear, shape_of
 
 
 def _leaf(name, impl, doc, needs_shape=False):
@@ -28,24 +28,17 @@ def _batched_reshape(t, shape):
     return t.reshape((t.shape[0],) + tuple(shape))
 
 
-define(Primitive(
-    "reshape", 1, S.reshape, lambda a, shape: np.reshape(a, shape),
-    family="structural", needs_shape=True,
-    vjp=(lambda g, ans, a, shape: prims.reshape(g, shape=shape_of(a)),),
-    jvp=(lambda t, ans, a, shape: _batched_reshape(t, np.shape(ans)),),
-    domain=("real",), doc="same entries, another shape (row vectors, 1x1 to scalar)",
-    symbolic={"jvp": (lambda t, ans, a, shape: prims.reshape(t, shape=shape),)}))
+linear("reshape", S.reshape, lambda a, shape: np.reshape(a, shape), family="structural", needs_shape=True,
+       doc="same entries, another shape (row vectors, 1x1 to scalar)",
+       adjoint=lambda g, a, shape: prims.reshape(g, shape=shape_of(a)),
+       batched=_batched_reshape)
 
 
 def _broadcast_impl(a, shape):
     return np.full(shape, a, dtype=float)
 
 
-define(Primitive(
-    "broadcast", 1, S.broadcast, _broadcast_impl,
-    family="structural", needs_shape=True,
-    vjp=(lambda g, ans, a, shape: prims.sum(g),),
-    jvp=(lambda t, ans, a, shape: np.broadcast_to(
-        t.reshape(t.shape + (1,) * len(shape)), t.shape + tuple(shape)),),
-    domain=("real",), doc="a scalar repeated to fill a shape",
-    symbolic={"jvp": (lambda t, ans, a, shape: prims.broadcast(t, shape=shape),)}))
+linear("broadcast", S.broadcast, _broadcast_impl, family="structural", needs_shape=True,
+       doc="a scalar repeated to fill a shape",
+       adjoint=lambda g, a, shape: prims.sum(g),
+       batched=lambda t, shape: np.broadcast_to(t.reshape(t.shape + (1,) * len(shape)), t.shape + tuple(shape)))

@@ -11,9 +11,10 @@ the SVG charts, ``render`` fills the templates, ``index`` lists the runs.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-__all__ = ["write_report", "write_report_file"]
+__all__ = ["write_report", "write_report_file", "report_after_run"]
 
 
 def write_report(store, run_id: str, out_dir: str | os.PathLike) -> Path:
@@ -21,8 +22,20 @@ def write_report(store, run_id: str, out_dir: str | os.PathLike) -> Path:
     return write_report_file(store, run_id, Path(out_dir) / f"{run_id}.html")
 
 
+def report_after_run(store, run_id: str, out_dir: str | os.PathLike) -> Path:
+    """The report a submitter asks for once a run ends: written, or (if
+    writing it fails) a warning and the path it will have, since the
+    results are safe in the store and ``diffbench report`` can redo it."""
+    try:
+        return write_report(store, run_id, out_dir)
+    except Exception as err:  # noqa: BLE001 -- a report bug must not cost the run's summary
+        print(f"warning: the report could not be written ({type(err).__name__}: {err})", file=sys.stderr)
+        return Path(out_dir) / f"{run_id}.html"
+
+
 def write_report_file(store, run_id: str, path: str | os.PathLike) -> Path:
     """The report of ``run_id`` at ``path``; the index beside it is refreshed."""
+    from .files import write_atomically
     from .index import write_index
     from .model import load
     from .render import render_report
@@ -30,13 +43,6 @@ def write_report_file(store, run_id: str, path: str | os.PathLike) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write(path, render_report(load(store, run_id), contributed(store, run_id)))
+    write_atomically(path, render_report(load(store, run_id), contributed(store, run_id)))
     write_index(store, path.parent)
     return path
-
-
-def _write(path: Path, text: str) -> None:
-    # write then rename: a browser (or the service) never sees half a page
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

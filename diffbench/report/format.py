@@ -4,15 +4,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-
-def seconds(v) -> str:
-    """``3.2 µs``, ``12.0 ms``, ``1.31 s``; blank when there is no time."""
-    if v is None or not isinstance(v, (int, float)) or not math.isfinite(v):
-        return ""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if abs(v) >= scale or unit == "ns":
-            return f"{v / scale:.3g} {unit}"
-    return ""
+from ..jobs.units import seconds
 
 
 def size_bytes(v) -> str:

@@ -33,12 +33,12 @@ def job_rows(store, out_dir: Path) -> list[dict]:
 
 
 def write_index(store, out_dir: Path) -> Path:
-    from . import _write
+    from .files import write_atomically
     from .render import environment
 
     out_dir = Path(out_dir)
     html = environment().get_template("index.html.j2").render(runs=index_rows(store, out_dir),
                                                                jobs=job_rows(store, out_dir))
     path = out_dir / "index.html"
-    _write(path, html)
+    write_atomically(path, html)
     return path

@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # never a GUI backend, even if pyplot is imported later
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
+from ..agreement import APPROXIMATE_ENGINES  # noqa: E402
 from . import summary  # noqa: E402
 
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "diffbench", "font.size": 9.5,
@@ -206,11 +207,19 @@ def accuracy_plot(results: list[dict], dim: str | None, colours: dict) -> str | 
         xs, ys = zip(*pts)
         ax.plot(xs, ys, _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=colours.get(engine, "k"),
                 label=f"{engine} {q} {rest}".strip(), markersize=4)
-    ax.axhline(summary.THRESHOLD_EXACT, color="#888", lw=0.8, ls="--")
-    ax.axhline(summary.THRESHOLD_FD, color="#888", lw=0.8, ls="-.")
+    for bar, style in _tolerance_lines(results):
+        ax.axhline(bar, color="#888", lw=0.8, ls=style)
     _log_axes(ax, [p[0] for pts in points.values() for p in pts])
     _legend(ax)
     return to_svg(fig, "accuracy against size")
+
+
+def _tolerance_lines(results: list[dict]) -> list[tuple[float, str]]:
+    """The distinct agreement bars of the plotted results: dashed between
+    exact engines, dash-dot when fd is one side."""
+    bars = {(summary.threshold(r), "-." if APPROXIMATE_ENGINES & {r["engine"], r.get("reference")} else "--")
+            for r in results if r["status"] == "ok" and r.get("accuracy") is not None}
+    return sorted(bars)
 
 
 def step_plot(results: list[dict]) -> str | None:

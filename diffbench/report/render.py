@@ -12,6 +12,7 @@ only the page's own script (by hash) and loads nothing from anywhere.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 from datetime import datetime, timezone
@@ -19,13 +20,16 @@ from importlib import resources
 
 import jinja2
 
+from ..agreement import FD_TOLERANCE, TOLERANCE
 from ..jobs.records import KEYS  # the record keys, in the CSV's column order
 from . import plots, summary
 from .format import FILTERS
 from .formulas import formulas
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The one template environment (built once: sections and sparklines render many times a page)."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("diffbench.report", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=False, lstrip_blocks=False)
@@ -56,7 +60,7 @@ def context(data: dict) -> dict:
         v["anchor"] = f"{anchors.get(v['function'], '')}-{v['quantity']}"
     for r in results:
         r["disagrees"] = summary.disagrees(r)
-        r["threshold"] = summary.threshold(r["engine"], r.get("reference"))
+        r["threshold"] = summary.threshold(r)
     return {
         "run": run, "partial": data["partial"], "missing": data["missing"],
         "counts": summary.counts(results), "cluster": _cluster(run), "machine": _machine(run, results),
@@ -64,7 +68,7 @@ def context(data: dict) -> dict:
         "speed": speed, "tally": summary.tally(summary.speed_cells(results)),
         "disagreements": summary.disagreements(results), "failures": summary.failures(results),
         "compared": sum(r["accuracy"] is not None for r in results),
-        "thresholds": {"exact": summary.THRESHOLD_EXACT, "fd": summary.THRESHOLD_FD},
+        "thresholds": {"exact": TOLERANCE, "fd": FD_TOLERANCE},
         "functions": [_function(fn, colours) for fn in data["functions"]],
         "data": {"keys": list(KEYS), "results": _finite(data["raw"])},
         "script": js, "script_hash": js_hash, "version": _version(),
@@ -88,8 +92,8 @@ _CAPTIONS = {
               "tracemalloc), against size, log-log: what the time plot costs in memory.",
     "cost": "Time of each derivative divided by the time of the value, same engine and size "
             "(the cheap-gradient principle: reverse mode keeps gradient ÷ value small and flat).",
-    "accuracy": "Largest relative error against the reference engine. Dashed: 1e-8 (exact engines); "
-                "dash-dot: 1e-4 (when fd is involved).",
+    "accuracy": "Largest relative error against the reference engine. Grey lines: the tolerance of each "
+                "quantity plotted (dashed: between exact engines; dash-dot: when fd is involved).",
     "finite-difference": "Central-difference error against the step h: truncation error grows with h, "
                          "round-off error grows as h shrinks.",
 }

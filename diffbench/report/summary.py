@@ -8,13 +8,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-#: Largest relative error (|a-b| / max(1, |a|+|b|), max over entries) that is
-#: still agreement.  Central differences carry their own truncation and
-#: round-off error (about 1e-10 for gradients, up to 1e-6 for Hessians), so a
-#: comparison that involves fd gets a looser bar than one between exact engines.
-THRESHOLD_EXACT = 1e-8
-THRESHOLD_FD = 1e-4
-APPROXIMATE_ENGINES = frozenset({"fd"})
+from ..agreement import disagrees as _beyond_bar
+from ..agreement import tolerance
 
 
 def fit_slope(xs, ys) -> float | None:
@@ -141,18 +136,14 @@ def tally(cells: list[dict]) -> dict[str, dict[str, int]]:
     return {q: dict(sorted(w.items(), key=lambda kv: -kv[1])) for q, w in out.items()}
 
 
-def threshold(engine: str, reference: str | None) -> float:
-    """The disagreement bar for ``engine`` checked against ``reference``."""
-    if engine in APPROXIMATE_ENGINES or reference in APPROXIMATE_ENGINES:
-        return THRESHOLD_FD
-    return THRESHOLD_EXACT
+def threshold(r: dict) -> float:
+    """The disagreement bar of a result: :func:`diffbench.agreement.tolerance`."""
+    return tolerance(r["quantity"], r["engine"], r.get("reference"))
 
 
 def disagrees(r: dict) -> bool:
-    acc = r.get("accuracy")
-    if r["status"] != "ok" or acc is None:
-        return False
-    return not math.isfinite(acc) or acc > threshold(r["engine"], r.get("reference"))
+    """An ok result whose error against its reference is beyond the one bar."""
+    return r["status"] == "ok" and _beyond_bar(r.get("accuracy"), r["quantity"], r["engine"], r.get("reference"))
 
 
 def disagreements(results: list[dict]) -> list[dict]:

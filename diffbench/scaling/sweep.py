@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from .store import ALL, put_point
+from .passes import ALL, put_point
 
 
 def run_sweep(spec, store, run_id: str, target, client=None, progress=None) -> list[dict]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -85,6 +85,11 @@ def _routes(app: FastAPI, service) -> None:
             raise HTTPException(409, "the run has not finished; no report yet")
         return FileResponse(path, media_type="text/html")
 
+    @app.get("/api/runs/{run_id}/index.html", include_in_schema=False)
+    def all_runs(run_id: str):
+        """A report's "all runs" link (``index.html`` beside it on disk) leads to the index here."""
+        return RedirectResponse("/", status_code=303)
+
     @app.get("/api/schedules", summary="Scheduled jobs in the jobs folder, with their next run times")
     def schedules():
         rows, problems = service.schedules()
@@ -139,7 +144,7 @@ def _resolve(service, run_id: str) -> str:
 
 
 def _status(service, run_id: str) -> dict:
-    from ..jobs.scheduler import STATUSES
+    from ..jobs.records import STATUSES
 
     store = Store(service.settings.db)
     try:

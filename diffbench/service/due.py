@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .cron import previous_tick, utc
+from ..jobs.cron import previous_tick, utc
 
 
 class SystemClock:

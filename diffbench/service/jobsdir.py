@@ -21,7 +21,7 @@ class ScheduledJob:
 
 def scan(folder: str | Path) -> tuple[list[ScheduledJob], list[str]]:
     """Jobs with a schedule in ``folder`` and one-line problems with the rest."""
-    from ..jobs.spec import load_job
+    from ..jobs.checks import load_job
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -7,6 +7,8 @@ limit.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 
@@ -56,20 +58,42 @@ class BodyLimit:
 
 
 class TokenGuard:
-    """Every request needs ``Authorization: Bearer <token>`` when a token is
-    set: all or nothing, so no route can be forgotten."""
+    """Every request needs the token when one is set: all or nothing, so no
+    route can be forgotten.  Programs send ``Authorization: Bearer <token>``.
+    A person opens the pages in a browser, which asks for a user name (any)
+    and a password (the token): HTTP Basic, accepted for reading only (GET,
+    HEAD), so a page another site makes the browser load can never submit."""
+
+    CHALLENGE = [(b"www-authenticate", b"Bearer"),
+                 (b"www-authenticate", b'Basic realm="diffbench: any user name, the access token as password"')]
 
     def __init__(self, app, token: str | None):
         self.app, self.token = app, token
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and self.token and not self._allowed(dict(scope["headers"])):
-            return await _reply(send, 401, "missing or wrong access token", [(b"www-authenticate", b"Bearer")])
+        if scope["type"] == "http" and self.token and not self._allowed(scope):
+            return await _reply(send, 401, "missing or wrong access token", self.CHALLENGE)
         return await self.app(scope, receive, send)
 
-    def _allowed(self, headers: dict) -> bool:
-        scheme, _, given = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+    def _allowed(self, scope) -> bool:
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return self._matches(given.strip())
+        if scheme.lower() == "basic" and scope.get("method") in ("GET", "HEAD"):
+            return self._matches(_basic_password(given.strip()))
+        return False
+
+    def _matches(self, given: str) -> bool:
+        return hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode())
+
+
+def _basic_password(credentials: str) -> str:
+    """The password of ``base64(user:password)``; '' when it is not that."""
+    try:
+        return base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")[2]
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
 
 
 async def _reply(send, status: int, detail: str, headers=()) -> None:

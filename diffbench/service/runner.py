@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..jobs.scheduler import Target, drive, record_run, summary
 from ..jobs.store import Store
+from ..report import report_after_run
 
 log = logging.getLogger("diffbench.service")
 
@@ -101,7 +102,8 @@ class Runner:
         log.info("run %s (%s, %s): started", pending.run_id, pending.job_name, pending.origin)
         try:
             self._drive(pending, store)
-            result = summary(store, pending.run_id, self.target.reports)
+            result = summary(store, pending.run_id)
+            result["report"] = str(report_after_run(store, pending.run_id, self.target.reports))
             log.info("run %s (%s): %s, %d ok of %d; report %s%s", pending.run_id, pending.job_name,
                      result["status"], result["ok"], result["planned"], result["report"], _regressed(store, pending))
             return result

@@ -44,7 +44,7 @@ def _scan(jobs_dir, reported: set | None) -> list:
 def _fire(path: str, runner, why: str):
     """A recorded run of the job file at ``path``; None if it no longer validates."""
     from ..jobs.plan import plan
-    from ..jobs.spec import load_job
+    from ..jobs.checks import load_job
 
     try:
         job, text = load_job(path)
@@ -70,7 +70,7 @@ def _upgrades(runner, job_name: str) -> list[str]:
 
 def schedule_table(jobs_dir, state, now, count: int = 3) -> tuple[list[dict], list[str]]:
     """Each scheduled job with its next run times, and the files left out."""
-    from .cron import next_ticks
+    from ..jobs.cron import next_ticks
 
     scheduled, problems = scan(jobs_dir)
     known = state.all() if state is not None else {}

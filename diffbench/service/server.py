@@ -9,18 +9,17 @@ import logging
 import signal
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
 from ..jobs.scheduler import Target
+from ..jobs.store import DEFAULT_PATH, ScheduleState
 from .due import SystemClock
 from .limits import DEFAULT_MAX_BYTES
 from .lock import StoreLock
 from .runner import Runner
 from .schedules import fire_due, schedule_table
-from .state import ScheduleState
 
 log = logging.getLogger("diffbench.service")
 
@@ -30,7 +29,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8787
     jobs: str | None = "jobs"
-    db: str = "diffbench.sqlite"
+    db: str = DEFAULT_PATH
     reports: str = "reports"
     scheduler: str | None = None
     workers: int | None = None
@@ -122,9 +121,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 @contextlib.contextmanager
-def _listening(settings: Settings, clock=None):
+def listening(settings: Settings, clock=None):
     """Lock first, then bind: a second server on the same store fails
-    before it takes a port.  Yields the socket, its URL and the service."""
+    before it takes a port.  Yields the socket, its URL and the started
+    service; stops the service on the way out."""
     check_exposure(settings)
     if settings.jobs and not Path(settings.jobs).is_dir():  # an API-only server needs no jobs folder
         log.warning("no jobs folder %s: no schedules will run", settings.jobs)
@@ -143,7 +143,8 @@ def _listening(settings: Settings, clock=None):
             sock.close()
 
 
-def _uvicorn(service):
+def make_server(service):
+    """The uvicorn server of ``service``'s API (not started)."""
     import uvicorn
 
     from .api import create_app
@@ -167,10 +168,10 @@ def serve(settings: Settings, clock=None, announce=print) -> None:
     of that.)"""
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with _listening(settings, clock) as (sock, url, service):
+        with listening(settings, clock) as (sock, url, service):
             announce(f"diffbench serving on {url} (store {settings.db}, jobs {settings.jobs or '-'})")
             try:
-                _uvicorn(service).run(sockets=[sock])
+                make_server(service).run(sockets=[sock])
             except _Stopped:
                 pass
             log.info("stopping")
@@ -181,28 +182,10 @@ def serve(settings: Settings, clock=None, announce=print) -> None:
             signal.signal(sig, handler)
 
 
-@contextlib.contextmanager
-def serving_in_thread(settings: Settings, clock=None, timeout: float = 30.0):
-    """The same server on a background thread: ``(url, service)`` (for tests)."""
-    with _listening(settings, clock) as (sock, url, service):
-        server = _uvicorn(service)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        try:
-            yield url, service
-        finally:
-            server.should_exit = True
-            thread.join(timeout)
-
-
 def init_store(db: str) -> None:
     from ..jobs.store import Store
 
-    Store(db).close()
-    ScheduleState(db).close()
+    Store(db).close()  # every table, the schedule state's too
 
 
 def _url(host: str, port: int) -> str:

@@ -8,21 +8,10 @@ from __future__ import annotations
 WATCHED = ("diffbench", "numpy", "scipy", "sympy", "python")
 
 
-def last_versions(store, job_name: str) -> dict | None:
-    """Versions recorded by the job's latest run, or None if it never ran."""
-    row = store.db.execute("SELECT env FROM runs WHERE job_name=? ORDER BY started DESC, run_id DESC LIMIT 1",
-                           (job_name,)).fetchone()
-    if row is None:
-        return None
-    import json
-
-    return (json.loads(row[0] or "{}") or {}).get("versions", {})
-
-
 def upgrades(store, job_name: str, current: dict) -> list[str]:
     """``["numpy 2.3.1 -> 2.4.0", ...]`` since the job's last run; [] if none
     (or if it never ran: a first run waits for its tick)."""
-    before = last_versions(store, job_name)
+    before = store.last_versions(job_name)
     if not before:
         return []
     return [f"{k} {before.get(k)} -> {current.get(k)}" for k in WATCHED

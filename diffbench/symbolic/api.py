@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..canonical import canonical_root
-from ..engines.base import Unsupported
+from ..errors import Unsupported
 from ..function import Function
 from ..ir import Node, topological, var
 from ..ops.core import GENERATION

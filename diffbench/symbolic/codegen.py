@@ -42,11 +42,6 @@ from ..ir import Node, const
 from ..ops import TABLE, build
 from .simplify import make_node
 
-_UFUNC = {"exp": "np.exp", "log": "np.log", "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh",
-          "sqrt": "np.sqrt", "tan": "np.tan", "arcsin": "np.arcsin", "arccos": "np.arccos",
-          "arctan": "np.arctan", "log1p": "np.log1p", "expm1": "np.expm1", "square": "np.square",
-          "abs": "np.abs", "sign": "np.sign", "max": "np.maximum", "min": "np.minimum", "inv": "np.linalg.inv", "det": "np.linalg.det", "tr": "np.trace",
-          "outer": "np.outer", "diag_embed": "np.diag", "diag_part": "np.diag", "sum": "np.sum"}
 _BINOP = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 # ops whose generated expression always returns a new array (not a view of an
 # argument, not an input): their temporaries may be updated in place
@@ -336,8 +331,8 @@ class _Emitter:
             return f"np.maximum({r[0]}, 0.0)"
         if op == "step":
             return f"np.greater({r[0]}, 0.0) * 1.0"
-        if op in _UFUNC:
-            return f"{_UFUNC[op]}({', '.join(r)})"
+        if op in TABLE and TABLE[op].numpy:  # the record's NumPy spelling
+            return f"np.{TABLE[op].numpy}({', '.join(r)})"
         if op in TABLE and TABLE[op].impl is not None:
             # attributes are diffbench's own (ints and tuples of them): repr is their source
             extra = "".join(f", {key}={value!r}" for key, value in n.attrs if key != "shape")

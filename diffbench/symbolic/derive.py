@@ -18,7 +18,7 @@ differential.  Every result is itself an IR formula (never scalar entries).
 """
 from __future__ import annotations
 
-from ..engines.base import Unsupported
+from ..errors import Unsupported
 from ..ir import Node, const, topological, var
 from ..ops import TABLE
 from .einsum import einsum_form, eye

@@ -13,20 +13,10 @@ import html
 from fractions import Fraction
 
 from ..ir import Node, topological
+from ..ops import TABLE
 from .einsum import parse_spec
 
 ADD, MUL, NEG, POST, ATOM = 1, 2, 2, 4, 5
-
-_FUNC = {"exp": ("exp", r"\exp"), "log": ("ln", r"\ln"), "sin": ("sin", r"\sin"),
-         "cos": ("cos", r"\cos"), "tanh": ("tanh", r"\tanh"), "sigmoid": ("σ", r"\sigma"),
-         "softplus": ("softplus", r"\operatorname{softplus}"), "tr": ("tr", r"\operatorname{tr}"),
-         "det": ("det", r"\det"), "logdet": ("ln det", r"\ln\det"), "sum": ("sum", r"\operatorname{sum}"),
-         "logsumexp": ("logsumexp", r"\operatorname{logsumexp}"), "diag_embed": ("diag", r"\operatorname{diag}"),
-         "diag_part": ("diag", r"\operatorname{diag}"), "tan": ("tan", r"\tan"),
-         "arcsin": ("arcsin", r"\arcsin"), "arccos": ("arccos", r"\arccos"), "arctan": ("arctan", r"\arctan"),
-         "log1p": ("log1p", r"\operatorname{log1p}"), "expm1": ("expm1", r"\operatorname{expm1}"),
-         "sign": ("sign", r"\operatorname{sign}"), "relu": ("relu", r"\operatorname{relu}"),
-         "step": ("step", r"\operatorname{step}"), "norm1": ("norm1", r"\operatorname{norm1}")}
 
 
 def _number(v: float) -> tuple[str, str, str]:
@@ -243,7 +233,8 @@ class _Printer:
                 self.memo[id(m)] = self.node(m)
         return self.memo[id(n)]
 
-    def p(self, n, prec):
+    def operand(self, n, prec):
+        """A printed argument, in parentheses when it binds looser than ``prec``."""
         s, q = self.memo[id(n)]
         return s if q >= prec else self.st.paren(s)
 
@@ -259,41 +250,41 @@ class _Printer:
         if op == "ones":
             return st.one(), ATOM
         if op == "add":
-            return st.row(self.p(a[0], ADD), st.op("+"), self.p(a[1], ADD)), ADD
+            return st.row(self.operand(a[0], ADD), st.op("+"), self.operand(a[1], ADD)), ADD
         if op == "sub":
-            return st.row(self.p(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
-                          self.p(a[1], MUL)), ADD
+            return st.row(self.operand(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
+                          self.operand(a[1], MUL)), ADD
         if op == "neg":
-            return st.row(st.minus, self.p(a[0], MUL)), NEG
+            return st.row(st.minus, self.operand(a[0], MUL)), NEG
         if op == "mul":
             x, y = a
             if x.op == "div" and x.args[0].op == "const" and x.args[0].attr("value") == 1.0 and y.shape != ():
-                return st.frac(self.p(y, MUL), self.p(x.args[1], MUL), MUL, self.memo[id(x.args[1])][1]), MUL
+                return st.frac(self.operand(y, MUL), self.operand(x.args[1], MUL), MUL, self.memo[id(x.args[1])][1]), MUL
             if x.shape == y.shape and x.shape != ():
-                return st.row(self.p(x, MUL + 1), st.times_h, self.p(y, MUL + 1)), MUL
-            return st.row(self.p(x, MUL), st.cdot, self.p(y, MUL)), MUL
+                return st.row(self.operand(x, MUL + 1), st.times_h, self.operand(y, MUL + 1)), MUL
+            return st.row(self.operand(x, MUL), st.cdot, self.operand(y, MUL)), MUL
         if op == "div":
             (sa, pa), (sb, pb) = self.memo[id(a[0])], self.memo[id(a[1])]
             if a[0].op == "const" and _number(a[0].attr("value"))[2]:  # (p/q) / x -> p / (q x)
                 _, num, den = _number(a[0].attr("value"))
-                return st.frac(st.num(float(num)), st.row(st.num(float(den)), st.cdot, self.p(a[1], MUL + 1)),
+                return st.frac(st.num(float(num)), st.row(st.num(float(den)), st.cdot, self.operand(a[1], MUL + 1)),
                                ATOM, MUL), MUL
             return st.frac(sa, sb, pa, pb), MUL
         if op == "matmul":
-            return st.row(self.p(a[0], MUL), st.cdot, self.p(a[1], MUL)), MUL
+            return st.row(self.operand(a[0], MUL), st.cdot, self.operand(a[1], MUL)), MUL
         if op == "outer":
-            return st.row(self.p(a[0], MUL), st.cdot, st.sup(self.p(a[1], POST + 1), "T")), MUL
+            return st.row(self.operand(a[0], MUL), st.cdot, st.sup(self.operand(a[1], POST + 1), "T")), MUL
         if op == "transpose":
             if a[0].op == "inv":
-                return st.sup(self.p(a[0].args[0], POST + 1), "-T"), POST
-            return st.sup(self.p(a[0], POST + 1), "T"), POST
+                return st.sup(self.operand(a[0].args[0], POST + 1), "-T"), POST
+            return st.sup(self.operand(a[0], POST + 1), "T"), POST
         if op == "inv":
-            return st.sup(self.p(a[0], POST + 1), "-1"), POST
+            return st.sup(self.operand(a[0], POST + 1), "-1"), POST
         if op == "pow":
             e = a[1]
             exp_text = st.num(e.attr("value")) if e.op == "const" else self.memo[id(e)][0]
             key = str(int(e.attr("value"))) if e.op == "const" and float(e.attr("value")).is_integer() else exp_text
-            return st.sup(self.p(a[0], POST + 1), key), POST
+            return st.sup(self.operand(a[0], POST + 1), key), POST
         if op == "inner":
             return st.angle(self.memo[id(a[0])][0], self.memo[id(a[1])][0]), ATOM
         if op == "norm2":
@@ -302,10 +293,10 @@ class _Printer:
             return st.sqrt(self.memo[id(a[0])][0]), ATOM
         if op == "reshape":
             if n.shape[:1] == (1,) and a[0].ndim == 1:
-                return st.sup(self.p(a[0], POST + 1), "T"), POST
+                return st.sup(self.operand(a[0], POST + 1), "T"), POST
             return self.memo[id(a[0])]
         if op == "broadcast":
-            return st.row(self.p(a[0], MUL), st.cdot, st.one()), MUL
+            return st.row(self.operand(a[0], MUL), st.cdot, st.one()), MUL
         if op == "einsum":
             return self.einsum(n), MUL
         if op == "exp" and a[0].op == "sub" and a[0].args[1].op == "logsumexp" \
@@ -315,14 +306,15 @@ class _Printer:
         if op in ("sum_axis", "logsumexp_axis", "softmax", "tril", "triu"):
             return self.with_number(n), ATOM
         if op == "spread":  # v repeated along an axis: an outer product with a ones vector
-            v = self.p(a[0], POST + 1)
+            v = self.operand(a[0], POST + 1)
             if a[0].ndim == 0:
-                return st.row(self.p(a[0], MUL), st.cdot, st.one()), MUL
+                return st.row(self.operand(a[0], MUL), st.cdot, st.one()), MUL
             if n.attr("axis") == 0:
                 return st.row(st.one(), st.cdot, st.sup(v, "T")), MUL
-            return st.row(self.p(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
-        if op in _FUNC:
-            text, latex = _FUNC[op]
+            return st.row(self.operand(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
+        printed = TABLE[op].printed if op in TABLE else None
+        if printed:  # the record's name for it
+            text, latex = printed
             name = latex if st is STYLES["latex"] else text
             return st.func(name, self.memo[id(a[0])][0]), ATOM
         return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM

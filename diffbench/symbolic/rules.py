@@ -14,7 +14,7 @@ indices, which every Jacobian carries last.
 """
 from __future__ import annotations
 
-from ..engines.base import Unsupported
+from ..errors import Unsupported
 from ..ir import Node, const, node
 from ..ops import TABLE
 from .einsum import einsum_form, ones
@@ -23,7 +23,8 @@ from .simplify import make_node
 _L = "abcdefgh"
 
 
-def _sum(terms):
+def _add_terms(terms):
+    """The sum of the terms that are there (None: no term, e.g. a constant's tangent)."""
     out = None
     for t in terms:
         if t is None:
@@ -56,7 +57,8 @@ class Linear:
     def __init__(self, dirs: str):
         self.dirs = dirs
 
-    def e(self, factors, out, scale=1.0):
+    def contract(self, factors, out, scale=1.0):
+        """``einsum_form`` of ``factors`` with ``~`` standing for the tangent's trailing directions."""
         factors = [(n, ix.replace("~", self.dirs)) for n, ix in factors]
         return einsum_form(factors, out.replace("~", self.dirs), scale)
 
@@ -73,10 +75,10 @@ class Linear:
         if j is None or a.shape == n.shape:
             return j
         L = _L[:n.ndim]
-        return self.e([(j, "~"), (ones(n.shape), L)], L + "~")
+        return self.contract([(j, "~"), (ones(n.shape), L)], L + "~")
 
     def op_add(self, n, js, cs):
-        return _sum(self._widen(n, a, j) for a, j in zip(n.args, js))
+        return _add_terms(self._widen(n, a, j) for a, j in zip(n.args, js))
 
     def op_sub(self, n, js, cs):
         a, b = (self._widen(n, x, j) for x, j in zip(n.args, js))
@@ -86,7 +88,7 @@ class Linear:
 
     def op_neg(self, n, js, cs):
         L = _L[:n.ndim]
-        return self.e([(js[0], L + "~")], L + "~", -1.0)
+        return self.contract([(js[0], L + "~")], L + "~", -1.0)
 
     # ------------------------------------------------------------ products
     def op_mul(self, n, js, cs):
@@ -104,37 +106,37 @@ class Linear:
         """Jacobian of ``a ⊙ k`` (broadcast as ``mul`` does) from ``j = J(a)``."""
         L = _L[:n.ndim]
         if k.shape == () and a.shape == n.shape:
-            return self.e([(k, ""), (j, L + "~")], L + "~")
+            return self.contract([(k, ""), (j, L + "~")], L + "~")
         if a.shape == ():
-            return self.e([(k, L), (j, "~")], L + "~")
-        return self.e([(k, L), (j, L + "~")], L + "~")
+            return self.contract([(k, L), (j, "~")], L + "~")
+        return self.contract([(k, L), (j, L + "~")], L + "~")
 
     def op_matmul(self, n, js, cs):
         A, B = n.args
         terms = []
         vec = B.ndim == 1
         if js[0] is not None:
-            terms.append(self.e([(js[0], "ab~"), (cs[1], "b" if vec else "bc")], ("a" if vec else "ac") + "~"))
+            terms.append(self.contract([(js[0], "ab~"), (cs[1], "b" if vec else "bc")], ("a" if vec else "ac") + "~"))
         if js[1] is not None:
-            terms.append(self.e([(cs[0], "ab"), (js[1], ("b" if vec else "bc") + "~")], ("a" if vec else "ac") + "~"))
-        return _sum(terms)
+            terms.append(self.contract([(cs[0], "ab"), (js[1], ("b" if vec else "bc") + "~")], ("a" if vec else "ac") + "~"))
+        return _add_terms(terms)
 
     def op_outer(self, n, js, cs):
         terms = []
         if js[0] is not None:
-            terms.append(self.e([(js[0], "a~"), (cs[1], "b")], "ab~"))
+            terms.append(self.contract([(js[0], "a~"), (cs[1], "b")], "ab~"))
         if js[1] is not None:
-            terms.append(self.e([(cs[0], "a"), (js[1], "b~")], "ab~"))
-        return _sum(terms)
+            terms.append(self.contract([(cs[0], "a"), (js[1], "b~")], "ab~"))
+        return _add_terms(terms)
 
     def op_inner(self, n, js, cs):
         L = _L[:n.args[0].ndim]
         terms = []
         if js[0] is not None:
-            terms.append(self.e([(cs[1], L), (js[0], L + "~")], "~"))
+            terms.append(self.contract([(cs[1], L), (js[0], L + "~")], "~"))
         if js[1] is not None:
-            terms.append(self.e([(cs[0], L), (js[1], L + "~")], "~"))
-        return _sum(terms)
+            terms.append(self.contract([(cs[0], L), (js[1], L + "~")], "~"))
+        return _add_terms(terms)
 
     def op_solve(self, n, js, cs):
         if js[0] is not None:
@@ -143,26 +145,26 @@ class Linear:
 
     # ------------------------------------------------------------ index plumbing
     def op_transpose(self, n, js, cs):
-        return self.e([(js[0], "ab~")], "ba~")
+        return self.contract([(js[0], "ab~")], "ba~")
 
     def op_tr(self, n, js, cs):
-        return self.e([(js[0], "aa~")], "~")
+        return self.contract([(js[0], "aa~")], "~")
 
     def op_diag_part(self, n, js, cs):
-        return self.e([(js[0], "aa~")], "a~")
+        return self.contract([(js[0], "aa~")], "a~")
 
     def op_diag_embed(self, n, js, cs):
         from .einsum import eye
 
-        return self.e([(js[0], "a~"), (eye(n.shape[0]), "ab")], "ab~")
+        return self.contract([(js[0], "a~"), (eye(n.shape[0]), "ab")], "ab~")
 
     def op_sum(self, n, js, cs):
         L = _L[:n.args[0].ndim]
-        return self.e([(js[0], L + "~")], "~")
+        return self.contract([(js[0], L + "~")], "~")
 
     def op_broadcast(self, n, js, cs):
         L = _L[:n.ndim]
-        return self.e([(js[0], "~"), (ones(n.shape), L)], L + "~")
+        return self.contract([(js[0], "~"), (ones(n.shape), L)], L + "~")
 
     def op_reshape(self, n, js, cs):
         src, dst = n.args[0].shape, n.shape
@@ -184,4 +186,4 @@ class Linear:
                 c = next(letters)
                 factors.append((ones((1,)), c))
                 dst_ix += c
-        return self.e(factors, dst_ix + "~")
+        return self.contract(factors, dst_ix + "~")

@@ -503,7 +503,8 @@ def _reshape(a, shape=()):
     return None
 
 
-def _sum(a):
+def _sum_of(a):
+    """sum(s * A) -> s * sum(A) for a scalar factor s."""
     if a.op == "broadcast":
         return None
     sa, ra = _split_scalar(a)
@@ -554,6 +555,6 @@ def _pow(a, b):
 _RULES = {
     "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow,
     "transpose": _transpose, "matmul": _matmul, "inner": _inner, "outer": _outer,
-    "reshape": _reshape, "sum": _sum, "tr": _tr, "diag_part": _diag_part,
+    "reshape": _reshape, "sum": _sum_of, "tr": _tr, "diag_part": _diag_part,
     "diag_embed": _diag_embed, "broadcast": _broadcast,
 }

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..canonical import canonical_root
 from ..function import Function
-from ..ir import Node, resolve_shape, topological
+from ..lowering import lower
 from ..ops import TABLE
 from ..ops.core import bind
 
@@ -38,31 +38,23 @@ class Step:
 
 
 class Program:
-    """The IR of one function laid out flat for given sizes and ``wrt``."""
+    """The IR of one function laid out flat (:mod:`diffbench.lowering`) for
+    given sizes and ``wrt``, with the VJP rules of the steps that need them."""
 
     def __init__(self, fn: Function, wrt: list[str], sizes: dict[str, int]):
         self.fn = fn
         self.wrt = list(wrt)
         self.sizes = dict(sizes)
-        root = canonical_root(fn)  # the spelling decides neither speed nor overflow
-        nodes = topological(root)
-        index = {id(n): i for i, n in enumerate(nodes)}
-        self.size = len(nodes)
-        self.output = index[id(root)]
-        self.inputs: dict[str, int] = {}
-        self.constants: dict[int, object] = {}
+        lowered = lower(fn, self.sizes, canonical_root(fn))  # the spelling decides neither speed nor overflow
+        self.size, self.output, self.inputs = lowered.size, lowered.output, dict(lowered.inputs)
+        self.constants = {leaf.slot: TABLE[leaf.op].impl(**leaf.attrs) for leaf in lowered.leaves}
+        active = [False] * self.size
+        for name, slot in self.inputs.items():
+            active[slot] = name in self.wrt
         self.steps: list[tuple[int, Step]] = []
-        active = [False] * len(nodes)
-        for i, n in enumerate(nodes):
-            if n.op == "var":
-                self.inputs[n.attr("name")] = i
-                active[i] = n.attr("name") in self.wrt
-            elif not n.args:
-                self.constants[i] = self._leaf_value(n)
-            else:
-                arg_slots = tuple(index[id(a)] for a in n.args)
-                active[i] = any(active[j] for j in arg_slots)
-                self.steps.append((i, self._step(n, arg_slots, active)))
+        for s in lowered.steps:
+            active[s.slot] = any(active[j] for j in s.args)
+            self.steps.append((s.slot, self._step(s, active)))
         self.active = active
         # flat tuples for the hot loops (attribute lookups cost per step)
         self.plain_steps = [(slot, st.impl, st.args, st.attrs) for slot, st in self.steps]
@@ -71,20 +63,11 @@ class Program:
             for slot, st in reversed(self.steps) if active[slot]]
         self.wrt_slots = {name: self.inputs[name] for name in self.wrt if name in self.inputs}
 
-    def _leaf_value(self, n: Node):
-        prim = TABLE[n.op]
-        attrs = dict(n.attrs)
-        if prim.needs_shape:
-            attrs["shape"] = resolve_shape(n.shape, self.sizes)
-        return prim.impl(**attrs)
-
-    def _step(self, n: Node, arg_slots, active) -> Step:
-        prim = TABLE[n.op]
-        attrs = dict(n.attrs)
-        if prim.needs_shape:
-            attrs["shape"] = resolve_shape(n.shape, self.sizes)
-        vjps = tuple(prim.vjp[k] if active[j] else None for k, j in enumerate(arg_slots))
-        return Step(prim, prim.impl, arg_slots, attrs, vjps)
+    @staticmethod
+    def _step(s, active) -> Step:
+        prim = TABLE[s.op]
+        vjps = tuple(prim.vjp[k] if active[j] else None for k, j in enumerate(s.args))
+        return Step(prim, prim.impl, s.args, s.attrs, vjps)
 
     # ------------------------------------------------------------ passes
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engines.base import Unsupported
+from ..errors import Unsupported
 from ..ops import HANDLERS, prims
 from ..ops.core import IdentityBatch
 

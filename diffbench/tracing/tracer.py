@@ -210,9 +210,7 @@ class Traced:
         return self.T
 
     def sum(self, axis=None):
-        from ..numpy import sum as total
-
-        return total(self, axis=axis)
+        return traced_sum(self, axis)
 
     def dot(self, other):
         return matmul_values(self, other)
@@ -407,3 +405,21 @@ def trace(fn, shapes: dict | None = None, sizes: dict | None = None, name: str |
 
 
 __all__ = ["trace", "Traced", "TraceError", "SymbolicDim", "make", "lift", "column", "matmul_values", "fail"]
+
+
+def along_axis(op: str, x, axis):
+    """``op`` along NumPy's ``axis`` of a matrix (the language's ``op(X, axis + 1)``);
+    a vector's only axis is the whole vector."""
+    node = column(x)
+    if node.ndim == 1 and axis in (0, -1):
+        return make(op.removesuffix("_axis"), node)
+    if node.ndim != 2 or axis not in (0, 1, -1, -2):
+        raise fail(f"{op.removesuffix('_axis')} over axis {axis} of a rank-{node.ndim} array cannot be traced")
+    return make(op, node, axis=axis % 2)
+
+
+def traced_sum(x, axis=None) -> Traced:
+    """``x.sum(axis)`` / ``np.sum(x, axis)`` of a traced array: every entry, or along an axis."""
+    if axis is None:
+        return make("sum", column(x))
+    return along_axis("sum_axis", x, axis)

@@ -9,7 +9,7 @@ import sys
 from history_helpers import ENV, Key, add_run, make_history, task
 
 from diffbench.history.regressions import find_regressions
-from diffbench.history.sections import history_html
+from diffbench.report.history import history_html
 from diffbench.jobs.store import Store
 
 OK = ("ok", 1e-3, 2e-5, 1e-9)

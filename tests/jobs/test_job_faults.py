@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ TASKS = 16
 def start_submit(job, db, address) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "diffbench.cli.main", "submit", str(job), "--scheduler",
                              address, "--db", str(db), "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, cwd=Path(db).parent)  # its report goes there
 
 
 def wait_for_results(db, count: int, proc: subprocess.Popen, timeout=60) -> str:
@@ -78,7 +79,7 @@ def test_submitter_killed_then_resumed(dask_cluster, write_job, tmp_path):
     status = json.loads(diffbench("status", run_id, "--db", db, "--json", check=True).stdout)
     assert status["status"] == "interrupted" and 3 <= status["done"] < TASKS
 
-    resumed = diffbench("resume", run_id, "--db", db, "--scheduler", dask_cluster.address, "--json",
+    resumed = diffbench("resume", run_id, "--db", db, "--scheduler", dask_cluster.address, "--json", cwd=tmp_path,
                         check=True, timeout=180)
     summary = json.loads(resumed.stdout)
     assert summary["status"] == "finished" and summary["done"] == TASKS

@@ -10,7 +10,7 @@ from conftest import job_text
 from diffbench.jobs.harness import measure, summarise
 from diffbench.jobs.plan import plan
 from diffbench.jobs.sandbox import Sandbox
-from diffbench.jobs.spec import load_job
+from diffbench.jobs.checks import load_job
 
 
 def test_summary_is_median_and_interquartile_range():

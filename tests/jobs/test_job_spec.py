@@ -9,7 +9,7 @@ from conftest import job_text
 from diffbench.catalogue import CATALOGUE
 from diffbench.errors import UserError
 from diffbench.jobs.plan import plan
-from diffbench.jobs.spec import load_job
+from diffbench.jobs.checks import load_job
 from diffbench.jobs.units import parse_bytes, parse_duration
 
 JOBS = Path(__file__).resolve().parents[2] / "jobs"
@@ -71,6 +71,12 @@ def test_the_issue_example_plans_every_cell(write_job):
     (('repeat = 7', 'repeat = 7\nschedule = "nightly"'), "schedule", "not a cron expression"),
     (('repeat = 7', 'repeat = 7\nscaling = { workers = [2], wrkers = 1 }'), "scaling.wrkers", "workers, mode"),
     (('name = "seed-hessians"\n', ""), "name", "required field is missing"),
+    # a repeat would plan the same cell twice (the store then refused the second with a traceback)
+    (('engines = ["tape", "fd"]', 'engines = ["tape", "tape"]'), "engines", "'tape' is listed twice"),
+    (('"value", "gradient", "hessian"]', '"value", "gradient", "value"]'), "quantities", "'value' is listed twice"),
+    (('sizes = { n = [10, 30] }', 'sizes = { n = [3, 3] }'), "functions[0].sizes.n", "3 is listed twice"),
+    (('wrt = "x"', 'wrt = "x"\nengines = ["fd", "fd"]'), "functions[1].engines", "'fd' is listed twice"),
+    (('repeat = 7', 'repeat = 7\nreference = ["fd", "fd"]'), "reference", "'fd' is listed twice"),
 ])
 def test_form_errors_are_one_line_naming_the_field(write_job, change, field, expected):
     message = error_of(write_job, GOOD.replace(*change, 1))

@@ -57,3 +57,35 @@ def test_a_run_whose_submitter_died_reads_as_interrupted(tmp_path):
             "new_run(Store(%r), 'dead')") % (str(__import__('pathlib').Path(__file__).parent), str(path))
     subprocess.run([sys.executable, "-c", code], check=True)
     assert Store(path).run("dead")["status"] == "interrupted"
+
+
+def test_a_run_id_prefix_is_taken_literally(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    new_run(store, "20260101-aaaa")
+    new_run(store, "20260101-abcd")
+    assert store.resolve("20260101-ab") == "20260101-abcd"
+    for wildcard in ("20260101-a_cd", "%abcd", "_"):  # LIKE would have matched these
+        try:
+            store.resolve(wildcard)
+        except KeyError as err:
+            assert f"no run {wildcard!r}" in err.args[0]
+        else:
+            raise AssertionError(f"{wildcard!r} resolved to a run")
+
+
+def test_reading_sweep_passes_writes_nothing(tmp_path):
+    import sqlite3
+
+    from diffbench.scaling.passes import points, put_point
+
+    store = Store(tmp_path / "s.sqlite")
+    new_run(store)
+    put_point(store, {"run_id": "r1", "mode": "strong", "workers": 1, "engine": "tape", "tasks": 4, "failed": 0,
+                      "seconds": 2.0, "kind": "local"})
+
+    def reads_only(action, *args):  # a reader must not need a write lock (a server may hold the store)
+        return sqlite3.SQLITE_OK if action in (sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ,
+                                               sqlite3.SQLITE_FUNCTION) else sqlite3.SQLITE_DENY
+
+    store.db.set_authorizer(reads_only)
+    assert [(p["workers"], p["throughput"]) for p in points(store, "r1")] == [(1, 2.0)]

@@ -102,7 +102,7 @@ def scheduled_history(db: Path, runs: int = 6) -> Store:
     """A scheduled job's history: ``runs`` nightly runs of the same cells,
     the tape Hessian 60 % slower from the last two on, and a worker sweep
     stored with the last run."""
-    from diffbench.scaling.store import ALL, put_point
+    from diffbench.scaling.passes import ALL, put_point
 
     store = Store(db)
     tasks = [task("quad", e, q, n) for n in SIZES for (e, q) in POWER_LAWS]

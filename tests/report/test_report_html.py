@@ -150,24 +150,23 @@ def test_seconds_format(value, text):
     assert seconds(value) == text
 
 
-def test_a_failing_contributed_section_is_a_note(tmp_path, monkeypatch):
-    import types
-
+def test_a_failing_section_is_a_note(tmp_path, monkeypatch):
     from diffbench.report import sections
 
-    module = types.ModuleType("fake_sections")
-    module.good = lambda store, run_id: "<h2>Extra</h2>"
-    module.bad = lambda store, run_id: 1 / 0
-    monkeypatch.setitem(__import__("sys").modules, "fake_sections", module)
-    monkeypatch.setattr(sections, "CONTRIBUTED", (("fake_sections", "good"), ("fake_sections", "bad"),
-                                                  ("no_such_module", "x")))
+    def good(store, run_id):
+        return "<h2>Extra</h2>"
+
+    def bad(store, run_id):
+        return 1 / 0
+
+    monkeypatch.setattr(sections, "SECTIONS", (good, bad))
     store = Store(tmp_path / "t.sqlite")
     t = task("f", "tape", "value", 3)
     new_run(store, "r1", [t])
     store.put(record("r1", t, median=1e-6))
     html = write_report(store, "r1", tmp_path).read_text(encoding="utf-8")
     assert "<h2>Extra</h2>" in html
-    assert "section left out: fake_sections.bad failed: ZeroDivisionError" in html
+    assert f"section left out: {__name__}.bad failed: ZeroDivisionError" in html
 
 
 @pytest.mark.parametrize("value,text", [(3.3333, "3.33×"), (23900.4, "23,900×"), (None, "")])

@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from diffbench.agreement import FD_TOLERANCE, TOLERANCE
 from diffbench.report import summary
 
 
@@ -83,10 +84,26 @@ def test_tally_counts_cells_won():
     assert summary.tally(cells) == {"gradient": {"symbolic": 3, "tape": 1}}
 
 
-def test_threshold_is_looser_when_fd_is_involved():
-    assert summary.threshold("tape", "symbolic") == summary.THRESHOLD_EXACT
-    assert summary.threshold("tape", "fd") == summary.THRESHOLD_FD
-    assert summary.threshold("fd", "tape") == summary.THRESHOLD_FD
+def test_threshold_is_the_quantitys_tolerance_looser_when_fd_is_involved():
+    assert summary.threshold(r("tape", "gradient", 1, 1.0, reference="symbolic")) == TOLERANCE["gradient"]
+    assert summary.threshold(r("tape", "hessian", 1, 1.0, reference="fd")) == FD_TOLERANCE["hessian"]
+    assert summary.threshold(r("fd", "gradient", 1, 1.0, reference="tape")) == FD_TOLERANCE["gradient"]
+
+
+@pytest.mark.parametrize("quantity,engine,reference,error", [
+    ("hessian", "tape", "symbolic", 5e-8),   # was "disagrees" on the page, "agrees" for regressions
+    ("value", "tape", "symbolic", 5e-9),     # the other way round
+    ("gradient", "tape", "fd", 1e-5),
+    ("hessian", "tape", "fd", 1.5e-4),
+])
+def test_report_api_and_regressions_judge_a_cell_the_same_way(quantity, engine, reference, error):
+    from diffbench.history.regressions import agrees
+    from diffbench.history.series import Point
+
+    result = r(engine, quantity, 10, 1e-3, accuracy=error, reference=reference)
+    point = Point(run_id="r1", started="2026-01-01T00:00:00", status="ok", median=1e-3, spread=0.0,
+                  accuracy=error, reference=reference)
+    assert summary.disagrees(result) == (agrees(point, engine, quantity) is False)
 
 
 def test_disagreements_are_above_the_threshold_worst_first():

@@ -2,11 +2,13 @@
 and a tiny HTTP client (urllib: what any user has)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -98,3 +100,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait(5)
+
+
+@contextlib.contextmanager
+def serving_in_thread(settings, clock=None, timeout: float = 30.0):
+    """The real server on a background thread: ``(url, service)``."""
+    from diffbench.service.server import listening, make_server
+
+    with listening(settings, clock) as (sock, url, service):
+        server = make_server(service)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            yield url, service
+        finally:
+            server.should_exit = True
+            thread.join(timeout)

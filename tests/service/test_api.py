@@ -2,9 +2,14 @@
 submit, poll, fetch the report; bad submissions; auth; the lock."""
 from __future__ import annotations
 
+import base64
 import json
+import re
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 
 from service_helpers import job_text, request, wait_for_run
 
@@ -25,7 +30,13 @@ def test_submit_poll_and_fetch_the_report(server, tmp_path):
     assert done["summary"] == {"fastest": {}, "disagreements": [], "failures": [], "regressions": [], "to_watch": []}
     status, html = request("GET", f"{srv.url}{done['report']}")
     assert status == 200 and "<html" in html.lower() and body["run_id"] in html
-    assert (tmp_path / "reports" / f"{body['run_id']}.html").exists()
+    page = tmp_path / "reports" / f"{body['run_id']}.html"
+    written = page.stat()
+    assert request("GET", f"{srv.url}{done['report']}") == (200, html)
+    assert (page.stat().st_ino, page.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)  # not redone
+    all_runs = re.search(r'<a href="([^"]+)">all runs</a>', html).group(1)
+    status, index = request("GET", urllib.parse.urljoin(f"{srv.url}{done['report']}", all_runs))
+    assert status == 200 and "diffbench reports" in index
 
     done = wait_for_run(srv.url, second["run_id"])
     assert done["counts"]["ok"] == 2 and done["counts"]["failed"] == 1
@@ -74,6 +85,32 @@ def test_token_guards_every_call(server):
         assert request("GET", f"{srv.url}{path}", token="wrong")[0] == 401
         assert request("GET", f"{srv.url}{path}", token="s3cret")[0] == 200
     assert request("POST", f"{srv.url}/api/runs", job_text())[0] == 401
+    # a browser: its login dialog sends HTTP Basic (any user name, the token as password), for reading only
+    status, _, headers = _get(f"{srv.url}/", {})
+    assert status == 401 and any(h.startswith("Basic ") for h in headers.get_all("WWW-Authenticate"))
+    assert _get(f"{srv.url}/", {"Authorization": _basic("me", "s3cret")})[0] == 200
+    assert _get(f"{srv.url}/", {"Authorization": _basic("me", "wrong")})[0] == 401
+    submit = urllib.request.Request(f"{srv.url}/api/runs", data=job_text().encode(), method="POST",
+                                    headers={"Authorization": _basic("me", "s3cret"),
+                                             "Content-Type": "application/toml"})
+    try:
+        urllib.request.urlopen(submit, timeout=20)
+    except urllib.error.HTTPError as err:
+        assert err.code == 401  # submitting still needs the bearer header
+    else:
+        raise AssertionError("a Basic-authenticated POST was accepted")
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _get(url: str, headers: dict):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=20) as resp:
+            return resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), err.headers
 
 
 def test_no_token_no_exposure(server):

@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from diffbench.service.cron import check_schedule, next_ticks, previous_tick
+from diffbench.jobs.cron import check_schedule, next_ticks, previous_tick
 from diffbench.service.due import ManualClock, due_jobs, due_tick
 from diffbench.service.jobsdir import ScheduledJob
-from diffbench.service.state import ScheduleState
+from diffbench.jobs.store import ScheduleState
 
 UTC = timezone.utc
 NIGHTLY = "0 3 * * *"

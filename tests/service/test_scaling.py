@@ -3,6 +3,8 @@ on an existing cluster (pinned to its first N workers); the report section
 and the size-exponent fit."""
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from service_helpers import job_text
@@ -11,10 +13,10 @@ from diffbench.jobs.plan import plan
 from diffbench.jobs.scheduler import Target, record_run
 from diffbench.jobs.spec import parse_job
 from diffbench.jobs.store import Store
-from diffbench.scaling.sections import sizes_html, workers_html
+from diffbench.report.scaling import sizes_html, workers_html
 from diffbench.scaling.sizes import exponent, size_fits
-from diffbench.scaling.spec import ScalingSpec
-from diffbench.scaling.store import ALL, points
+from diffbench.jobs.scaling_spec import ScalingSpec
+from diffbench.scaling.passes import ALL, points
 from diffbench.scaling.sweep import run_sweep
 
 
@@ -34,9 +36,9 @@ def test_strong_sweep_on_local_clusters_times_each_engine(tmp_path):
     for count in (1, 2):  # the whole run's pass is the sum of its engines' passes
         at = {p["engine"]: p for p in stored if p["workers"] == count}
         assert at[ALL]["seconds"] == pytest.approx(at["noop"]["seconds"] + at["tape"]["seconds"])
-    html = workers_html(store, run_id)
-    assert "strong scaling" in html and "<svg" in html and "ideal" in html
-    assert html.count("<tr><td>tape</td>") == 2 and html.count(f"<tr><td>{ALL}</td>") == 2
+    page = workers_html(store, run_id)
+    assert "strong scaling" in page and "<svg" in page and "ideal" in page
+    assert page.count("<tr><td>tape</td>") == 2 and page.count(f"<tr><td>{ALL}</td>") == 2
 
 
 def test_counts_beyond_the_cores_are_named_not_measured(tmp_path):
@@ -47,8 +49,8 @@ def test_counts_beyond_the_cores_are_named_not_measured(tmp_path):
     run_id = record_run(store, job, "", plan(job), {})
     out = run_sweep(job.scaling, store, run_id, Target(db=str(store.path)))
     assert sorted({p["workers"] for p in out}) == sorted({1, usable_cores()})
-    assert f"Not measured: {usable_cores() + 2} workers, more than this machine&#x27;s cores: {usable_cores()}" in \
-        workers_html(store, run_id)
+    assert f"Not measured: {usable_cores() + 2} workers, more than this machine's cores: {usable_cores()}" in \
+        html.unescape(workers_html(store, run_id))
 
 
 def test_weak_sweep_on_an_existing_cluster(tmp_path):
@@ -60,9 +62,9 @@ def test_weak_sweep_on_an_existing_cluster(tmp_path):
         out = run_sweep(ScalingSpec(workers=[1, 2, 3], mode="weak"), store, run_id, Target(), client)
     assert [(p["engine"], p["workers"], p["tasks"], p["kind"]) for p in out] == [
         ("noop", 1, 2, "remote"), (ALL, 1, 2, "remote"), ("noop", 2, 4, "remote"), (ALL, 2, 4, "remote")]
-    html = workers_html(store, run_id)
-    assert "weak scaling" in html and f"<td>{ALL}</td>" not in html  # one engine: one line
-    assert "Not measured: 3 workers, more than the cluster&#x27;s 2" in html
+    page = workers_html(store, run_id)
+    assert "weak scaling" in page and f"<td>{ALL}</td>" not in page  # one engine: one line
+    assert "Not measured: 3 workers, more than the cluster's 2" in html.unescape(page)
 
 
 def test_sweeps_stored_by_the_first_format_are_still_shown(tmp_path):

@@ -30,14 +30,30 @@ from typing import Callable
 import numpy as np
 
 from ...function import Function
-from ...ir import resolve_shape, topological
+from ...ir import resolve_shape
+from ...lowering import fill, lower
 from ...ops import TABLE
+from ...errors import Unsupported
 from ...ops.building import slices as _slices
-from ..base import Engine, Prepared, Unsupported
+from ..base import Engine, Prepared
 
 #: primitives the interpreter handles itself (bound to inputs, not computed)
 BOUND = frozenset({"var"})
-INSTALL_HINT = "pip install -e '.[compare]'"
+
+
+def spelled(lib) -> dict[str, Callable]:
+    """Primitive -> ``lib``'s function of the record's NumPy spelling (``numpy``
+    field: ``"linalg.inv"`` is ``lib.linalg.inv``), for every primitive that has
+    one and whose spelling ``lib`` knows.  A framework's op map is this plus its
+    own spellings of the rest."""
+    out = {}
+    for name, prim in TABLE.items():
+        target = lib
+        for part in (prim.numpy or "").split(".") if prim.numpy else ():
+            target = getattr(target, part, None)
+        if prim.numpy and target is not None:
+            out[name] = target
+    return out
 
 
 def missing_ops(op_map: dict) -> list[str]:
@@ -53,34 +69,19 @@ def build(fn: Function, wrt: list[str], sizes: dict[str, int], op_map: dict[str,
     primitives that need their concrete output shape get it as ``shape=``
     exactly as on the tape.
     """
-    absent = sorted({n.op for n in topological(fn.root)} - set(op_map) - BOUND)
+    lowered = lower(fn, sizes)
+    absent = sorted(lowered.ops() - set(op_map) - BOUND)
     if absent:
         raise Unsupported(f"no mapping for primitive(s) {', '.join(absent)} in this framework's op map")
-    nodes = topological(fn.root)
-    index = {id(n): i for i, n in enumerate(nodes)}
+    constants = fill(lowered, op_map, dict.fromkeys(lowered.inputs))  # the leaves, built once
+    steps = [(s.slot, op_map[s.op], s.args, s.attrs) for s in lowered.steps]
     position = {name: k for k, name in enumerate(wrt)}
-    constants: list[tuple[int, object]] = []
-    bound: list[tuple[int, str, int]] = []  # (slot, name, position in wrt or -1)
-    steps: list[tuple[int, Callable, tuple[int, ...], dict]] = []
-    for i, n in enumerate(nodes):
-        prim = TABLE[n.op]
-        attrs = dict(n.attrs)
-        if prim.needs_shape:
-            attrs["shape"] = resolve_shape(n.shape, sizes)
-        if n.op == "var":
-            name = n.attr("name")
-            bound.append((i, name, position.get(name, -1)))
-        elif not n.args:
-            constants.append((i, op_map[n.op](**attrs)))
-        else:
-            steps.append((i, op_map[n.op], tuple(index[id(a)] for a in n.args), attrs))
-    size, output = len(nodes), index[id(fn.root)]
+    bound = [(slot, name, position.get(name, -1)) for name, slot in lowered.inputs.items()]
+    output = lowered.output
 
     def f(*args):
         *values, fixed = args
-        slots = [None] * size
-        for slot, value in constants:
-            slots[slot] = value
+        slots = list(constants)
         for slot, name, k in bound:
             slots[slot] = values[k] if k >= 0 else fixed[name]
         for slot, impl, arg_slots, attrs in steps:
@@ -101,6 +102,7 @@ class FrameworkEngine(Engine):
     """
 
     requires: tuple[str, ...] = ()
+    extra: str = "compare"  # the optional dependencies of pyproject.toml that bring it
     jit: bool = False
     _loaded: object = None
     _load_error: str = ""
@@ -116,8 +118,12 @@ class FrameworkEngine(Engine):
             except (ImportError, ValueError):  # blocked, or a broken partial install
                 found = False
             if not found:
-                return False, f"{module} is not installed ({INSTALL_HINT})"
+                return False, f"{module} is not installed ({self.install_hint})"
         return True, ""
+
+    @property
+    def install_hint(self) -> str:
+        return f"pip install -e '.[{self.extra}]'"
 
     def lib(self):
         """The framework's namespace, imported on first use; raises Unsupported
@@ -129,7 +135,7 @@ class FrameworkEngine(Engine):
             try:
                 self._loaded = self.load()
             except ImportError as err:
-                self._load_error = f"{err.name or 'a dependency'} cannot be imported: {err} ({INSTALL_HINT})"
+                self._load_error = f"{err.name or 'a dependency'} cannot be imported: {err} ({self.install_hint})"
                 raise Unsupported(f"engine {self.name!r} is not available here: {self._load_error}") from None
         return self._loaded
 

@@ -17,43 +17,38 @@ import numpy as np
 
 from ..base import register
 from . import common
-from .common import FrameworkEngine, import_all
+from .common import FrameworkEngine, import_all, spelled
 
 
 def op_map(jnp, jax) -> dict:
-    """Primitive name -> ``jax.numpy`` function (``jax`` for ``nn`` and ``scipy``)."""
+    """Primitive name -> ``jax.numpy`` function (``jax`` for ``nn`` and ``scipy``):
+    every primitive with a NumPy spelling as ``jnp.<spelling>``, and JAX's
+    own spellings of the rest."""
     return {
+        **spelled(jnp),  # jnp.exp, jnp.linalg.inv, jnp.maximum ...
         # leaves
         "const": lambda value: value,
         "eye": lambda shape: jnp.eye(shape[0]),
         "ones": lambda shape: jnp.ones(shape),
         # element-wise
-        "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide,
-        "pow": jnp.power, "neg": jnp.negative, "exp": jnp.exp, "log": jnp.log,
-        "sin": jnp.sin, "cos": jnp.cos, "tanh": jnp.tanh, "sqrt": jnp.sqrt,
         "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus,
-        "tan": jnp.tan, "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan,
-        "log1p": jnp.log1p, "expm1": jnp.expm1, "square": jnp.square, "abs": jnp.abs,
-        "sign": jnp.sign, "relu": lambda x: jnp.maximum(x, 0.0),
-        "step": lambda x: jnp.where(x > 0, 1.0, 0.0), "max": jnp.maximum, "min": jnp.minimum,
+        "relu": lambda x: jnp.maximum(x, 0.0), "step": lambda x: jnp.where(x > 0, 1.0, 0.0),
         # linear algebra
-        "matmul": jnp.matmul, "outer": jnp.outer, "transpose": jnp.transpose, "inner": jnp.vdot,
-        "tr": jnp.trace, "det": jnp.linalg.det, "logdet": lambda a: jnp.linalg.slogdet(a)[1],
-        "inv": jnp.linalg.inv, "diag_embed": jnp.diag, "diag_part": jnp.diagonal,
+        "inner": jnp.vdot, "logdet": lambda a: jnp.linalg.slogdet(a)[1], "diag_part": jnp.diagonal,
+        "solve": jnp.linalg.solve,
+        "svdvals": lambda a: jnp.linalg.svd(a, compute_uv=False),
+        "svd_u": lambda a: jnp.linalg.svd(a)[0], "svd_v": lambda a: jnp.linalg.svd(a)[2].T,
+        "kron": lambda a, b: common.kron(jnp.einsum, a, b),
+        "unkron": lambda g, other, side, shape: common.unkron(jnp.einsum, g, other, side, shape),
         # reductions
-        "sum": jnp.sum, "norm2": lambda a: jnp.sqrt(jnp.vdot(a, a)),
+        "norm2": lambda a: jnp.sqrt(jnp.vdot(a, a)),
         "logsumexp": jax.scipy.special.logsumexp, "norm1": lambda a: jnp.sum(jnp.abs(a)),
         "sum_axis": lambda a, axis: jnp.sum(a, axis=axis),
         "spread": lambda g, axis, shape: jnp.broadcast_to(jnp.expand_dims(g, axis), shape),
         "logsumexp_axis": lambda a, axis: jax.scipy.special.logsumexp(a, axis=axis),
         "softmax": lambda a, axis: jax.nn.softmax(a, axis=axis),
         "tril": lambda a, k: jnp.tril(a, k), "triu": lambda a, k: jnp.triu(a, k),
-        "solve": jnp.linalg.solve,
         "take": common.take,
-        "svdvals": lambda a: jnp.linalg.svd(a, compute_uv=False),
-        "svd_u": lambda a: jnp.linalg.svd(a)[0], "svd_v": lambda a: jnp.linalg.svd(a)[2].T,
-        "kron": lambda a, b: common.kron(jnp.einsum, a, b),
-        "unkron": lambda g, other, side, shape: common.unkron(jnp.einsum, g, other, side, shape),
         "put": lambda g, index, shape: common.put(g, index, shape, jnp.concatenate, jnp.zeros, jnp.expand_dims),
         "concat": lambda a, b, axis: jnp.concatenate((a, b), axis),
         "vec": lambda a: jnp.reshape(jnp.swapaxes(a, 0, 1), (-1,) + a.shape[2:]),

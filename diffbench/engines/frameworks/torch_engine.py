@@ -14,36 +14,37 @@ import numpy as np
 
 from ..base import register
 from . import common
-from .common import FrameworkEngine, import_all
+from .common import FrameworkEngine, import_all, spelled
 
 
 def op_map(torch) -> dict:
-    """Primitive name -> PyTorch function."""
+    """Primitive name -> PyTorch function: those whose NumPy spelling torch
+    shares as ``torch.<spelling>``, and torch's own spellings of the rest."""
     f64 = torch.float64
     return {
+        **spelled(torch),  # torch.exp, torch.linalg.inv, torch.maximum ...
         # leaves
         "const": lambda value: torch.tensor(value, dtype=f64),
         "eye": lambda shape: torch.eye(shape[0], dtype=f64),
         "ones": lambda shape: torch.ones(shape, dtype=f64),
         # element-wise (operators: either side may be a Python number)
         "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
-        "pow": operator.pow, "neg": operator.neg, "exp": torch.exp, "log": torch.log,
-        "sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh, "sqrt": torch.sqrt,
+        "pow": operator.pow, "neg": operator.neg,
         "sigmoid": torch.sigmoid,
         # exact log(1 + e^x); torch.nn.functional.softplus switches to x above a threshold
         "softplus": lambda x: torch.logaddexp(torch.zeros_like(x), x),
-        "tan": torch.tan, "arcsin": torch.arcsin, "arccos": torch.arccos, "arctan": torch.arctan,
-        "log1p": torch.log1p, "expm1": torch.expm1, "square": torch.square, "abs": torch.abs,
-        "sign": torch.sign, "relu": torch.relu, "step": lambda x: (x > 0).to(f64),
-        "max": torch.maximum, "min": torch.minimum,
+        "relu": torch.relu, "step": lambda x: (x > 0).to(f64),
         # linear algebra
-        "matmul": torch.matmul, "outer": torch.outer,
         "transpose": lambda a: torch.transpose(a, -2, -1) if a.ndim >= 2 else a,
         "inner": lambda a, b: torch.sum(a * b),
-        "tr": torch.trace, "det": torch.linalg.det, "logdet": lambda a: torch.linalg.slogdet(a)[1],
-        "inv": torch.linalg.inv, "diag_embed": torch.diag, "diag_part": torch.diagonal,
+        "logdet": lambda a: torch.linalg.slogdet(a)[1], "diag_part": torch.diagonal,
+        "solve": torch.linalg.solve,
+        "svdvals": torch.linalg.svdvals,
+        "svd_u": lambda a: torch.linalg.svd(a)[0], "svd_v": lambda a: torch.linalg.svd(a)[2].T,
+        "kron": lambda a, b: common.kron(torch.einsum, a, b),
+        "unkron": lambda g, other, side, shape: common.unkron(torch.einsum, g, other, side, shape),
         # reductions
-        "sum": torch.sum, "norm2": lambda a: torch.sqrt(torch.sum(a * a)),
+        "norm2": lambda a: torch.sqrt(torch.sum(a * a)),
         "logsumexp": lambda a: torch.logsumexp(torch.reshape(a, (-1,)), 0),
         "norm1": lambda a: torch.sum(torch.abs(a)),
         "sum_axis": lambda a, axis: torch.sum(a, dim=axis),
@@ -51,12 +52,7 @@ def op_map(torch) -> dict:
         "logsumexp_axis": lambda a, axis: torch.logsumexp(a, dim=axis),
         "softmax": lambda a, axis: torch.softmax(a, dim=axis),
         "tril": lambda a, k: torch.tril(a, k), "triu": lambda a, k: torch.triu(a, k),
-        "solve": torch.linalg.solve,
         "take": common.take,
-        "svdvals": torch.linalg.svdvals,
-        "svd_u": lambda a: torch.linalg.svd(a)[0], "svd_v": lambda a: torch.linalg.svd(a)[2].T,
-        "kron": lambda a, b: common.kron(torch.einsum, a, b),
-        "unkron": lambda g, other, side, shape: common.unkron(torch.einsum, g, other, side, shape),
         "put": lambda g, index, shape: common.put(
             g, index, shape, lambda parts, axis: torch.cat(parts, axis),
             lambda s: torch.zeros(s, dtype=f64), torch.unsqueeze),
@@ -73,6 +69,7 @@ class TorchEngine(FrameworkEngine):
     name = "torch"
     description = "PyTorch interpreting the same IR (torch.func: grad; hessian = forward-over-reverse)"
     requires = ("torch",)
+    extra = "torch"  # the CPU build; `.[compare]` brings autograd and JAX only
 
     def load(self):
         torch, func = import_all("torch", "torch.func")

@@ -5,7 +5,8 @@ import signal
 
 import click
 
-from .store import DEFAULT_PATH
+from ..jobs.records import STATUSES
+from ..jobs.store import DEFAULT_PATH
 
 db_option = click.option("--db", default=DEFAULT_PATH, show_default=True, help="Results store (SQLite).")
 
@@ -25,7 +26,7 @@ def cluster_options(fn):
 
 def run_guarded(body):
     """Run ``body(progress)``; SIGTERM ends it like Ctrl-C (run marked interrupted)."""
-    from .progress import Progress
+    from ..jobs.progress import Progress
 
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -37,8 +38,20 @@ def run_guarded(body):
         signal.signal(signal.SIGTERM, previous)
 
 
+def with_report(result: dict, reports: str) -> dict:
+    """The run's summary with the path of its report, written now."""
+    from ..jobs.store import Store
+    from ..report import report_after_run
+
+    store = Store(result["db"])
+    try:
+        return {**result, "report": str(report_after_run(store, result["run_id"], reports))}
+    finally:
+        store.close()
+
+
 def print_summary(result: dict) -> None:
-    counts = ", ".join(f"{result[s]} {s}" for s in ("ok", "failed", "timeout", "oom", "unsupported"))
+    counts = ", ".join(f"{result[s]} {s}" for s in STATUSES)
     click.echo(f"run {result['run_id']} ({result['job']}): {result['status']}, "
                f"{result['done']}/{result['planned']} tasks: {counts}")
     click.echo(f"results: {result['db']}   report: {result['report']}")

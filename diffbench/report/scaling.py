@@ -1,16 +1,16 @@
 """Report sections for scaling: throughput against workers (with the ideal
-line, per engine) and time against size (with fitted exponents), as HTML."""
+line, per engine) and time against size (with fitted exponents).  The
+numbers come from :mod:`diffbench.scaling`; this module only draws."""
 from __future__ import annotations
 
-from html import escape
-
-from .sizes import size_fits
-from .store import ALL, points
+from ..scaling.passes import ALL, points
+from ..scaling.sizes import size_fits
+from .plots import run_colours, workers_plot
 
 
 def workers_html(store, run_id: str) -> str:
     """'' when the run had no worker-count sweep."""
-    from ..report.plots import run_colours, workers_plot
+    from .render import environment
 
     sweep = [p for p in points(store, run_id) if p["throughput"]]
     if not sweep:
@@ -20,19 +20,12 @@ def workers_html(store, run_id: str) -> str:
         by_engine.setdefault(p["engine"], []).append(p)
     if len(by_engine) == 2:  # one engine: its line and the whole run's are the same
         by_engine.pop(ALL, None)
-    colours = run_colours(store, run_id)
     chart = workers_plot({e: [(p["workers"], p["throughput"]) for p in ps] for e, ps in by_engine.items()},
-                         colours)
+                         run_colours(store, run_id))
     mode = sweep[0]["mode"]
-    skipped = _skipped(store.run(run_id), sweep)
-    rows = "".join(_row(engine, p, ps[0]) for engine, ps in _ordered(by_engine) for p in ps)
-    return (f"<section id='workers'><h2>Throughput against workers ({escape(mode)} scaling)</h2>"
-            f"<p>{escape(_explain(mode))}{escape(skipped)}</p><div class='plots'><figure class='plot-workers'>{chart}<figcaption>Solid: measured. "
-            "Dashed: ideal, throughput in proportion to workers from the smallest count.</figcaption></figure></div>"
-            "<div class='table-wrap'><table id='workers-table'><thead><tr><th>engine</th><th class='num'>workers"
-            "</th><th class='num'>tasks</th><th class='num'>failed</th><th class='num'>seconds</th>"
-            "<th class='num'>tasks/s</th><th class='num'>speed-up</th><th class='num'>of ideal</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div></section>")
+    rows = [_row(engine, p, ps[0]) for engine, ps in _ordered(by_engine) for p in ps]
+    return environment().get_template("workers.html.j2").render(
+        mode=mode, explain=_explain(mode), skipped=_skipped(store.run(run_id), sweep), chart=chart, rows=rows)
 
 
 def _skipped(run: dict, sweep: list[dict]) -> str:
@@ -60,24 +53,16 @@ def _ordered(by_engine: dict) -> list:
     return sorted(by_engine.items(), key=lambda kv: (kv[0] == ALL, kv[0]))
 
 
-def _row(engine: str, p: dict, base: dict) -> str:
+def _row(engine: str, p: dict, base: dict) -> dict:
     speedup = p["throughput"] / base["throughput"]
     ideal = p["workers"] / base["workers"]
-    return (f"<tr><td>{escape(engine)}</td><td class='num'>{p['workers']}</td><td class='num'>{p['tasks']}</td>"
-            f"<td class='num'>{p['failed']}</td><td class='num'>{p['seconds']:.2f}</td>"
-            f"<td class='num'>{p['throughput']:.1f}</td><td class='num'>{speedup:.2f}×</td>"
-            f"<td class='num'>{100 * speedup / ideal:.0f}%</td></tr>")
+    return {**p, "engine": engine, "speedup": speedup, "of_ideal": 100 * speedup / ideal}
 
 
 def sizes_html(results: list[dict]) -> str:
     """'' when no cell has three sizes or more (the server's plain page;
     the full report draws these as plots)."""
+    from .render import environment
+
     fits = size_fits(results)
-    if not fits:
-        return ""
-    parts = ["<h2>Time against size</h2><p>Exponent k of time ~ size<sup>k</sup>, fitted on the largest sizes."
-             "</p><table><tr><th>function</th><th>engine</th><th>quantity</th><th>dim</th><th>k</th></tr>"]
-    parts += [f"<tr><td>{escape(f['function'])}</td><td>{escape(f['engine'])}</td><td>{escape(f['quantity'])}</td>"
-              f"<td>{escape(f['dim'])}</td><td>{f['exponent']:.2f}</td></tr>" for f in fits]
-    parts.append("</table>")
-    return "".join(parts)
+    return environment().get_template("sizes.html.j2").render(fits=fits) if fits else ""

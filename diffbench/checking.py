@@ -1,0 +1,211 @@
+"""The one agreement helper: engines against each other and central differences.
+
+``check_agree(f, inputs, wrt)`` computes value, gradient and Hessian (or the
+Jacobian of a vector-valued function) with every engine asked for, and
+compares each pair by the rule of :mod:`diffbench.agreement`.
+For large variables it compares random projections instead of full arrays
+(``<u, g>`` and ``<u, H v>``, with fd taking directional differences), so no
+big Hessian is built by differences.  When engines disagree it names the one
+at fault: the engine that disagrees with the referee (``fd``) while the
+others agree with it, or the odd one out by majority.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .agreement import APPROXIMATE_ENGINES, relative_error, tolerance
+from .api import as_function, _as_arrays
+from .engines import get_engine
+from .errors import Unsupported
+
+FULL_LIMIT = 64  # above this many wrt entries, compare random projections
+# Round-off grows with the conditioning of the function at the inputs, so with
+# ``roundoff=True`` the exact engines' bar is raised to ROUNDOFF_MARGIN times
+# the change of one exact engine's output when every input moves by a relative
+# ROUNDOFF_NUDGE (a few hundred ulps): that change *is* the round-off noise of
+# the computation there (plus its true sensitivity, which is as large).
+ROUNDOFF_NUDGE = 1e-13
+ROUNDOFF_MARGIN = 10.0
+
+
+class Disagreement(AssertionError):
+    """Engines gave different answers; ``engine`` is the one at fault."""
+
+    def __init__(self, message: str, engine: str, quantity: str, error: float):
+        super().__init__(message)
+        self.engine = engine
+        self.quantity = quantity
+        self.error = error
+
+
+@dataclass
+class Agreement:
+    """Every quantity's results per engine and the pairwise errors."""
+
+    results: dict = field(default_factory=dict)  # engine -> quantity -> array
+    errors: dict = field(default_factory=dict)  # quantity -> (e1, e2) -> error
+    unsupported: dict = field(default_factory=dict)  # engine -> message
+    culprits: dict = field(default_factory=dict)  # quantity -> engine at fault
+    roundoff: dict = field(default_factory=dict)  # quantity -> measured noise (roundoff=True)
+
+    def tolerance(self, quantity: str, a: str, b: str) -> float:
+        """The bar ``a`` and ``b`` were held to for ``quantity``."""
+        return _tolerance(quantity, a, b, self.roundoff.get(quantity, 0.0))
+
+    def max_error(self, engine: str) -> float:
+        """The largest error of ``engine`` against any other engine."""
+        worst = 0.0
+        for pairs in self.errors.values():
+            for (a, b), err in pairs.items():
+                if engine in (a, b):
+                    worst = max(worst, err)
+        return worst
+
+
+def _flatten(quantity: dict | object, names: list[str]):
+    """Gradient/Hessian/Jacobian dicts as one flat vector in a fixed order."""
+    if not isinstance(quantity, dict):
+        return np.ravel(np.asarray(quantity, dtype=float))
+    keys = sorted(quantity, key=lambda k: [names.index(n) for n in (k if isinstance(k, tuple) else (k,))])
+    return np.concatenate([np.ravel(np.asarray(quantity[k], dtype=float)) for k in keys])
+
+
+class _Projector:
+    """Random directions u, v over the wrt variables, fixed by a seed."""
+
+    def __init__(self, inputs: dict, names: list[str], seed: int):
+        rng = np.random.default_rng(seed)
+        self.names = names
+        self.u = {n: rng.normal(size=np.shape(inputs[n])) for n in names}
+        self.v = {n: rng.normal(size=np.shape(inputs[n])) for n in names}
+
+    def gradient(self, grads: dict) -> np.ndarray:
+        return np.array([sum(np.vdot(self.u[n], grads[n]) for n in self.names)])
+
+    def hessian(self, blocks: dict) -> np.ndarray:
+        total = 0.0
+        for a, b in itertools.product(self.names, repeat=2):
+            block = np.asarray(blocks[(a, b)]).reshape(np.size(self.u[a]), np.size(self.v[b]))
+            total += np.ravel(self.u[a]) @ block @ np.ravel(self.v[b])
+        return np.array([total])
+
+
+def _directional_fd(prepared, inputs, proj: _Projector):
+    """fd of <u, grad> and <u, H v> from function values only."""
+    f, x0, _ = prepared._function(inputs)
+    u = np.concatenate([np.ravel(proj.u[n]) for n in proj.names])
+    v = np.concatenate([np.ravel(proj.v[n]) for n in proj.names])
+    scale = max(1.0, float(np.max(np.abs(x0)))) if x0.size else 1.0
+    h1 = np.finfo(float).eps ** (1 / 3) * scale / max(1.0, np.linalg.norm(u))
+    h2 = np.finfo(float).eps ** (1 / 4) * scale / max(1.0, np.linalg.norm(u))
+    g = (f(x0 + h1 * u) - f(x0 - h1 * u)) / (2 * h1)
+    huv = (f(x0 + h2 * (u + v)) - f(x0 + h2 * (u - v)) - f(x0 - h2 * (u - v))
+           + f(x0 - h2 * (u + v))) / (4 * h2 * h2)
+    return np.array([g]), np.array([huv])
+
+
+def _compute(engine: str, fn, inputs, names, sizes, order, proj):
+    prepared = get_engine(engine).prepare(fn, names, sizes, order)
+    out = {"value": np.asarray(prepared.value(inputs), dtype=float)}
+    if not fn.is_scalar:
+        out["jacobian"] = _flatten(prepared.jacobian(inputs), names)
+        return out
+    if proj is not None and engine == "fd":
+        g, h = _directional_fd(prepared, inputs, proj)
+        out["gradient"] = g
+        if order == 2:
+            out["hessian"] = h
+        return out
+    grads = prepared.gradient(inputs)
+    out["gradient"] = proj.gradient(grads) if proj else _flatten(grads, names)
+    if order == 2:
+        hess = prepared.hessian(inputs)
+        out["hessian"] = proj.hessian(hess) if proj else _flatten(hess, names)
+    return out
+
+
+def _tolerance(quantity: str, a: str, b: str, noise: float = 0.0) -> float:
+    bar = tolerance(quantity, a, b)
+    if a in APPROXIMATE_ENGINES or b in APPROXIMATE_ENGINES:
+        return bar
+    return max(bar, ROUNDOFF_MARGIN * noise)
+
+
+def _roundoff(engine: str, fn, inputs, names, sizes, order, proj, before: dict, seed: int) -> dict:
+    """Per quantity, how far ``engine``'s output moves when the inputs are nudged."""
+    rng = np.random.default_rng(seed + 1)
+    nudged = {k: np.asarray(v, dtype=float) * (1 + ROUNDOFF_NUDGE * rng.choice([-1.0, 1.0], size=np.shape(v)))
+              for k, v in inputs.items()}
+    after = _compute(engine, fn, nudged, names, sizes, order, proj)
+    return {q: relative_error(after[q], before[q]) for q in before}
+
+
+def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise: float = 0.0) -> str | None:
+    """The engine at fault for ``quantity``, or None when all agree."""
+    ok = {pair: err <= _tolerance(quantity, *pair, noise) for pair, err in errors.items()}
+    if all(ok.values()):
+        return None
+
+    def agrees(a, b):
+        return ok.get((a, b), ok.get((b, a), True))
+
+    if referee in engines:
+        friends_of_referee = [e for e in engines if e != referee and agrees(e, referee)]
+        culprits = [e for e in engines if e != referee and not agrees(e, referee)]
+        if culprits and (friends_of_referee or len(engines) == 2):
+            return culprits[0]
+        if not friends_of_referee and len(culprits) >= 2 and all(
+                agrees(a, b) for a, b in itertools.combinations(culprits, 2)):
+            return referee
+    # majority: the engine with the fewest agreements
+    return min(engines, key=lambda e: sum(agrees(e, o) for o in engines if o != e))
+
+
+def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, referee: str = "fd",
+                seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True,
+                roundoff: bool = False) -> Agreement:
+    """Compare ``engines`` on ``f`` at ``inputs``; raise :class:`Disagreement`
+    naming the engine at fault (with ``strict=False``, record it in
+    ``culprits`` instead), or return the :class:`Agreement` measured.
+
+    ``roundoff=True`` measures the round-off noise at these inputs (see
+    ``ROUNDOFF_NUDGE``) and holds exact engines to it when it is larger than
+    their fixed tolerance: for random expressions, whose inputs can be badly
+    conditioned.  A wrong rule is still off by far more than that."""
+    fn = as_function(f, inputs)
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    inputs = _as_arrays(inputs)
+    sizes = fn.bind(inputs)
+    total = sum(np.size(inputs[n]) for n in names)
+    proj = _Projector(inputs, names, seed) if total > FULL_LIMIT and fn.is_scalar else None
+    report = Agreement()
+    for engine in engines:
+        try:
+            report.results[engine] = _compute(engine, fn, inputs, names, sizes, order, proj)
+        except Unsupported as err:
+            if engine not in allow_unsupported:
+                raise
+            report.unsupported[engine] = str(err)
+    ran = [e for e in engines if e in report.results]
+    exact = [e for e in ran if e != "fd"]
+    if roundoff and exact:
+        report.roundoff = _roundoff(exact[0], fn, inputs, names, sizes, order, proj,
+                                    report.results[exact[0]], seed)
+    for quantity in report.results[ran[0]] if ran else ():
+        errors = {(a, b): relative_error(report.results[a][quantity], report.results[b][quantity])
+                  for a, b in itertools.combinations(ran, 2)}
+        report.errors[quantity] = errors
+        culprit = _blame(quantity, ran, errors, referee, report.roundoff.get(quantity, 0.0))
+        if culprit is not None and not strict:
+            report.culprits[quantity] = culprit
+        elif culprit is not None:
+            worst = max(err for pair, err in errors.items() if culprit in pair)
+            raise Disagreement(
+                f"engine {culprit!r} disagrees on the {quantity} of {fn.expr!r} "
+                f"(max relative error {worst:.3g}; pairwise: "
+                + ", ".join(f"{a}~{b} {e:.2g}" for (a, b), e in errors.items()) + ")",
+                culprit, quantity, worst)
+    return report
