@@ -7,7 +7,7 @@ import time
 from conftest import job_text
 from diffbench.jobs.harness import run_measured
 from diffbench.jobs.plan import plan
-from diffbench.jobs.spec import load_job
+from diffbench.jobs.checks import load_job
 
 
 def _fd_task(write_job, quantity, header=""):
