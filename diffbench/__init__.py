@@ -7,6 +7,7 @@ array([2., 2.])
 """
 from .api import derivatives, parse
 from .catalogue import CATALOGUE, get_entry
+from .operators import hessian_trace, hvp, jacobian
 
 __version__ = "0.1.0"
 
@@ -26,4 +27,4 @@ def derive(expr, wrt, shapes=None, order=2):
     return _derive(expr, wrt, shapes=shapes, order=order)
 
 
-__all__ = ["parse", "derivatives", "derive", "trace", "CATALOGUE", "get_entry", "__version__"]
+__all__ = ["parse", "derivatives", "derive", "jacobian", "hvp", "hessian_trace", "trace", "CATALOGUE", "get_entry", "__version__"]

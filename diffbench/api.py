@@ -5,6 +5,7 @@ import numpy as np
 
 from .catalogue import Entry
 from .engines import get_engine
+from .engines.base import MAX_ORDER, check_higher_order
 from .function import Function, InputError
 from .ops.core import GENERATION
 
@@ -53,8 +54,10 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> d
     """Value and derivatives of ``f`` at ``inputs`` by one engine.
 
     Returns ``{"value", "gradient", "hessian"}`` for a scalar function
-    (``"hessian"`` only when ``order == 2``), or ``{"value", "jacobian"}``
-    for a vector- or matrix-valued one.  With ``wrt`` a name, the gradient
+    (``"hessian"`` only when ``order >= 2``), or ``{"value", "jacobian"}``
+    for a vector- or matrix-valued one.  ``order`` 3 to 8 (one scalar
+    variable ``wrt`` of a scalar function; anything else is ``Unsupported``)
+    adds ``"derivatives"``: the list ``[f', f'', ..., f^(order)]``.  With ``wrt`` a name, the gradient
     is an array shaped like the variable and the Hessian has shape
     ``var.shape + var.shape``; with ``wrt`` a list of names, ``"gradient"``
     maps each name to its array and ``"hessian"`` each pair to its block.
@@ -65,9 +68,27 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2) -> d
     if unknown:
         raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
                          f"(variables: {', '.join(fn.variables)})")
-    if order not in (1, 2):
-        raise InputError(f"order must be 1 or 2, not {order}")
+    if not 1 <= order <= MAX_ORDER:
+        raise InputError(f"order must be 1 to {MAX_ORDER}, not {order}")
+    check_higher_order(fn, names, order)
     inputs = _as_arrays(inputs)
+    if order > 2:  # higher derivatives: the engine's own pass, not cached
+        sizes = fn.bind(inputs)
+        prepared = get_engine(engine).prepare(fn, names, sizes, order)
+        result = {"value": prepared.value(inputs)}
+        single = isinstance(wrt, str)
+        if not fn.is_scalar:
+            jac = prepared.jacobian(inputs)
+            result["jacobian"] = jac[names[0]] if single else jac
+            return result
+        grads = prepared.gradient(inputs)
+        result["gradient"] = grads[names[0]] if single else grads
+        if order >= 2:
+            hess = prepared.hessian(inputs)
+            result["hessian"] = hess[(names[0], names[0])] if single else hess
+        if order > 2:
+            result["derivatives"] = prepared.derivatives(inputs, order)
+        return result
     out = _prepared_for(fn, names, inputs, engine, order).evaluate(inputs, order, fn.is_scalar)
     if isinstance(wrt, str):  # one name: the arrays themselves, not dicts of one entry
         for quantity, key in (("gradient", names[0]), ("jacobian", names[0]), ("hessian", (names[0], names[0]))):

@@ -27,8 +27,8 @@ in the size of the DAG.
 """
 from __future__ import annotations
 
-from .ir import Node, const, topological
-from .ops import build
+from .ir import Node, const, node, topological
+from .ops import TABLE, build
 
 
 def canonical(root: Node) -> Node:
@@ -39,7 +39,12 @@ def canonical(root: Node) -> Node:
             done[id(n)] = n
             continue
         args = tuple(done[id(a)] for a in n.args)
-        rebuilt = n if all(a is b for a, b in zip(args, n.args)) else build(n.op, args, dict(n.attrs))
+        if all(a is b for a, b in zip(args, n.args)):
+            rebuilt = n
+        elif n.op in TABLE:
+            rebuilt = build(n.op, args, dict(n.attrs))
+        else:  # a construct outside the op table (a loop): same node, new arguments
+            rebuilt = node(n.op, args, n.attrs, n.shape)
         rule = RULES.get(rebuilt.op)
         out = rule(rebuilt) if rule is not None else None
         done[id(n)] = rebuilt if out is None else out

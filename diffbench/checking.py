@@ -18,6 +18,7 @@ import numpy as np
 
 from .agreement import APPROXIMATE_ENGINES, relative_error, tolerance
 from .api import as_function, _as_arrays
+from .operators import direction
 from .engines import get_engine
 from .errors import Unsupported
 
@@ -107,9 +108,35 @@ def _directional_fd(prepared, inputs, proj: _Projector):
     return np.array([g]), np.array([huv])
 
 
-def _compute(engine: str, fn, inputs, names, sizes, order, proj):
+#: quantities beyond value/gradient/Hessian that ``check_agree`` can be asked for
+EXTRA = ("hvp", "trace")
+
+
+def _extra(prepared, inputs, names, extra, seed) -> dict:
+    out = {}
+    if "hvp" in extra:
+        out["hvp"] = _flatten(prepared.hvp(inputs, direction(inputs, names, seed)), names)
+    if "trace" in extra:
+        out["trace"] = np.array([prepared.hessian_trace(inputs)])
+    return out
+
+
+def _hessian_times_v(engine, fn, inputs, names, sizes, seed) -> np.ndarray:
+    """``H v`` from ``engine``'s full Hessian: what an HVP must equal."""
+    blocks = get_engine(engine).prepare(fn, names, sizes, 2).hessian(inputs)
+    v = direction(inputs, names, seed)
+    parts = []
+    for a in names:
+        total = sum(np.tensordot(np.asarray(blocks[(a, b)]), v[b], axes=np.ndim(v[b])) for b in names)
+        parts.append(np.ravel(total))
+    return np.concatenate(parts)
+
+
+def _compute(engine: str, fn, inputs, names, sizes, order, proj, extra=(), seed=0):
     prepared = get_engine(engine).prepare(fn, names, sizes, order)
     out = {"value": np.asarray(prepared.value(inputs), dtype=float)}
+    if fn.is_scalar:
+        out.update(_extra(prepared, inputs, names, extra, seed))
     if not fn.is_scalar:
         out["jacobian"] = _flatten(prepared.jacobian(inputs), names)
         return out
@@ -121,9 +148,11 @@ def _compute(engine: str, fn, inputs, names, sizes, order, proj):
         return out
     grads = prepared.gradient(inputs)
     out["gradient"] = proj.gradient(grads) if proj else _flatten(grads, names)
-    if order == 2:
+    if order >= 2:
         hess = prepared.hessian(inputs)
         out["hessian"] = proj.hessian(hess) if proj else _flatten(hess, names)
+    if order > 2:  # [f', ..., f^(order)] along one scalar variable
+        out["derivatives"] = np.asarray(prepared.derivatives(inputs, order), dtype=float)
     return out
 
 
@@ -140,7 +169,7 @@ def _roundoff(engine: str, fn, inputs, names, sizes, order, proj, before: dict, 
     nudged = {k: np.asarray(v, dtype=float) * (1 + ROUNDOFF_NUDGE * rng.choice([-1.0, 1.0], size=np.shape(v)))
               for k, v in inputs.items()}
     after = _compute(engine, fn, nudged, names, sizes, order, proj)
-    return {q: relative_error(after[q], before[q]) for q in before}
+    return {q: relative_error(after[q], before[q]) for q in before if q in after}
 
 
 def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise: float = 0.0) -> str | None:
@@ -166,7 +195,7 @@ def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise:
 
 def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, referee: str = "fd",
                 seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True,
-                roundoff: bool = False) -> Agreement:
+                roundoff: bool = False, extra: tuple[str, ...] = ()) -> Agreement:
     """Compare ``engines`` on ``f`` at ``inputs``; raise :class:`Disagreement`
     naming the engine at fault (with ``strict=False``, record it in
     ``culprits`` instead), or return the :class:`Agreement` measured.
@@ -174,7 +203,12 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     ``roundoff=True`` measures the round-off noise at these inputs (see
     ``ROUNDOFF_NUDGE``) and holds exact engines to it when it is larger than
     their fixed tolerance: for random expressions, whose inputs can be badly
-    conditioned.  A wrong rule is still off by far more than that."""
+    conditioned.  A wrong rule is still off by far more than that.
+
+    ``extra`` adds quantities of scalar functions: ``"hvp"`` (every engine's
+    Hessian-vector product along a seeded direction, and ``H v`` from the
+    first exact engine's full Hessian as one more party, named ``"H·v"``) and
+    ``"trace"`` (closed-form traces against sums of Hessian diagonals)."""
     fn = as_function(f, inputs)
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     inputs = _as_arrays(inputs)
@@ -184,21 +218,24 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     report = Agreement()
     for engine in engines:
         try:
-            report.results[engine] = _compute(engine, fn, inputs, names, sizes, order, proj)
+            report.results[engine] = _compute(engine, fn, inputs, names, sizes, order, proj, extra, seed)
         except Unsupported as err:
             if engine not in allow_unsupported:
                 raise
             report.unsupported[engine] = str(err)
     ran = [e for e in engines if e in report.results]
     exact = [e for e in ran if e != "fd"]
+    if "hvp" in extra and fn.is_scalar and exact:
+        report.results["H·v"] = {"hvp": _hessian_times_v(exact[0], fn, inputs, names, sizes, seed)}
     if roundoff and exact:
         report.roundoff = _roundoff(exact[0], fn, inputs, names, sizes, order, proj,
                                     report.results[exact[0]], seed)
     for quantity in report.results[ran[0]] if ran else ():
+        parties = [e for e in report.results if quantity in report.results[e]]
         errors = {(a, b): relative_error(report.results[a][quantity], report.results[b][quantity])
-                  for a, b in itertools.combinations(ran, 2)}
+                  for a, b in itertools.combinations(parties, 2)}
         report.errors[quantity] = errors
-        culprit = _blame(quantity, ran, errors, referee, report.roundoff.get(quantity, 0.0))
+        culprit = _blame(quantity, parties, errors, referee, report.roundoff.get(quantity, 0.0))
         if culprit is not None and not strict:
             report.culprits[quantity] = culprit
         elif culprit is not None:

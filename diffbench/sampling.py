@@ -25,6 +25,8 @@ _STRENGTH = {"real": 0, "nonzero": 1, "unit": 2, "positive": 2, "invertible": 3,
 def infer_domains(fn: Function) -> dict[str, str]:
     found = {name: "real" for name in fn.shapes}
     for n in topological(fn.root):
+        if n.op == "iterate":  # its arguments are the start value and free variables: any real
+            continue
         prim = TABLE[n.op]
         for i, arg in enumerate(n.args):
             if arg.op != "var" or i >= len(prim.domain):

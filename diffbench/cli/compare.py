@@ -11,6 +11,7 @@ from ..catalogue import CATALOGUE, default_size
 from ..checking import check_agree
 from ..engines import get_engine
 from ..errors import Unsupported, UserError
+from ..operators import direction
 from .common import echo_json, parse_assignments
 
 
@@ -60,18 +61,31 @@ def _time(call, budget: float = 0.2) -> float:
     return float(np.median(samples))
 
 
-def _measure(engine, fn, inputs, wrt, order):
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp")
+
+
+def _quantities(fn, order, asked):
+    """The quantities to time: those asked for, or value and what ``order`` gives."""
+    if asked:
+        return ["value"] + [q for q in asked if q != "value"]
+    return ["value"] + (["gradient", "hessian"][:order] if fn.is_scalar else ["jacobian"])
+
+
+def _measure(engine, fn, inputs, wrt, order, asked=()):
     sizes = fn.bind(inputs)
     start = time.perf_counter()
     prepared = get_engine(engine).prepare(fn, wrt, sizes, order)
     out = {"prepare_seconds": time.perf_counter() - start}
-    quantities = ["value"] + (["gradient", "hessian"][:order] if fn.is_scalar else ["jacobian"])
-    for q in quantities:
+    v = direction(inputs, wrt, 0)  # the direction check_agree's HVPs use
+    for q in _quantities(fn, order, asked):
+        call = (lambda: prepared.hvp(inputs, v)) if q == "hvp" else (lambda: getattr(prepared, q)(inputs))
         try:
-            out[f"{q}_seconds"] = _time(lambda: getattr(prepared, q)(inputs))
+            out[f"{q}_seconds"] = _time(call)
         except Unsupported as err:
             out[f"{q}_seconds"] = None
             out.setdefault("unsupported", str(err))
+    if (getattr(prepared, "stats", None) or {}).get("mode"):
+        out["mode"] = dict(prepared.stats["mode"])  # what ran: forward or reverse
     return out
 
 
@@ -86,8 +100,12 @@ def _measure(engine, fn, inputs, wrt, order):
 @click.option("--domain", "domains", multiple=True, metavar="NAME=KIND",
               help="input domain: real, positive, nonzero, spd, invertible (e.g. A=spd)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the sampled inputs")
+@click.option("--quantities", default="", metavar="Q,..",
+              help="quantities to time: value, gradient, hessian, jacobian, hvp (default: what --order gives)")
+@click.option("--mode", type=click.Choice(["forward", "reverse", "auto"]), default="auto", show_default=True,
+              help="accumulation mode of gradients and Jacobians in engines that have modes (tape)")
 @click.option("--json", "as_json", is_flag=True, help="print the stable JSON summary")
-def command(expr, shapes, wrt, sizes, engines, order, domains, seed, as_json):
+def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities, mode, as_json):
     """Compare engines on EXPR (an expression, a catalogue name, or a Python
     function as module:function with a --shape for each parameter): agreement and time.
 
@@ -101,25 +119,35 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, as_json):
         if not text.isdigit() or int(text) < 1:
             raise UserError(f"--size {dim}={text}: expected a positive integer")
         size_values[dim] = int(text)
-    names = [e.strip() for e in engines.split(",") if e.strip()]
-    for name in names:
-        try:
-            get_engine(name)
-        except KeyError as err:
-            raise UserError(str(err.args[0])) from None
+    names = [_with_mode(e.strip(), mode) for e in engines.split(",") if e.strip()]
+    asked = [q.strip() for q in quantities.split(",") if q.strip()]
+    bad = [q for q in asked if q not in QUANTITIES]
+    if bad:
+        raise UserError(f"--quantities: unknown quantity {bad[0]!r} (known: {', '.join(QUANTITIES)})")
     wrt = [w for item in wrt for w in item.split(",") if w]
     fn, inputs, wrt = _function_and_inputs(expr, shape_decl, size_values, wrt, seed,
                                            parse_assignments(domains, "--domain"))
     # one BLAS thread, as in every benchmark and job worker: timings stay comparable
     with np.errstate(all="ignore"), threadpool_limits(1):
         _check_finite(fn, inputs, wrt)
-        summary = _compare(fn, inputs, wrt, names, order, seed)
+        summary = _compare(fn, inputs, wrt, names, order, seed, asked)
     if as_json:
         echo_json(summary)
     else:
         _print_table(summary)
     if not summary["agree"]:
         raise SystemExit(1)
+
+
+def _with_mode(name: str, mode: str) -> str:
+    """``tape`` with ``--mode forward`` is the engine ``tape:forward``."""
+    try:
+        engine = get_engine(name)
+        if mode != "auto" and mode in engine.modes:
+            return f"{name}:{mode}"
+    except KeyError as err:
+        raise UserError(str(err.args[0])) from None
+    return name
 
 
 def _check_finite(fn, inputs, wrt):
@@ -130,16 +158,17 @@ def _check_finite(fn, inputs, wrt):
                         "declare input domains, e.g. --domain A=spd or --domain x=positive")
 
 
-def _compare(fn, inputs, wrt, names, order, seed):
+def _compare(fn, inputs, wrt, names, order, seed, asked=()):
     # time first, so each engine's prepare (derive, compile, tape set-up) is a cold one
     timings = {}
     for name in names:
         try:
-            timings[name] = _measure(name, fn, inputs, wrt, order)
+            timings[name] = _measure(name, fn, inputs, wrt, order, asked)
         except Unsupported as err:
             timings[name] = {"unsupported": str(err)}
-    agreement = check_agree(fn, inputs, wrt, engines=names, order=order, strict=False,
-                            allow_unsupported=tuple(names))
+    extra = ("hvp",) if "hvp" in asked and fn.is_scalar else ()
+    agreement = check_agree(fn, inputs, wrt, engines=names, order=max(order, 2 if extra else 1), strict=False,
+                            allow_unsupported=tuple(names), extra=extra)
     rows = []
     for name in names:
         row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name)}
@@ -165,7 +194,7 @@ def _fmt_seconds(s):
 def _print_table(summary):
     click.echo(f"{summary['expr']}  wrt {', '.join(summary['wrt'])}  sizes "
                + ", ".join(f"{k}={v}" for k, v in summary["sizes"].items()))
-    quantities = [q for q in ("value", "gradient", "hessian", "jacobian")
+    quantities = [q for q in QUANTITIES
                   if any(f"{q}_seconds" in r for r in summary["engines"])]
     header = f"{'engine':<14}{'max rel err':>12}" + "".join(f"{q:>12}" for q in quantities) + f"{'prepare':>12}"
     click.echo(header)
@@ -174,6 +203,8 @@ def _print_table(summary):
         line = f"{r['engine']:<14}{('-' if err is None else f'{err:.2g}'):>12}"
         line += "".join(f"{_fmt_seconds(r.get(f'{q}_seconds')):>12}" for q in quantities)
         line += f"{_fmt_seconds(r.get('prepare_seconds')):>12}"
+        if r.get("mode"):
+            line += "  mode: " + ", ".join(f"{q} {m}" for q, m in r["mode"].items())
         if r["unsupported"]:
             line += f"  unsupported: {r['unsupported']}"
         if r["at_fault"]:

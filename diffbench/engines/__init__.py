@@ -12,7 +12,7 @@ import importlib
 from ..errors import TooLarge, Unsupported
 from .base import REGISTRY, Engine, Prepared, register
 
-_MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.symbolic.engine",
+_MODULES = ("diffbench.tape.engine", "diffbench.engines.fd", "diffbench.engines.zeroth", "diffbench.symbolic.engine",
             "diffbench.engines.sympy_scalar", "diffbench.engines.closed_form",
             "diffbench.engines.frameworks.autograd_engine", "diffbench.engines.frameworks.jax_engine",
             "diffbench.engines.frameworks.torch_engine")
@@ -32,6 +32,12 @@ def load_all() -> dict[str, Engine]:
 def get_engine(name: str) -> Engine:
     """The engine called ``name``; ``KeyError`` with a did-you-mean otherwise."""
     load_all()  # engines register themselves on import
+    base, _, mode = name.partition(":")
+    if mode and base in REGISTRY:  # tape:forward, tape:reverse ...
+        if mode not in REGISTRY[base].modes:
+            known = ", ".join(f"{base}:{m}" for m in REGISTRY[base].modes) or f"none: {base} has one mode"
+            raise KeyError(f"unknown mode {mode!r} of engine {base!r} (known: {known})")
+        return REGISTRY[base].variant(mode)
     if name not in REGISTRY:
         near = difflib.get_close_matches(name, list(REGISTRY), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""

@@ -12,8 +12,31 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..errors import TooLarge, Unsupported  # noqa: F401 -- engines raise them from here
 from ..function import Function
+from ..ir import format_shape
+
+
+#: the highest derivative order asked of an engine (formulas of order k grow roughly like k!)
+MAX_ORDER = 8
+
+
+def check_higher_order(fn: Function, wrt: list[str], order: int) -> None:
+    """Orders above 2 are derivatives along one scalar variable of a scalar function."""
+    if order <= 2:
+        return
+    if len(wrt) != 1:
+        raise Unsupported(f"unsupported: derivatives of order {order} need exactly one variable, not "
+                          f"{len(wrt)} ({', '.join(wrt)}); mixed partials above order 2 are not derived")
+    (x,) = wrt
+    if fn.shapes[x] != ():
+        raise Unsupported(f"unsupported: derivatives of order {order} need a scalar variable; {x} has shape "
+                          f"{format_shape(fn.shapes[x])} (order > 2 would be a tensor of rank {order * len(fn.shapes[x])})")
+    if not fn.is_scalar:
+        raise Unsupported(f"unsupported: derivatives of order {order} need a scalar function; "
+                          f"{fn.expr!r} has shape {format_shape(fn.shape)}")
 
 
 class Prepared:
@@ -21,6 +44,20 @@ class Prepared:
 
     #: figures for reports: derivation/compile seconds, tape nodes, bytes ...
     stats: dict[str, Any]
+    #: how derivatives are accumulated when the engine has no modes to choose
+    #: from; engines with modes record per quantity in ``stats["mode"]``
+    accumulation: str = ""
+
+    def note_mode(self, quantity: str, mode: str) -> None:
+        """Record how ``quantity`` was computed (``stats["mode"]``)."""
+        if getattr(self, "stats", None) is None:
+            self.stats = {}
+        self.stats.setdefault("mode", {})[quantity] = mode
+
+    def mode_ran(self, quantity: str) -> str:
+        """How ``quantity`` was computed by the last call (forward, reverse ...)."""
+        modes = (getattr(self, "stats", None) or {}).get("mode") or {}
+        return modes.get(quantity) or self.accumulation
 
     def value(self, inputs: dict):
         raise NotImplementedError
@@ -50,10 +87,44 @@ class Prepared:
             out["hessian"] = self.hessian(inputs)
         return out
 
+    def hvp(self, inputs: dict, vectors: dict) -> dict:
+        """``{a: sum_b H[a, b] . v_b}``, shaped like each variable.  This
+        default forms the Hessian first; engines that can do without override it."""
+        blocks = self.hessian(inputs)
+        self.note_mode("hvp", "Hessian times v")
+        out = {}
+        for (a, b), block in blocks.items():
+            v = np.asarray(vectors[b], dtype=float)
+            part = np.tensordot(np.asarray(block), v, axes=v.ndim) if v.ndim else np.asarray(block) * v
+            out[a] = part if a not in out else out[a] + part
+        return out
+
+    def hessian_trace(self, inputs: dict) -> float:
+        """``Tr ∇²f`` over every ``wrt`` entry.  This default sums the Hessian's
+        diagonal; the symbolic engine overrides it with a closed form."""
+        blocks = self.hessian(inputs)
+        self.note_mode("trace", "Hessian diagonal")
+        total = 0.0
+        for (a, b), block in blocks.items():
+            if a == b:
+                size = int(np.prod(np.shape(inputs[a]), dtype=int))
+                total += float(np.trace(np.asarray(block, dtype=float).reshape(size, size)))
+        return total
+
+    def derivatives(self, inputs: dict, order: int) -> list:
+        """``[f', f'', ..., f^(order)]`` along the one scalar ``wrt`` variable."""
+        raise Unsupported(f"unsupported: {type(self).__name__} has no derivatives of order above 2")
+
 
 class Engine:
     name: str = ""
     description: str = ""
+    #: accumulation modes this engine can be asked for as ``name:mode``
+    modes: tuple[str, ...] = ()
+
+    def variant(self, mode: str) -> "Engine":
+        """This engine computing gradients and Jacobians in ``mode``."""
+        raise KeyError(mode)
 
     def available(self) -> tuple[bool, str]:
         """Whether it can run here, and if not, why (e.g. a missing package)."""

@@ -194,6 +194,7 @@ def formula_for(fn, wrt) -> Formula | None:
 
 
 class ClosedFormPrepared(Prepared):
+    accumulation = "hand-written"
     def __init__(self, formula: Formula, wrt: list[str]):
         self.formula = formula
         self.name = wrt[0]

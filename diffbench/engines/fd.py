@@ -60,6 +60,8 @@ def _four_points(x0: np.ndarray, steps: np.ndarray, i: np.ndarray, j: np.ndarray
 
 
 class FDPrepared(Prepared):
+    accumulation = "central differences"
+
     def __init__(self, program: Program, max_evaluations: int):
         self.program = program
         self.wrt = program.wrt
@@ -198,6 +200,13 @@ class FDPrepared(Prepared):
             result[name] = J[..., offset:offset + size].reshape(out_shape + shape)
             offset += size
         return result
+
+    def hvp(self, inputs, vectors):
+        """Central difference of *exact* (tape) gradients along v, not of
+        values: see :mod:`diffbench.engines.fd_hvp`."""
+        from .fd_hvp import gradient_difference_hvp
+
+        return gradient_difference_hvp(self.program, inputs, vectors)
 
     def evaluations(self, quantity: str, inputs) -> int:
         """Function (or exact-gradient) evaluations one ``quantity`` costs at these inputs."""

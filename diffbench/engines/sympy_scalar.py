@@ -136,6 +136,7 @@ def estimate_ops(fn: Function, wrt: list[str], sizes: dict[str, int], order: int
 
 
 class SympyScalarPrepared(Prepared):
+    accumulation = "closed form (scalar entries)"
     def __init__(self, fn, wrt, sizes, order, compiled, layout, stats):
         self.fn, self.wrt, self.sizes, self.order = fn, wrt, sizes, order
         self._compiled, self._layout, self.stats = compiled, layout, stats
@@ -188,6 +189,10 @@ class SympyScalarEngine(Engine):
 
     def prepare(self, fn: Function, wrt: list[str], sizes: dict[str, int], order: int = 2) -> Prepared:
         """Expand, differentiate entry by entry, compile: each phase under the guards."""
+        from ..iterate import contains_iterate
+
+        if contains_iterate(fn.root):
+            raise Unsupported("unsupported: sympy-scalar does not expand iterate loops (the tape engines do)")
         estimate = estimate_ops(fn, wrt, sizes, order)
         if estimate > self.max_ops:
             raise TooLarge(f"sympy-scalar: about {estimate:,} scalar operations at sizes {sizes} "

@@ -24,7 +24,8 @@ import statistics
 import traceback
 from time import perf_counter
 
-ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2}
+ORDERS = {"value": 0, "gradient": 1, "jacobian": 1, "hessian": 2, "hvp": 2, "trace": 2,
+          "derivatives": 6, "descent": 1, "newton": 2}
 MAX_INNER = 10**7
 
 
@@ -129,14 +130,25 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fields["stats"]["bound_sizes"] = sizes
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
-    m = measure(getattr(prepared, task["quantity"]), inputs, task["repeat"], task["sample_time"], deadline,
-                trace=True)
+    from .curvature import quantity_call, trace_stats
+
+    call = quantity_call(prepared, task, inputs)
+    m = measure(call, inputs, task["repeat"], task["sample_time"], deadline, trace=True)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
     fields["stats"].update(engine=_jsonable(getattr(prepared, "stats", {}) or {}),
+                           mode=prepared.mode_ran(task["quantity"]),
+                           **({"hvp_direction": {"seed": task["seed"], "entries": "standard normal"}}
+                              if task["quantity"] == "hvp" else {}),
+                           **trace_stats(task, fn, inputs, sizes, prepared, m["out"]),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
     fields["stats"].update(call_memory(task, m["call_peak"]))
+    tape_stats = getattr(prepared, "tape_stats", None)
+    if tape_stats is not None:  # counted after the peak was read: one more sweep, off the clock
+        fields["stats"]["tape"] = _jsonable(tape_stats(inputs))
+    if hasattr(call, "record"):  # a study (diffbench.studies): what its report section draws
+        fields["stats"].update(_jsonable(call.record(inputs)))
     return fields, (fn, inputs, sizes, m["out"])
 
 

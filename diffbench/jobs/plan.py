@@ -31,8 +31,21 @@ def plan(job: JobSpec, source: str = "job") -> list[dict]:
         for sizes in info["sizes"]:
             for engine in fspec.engines or job.engines:
                 for quantity in fspec.quantities or job.quantities:
-                    tasks.append(_task(job, fspec, info, sizes, engine, quantity))
+                    task = _task(job, fspec, info, sizes, engine, quantity)
+                    tasks.extend(_estimates(job, task) if quantity == "trace" else [task])
     return tasks
+
+
+def _estimates(job: JobSpec, task: dict) -> list[dict]:
+    """The exact trace task, then one per Hutchinson probe count and distribution."""
+    out = [dict(task, key=task["key"].replace("|trace|", "|trace[exact]|"), probes=0)]
+    if job.hutchinson is not None:
+        for distribution in job.hutchinson.distributions:
+            for probes in job.hutchinson.probes:
+                label = f"trace[V={probes},{distribution}]"
+                out.append(dict(task, key=task["key"].replace("|trace|", f"|{label}|"), probes=probes,
+                                distribution=distribution))
+    return out
 
 
 def _task(job, fspec, info, sizes, engine, quantity) -> dict:

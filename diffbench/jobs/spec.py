@@ -19,8 +19,9 @@ from .scaling_spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
 VERSION = 1
-QUANTITIES = ("value", "gradient", "hessian", "jacobian")
-Quantity = Literal["value", "gradient", "hessian", "jacobian"]
+QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp", "trace", "derivatives", "descent", "newton")
+# derivatives, descent, newton: studies (diffbench.studies), see docs/experiments-2.md
+Quantity = Literal["value", "gradient", "hessian", "jacobian", "hvp", "trace", "derivatives", "descent", "newton"]
 
 
 def _duration(v):
@@ -110,6 +111,16 @@ class FunctionSpec(BaseModel):
         return [self.wrt] if isinstance(self.wrt, str) else self.wrt
 
 
+class HutchinsonSpec(BaseModel):
+    """How a ``trace`` quantity is estimated: besides the exact trace, one
+    Hutchinson estimate per probe count and distribution (``jobs/hutchinson.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    probes: list[Annotated[int, Field(ge=1, le=100_000)]] = Field(min_length=1)
+    distributions: list[Literal["rademacher", "gaussian"]] = ["rademacher"]
+
+
 class JobSpec(BaseModel):
     """A whole job: functions x engines x quantities x sizes, and how to measure."""
 
@@ -135,6 +146,8 @@ class JobSpec(BaseModel):
     # job (a cron expression, UTC) and a sweep over worker counts
     schedule: Annotated[str, AfterValidator(_schedule)] | None = None
     scaling: ScalingSpec | None = None
+    # the trace quantity's Hutchinson estimates (without it: the exact trace only)
+    hutchinson: HutchinsonSpec | None = None
 
     @property
     def timeout_seconds(self) -> float:
@@ -175,7 +188,7 @@ def field_path(loc: tuple) -> str:
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
-    model = {"functions": FunctionSpec, "scaling": ScalingSpec}.get(loc[0] if len(loc) > 1 else None, JobSpec)
+    model = {"functions": FunctionSpec, "scaling": ScalingSpec, "hutchinson": HutchinsonSpec}.get(loc[0] if len(loc) > 1 else None, JobSpec)
     return list(model.model_fields)
 
 

@@ -25,6 +25,7 @@ ARITY: dict[str, tuple[int, int]] = {
     "diag": (1, 1),
     "eye": (1, 1),
     "ones": (1, 2),
+    "iterate": (3, 3),  # iterate(T, h -> body, h0): see diffbench/lang/iterate.py
 }
 
 # function names can never be variables or dims

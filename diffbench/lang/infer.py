@@ -23,7 +23,8 @@ from .errors import ExpressionError
 from .functions import (ALONG_AXIS, ARITY, CONSTANTS, ELEMENTWISE, ELEMENTWISE_BINARY, REDUCTIONS,
                         RESERVED, TRIANGLES, arity_text)
 from .parser import shorten
-from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+from . import iterate
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Lambda, Name, Num, Program,
                    Transpose, Unary, postorder)
 
 FRESH = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
@@ -66,6 +67,7 @@ class Inference:
         # fresh names must not clash with any dim the user named
         self.taken = {d for shape in declared.values() for d in shape if isinstance(d, str)}
         self.nodes: list[Expr] = []
+        self.loops: dict[str, Call] = {}  # iterate's loop variables -> their call
         self.bound: dict[str, Expr] = {}  # named intermediates assigned so far
         self.assigned: dict[str, Assign] = {}  # every assignment of the program
 
@@ -92,6 +94,7 @@ class Inference:
         # error, wherever it is: it is usually the cause of the shape error
         for n in sorted((n for n in self.nodes if isinstance(n, Call)), key=lambda n: n.start):
             self.check_call(n)
+        iterate.bind_loops(self)
         for n in self.nodes:
             self.shape[n] = self.resolve(RULES[type(n)](self, n))
         return self
@@ -195,6 +198,8 @@ class Inference:
         return ()
 
     def name(self, n: Name):
+        if n.name in self.loops:
+            return iterate.loop_variable_shape(self, n)
         if n.name in RESERVED:
             self.fail(f"{n.name!r} is a function, not a variable: call it as {n.name}(...)", n.start)
         if n.name in self.bound:
@@ -405,6 +410,8 @@ class Inference:
         if n.name in ("eye", "ones"):
             dims = tuple(self.dim_argument(n, arg) for arg in n.args)
             return dims * 2 if n.name == "eye" else dims
+        if n.name == "iterate":
+            return iterate.iterate_shape(self, n)
         a = self.resolve(self.shape[n.args[0]])
         if n.name in ELEMENTWISE:
             return a
@@ -531,7 +538,8 @@ class Inference:
 RULES = {Num: Inference.num, Name: Inference.name, Group: Inference.group,
          Unary: Inference.unary, Transpose: Inference.transpose, Binary: Inference.binary,
          Inner: Inference.inner, Call: Inference.call, Assign: Inference.assign,
-         Program: Inference.program, Concat: Inference.concat, Index: Inference.index}
+         Program: Inference.program, Concat: Inference.concat, Index: Inference.index,
+         Lambda: iterate.lambda_shape}
 
 
 def infer(tree: Expr, expr: str, declared: dict[str, Shape], inputs: dict[str, Shape]) -> Inference:

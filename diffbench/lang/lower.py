@@ -15,7 +15,8 @@ from ..ops import ShapeError, build
 from .errors import ExpressionError
 from .functions import ALONG_AXIS, CONSTANTS, ELEMENTWISE_BINARY, REDUCTIONS, TRIANGLES
 from .infer import Inference
-from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+from . import iterate
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Lambda, Name, Num, Program,
                    Transpose, Unary)
 
 ELEMENTWISE_OPS = {"+": "add", "-": "sub", ".*": "mul", "./": "div", ".^": "pow", "^": "pow", "/": "div"}
@@ -105,6 +106,8 @@ class Lowering:
         return const(n.value)
 
     def name(self, n: Name):
+        if n.name in self.inference.loops:
+            return iterate.lower_loop_variable(self, n)
         bound = self.inference.bound.get(n.name)
         if bound is not None:  # a named intermediate (never also a variable)
             return self.values[bound]
@@ -168,6 +171,8 @@ class Lowering:
     def call(self, n: Call):
         if n.name in ("eye", "ones"):
             return node(n.name, (), {}, self.final(n))
+        if n.name == "iterate":
+            return iterate.lower_iterate(self, n, as_node)
         if n.name in ELEMENTWISE_BINARY or n.name in ("solve", "vec", "kron", "svdvals"):
             return build(n.name, tuple(as_node(self.values[a]) for a in n.args))
         if n.name in CONSTANTS:
@@ -250,7 +255,8 @@ PRODUCTS = {"scale": _scale, "matmul": _matmul, "matvec": _matvec, "inner": _inn
 RULES = {Num: Lowering.num, Name: Lowering.name, Group: Lowering.group,
          Unary: Lowering.unary, Transpose: Lowering.transpose, Binary: Lowering.binary,
          Inner: Lowering.inner, Call: Lowering.call, Assign: Lowering.assign,
-         Program: Lowering.program, Concat: Lowering.concat, Index: Lowering.index}
+         Program: Lowering.program, Concat: Lowering.concat, Index: Lowering.index,
+         Lambda: iterate.lower_lambda}
 
 
 def lower(inference: Inference) -> tuple[Node, dict[str, Shape], dict[str, Node]]:

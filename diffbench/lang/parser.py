@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from .errors import ExpressionError
 from .tokens import Token, tokenize
-from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Name, Num, Program,
+from .iterate import looks_like_lambda
+from .tree import (Assign, Binary, Call, Concat, Expr, Group, Index, Inner, Lambda, Name, Num, Program,
                    Slot, Transpose, Unary)
 
 BINARY = {"+": 10, "-": 10, "*": 20, "/": 20, ".*": 20, "./": 20, "^": 40, ".^": 40}
@@ -160,6 +161,10 @@ class Parser:
         token = self.peek()
         if token.kind == "end" or token.kind == "sep":
             self.fail("unexpected end of expression", token.start)
+        if stack and stack[-1].kind == "call" and looks_like_lambda(self.tokens, self.index):
+            self.advance(), self.advance(), self.advance()  # h - >: iterate's step, h -> body
+            stack.append(Pending("lambda", token, power))
+            return None
         self.advance()
         if token.kind == "num":
             return self.number(token)
@@ -225,6 +230,9 @@ class Parser:
             return Group(top.token.start, closer.end, operand), top.power
         if top.kind == "call":
             return self.call_argument(stack, top, operand)
+        if top.kind == "lambda":
+            stack.pop()
+            return Lambda(top.token.start, operand.end, top.token.text, operand), top.power
         if top.kind == "inner":
             return self.inner_operand(stack, top, operand)
         return self.concat_item(stack, top, operand)

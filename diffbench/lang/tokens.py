@@ -19,7 +19,7 @@ from .errors import ExpressionError
 _NUMBER = r"(?:[0-9]+(?:\.(?![*/^])[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _NAME = r"[A-Za-z][A-Za-z0-9_]*"
 _OPERATOR = r"\.\*|\./|\.\^|[-+*/^'(),<>=;:\[\]]"
-_SPACE = r"[ \t\f\v]+"
+_SPACE = r"[ \t\f\v]+|#[^\r\n]*"  # a comment runs to the end of its line
 _BREAK = r"(?:\r\n|[\r\n])"
 _TOKEN = re.compile(f"(?P<space>{_SPACE})|(?P<break>{_BREAK})|(?P<num>{_NUMBER})|(?P<name>{_NAME})"
                     f"|(?P<op>{_OPERATOR})")

@@ -88,7 +88,21 @@ class Call(Expr):
 
     @property
     def children(self):
+        if self.name == "iterate" and len(self.args) == 3:
+            # the start value first: the loop variable takes its shape
+            return (self.args[2], self.args[1])
         return () if self.name in ("eye", "ones") else self.args
+
+
+@dataclass(eq=False)
+class Lambda(Expr):
+    """``h -> body``: only as the step of ``iterate(T, h -> body, h0)``."""
+    param: str
+    body: Expr
+
+    @property
+    def children(self):
+        return (self.body,)
 
 
 @dataclass(eq=False)

@@ -86,7 +86,9 @@ define(Primitive(
 
 
 def _softmax_vjp(g, ans, a, axis):
-    # J^T g = s ⊙ (g − Σ_axis g ⊙ s)
+    # J^T g = s ⊙ (g − Σ_axis g ⊙ s); J = diag(s) − s sᵀ is symmetric, so this is J g too
+    if len(shape_of(ans)) == 1:
+        return prims.mul(ans, prims.sub(g, prims.inner(g, ans)))
     inner = prims.sum_axis(prims.mul(g, ans), axis=axis)
     return prims.mul(ans, prims.sub(g, _spread_like(inner, a, axis)))
 

@@ -17,7 +17,7 @@ _RESULT_DEFAULTS = {
 }
 _RUN_DEFAULTS = {"job_name": "", "description": "", "job": {}, "job_text": "", "planned": 0, "done": 0,
                  "status": "unknown", "started": None, "finished": None, "cluster": {}, "env": {}}
-QUANTITY_ORDER = ("value", "gradient", "jacobian", "hessian")
+QUANTITY_ORDER = ("value", "gradient", "jacobian", "hvp", "hessian")
 
 
 def load(store, run_id: str) -> dict:

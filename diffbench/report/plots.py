@@ -24,8 +24,8 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "diffbench", "font.size": 9.5,
        "font.family": ["DejaVu Sans", "sans-serif"], "axes.grid": True, "grid.alpha": 0.3,
        "axes.spines.top": False, "axes.spines.right": False}
 _COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
-_MARKERS = {"value": "o", "gradient": "s", "jacobian": "D", "hessian": "^"}
-_STYLES = {"value": ":", "gradient": "--", "jacobian": "-.", "hessian": "-"}
+_MARKERS = {"value": "o", "gradient": "s", "jacobian": "D", "hvp": "v", "hessian": "^"}
+_STYLES = {"value": ":", "gradient": "--", "jacobian": "-.", "hvp": "--", "hessian": "-"}
 _ids = itertools.count()
 
 
@@ -324,3 +324,74 @@ def _timed(y) -> bool:
 def _run_tick(runs: list, v: float) -> str:
     i = int(round(v))
     return runs[i].strftime("%m-%d\n%H:%M") if 0 <= i < len(runs) else ""
+
+
+# ---------------------------------------------------------------- experiments
+
+_MODE_STYLE = {"tape:forward": ("#1f77b4", "o", "-"), "tape:reverse": ("#d62728", "s", "-"),
+               "tape": ("#555555", "x", ":"), "tape:auto": ("#555555", "x", ":")}
+
+
+def modes_plot(points: dict[str, list], dim: str | None, quantity: str, cross: float | None) -> str:
+    """Forward and reverse mode (and auto) time against the varying size,
+    log-log, with the measured crossover as a vertical line."""
+    fig = _figure()
+    ax = _axes(fig, _dim_label(dim), f"{quantity} time per call (s)")
+    for engine, pts in points.items():
+        colour, marker, style = _MODE_STYLE.get(engine, ("k", "o", "-"))
+        xs, ys = zip(*pts)
+        k = summary.fit_slope(list(xs), list(ys)) if len(xs) > 1 else None
+        ax.plot(xs, ys, style, marker=marker, color=colour, markersize=4,
+                label=f"{engine} ({'one size' if k is None else f'k={k:.2f}'})")
+    if cross is not None:
+        ax.axvline(cross, color="#2ca02c", linestyle="--", linewidth=1, label=f"crossover ≈ {cross:.3g}")
+    _log_axes(ax, [x for pts in points.values() for x, _ in pts])
+    _legend(ax)
+    return to_svg(fig, f"{quantity} time of forward and reverse mode against {dim}")
+
+
+def hutchinson_error_plot(lines: list[dict]) -> str:
+    """Relative error of the estimate against V, log-log, with the
+    standard-error band and the V^-1/2 reference line."""
+    fig = _figure()
+    ax = _axes(fig, "probes V (log scale)", "|estimate − exact| / |exact|")
+    xs_all = []
+    for i, line in enumerate(lines):
+        colour = _COLOURS[i % len(_COLOURS)]
+        xs = [p["probes"] for p in line["points"]]
+        errors = [max(p["error"], 1e-17) for p in line["points"]]
+        band = [p["band"] for p in line["points"]]
+        xs_all += xs
+        k = "" if line["slope"] is None else f", slope {line['slope']:.2f}"
+        ax.plot(xs, errors, "-", marker="o", markersize=4, color=colour,
+                label=f"{line['engine']} {line['distribution']} {line['sizes']}{k}")
+        if any(band):
+            ax.fill_between(xs, [1e-17] * len(xs), band, color=colour, alpha=0.15, linewidth=0)
+    first = next((line for line in lines if line["points"]), None)
+    if first is not None:  # the V^-1/2 law through the first line's stderr at V = 1
+        p0 = next((p for p in first["points"] if p["band"] > 0), first["points"][0])
+        scale = (p0["band"] or p0["error"]) * math.sqrt(p0["probes"])
+        vs = sorted(set(xs_all))
+        ax.plot(vs, [scale / math.sqrt(v) for v in vs], ":", color="#777777", label="∝ V^-1/2")
+    _log_axes(ax, xs_all)
+    _legend(ax)
+    return to_svg(fig, "Hutchinson estimate error against the number of probes")
+
+
+def hutchinson_cost_plot(lines: list[dict], costs: list[dict]) -> str:
+    """Time of V probes against V, with each engine's full Hessian and exact
+    trace as horizontal lines."""
+    fig = _figure()
+    ax = _axes(fig, "probes V (log scale)", "time per call (s)")
+    xs_all = []
+    for i, line in enumerate(lines):
+        xs = [p["probes"] for p in line["points"]]
+        xs_all += xs
+        ax.plot(xs, [p["seconds"] for p in line["points"]], "-", marker="o", markersize=4,
+                color=_COLOURS[i % len(_COLOURS)], label=f"{line['engine']} {line['distribution']} {line['sizes']}")
+    for j, c in enumerate(costs):
+        ax.axhline(c["seconds"], linestyle=["--", "-.", ":"][j % 3], linewidth=1,
+                   color=_COLOURS[(len(lines) + j) % len(_COLOURS)], label=f"{c['engine']} {c['what']} {c['sizes']}")
+    _log_axes(ax, xs_all)
+    _legend(ax)
+    return to_svg(fig, "cost of Hutchinson probes against the Hessian and the exact trace")

@@ -22,7 +22,7 @@ import jinja2
 
 from ..agreement import FD_TOLERANCE, TOLERANCE
 from ..jobs.records import KEYS  # the record keys, in the CSV's column order
-from . import plots, summary
+from . import experiments, plots, summary
 from .format import FILTERS
 from .formulas import formulas
 
@@ -54,7 +54,8 @@ def context(data: dict) -> dict:
     run, results = data["run"], data["results"]
     colours = plots.engine_colours(plots.run_engines(run, results))
     js, js_hash = script()
-    speed = summary.speed_verdicts(results)
+    # Hutchinson estimates differ by probe count: they have their own section, not speed verdicts
+    speed = summary.speed_verdicts([r for r in results if not experiments.is_estimate(r)])
     anchors = {fn["name"]: fn["anchor"] for fn in data["functions"]}
     for v in speed:
         v["anchor"] = f"{anchors.get(v['function'], '')}-{v['quantity']}"
@@ -78,6 +79,10 @@ def context(data: dict) -> dict:
 
 def _function(fn: dict, colours: dict) -> dict:
     fn = dict(fn)
+    estimates = [r for r in fn["results"] if experiments.is_estimate(r)]
+    fn["results"] = [r for r in fn["results"] if not experiments.is_estimate(r)]
+    fn["missing"] = [t for t in fn["missing"] if not (t["quantity"] == "trace" and t.get("probes"))]
+    fn["experiments"] = experiments.sections(fn, estimates)
     fn["formulas"] = formulas(fn)
     fn["plots"] = [dict(p, caption=_CAPTIONS[p["kind"]]) for p in plots.function_plots(fn, colours)]
     fn["slopes"] = [s for s in summary.slopes(fn["results"], fn["dim"]) if s["slope"] is not None]

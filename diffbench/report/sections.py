@@ -5,10 +5,12 @@ that fails is left out with a note, never failing the report."""
 from __future__ import annotations
 
 from .history import history_html
+from .memory import memory_html
 from .scaling import workers_html
+from .studies import derivatives_html, optimisation_html
 
 #: called as ``section(store, run_id) -> str``, in page order
-SECTIONS = (history_html, workers_html)
+SECTIONS = (history_html, workers_html, memory_html, derivatives_html, optimisation_html)
 
 
 def contributed(store, run_id: str) -> list[dict]:

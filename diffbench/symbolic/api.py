@@ -13,16 +13,20 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from ..canonical import canonical_root
-from ..errors import Unsupported
+from ..canonical import canonical
+from ..engines.base import MAX_ORDER, check_higher_order
+from ..errors import TooLarge, Unsupported
 from ..function import Function
 from ..ir import Node, topological, var
+from ..iterate import unroll, unroll_limit
 from ..ops.core import GENERATION
 from . import codegen
 from .derive import differential, gradients, hessian, jacobian
+from .language import programs
 from .printing import STYLES, math_block, render, shared_subexpressions
 from .printing import render as _render
 from .simplify import simplify
+
 
 
 @dataclass(eq=False)
@@ -44,6 +48,8 @@ class Derivation:
     hessian: dict = field(default_factory=dict)
     jacobian: dict = field(default_factory=dict)
     differentials: dict = field(default_factory=dict)
+    #: ``{k: d^k f / dx^k}`` for k = 3 .. order (one scalar variable only)
+    higher: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
     _source: str | None = None
     _module: dict | None = None
@@ -51,7 +57,7 @@ class Derivation:
     # ------------------------------------------------------------ formulas
     def roots(self) -> list[Node]:
         out = [self.value]
-        for group in (self.gradient, self.hessian, self.jacobian):
+        for group in (self.gradient, self.hessian, self.jacobian, self.higher):
             out += [n for n in group.values() if n is not None]
         return out
 
@@ -60,6 +66,7 @@ class Derivation:
         zs = {name: shapes[name] for name in self.wrt}
         zs.update({(a, b): tuple(shapes[a]) + tuple(shapes[b]) for a in self.wrt for b in self.wrt})
         zs.update({name: tuple(self.function.shape) + tuple(shapes[name]) for name in self.wrt})
+        zs.update({k: () for k in self.higher})
         return zs
 
     @property
@@ -71,6 +78,8 @@ class Derivation:
                 groups["gradient"] = self.gradient
                 if self.order >= 2:
                     groups["hessian"] = self.hessian
+                if self.higher:
+                    groups["higher"] = self.higher
             else:
                 groups["jacobian"] = self.jacobian
             # everything in one pass: value, gradient and Hessian share their temporaries
@@ -102,17 +111,28 @@ class Derivation:
     #: rows longer than this (in text) switch printing to shared names "where z1 = ..."
     LONG_ROW = 150
 
+    def _printed(self) -> list[Node]:
+        return [self.value] + [n for group in (self.gradient, self.hessian, self.jacobian, self.differentials)
+                               for n in group.values() if n is not None]
+
+    def _user_names(self) -> dict:
+        """The user's named intermediates that the printed formulas contain:
+        ``z`` reads better than ``X w`` written out again and again."""
+        inside = {id(n) for n in topological(self._printed())}
+        return {id(n): (name, n) for name, n in self.function.intermediates.items()
+                if n.args and id(n) in inside}
+
     def _rows(self, fmt: str) -> list[tuple[str, str]]:
-        rows = self._rows_with(fmt, {})
-        plain = rows if fmt == "text" else self._rows_with("text", {})
-        if max(len(r) for _, r in plain) <= self.LONG_ROW:
-            return rows
-        printed = [self.value] + [n for group in (self.gradient, self.hessian, self.jacobian, self.differentials)
-                                  for n in group.values() if n is not None]
-        bound = shared_subexpressions(printed, set(self.function.shapes))
-        bound = _used(printed, bound)
-        rows = self._rows_with(fmt, bound)
+        user = self._user_names()
         st = STYLES[fmt]
+        rows = self._rows_with(fmt, user)
+        plain = rows if fmt == "text" else self._rows_with("text", user)
+        if max(len(r) for _, r in plain) <= self.LONG_ROW:
+            return rows + [(st.sym(name), render(node, fmt, user)) for name, node in user.values()]
+        printed = self._printed()
+        bound = shared_subexpressions(printed, set(self.function.shapes) | {n for n, _ in user.values()})
+        bound = {**_used(printed, {k: v for k, v in bound.items() if k not in user}), **user}
+        rows = self._rows_with(fmt, bound)
         return rows + [(st.sym(name), render(node, fmt, bound)) for name, node in bound.values()]
 
     def _rows_with(self, fmt: str, bound: dict) -> list[tuple[str, str]]:
@@ -138,6 +158,8 @@ class Derivation:
         def zero():
             return "<mn>0</mn>" if fmt == "mathml" else "0"
 
+        if self.higher:
+            return rows + self._higher_rows(fmt, render, zero)
         if fn_shape == ():
             for name in self.wrt:
                 g = self.gradient.get(name)
@@ -164,8 +186,45 @@ class Derivation:
                 rows.append((lhs, render(j, fmt) if j is not None else zero()))
         return rows
 
+    def _higher_rows(self, fmt: str, render, zero) -> list[tuple[str, str]]:
+        """``f'' = ..., f''' = ...`` rows: every derivative along the one scalar variable."""
+        (x,) = self.wrt
+        formulas = {1: self.gradient.get(x), 2: self.hessian.get((x, x)), **self.higher}
+        rows = []
+        for k, n in sorted(formulas.items()):
+            lhs = {"text": f"d{_sup(k)}f/d{x}{_sup(k)}",
+                   "latex": rf"\frac{{d^{{{k}}} f}}{{d {x}^{{{k}}}}}",
+                   "mathml": f"<mfrac><mrow><msup><mi>d</mi><mn>{k}</mn></msup><mi>f</mi></mrow>"
+                             f"<mrow><mi>d</mi><msup><mi>{x}</mi><mn>{k}</mn></msup></mrow></mfrac>"}[fmt]
+            rows.append((lhs, render(n, fmt) if n is not None else zero()))
+        return rows
+
     def __str__(self) -> str:
         return "\n".join(f"{l} = {r}" for l, r in self._rows("text"))
+
+    def expressions(self) -> dict:
+        """``{"f": program, "∇_x f": program, ...}``: each formula in diffbench's own
+        input language (``diffbench.parse`` reads it back), or the
+        :class:`Unsupported` saying why it cannot be written there; ``None``
+        for an identically zero block."""
+        formulas = {"f": self.value}
+        formulas.update({f"∇_{k} f": v for k, v in self.gradient.items()})
+        formulas.update({f"∇²_{a}{b} f": v for (a, b), v in self.hessian.items()})
+        formulas.update({f"∂f/∂{k}": v for k, v in self.jacobian.items()})
+        taken = set(self.function.shapes) | set(self.function.dims)
+        out = programs({k: v for k, v in formulas.items() if v is not None},
+                       self.function.intermediates, taken)
+        return {k: out.get(k) for k in formulas}
+
+    def expr(self) -> str:
+        """Every formula as a program of the input language, under a ``#`` heading."""
+        lines = []
+        for label, text in self.expressions().items():
+            if isinstance(text, Unsupported):
+                lines.append(f"# {label}: {text}")
+            else:
+                lines += [f"# {label}", "0" if text is None else text]
+        return "\n".join(lines)
 
     def latex(self) -> str:
         rows = self._rows("latex")
@@ -182,6 +241,7 @@ class Derivation:
             "hessian": {f"{a},{b}": render(v, "text") if v is not None else "0"
                         for (a, b), v in self.hessian.items()},
             "jacobian": {k: render(v, "text") if v is not None else "0" for k, v in self.jacobian.items()},
+            "derivatives": {str(k): render(v, "text") if v is not None else "0" for k, v in self.higher.items()},
             "source": self.source, "stats": self.stats}, indent=2, sort_keys=True, default=str)
 
 
@@ -191,6 +251,13 @@ def _nested(flat: dict) -> dict:
     for (group, *key), v in flat.items():
         out.setdefault(group, {})[key[0] if len(key) == 1 else tuple(key)] = v
     return out
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _sup(k: int) -> str:
+    return "" if k == 1 else str(k).translate(_SUPERSCRIPTS)
 
 
 def _used(roots: list[Node], bound: dict) -> dict:
@@ -234,9 +301,10 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
     unknown = [w for w in wrt if w not in fn.shapes]
     if unknown:
         raise Unsupported(f"unsupported: {', '.join(unknown)} is not a variable of {fn.expr!r}")
+    check_higher_order(fn, wrt, order)
     start = time.perf_counter()
     variables = {name: var(name, tuple(fn.shapes[name])) for name in wrt}
-    value = simplify(canonical_root(fn))  # equivalent spellings, one formula
+    value = simplify(canonical(unroll(fn.root, unroll_limit(order))))  # equivalent spellings, one formula
     d = Derivation(function=fn, wrt=list(wrt), order=order, value=value)
     if fn.is_scalar:
         d.gradient = gradients(value, variables)
@@ -248,12 +316,37 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
                     d.differentials[(a, b)] = differential(d.gradient[a], variables[b], direction)
     else:
         d.jacobian = {name: jacobian(value, v) for name, v in variables.items()}
+    if order > 2:
+        d.higher = higher_derivatives(d, variables, order)
     _check_complete(d)
     roots = d.roots()
     d.stats.update(derive_seconds=time.perf_counter() - start, tree_nodes=tree_size(roots),
                    dag_nodes=len(topological(roots)))
     fn.cache[key] = d
     return d
+
+
+#: a derivative formula larger than this (DAG nodes) is not differentiated again:
+#: the next order's simplification would take minutes (expression swell)
+HIGHER_ORDER_NODES = 300
+
+
+def higher_derivatives(d: Derivation, variables: dict, order: int) -> dict:
+    """``{k: d^k f/dx^k}`` for k = 3..order: each the derivative of the one before.
+
+    Raises ``TooLarge`` when a formula swells past ``HIGHER_ORDER_NODES``."""
+    (x,) = d.wrt
+    previous = d.hessian.get((x, x))
+    out = {}
+    for k in range(3, order + 1):
+        if previous is not None:
+            size = len(topological(previous))
+            if size > HIGHER_ORDER_NODES:
+                raise TooLarge(f"too large: the derivative of order {k - 1} of {d.function.expr!r} is a formula "
+                               f"of {size} nodes (limit {HIGHER_ORDER_NODES}); order {k} is left to the tape")
+            previous = gradients(previous, variables)[x]
+        out[k] = previous
+    return out
 
 
 def _check_complete(d: Derivation) -> None:
@@ -287,7 +380,9 @@ def derive(expr, wrt=None, shapes: dict | None = None, order: int = 2) -> Deriva
             :class:`~diffbench.function.Function` or an IR node.
         wrt: a variable name or a list of names (default: every variable).
         shapes: declared shapes, ``{"x": "n", "A": "n,n"}``.
-        order: 1 for the gradient only, 2 for the Hessian too.
+        order: 1 for the gradient only, 2 for the Hessian too; 3 and up
+            (one scalar variable of a scalar function) adds ``higher[k]``,
+            the k-th derivative, for k = 3 .. order.
 
     Returns:
         a :class:`Derivation`: ``str()`` in matrix notation, ``.latex()``,
@@ -298,8 +393,8 @@ def derive(expr, wrt=None, shapes: dict | None = None, order: int = 2) -> Deriva
     """
     fn = _as_function(expr, shapes)
     names = fn.variables if wrt is None else ([wrt] if isinstance(wrt, str) else list(wrt))
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, not {order}")
+    if not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"order must be 1 to {MAX_ORDER}, not {order}")
     d = derive_function(fn, names, order)
     _ = d.source
     d.compiled()

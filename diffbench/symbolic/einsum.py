@@ -45,33 +45,72 @@ def einsum_form(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -
     """The product of ``factors`` (node, index letters) summed to ``out``.
 
     Letters are local to this call.  Returns a matrix-algebra node when the
-    product lowers to one, else an ``einsum`` node.
+    product lowers to one, else an ``einsum`` node.  In phases: a single
+    factor is handled as a linear map; the others are flattened into
+    (node, integer labels) with their scalars pulled out; a tensor sum is
+    distributed; identity and all-ones factors are contracted away; what is
+    left lowers to matrix algebra or becomes one ``einsum``.
     """
-    if len(factors) == 1:  # a linear map of one factor distributes over its sums
-        (n, idx), = factors
-        while n.op == "neg" or n.op == "mul" and is_const(n.args[0]):
-            scale, n = (-scale, n.args[0]) if n.op == "neg" else (scale * n.args[0].attr("value"), n.args[1])
-        factors = [(n, idx)]
-    if len(factors) == 1 and factors[0][0].op in ("add", "sub"):
-        (n, idx), = factors
+    if len(factors) == 1:
+        done, result, factors, scale = _single_factor(factors, out, scale)
+        if done:
+            return result
+    labels = _Labels()
+    outl = [labels(c) for c in out]
+    flat, dims, scale = _flatten(factors, labels, scale)
+    if scale == 0.0:
+        return None
+    sums = [q for q, (n, ix) in enumerate(flat) if n.op in ("add", "sub") and n.ndim >= 3]
+    if sums and len(sums) <= 3 and len(flat) > 1:  # a product of a tensor sum: distribute
+        return _distribute(flat, sums[0], outl, scale)
+    flat = _drop_ones(_rename_deltas(flat, outl), outl, dims)
+    return _assemble(flat, outl, dims, scale)
+
+
+class _Labels:
+    """Letters to integer labels, local to one ``einsum_form`` call; fresh ones on demand."""
+
+    def __init__(self):
+        self.counter = itertools.count()
+        self.local: dict[str, int] = {}
+
+    def __call__(self, c: str) -> int:
+        if c not in self.local:
+            self.local[c] = next(self.counter)
+        return self.local[c]
+
+    def fresh(self) -> int:
+        return next(self.counter)
+
+
+def _single_factor(factors, out: str, scale: float):
+    """``(done, result, factors, scale)``: a linear map of one factor
+    distributes over its sums and pulls out its scalars."""
+    (n, idx), = factors
+    while n.op == "neg" or n.op == "mul" and is_const(n.args[0]):
+        scale, n = (-scale, n.args[0]) if n.op == "neg" else (scale * n.args[0].attr("value"), n.args[1])
+    if n.op in ("add", "sub"):
         parts = [einsum_form([(arg, idx)], out, scale) for arg in n.args]
-        if parts[1] is None:
-            return parts[0]
-        if parts[0] is None:
-            return make_node("neg", (parts[1],)) if n.op == "sub" else parts[1]
-        return make_node(n.op, parts)
-    if len(factors) == 1 and factors[0][1] == out and len(set(out)) == len(out):
-        return make_node("mul", (const(scale), factors[0][0]))
-    counter = itertools.count()
-    local: dict[str, int] = {}
+        return True, _combine(n.op, parts), factors, scale
+    if idx == out and len(set(out)) == len(out):
+        return True, make_node("mul", (const(scale), n)), factors, scale
+    return False, None, [(n, idx)], scale
 
-    def lab(c):
-        if c not in local:
-            local[c] = next(counter)
-        return local[c]
 
-    outl = [lab(c) for c in out]
-    stack = [(n, [lab(c) for c in idx]) for n, idx in reversed(factors)]
+def _combine(op: str, parts: list) -> Node | None:
+    """``parts[0] op parts[1]``, where a part that vanished (None) is left out."""
+    if parts[1] is None:
+        return parts[0]
+    if parts[0] is None:
+        return make_node("neg", (parts[1],)) if op == "sub" else parts[1]
+    return make_node(op, parts)
+
+
+def _flatten(factors, labels: _Labels, scale: float):
+    """``(flat, dims, scale)``: the factors as (node, labels) with nested
+    einsums, negations, transposes, constant scalings and diagonal matrices
+    looked through; ``dims`` is each label's dim."""
+    stack = [(n, [labels(c) for c in idx]) for n, idx in reversed(factors)]
     flat: list[tuple[Node, list[int]]] = []
     dims: dict[int, object] = {}
     while stack:
@@ -81,7 +120,7 @@ def einsum_form(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -
             m = dict(zip(o, idx))
             for c in "".join(ins):
                 if c not in m:
-                    m[c] = next(counter)
+                    m[c] = labels.fresh()
             for arg, s in reversed(list(zip(n.args, ins))):
                 stack.append((arg, [m[c] for c in s]))
         elif n.op == "neg":
@@ -104,22 +143,20 @@ def einsum_form(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -
             for l, d in zip(idx, n.shape):
                 dims[l] = d
             flat.append((n, idx))
-    if scale == 0.0:
-        return None
-    sums = [q for q, (n, ix) in enumerate(flat) if n.op in ("add", "sub") and n.ndim >= 3]
-    if sums and len(sums) <= 3 and len(flat) > 1:  # a product of a tensor sum: distribute
-        q = sums[0]
-        n, ix = flat[q]
-        name = {l: LETTERS[i] for i, l in enumerate(dict.fromkeys(outl + [l for _, x in flat for l in x]))}
-        rest = [(m, "".join(name[l] for l in x)) for p, (m, x) in enumerate(flat) if p != q]
-        o = "".join(name[l] for l in outl)
-        parts = [einsum_form(rest + [(arg, "".join(name[l] for l in ix))], o, scale) for arg in n.args]
-        if parts[1] is None:
-            return parts[0]
-        if parts[0] is None:
-            return make_node("neg", (parts[1],)) if n.op == "sub" else parts[1]
-        return make_node(n.op, parts)
-    # identity factors: δ_ik with k summed renames k to i
+    return flat, dims, scale
+
+
+def _distribute(flat, q: int, outl: list[int], scale: float) -> Node | None:
+    """The product with the tensor sum ``flat[q]`` distributed over its two terms."""
+    n, ix = flat[q]
+    name = {l: LETTERS[i] for i, l in enumerate(dict.fromkeys(outl + [l for _, x in flat for l in x]))}
+    rest = [(m, "".join(name[l] for l in x)) for p, (m, x) in enumerate(flat) if p != q]
+    o = "".join(name[l] for l in outl)
+    return _combine(n.op, [einsum_form(rest + [(arg, "".join(name[l] for l in ix))], o, scale) for arg in n.args])
+
+
+def _rename_deltas(flat, outl: list[int]):
+    """Identity factors: δ_ik with k summed renames k to i."""
     changed = True
     while changed:
         changed = False
@@ -137,7 +174,12 @@ def einsum_form(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -
             flat = [(m, [new if l == old else l for l in ix]) for m, ix in others]
             changed = True
             break
-    # all-ones factors over indices another factor carries add nothing
+    return flat
+
+
+def _drop_ones(flat, outl: list[int], dims: dict):
+    """All-ones factors over indices another factor carries add nothing; an
+    output index no factor carries gets a ones vector."""
     kept = []
     for pos, (n, idx) in enumerate(flat):
         if n.op == "ones":
@@ -148,11 +190,13 @@ def einsum_form(factors: list[tuple[Node, str]], out: str, scale: float = 1.0) -
                     kept.append((ones([dims[l] for l in rest]), rest))
                 continue
         kept.append((n, idx))
-    flat = kept
-    present = {l for _, ix in flat for l in ix}
-    for l in outl:
-        if l not in present:
-            flat.append((ones([dims[l]]), [l]))
+    present = {l for _, ix in kept for l in ix}
+    kept += [(ones([dims[l]]), [l]) for l in outl if l not in present]
+    return kept
+
+
+def _assemble(flat, outl: list[int], dims: dict, scale: float) -> Node:
+    """The remaining product as matrix algebra when it lowers to it, else one ``einsum``."""
     if not flat:
         return const(scale)
     if len(flat) == 1:
@@ -208,7 +252,8 @@ def _orient(n: Node, idx: list[int], want: list[int]) -> Node:
 
 
 def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
-    """Matrix algebra for a product of factors of rank <= 2, or None."""
+    """Matrix algebra for a product of factors of rank <= 2, or None: the
+    rewriting steps below, each tried in order until none applies."""
     scalars = [n for n, ix in flat if not ix]
     mats: list[tuple[Node, list[int]]] = []
     for n, ix in flat:
@@ -216,84 +261,123 @@ def lower(flat: list[tuple[Node, list[int]]], outl: list[int]) -> Node | None:
             n, ix = make_node("diag_part", (n,)), [ix[0]]
         if ix:
             mats.append((n, list(ix)))
+    product = _Product(mats, scalars, outl)
+    while any(rewrite(product) for rewrite in _REWRITES):
+        pass
+    return product.result()
 
-    def count(l):
-        return sum(l in ix for _, ix in mats) + (l in outl)
 
-    def step() -> bool:
-        # 1. equal index sets: element-wise product
-        for i, j in itertools.combinations(range(len(mats)), 2):
-            (a, ai), (b, bi) = mats[i], mats[j]
-            if sorted(ai) == sorted(bi):
-                mats[i] = (make_node("mul", (a, _orient(b, bi, ai))), ai)
-                del mats[j]
-                return True
-        # 2. a summed index shared by a vector and one other factor: matvec / inner
-        for i, j in itertools.permutations(range(len(mats)), 2):
-            (v, vi), (m, mi) = mats[i], mats[j]
-            if len(vi) != 1 or vi[0] not in mi or count(vi[0]) != 2:
-                continue
-            k = vi[0]
-            if len(mi) == 1:
-                scalars.append(make_node("inner", (m, v)))
-                for q in sorted((i, j), reverse=True):
-                    del mats[q]
-                return True
-            other = mi[0] if mi[1] == k else mi[1]
-            mats[j] = (make_node("matmul", (_orient(m, mi, [other, k]), v)), [other])
+class _Product:
+    """The factors of rank 1 and 2 still to combine (``mats``), the scalar
+    factors found on the way, and the output labels."""
+
+    def __init__(self, mats, scalars, outl):
+        self.mats, self.scalars, self.outl = mats, scalars, outl
+
+    def count(self, label) -> int:
+        """Factors carrying ``label``, the output counting as one."""
+        return sum(label in ix for _, ix in self.mats) + (label in self.outl)
+
+    def result(self) -> Node | None:
+        mats, outl = self.mats, self.outl
+        if any(l not in outl for _, ix in mats for l in ix):
+            return None
+        if len(mats) == 0:
+            result = None
+        elif len(mats) == 1 and sorted(mats[0][1]) == sorted(outl):
+            result = _orient(mats[0][0], mats[0][1], outl)
+        elif len(mats) == 2 and all(len(ix) == 1 for _, ix in mats) and len(outl) == 2:
+            (u, ui), (v, vi) = mats
+            if ui == outl[1:]:
+                (u, ui), (v, vi) = (v, vi), (u, ui)
+            result = make_node("outer", (u, v))
+        else:
+            return None
+        s = None
+        for x in self.scalars:
+            s = x if s is None else make_node("mul", (s, x))
+        if result is None:
+            return s if s is not None and not outl else None
+        return result if s is None else make_node("mul", (s, result))
+
+
+def _hadamard(p: _Product) -> bool:
+    """Equal index sets: an element-wise product."""
+    mats = p.mats
+    for i, j in itertools.combinations(range(len(mats)), 2):
+        (a, ai), (b, bi) = mats[i], mats[j]
+        if sorted(ai) == sorted(bi):
+            mats[i] = (make_node("mul", (a, _orient(b, bi, ai))), ai)
+            del mats[j]
+            return True
+    return False
+
+
+def _matvec(p: _Product) -> bool:
+    """A summed index shared by a vector and one other factor: a matrix-vector product, or an inner product."""
+    mats = p.mats
+    for i, j in itertools.permutations(range(len(mats)), 2):
+        (v, vi), (m, mi) = mats[i], mats[j]
+        if len(vi) != 1 or vi[0] not in mi or p.count(vi[0]) != 2:
+            continue
+        k = vi[0]
+        if len(mi) == 1:
+            p.scalars.append(make_node("inner", (m, v)))
+            for q in sorted((i, j), reverse=True):
+                del mats[q]
+            return True
+        other = mi[0] if mi[1] == k else mi[1]
+        mats[j] = (make_node("matmul", (_orient(m, mi, [other, k]), v)), [other])
+        del mats[i]
+        return True
+    return False
+
+
+def _diag_scaling(p: _Product) -> bool:
+    """A vector whose index is also carried by matrices: scaling by diag(v)."""
+    mats = p.mats
+    for i, j in itertools.permutations(range(len(mats)), 2):
+        (v, vi), (m, mi) = mats[i], mats[j]
+        if len(vi) == 1 and len(mi) == 2 and vi[0] in mi and p.count(vi[0]) >= 3:
+            d = make_node("diag_embed", (v,))
+            mats[j] = (make_node("matmul", (d, m)) if mi[0] == vi[0] else make_node("matmul", (m, d)), mi)
             del mats[i]
             return True
-        # 3. a vector whose index is also carried by matrices: diag(v) scaling
-        for i, j in itertools.permutations(range(len(mats)), 2):
-            (v, vi), (m, mi) = mats[i], mats[j]
-            if len(vi) == 1 and len(mi) == 2 and vi[0] in mi and count(vi[0]) >= 3:
-                d = make_node("diag_embed", (v,))
-                mats[j] = (make_node("matmul", (d, m)) if mi[0] == vi[0] else make_node("matmul", (m, d)), mi)
-                del mats[i]
-                return True
-        # 4. a summed index between two matrices: matrix product
-        for i, j in itertools.combinations(range(len(mats)), 2):
-            (a, ai), (b, bi) = mats[i], mats[j]
-            shared = [l for l in ai if l in bi and l not in outl]
-            if len(ai) == 2 and len(bi) == 2 and len(shared) == 1 and count(shared[0]) == 2:
-                k = shared[0]
-                p = ai[0] if ai[1] == k else ai[1]
-                q = bi[0] if bi[1] == k else bi[1]
-                mats[i] = (make_node("matmul", (_orient(a, ai, [p, k]), _orient(b, bi, [k, q]))), [p, q])
-                del mats[j]
-                return True
-        # 5. a summed index only one factor carries: a sum
-        for i, (m, mi) in enumerate(mats):
-            for k in mi:
-                if count(k) == 1 and k not in outl:
-                    if len(mi) == 1:
-                        scalars.append(make_node("sum", (m,)))
-                        del mats[i]
-                    else:
-                        other = mi[0] if mi[1] == k else mi[1]
-                        mats[i] = (make_node("matmul", (_orient(m, mi, [other, k]), ones([m.shape[mi.index(k)]]))),
-                                   [other])
-                    return True
-        return False
+    return False
 
-    while step():
-        pass
-    if any(l not in outl for _, ix in mats for l in ix):
-        return None
-    if len(mats) == 0:
-        result = None
-    elif len(mats) == 1 and sorted(mats[0][1]) == sorted(outl):
-        result = _orient(mats[0][0], mats[0][1], outl)
-    elif len(mats) == 2 and all(len(ix) == 1 for _, ix in mats) and len(outl) == 2:
-        (u, ui), (v, vi) = mats
-        if ui == outl[1:]:
-            (u, ui), (v, vi) = (v, vi), (u, ui)
-        result = make_node("outer", (u, v))
-    else:
-        return None
-    s = None
-    for x in scalars:
-        s = x if s is None else make_node("mul", (s, x))
-    if result is None:
-        return s if s is not None and not outl else None
-    return result if s is None else make_node("mul", (s, result))
+
+def _matmul(p: _Product) -> bool:
+    """A summed index between two matrices: a matrix product."""
+    mats = p.mats
+    for i, j in itertools.combinations(range(len(mats)), 2):
+        (a, ai), (b, bi) = mats[i], mats[j]
+        shared = [l for l in ai if l in bi and l not in p.outl]
+        if len(ai) == 2 and len(bi) == 2 and len(shared) == 1 and p.count(shared[0]) == 2:
+            k = shared[0]
+            r = ai[0] if ai[1] == k else ai[1]
+            q = bi[0] if bi[1] == k else bi[1]
+            mats[i] = (make_node("matmul", (_orient(a, ai, [r, k]), _orient(b, bi, [k, q]))), [r, q])
+            del mats[j]
+            return True
+    return False
+
+
+def _index_sum(p: _Product) -> bool:
+    """A summed index only one factor carries: a sum (of a vector, or of a matrix's rows)."""
+    mats = p.mats
+    for i, (m, mi) in enumerate(mats):
+        for k in mi:
+            if p.count(k) == 1 and k not in p.outl:
+                if len(mi) == 1:
+                    p.scalars.append(make_node("sum", (m,)))
+                    del mats[i]
+                else:
+                    other = mi[0] if mi[1] == k else mi[1]
+                    mats[i] = (make_node("matmul", (_orient(m, mi, [other, k]), ones([m.shape[mi.index(k)]]))),
+                               [other])
+                return True
+    return False
+
+
+#: the rewriting steps of :func:`lower`, in the order they are tried
+_REWRITES = (_hadamard, _matvec, _diag_scaling, _matmul, _index_sum)

@@ -16,6 +16,8 @@ from .api import derive_function
 
 
 class SymbolicPrepared(Prepared):
+    accumulation = "closed form"
+
     def __init__(self, derivation, wrt: list[str], stats: dict):
         self.derivation = derivation
         self.wrt = wrt
@@ -40,6 +42,30 @@ class SymbolicPrepared(Prepared):
         if order == self.derivation.order or not scalar:  # "together" holds exactly these
             return self.derivation.evaluate(inputs)
         return super().evaluate(inputs, order, scalar)
+
+    def derivatives(self, inputs: dict, order: int) -> list:
+        if order > max(self.derivation.order, 2) or (order > 2 and "higher" not in self._code):
+            return super().derivatives(inputs, order)
+        (x,) = self.wrt
+        higher = self._code["higher"](inputs) if order > 2 else {}
+        found = {1: self.gradient(inputs)[x], 2: self.hessian(inputs)[(x, x)], **higher}
+        return [float(found[k]) for k in range(1, order + 1)]
+
+    def hvp(self, inputs: dict, vectors: dict) -> dict:
+        """The closed-form product ``d(∇f)[v]``, compiled: no Hessian formed."""
+        from .curvature import compiled_hvp
+
+        call, _, directions = compiled_hvp(self.derivation.function, self.wrt)
+        self.note_mode("hvp", "closed form")
+        return call({**inputs, **{directions[b]: vectors[b] for b in self.wrt}})
+
+    def hessian_trace(self, inputs: dict) -> float:
+        """The closed-form trace, one contraction of the Hessian's factors."""
+        from .curvature import compiled_trace
+
+        call, _ = compiled_trace(self.derivation.function, self.wrt)
+        self.note_mode("trace", "closed form")
+        return float(call(inputs))
 
     def jacobian(self, inputs: dict) -> dict:
         if "jacobian" not in self._code:

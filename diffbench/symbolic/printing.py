@@ -238,6 +238,14 @@ class _Printer:
         s, q = self.memo[id(n)]
         return s if q >= prec else self.st.paren(s)
 
+    def factor(self, n):
+        """An operand of a matrix product or a scaling: a Hadamard product (or a
+        quotient) there is parenthesised, so ``Xᵀ (a ⊙ b)`` never reads ``Xᵀ a ⊙ b``."""
+        s, q = self.memo[id(n)]
+        two_kinds = n.op in ("mul", "div") and q == MUL and id(n) not in self.bound and (
+            n.op == "div" or (n.args[0].shape == n.args[1].shape and n.shape != ()))
+        return self.st.paren(s) if q < MUL or two_kinds else s
+
     def node(self, n: Node) -> tuple[str, int]:
         st, op, a = self.st, n.op, n.args
         if op == "var":
@@ -250,19 +258,26 @@ class _Printer:
         if op == "ones":
             return st.one(), ATOM
         if op == "add":
-            return st.row(self.operand(a[0], ADD), st.op("+"), self.operand(a[1], ADD)), ADD
+            right = self.operand(a[1], ADD)
+            if right.startswith(st.minus):  # x + −y reads x − y
+                return st.row(self.operand(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
+                              right[len(st.minus):]), ADD
+            return st.row(self.operand(a[0], ADD), st.op("+"), right), ADD
         if op == "sub":
             return st.row(self.operand(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
                           self.operand(a[1], MUL)), ADD
         if op == "neg":
-            return st.row(st.minus, self.operand(a[0], MUL)), NEG
+            inner = self.operand(a[0], MUL)
+            if inner.startswith(st.minus):  # never −−x
+                inner = st.paren(self.memo[id(a[0])][0])
+            return st.row(st.minus, inner), NEG
         if op == "mul":
             x, y = a
             if x.op == "div" and x.args[0].op == "const" and x.args[0].attr("value") == 1.0 and y.shape != ():
                 return st.frac(self.operand(y, MUL), self.operand(x.args[1], MUL), MUL, self.memo[id(x.args[1])][1]), MUL
             if x.shape == y.shape and x.shape != ():
                 return st.row(self.operand(x, MUL + 1), st.times_h, self.operand(y, MUL + 1)), MUL
-            return st.row(self.operand(x, MUL), st.cdot, self.operand(y, MUL)), MUL
+            return st.row(self.factor(x), st.cdot, self.factor(y)), MUL
         if op == "div":
             (sa, pa), (sb, pb) = self.memo[id(a[0])], self.memo[id(a[1])]
             if a[0].op == "const" and _number(a[0].attr("value"))[2]:  # (p/q) / x -> p / (q x)
@@ -271,9 +286,9 @@ class _Printer:
                                ATOM, MUL), MUL
             return st.frac(sa, sb, pa, pb), MUL
         if op == "matmul":
-            return st.row(self.operand(a[0], MUL), st.cdot, self.operand(a[1], MUL)), MUL
+            return st.row(self.factor(a[0]), st.cdot, self.factor(a[1])), MUL
         if op == "outer":
-            return st.row(self.operand(a[0], MUL), st.cdot, st.sup(self.operand(a[1], POST + 1), "T")), MUL
+            return st.row(self.factor(a[0]), st.cdot, st.sup(self.operand(a[1], POST + 1), "T")), MUL
         if op == "transpose":
             if a[0].op == "inv":
                 return st.sup(self.operand(a[0].args[0], POST + 1), "-T"), POST
@@ -328,7 +343,7 @@ class _Printer:
             number = n.attr("k")
             extra = "" if number == 0 else f", {number}"
         else:
-            extra = "" if n.op == "softmax" and n.args[0].ndim == 1 else f", {n.attr('axis') + 1}"
+            extra = "" if n.args[0].ndim == 1 else f", {n.attr('axis') + 1}"
         if self.st is STYLES["latex"]:
             name = rf"\operatorname{{{name}}}"
         return self.st.func(name, arg + extra)

@@ -323,22 +323,39 @@ def _scalar_factors(n, out):
 
 
 def _mul(a, b):
+    """``a * b``: scalars to the front, then constants folded, identities, and
+    the rewrites of a scalar times anything or of an element-wise product."""
     if a.shape != () and b.shape == ():
         return make_node("mul", (b, a))  # scalars to the front
-    if a.shape == () and b.shape == ():
-        factors = _scalar_factors(a, _scalar_factors(b, []))
-        consts = [f for f in factors if is_const(f)]
-        if len(consts) >= 2 or (consts and len(factors) > 2 and not is_const(a)):
-            c = 1.0
-            for f in consts:
-                c *= f.attr("value")
-            rest = [f for f in factors if not is_const(f)]
-            if c == 0.0:
-                return const(0.0)
-            out = rest[0] if rest else const(c)
-            for f in rest[1:]:
-                out = make_node("mul", (out, f))
-            return make_node("mul", (const(c), out)) if rest and c != 1.0 else out
+    for rewrite in (_fold_constants, _mul_identity, _scale if a.shape == () else _hadamard):
+        out = rewrite(a, b)
+        if out is not None:
+            return out
+    return None
+
+
+def _fold_constants(a, b):
+    """A product of scalars with two constants or more: one constant in front."""
+    if a.shape != () or b.shape != ():
+        return None
+    factors = _scalar_factors(a, _scalar_factors(b, []))
+    consts = [f for f in factors if is_const(f)]
+    if not (len(consts) >= 2 or (consts and len(factors) > 2 and not is_const(a))):
+        return None
+    c = 1.0
+    for f in consts:
+        c *= f.attr("value")
+    rest = [f for f in factors if not is_const(f)]
+    if c == 0.0:
+        return const(0.0)
+    out = rest[0] if rest else const(c)
+    for f in rest[1:]:
+        out = make_node("mul", (out, f))
+    return make_node("mul", (const(c), out)) if rest and c != 1.0 else out
+
+
+def _mul_identity(a, b):
+    """1 x, -1 x, 0 s, negations, all-ones and broadcast factors."""
     if is_const(a, 1.0) and b.shape == _bshape(a, b):
         return b
     if is_const(b, 1.0) and a.shape == _bshape(a, b):
@@ -359,37 +376,47 @@ def _mul(a, b):
         return make_node("mul", (a.args[0], b))
     if b.op == "broadcast" and a.shape == b.shape:
         return make_node("mul", (b.args[0], a))
-    if a.shape == ():
-        if is_const(a) and b.op == "mul" and is_const(b.args[0]):
-            return make_node("mul", (const(a.attr("value") * b.args[0].attr("value")), b.args[1]))
-        if b.op == "mul" and b.args[0].shape == () and b.shape != ():
-            return make_node("mul", (make_node("mul", (a, b.args[0])), b.args[1]))
-        if b.op == "div" and b.args[1] is a:  # a (x / a) -> x
-            return b.args[0]
-        if b.shape == () and b.op == "div" and is_const(b.args[0], 1.0):
-            return make_node("div", (a, b.args[1]))
-        if a.op == "div" and is_const(a.args[0], 1.0) and b.shape == ():
-            return make_node("div", (b, a.args[1]))
-        if b.shape == () and is_const(b) and not is_const(a):
-            return build("mul", (b, a))
-        if a is b and not is_const(a):
-            return make_node("pow", (a, 2.0))
-    else:
-        sa, ra = _split_scalar(a)
-        sb, rb = _split_scalar(b)
-        if sa is not None or sb is not None:  # (s u) ⊙ v -> s (u ⊙ v)
-            s = sa if sb is None else (sb if sa is None else make_node("mul", (sa, sb)))
-            return make_node("mul", (s, make_node("mul", (ra, rb))))
-        if a.shape == b.shape:
-            first, second = _canonical(a, b)
-            if first is not a:
-                return build("mul", (first, second))
+    return None
+
+
+def _scale(a, b):
+    """A scalar ``a`` times ``b``: scalings merged, divisions cancelled, ``a a`` as ``a^2``."""
+    if is_const(a) and b.op == "mul" and is_const(b.args[0]):
+        return make_node("mul", (const(a.attr("value") * b.args[0].attr("value")), b.args[1]))
+    if b.op == "mul" and b.args[0].shape == () and b.shape != ():
+        return make_node("mul", (make_node("mul", (a, b.args[0])), b.args[1]))
+    if b.op == "div" and b.args[1] is a:  # a (x / a) -> x
+        return b.args[0]
+    if b.shape == () and b.op == "div" and is_const(b.args[0], 1.0):
+        return make_node("div", (a, b.args[1]))
+    if a.op == "div" and is_const(a.args[0], 1.0) and b.shape == ():
+        return make_node("div", (b, a.args[1]))
+    if b.shape == () and is_const(b) and not is_const(a):
+        return build("mul", (b, a))
+    if a is b and not is_const(a):
+        return make_node("pow", (a, 2.0))
+    return None
+
+
+def _hadamard(a, b):
+    """An element-wise product: scalar factors pulled out, the factors in canonical order."""
+    sa, ra = _split_scalar(a)
+    sb, rb = _split_scalar(b)
+    if sa is not None or sb is not None:  # (s u) ⊙ v -> s (u ⊙ v)
+        s = sa if sb is None else (sb if sa is None else make_node("mul", (sa, sb)))
+        return make_node("mul", (s, make_node("mul", (ra, rb))))
+    if a.shape == b.shape:
+        first, second = _canonical(a, b)
+        if first is not a:
+            return build("mul", (first, second))
     return None
 
 
 def _div(a, b):
     if is_const(b, 1.0):
         return a
+    if a.op == "exp" and a.ndim == 1 and b.op == "sum" and b.args[0] is a:
+        return make_node("softmax", a.args, {"axis": 0})  # e^z / Σ e^z, the named function
     if a.op == "exp" and b.op == "add" and is_const(b.args[0], 1.0) and b.args[1] is a:
         return make_node("sigmoid", a.args)  # e^u / (1 + e^u) = σ(u)
     if a is b and a.shape == ():
@@ -410,6 +437,8 @@ def _div(a, b):
 def _neg(a):
     if a.op == "neg":
         return a.args[0]
+    if a.op == "div" and is_const(a.args[0]):  # −(c / x) -> (−c) / x
+        return make_node("div", (const(-a.args[0].attr("value")), a.args[1]))
     if a.op == "sub" and a.args[0].shape == a.args[1].shape:
         return make_node("sub", (a.args[1], a.args[0]))
     if is_const(a):
@@ -547,12 +576,23 @@ def _diag_part(a):
 def _pow(a, b):
     if is_const(b, 1.0):
         return a
+    if is_const(b, 2.0) and a.op == "sqrt":  # √u² = u wherever √u is real
+        return a.args[0]
     if is_const(b, 0.0) and a.shape == ():
         return const(1.0)
     return None
 
 
+def _sum_axis(a, axis=0):
+    return make_node("sum", (a,)) if a.ndim == 1 else None  # a vector's one axis: its sum
+
+
+def _spread(a, axis=0, shape=()):
+    return make_node("broadcast", (a,), {"shape": tuple(shape)}) if a.ndim == 0 else None
+
+
 _RULES = {
+    "sum_axis": _sum_axis, "spread": _spread,
     "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow,
     "transpose": _transpose, "matmul": _matmul, "inner": _inner, "outer": _outer,
     "reshape": _reshape, "sum": _sum_of, "tr": _tr, "diag_part": _diag_part,

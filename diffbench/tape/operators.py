@@ -15,6 +15,7 @@ from ..canonical import canonical_root
 from ..ir import size_of, topological
 from ..ops.core import IdentityBatch
 from .core import Program
+from .cotangents import Cotangents, dense_batch
 from .dual import Dual
 
 
@@ -112,24 +113,46 @@ def jacobian_forward(prog: Program, inputs: dict) -> dict:
 
 
 def jacobian_reverse(prog: Program, inputs: dict) -> dict:
-    """Jacobian by reverse mode: one backward sweep per output entry, over one tape."""
+    """Jacobian by reverse mode: every output cotangent in one batched
+    backward sweep over one tape (see :mod:`~diffbench.tape.cotangents`)."""
     tape = prog.forward(inputs)
-    out = np.asarray(tape[prog.output])
-    rows = {name: [] for name in prog.wrt}
-    for k in range(out.size):
-        seed = np.zeros(out.size)
-        seed[k] = 1.0
-        grads = prog.backward(tape, seed.reshape(out.shape) if out.shape else 1.0)
-        for name in prog.wrt:
-            rows[name].append(_dense(grads.get(name), inputs[name]))
-    return {name: np.stack(r).reshape(out.shape + np.shape(inputs[name])) for name, r in rows.items()}
+    out_shape = np.shape(tape[prog.output])
+    if out_shape == ():
+        grads = prog.backward(tape, 1.0)
+        return {name: _dense(grads.get(name), inputs[name]) for name in prog.wrt}
+    seed = Cotangents.identity(out_shape)
+    grads = prog.backward(tape, seed)
+    k = seed.size
+    return {name: dense_batch(grads.get(name), k, np.shape(inputs[name])).reshape(out_shape + np.shape(inputs[name]))
+            for name in prog.wrt}
 
 
-def jacobian(prog: Program, inputs: dict) -> dict:
-    """Forward mode when inputs are fewer than outputs, reverse otherwise."""
-    n_in = sum(np.size(inputs[name]) for name in prog.wrt)
-    out = value(prog, inputs)
-    return jacobian_forward(prog, inputs) if n_in <= np.size(out) else jacobian_reverse(prog, inputs)
+def grad_forward(prog: Program, inputs: dict) -> dict:
+    """The gradient by forward mode: n input directions in one batched sweep
+    (what the cheap-gradient principle is measured against)."""
+    if not prog.fn.is_scalar:
+        raise ValueError(f"grad needs a scalar function; {prog.fn.expr!r} has shape {prog.fn.shape}: use jacobian")
+    return jacobian_forward(prog, inputs)
+
+
+MODES = ("forward", "reverse", "auto")
+
+
+def jacobian(prog: Program, inputs: dict, mode: str = "auto") -> dict:
+    """The Jacobian in ``mode``; ``auto`` asks :func:`choose_mode`."""
+    if mode == "auto":
+        mode = choose_mode(prog, inputs)
+    return (jacobian_forward if mode == "forward" else jacobian_reverse)(prog, inputs)
+
+
+def choose_mode(prog: Program, inputs: dict | None = None) -> str:
+    """The mode predicted to take less time (see :mod:`.cost`); it depends on
+    the program and its sizes only, so it is worked out once per program."""
+    from .cost import choose_mode as cheaper
+
+    if getattr(prog, "mode_choice", None) is None:
+        prog.mode_choice = cheaper(prog)
+    return prog.mode_choice
 
 
 # ---------------------------------------------------------------- second order
@@ -150,6 +173,24 @@ def hvp(prog: Program, inputs: dict, vectors: dict) -> dict:
     for name in prog.wrt:
         g = grads.get(name)
         out[name] = g.tangent[0].reshape(np.shape(inputs[name])) if type(g) is Dual else np.zeros(np.shape(inputs[name]))
+    return out
+
+
+def hvp_batch(prog: Program, inputs: dict, directions: list[dict]) -> list[dict]:
+    """``H v`` for every direction in one forward-over-reverse sweep whose
+    tangent batch holds them all (Hutchinson's probes: one BLAS-sized pass)."""
+    k = len(directions)
+    seeds = {name: Dual(np.asarray(inputs[name], dtype=float),
+                        np.stack([np.asarray(d[name], dtype=float) for d in directions]))
+             for name in prog.wrt}
+    grads = _second_order(prog, inputs, seeds)
+    out = [{} for _ in range(k)]
+    for name in prog.wrt:
+        g = grads.get(name)
+        shape = np.shape(inputs[name])
+        batch = g.tangent.reshape((k,) + shape) if type(g) is Dual else np.zeros((k,) + shape)
+        for i in range(k):
+            out[i][name] = batch[i]
     return out
 
 
@@ -246,3 +287,17 @@ def value_gradient_hessian(prog: Program, inputs: dict) -> dict:
 
 def gradient_and_hessian(prog: Program, inputs: dict) -> tuple[dict, dict]:
     return grad(prog, inputs), hessian(prog, inputs)
+
+
+# ---------------------------------------------------------------- higher order
+
+def derivatives(prog: Program, inputs: dict, order: int) -> list:
+    """``[f', f'', ..., f^(order)]`` of a scalar function along its one scalar
+    ``wrt`` variable, by Taylor arithmetic over the same tape (one forward pass
+    on truncated power series; see :mod:`diffbench.tape.taylor`)."""
+    from . import taylor
+
+    (name,) = prog.wrt
+    series = taylor.seed(inputs[name], order)
+    out = prog.forward(inputs, {name: series})[prog.output]
+    return taylor.derivatives_of(out, order)

@@ -105,6 +105,19 @@ class AutogradEngine(FrameworkEngine):
 
         return hessian
 
+    # autograd has no general forward mode: H v = ∇⟨∇f, v⟩, the seed's identity
+    hvp_mode = "reverse-over-reverse"
+
+    def hvp_fn(self, lib, f, k):
+        anp = lib["anp"]
+        g = lib["autograd"].grad(lambda values, fixed: f(*values, fixed))
+
+        def inner(values, directions, fixed):
+            return sum(anp.sum(gi * vi) for gi, vi in zip(g(values, fixed), directions))
+
+        outer = lib["autograd"].grad(inner)
+        return lambda *args: tuple(outer(args[:k], args[k:2 * k], args[-1]))
+
     def jacobian_fn(self, lib, f, k, forward):
         jacs = [lib["autograd"].jacobian(f, argnum=i) for i in range(k)]
         return lambda *args: tuple(j(*args) for j in jacs)

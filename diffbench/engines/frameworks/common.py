@@ -165,6 +165,13 @@ class FrameworkEngine(Engine):
         ``shape(i) + shape(j)``."""
         raise NotImplementedError
 
+    hvp_mode = "forward-over-reverse"
+
+    def hvp_fn(self, lib, f, k: int):
+        """``p(*wrt, *directions, fixed) -> tuple of k products`` H v: the
+        jvp of the gradient (forward-over-reverse) where the framework has one."""
+        raise NotImplementedError
+
     def jacobian_fn(self, lib, f, k: int, forward: bool):
         """``j(*wrt, fixed) -> tuple of k Jacobians`` (``out.shape + in.shape``);
         ``forward`` when inputs are fewer than outputs."""
@@ -202,13 +209,13 @@ class FrameworkPrepared(Prepared):
         """Every input as the framework's float64 array."""
         return {name: self.engine.asarray(self.lib, inputs[name]) for name in self.fn.variables}
 
-    def _call(self, quantity: str, make, inputs: dict):
+    def _call(self, quantity: str, make, inputs: dict, extra=()):
         op = self._ops.get(quantity)
         first = op is None
         if first:
             op = self._ops[quantity] = make()
         native = inputs if getattr(inputs, "_native", False) else self.native(inputs)
-        args = [native[name] for name in self.wrt]
+        args = [native[name] for name in self.wrt] + list(extra)
         fixed = {name: v for name, v in native.items() if name not in self.wrt}
         start = time.perf_counter()
         out = op(*args, fixed)
@@ -231,6 +238,7 @@ class FrameworkPrepared(Prepared):
         if not self.fn.is_scalar:
             raise Unsupported(f"{self.engine.name}: a gradient needs a scalar function (use the Jacobian)")
         k = len(self.wrt)
+        self.note_mode("gradient", "reverse")
         grads = self._call("gradient", lambda: self.engine.grad_fn(self.lib, self.f, k), inputs)
         return {name: self._array(g, self._shape(name)) for name, g in zip(self.wrt, grads)}
 
@@ -242,12 +250,22 @@ class FrameworkPrepared(Prepared):
         return {(a, b): self._array(blocks[i][j], self._shape(a) + self._shape(b))
                 for i, a in enumerate(self.wrt) for j, b in enumerate(self.wrt)}
 
+    def hvp(self, inputs, vectors):
+        if not self.fn.is_scalar:
+            raise Unsupported(f"{self.engine.name}: a Hessian-vector product needs a scalar function")
+        k = len(self.wrt)
+        directions = [self.engine.asarray(self.lib, vectors[name]) for name in self.wrt]
+        self.note_mode("hvp", self.engine.hvp_mode)
+        out = self._call("hvp", lambda: self.engine.hvp_fn(self.lib, self.f, k), inputs, directions)
+        return {name: self._array(p, self._shape(name)) for name, p in zip(self.wrt, out)}
+
     def jacobian(self, inputs):
         if self.fn.is_scalar:  # a scalar's Jacobian is its gradient
             return self.gradient(inputs)
         out_shape = resolve_shape(self.fn.shape, self.sizes)
         n_in = sum(int(np.prod(self._shape(name), dtype=int)) for name in self.wrt)
         forward = n_in <= int(np.prod(out_shape, dtype=int))
+        self.note_mode("jacobian", "forward" if forward else "reverse")
         k = len(self.wrt)
         jacs = self._call("jacobian", lambda: self.engine.jacobian_fn(self.lib, self.f, k, forward), inputs)
         return {name: self._array(j, out_shape + self._shape(name)) for name, j in zip(self.wrt, jacs)}

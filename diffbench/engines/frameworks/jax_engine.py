@@ -93,6 +93,16 @@ class JaxEngine(FrameworkEngine):
     def hessian_fn(self, lib, f, k):
         return self._wrap(lib, lib["jax"].hessian(f, argnums=tuple(range(k))))
 
+    def hvp_fn(self, lib, f, k):
+        jax = lib["jax"]
+        g = jax.grad(f, argnums=tuple(range(k)))
+
+        def hvp(*args):
+            values, directions, fixed = args[:k], args[k:2 * k], args[-1]
+            return jax.jvp(lambda *xs: g(*xs, fixed), tuple(values), tuple(directions))[1]
+
+        return self._wrap(lib, hvp)
+
     def jacobian_fn(self, lib, f, k, forward):
         jax = lib["jax"]
         make = jax.jacfwd if forward else jax.jacrev

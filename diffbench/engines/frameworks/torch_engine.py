@@ -92,6 +92,16 @@ class TorchEngine(FrameworkEngine):
     def hessian_fn(self, lib, f, k):
         return lib["func"].hessian(f, argnums=tuple(range(k)))
 
+    def hvp_fn(self, lib, f, k):
+        func = lib["func"]
+        g = func.grad(f, argnums=tuple(range(k)))
+
+        def hvp(*args):
+            values, directions, fixed = args[:k], args[k:2 * k], args[-1]
+            return func.jvp(lambda *xs: g(*xs, fixed), tuple(values), tuple(directions))[1]
+
+        return hvp
+
     def jacobian_fn(self, lib, f, k, forward):
         func = lib["func"]
         return (func.jacfwd if forward else func.jacrev)(f, argnums=tuple(range(k)))

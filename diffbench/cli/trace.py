@@ -1,0 +1,100 @@
+"""``diffbench trace``: the evaluation trace (Wengert list) of one function at one point."""
+from __future__ import annotations
+
+import click
+import numpy as np
+
+from ..errors import UserError
+from .common import echo_json, parse_assignments
+
+
+def _number(flag: str, name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"{flag} {name}={text}: expected a number") from None
+    if not np.isfinite(value):
+        raise UserError(f"{flag} {name}={text}: expected a finite number")
+    return value
+
+
+def _function_and_inputs(expr, shapes, sizes, at, seed):
+    from ..catalogue import CATALOGUE
+    from ..sampling import sample_inputs
+
+    if expr in CATALOGUE and not shapes:
+        entry = CATALOGUE[expr]
+        fn = entry.function
+        dims = {d: sizes.get(d, 3) for d in fn.dims}
+        inputs = entry.sample(dims, seed)
+    else:
+        from .. import parse
+
+        # a variable given a number by --at and declared nowhere is a scalar, as in the lectures
+        declared = {**{name: "" for name in at}, **shapes}
+        fn = parse(expr, declared)
+        missing = [d for d in fn.dims if d not in sizes]
+        if missing:
+            raise UserError(f"--size needed for dimension(s) {', '.join(missing)} (e.g. --size {missing[0]}=3)")
+        inputs = sample_inputs(fn, sizes, seed, {})
+    unknown = [n for n in at if n not in fn.shapes]
+    if unknown:
+        raise UserError(f"--at {unknown[0]}: not a variable of the expression (variables: {', '.join(fn.variables)})")
+    for name, value in at.items():  # a number fills every entry of a vector or matrix
+        inputs[name] = value if not fn.shapes[name] else np.full(np.shape(inputs[name]), value)
+    return fn, inputs
+
+
+@click.command("trace")
+@click.argument("expr")
+@click.option("--at", "at", multiple=True, metavar="NAME=NUMBER",
+              help="the point: w1=2 (a number fills a vector or matrix; the rest is sampled from --seed)")
+@click.option("--direction", "directions", multiple=True, metavar="NAME=NUMBER",
+              help="the forward tangent's seed per variable (default: 1 on the alphabetically first variable, 0 elsewhere)")
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS", help="declare a shape: x=n, A=m,n, c=")
+@click.option("--size", "sizes", multiple=True, metavar="DIM=N", help="size of a dimension (default 3 for catalogue)")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the inputs not given by --at")
+@click.option("--json", "as_json", is_flag=True, help="print the rows as JSON")
+def command(expr, at, directions, shapes, sizes, seed, as_json):
+    """Print the Wengert list of EXPR: each intermediate with its operation,
+    value, forward tangent and adjoint, in evaluation order.
+
+    \b
+    Example (the lectures' graph):
+      diffbench trace "w2*log(w1) + sqrt(w2*log(w1))" --at w1=2 --at w2=1.5
+    """
+    from ..tape.wengert import wengert
+
+    size_values = {}
+    for dim, text in parse_assignments(sizes, "--size").items():
+        if not text.isdigit() or int(text) < 1:
+            raise UserError(f"--size {dim}={text}: expected a positive integer")
+        size_values[dim] = int(text)
+    point = {k: _number("--at", k, v) for k, v in parse_assignments(at, "--at").items()}
+    fn, inputs = _function_and_inputs(expr, parse_assignments(shapes, "--shape"), size_values, point, seed)
+    direction = None
+    if directions:
+        given = {k: _number("--direction", k, v) for k, v in parse_assignments(directions, "--direction").items()}
+        unknown = [n for n in given if n not in fn.shapes]
+        if unknown:
+            raise UserError(f"--direction {unknown[0]}: not a variable of the expression")
+        direction = {n: np.full(np.shape(inputs[n]), given.get(n, 0.0)) for n in fn.variables}
+    with np.errstate(all="ignore"):
+        trace = wengert(fn, inputs, direction)
+    if as_json:
+        echo_json(trace)
+    else:
+        _print(trace)
+
+
+def _print(trace: dict) -> None:
+    from ..tape.wengert import shown
+
+    along = ", ".join(f"{n}={shown(v, np.shape(v))}" for n, v in trace["direction"].items())
+    click.echo(f"{trace['expr']}   (tangent v̇ along {along}; adjoint v̄ = ∂f/∂v)")
+    rows = [(r["name"] + (" = f" if r["output"] else ""), r["operation"], shown(r["value"], r["shape"]),
+             shown(r["tangent"], r["shape"]), shown(r["adjoint"], r["shape"])) for r in trace["rows"]]
+    header = ("v", "operation", "value", "tangent v̇", "adjoint v̄")
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(5)]
+    for row in [header] + rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

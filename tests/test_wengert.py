@@ -1,0 +1,87 @@
+"""The evaluation trace against the lectures' forward and adjoint tables of
+L = w2 log w1 + sqrt(w2 log w1), worked by hand from the chain rule."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import diffbench
+from diffbench.tape.wengert import wengert
+
+LECTURE = "w2*log(w1) + sqrt(w2*log(w1))"
+
+
+def _lecture_table(w1, w2, along_w1=True):
+    v1 = math.log(w1)
+    v2 = w2 * v1
+    v3 = math.sqrt(v2)
+    dw1, dw2 = (1.0, 0.0) if along_w1 else (0.0, 1.0)
+    d1 = dw1 / w1
+    d2 = dw2 * v1 + w2 * d1
+    d3 = d2 / (2 * v3)
+    b3 = 1.0
+    b2 = 1.0 + b3 / (2 * v3)
+    b1 = b2 * w2
+    return {"w1": (w1, dw1, b1 / w1), "w2": (w2, dw2, b2 * v1), "v1": (v1, d1, b1), "v2": (v2, d2, b2),
+            "v3": (v3, d3, b3), "v4": (v2 + v3, d2 + d3, 1.0)}
+
+
+@pytest.mark.parametrize("along_w1", [True, False])
+def test_the_lectures_table(along_w1):
+    fn = diffbench.parse(LECTURE, shapes={"w1": "", "w2": ""})
+    direction = {"w1": float(along_w1), "w2": float(not along_w1)}
+    trace = wengert(fn, {"w1": 2.0, "w2": 1.5}, direction)
+    expected = _lecture_table(2.0, 1.5, along_w1)
+    rows = {r["name"]: r for r in trace["rows"]}
+    assert list(rows) == ["w2", "w1", "v1", "v2", "v3", "v4"]  # evaluation order; the log is shared
+    assert rows["v1"]["operation"] == "log(w1)" and rows["v2"]["operation"] == "w2 · v1"
+    assert rows["v4"]["output"] and rows["v4"]["operation"] == "v2 + v3"
+    for name, (value, tangent, adjoint) in expected.items():
+        assert rows[name]["value"] == pytest.approx(value, rel=1e-14)
+        assert rows[name]["tangent"] == pytest.approx(tangent, rel=1e-14)
+        assert rows[name]["adjoint"] == pytest.approx(adjoint, rel=1e-14)
+
+
+def test_adjoints_of_the_inputs_are_the_gradient_and_the_output_tangent_is_a_jvp():
+    entry = diffbench.get_entry("regularised_neuron")
+    inputs = entry.sample({}, 3)
+    trace = wengert(entry.function, inputs)
+    rows = {r["name"]: r for r in trace["rows"]}
+    grads = diffbench.derivatives(entry, inputs, list(entry.function.variables), order=1)["gradient"]
+    for name, g in grads.items():
+        assert rows[name]["adjoint"] == pytest.approx(float(g), rel=1e-12, abs=1e-15)
+    output = next(r for r in trace["rows"] if r["output"])
+    assert output["tangent"] == pytest.approx(float(grads["b"]), rel=1e-12)  # default direction: b, first by name
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "diffbench.cli.main", "trace", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_prints_the_table_and_json():
+    out = _cli(LECTURE, "--at", "w1=2", "--at", "w2=1.5")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[1].split()[:3] == ["v", "operation", "value"]
+    v1 = next(line for line in lines if line.startswith("v1 "))
+    assert "log(w1)" in v1 and "0.693147" in v1 and " 0.5 " in v1 + " "
+    data = json.loads(_cli(LECTURE, "--at", "w1=2", "--at", "w2=1.5", "--direction", "w2=1", "--json").stdout)
+    assert data["direction"] == {"w1": 0.0, "w2": 1.0}
+    big = _cli("logistic_regression", "--size", "n=30", "--size", "m=60")
+    assert "60×30, ‖·‖ =" in big.stdout  # large values are shown by shape and norm
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ((LECTURE, "--at", "w1=two"), "expected a number"),
+    ((LECTURE, "--at", "w1=2", "--at", "w2=1", "--direction", "w3=1"), "not a variable"),
+    (("sum(x)",), "--size needed"),
+])
+def test_bad_input_is_one_line(args, fragment):
+    out = _cli(*args)
+    assert out.returncode != 0 and fragment in out.stderr and "Traceback" not in out.stderr
