@@ -30,6 +30,9 @@ class Entry:
     default_sizes: dict[str, list[int]] = field(default_factory=lambda: {"n": [3, 10, 30]})
     sampler: object = None  # optional custom draw(sizes, rng) -> dict (e.g. labels)
     source: str = ""  # where in the seeds, and the closed form the seeds give
+    # optional expand(sizes) -> expression text, for functions whose structure depends on a
+    # size (an unrolled loop of s steps); ``expr`` is then the expression at default sizes
+    expand: object = None
 
     @property
     def function(self) -> Function:
@@ -39,6 +42,18 @@ class Entry:
 
             cached = _parsed[self.name] = parse(self.expr, self.shapes)
         return cached
+
+    def expression_at(self, sizes: dict[str, int]) -> str:
+        """The expression text at these sizes (``expr`` unless the entry expands)."""
+        return self.expr if self.expand is None else self.expand(self.resolve_sizes(sizes))
+
+    def function_at(self, sizes: dict[str, int]) -> Function:
+        """The parsed function at these sizes (``function`` unless the entry expands)."""
+        if self.expand is None:
+            return self.function
+        from .lang import parse
+
+        return parse(self.expression_at(sizes), self.shapes)
 
     def resolve_sizes(self, sizes: dict[str, int]) -> dict[str, int]:
         """User sizes plus derived dims (``m = 2*n``); checks none is missing."""
@@ -142,6 +157,14 @@ ENTRIES = [
           {"w": "", "x": "", "b": "", "t": "", "lam": ""}, size_dims=(), default_sizes={},
           sampler=_neuron, source="seed single-neuron example"),
 ]
+
+def _community() -> list[Entry]:
+    from .community.problems import entries
+
+    return entries(Entry)
+
+
+ENTRIES += _community()  # ADBench and GradBench problems (docs/community.md)
 
 CATALOGUE: dict[str, Entry] = {e.name: e for e in ENTRIES}
 

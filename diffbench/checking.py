@@ -12,6 +12,7 @@ others agree with it, or the odd one out by majority.
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,8 @@ FULL_LIMIT = 64  # above this many wrt entries, compare random projections
 # the computation there (plus its true sensitivity, which is as large).
 ROUNDOFF_NUDGE = 1e-13
 ROUNDOFF_MARGIN = 10.0
+# fd's own round-off (see _fd_noise): four evaluations' errors at most add up
+FD_NOISE_MARGIN = 4.0
 
 
 class Disagreement(AssertionError):
@@ -49,12 +52,14 @@ class Agreement:
     results: dict = field(default_factory=dict)  # engine -> quantity -> array
     errors: dict = field(default_factory=dict)  # quantity -> (e1, e2) -> error
     unsupported: dict = field(default_factory=dict)  # engine -> message
+    failed: dict = field(default_factory=dict)  # engine -> one-line reason (keep_going=True)
     culprits: dict = field(default_factory=dict)  # quantity -> engine at fault
     roundoff: dict = field(default_factory=dict)  # quantity -> measured noise (roundoff=True)
+    fd_noise: dict = field(default_factory=dict)  # quantity -> fd's round-off at this |f| (if over its bar)
 
     def tolerance(self, quantity: str, a: str, b: str) -> float:
         """The bar ``a`` and ``b`` were held to for ``quantity``."""
-        return _tolerance(quantity, a, b, self.roundoff.get(quantity, 0.0))
+        return _tolerance(quantity, a, b, self.roundoff.get(quantity, 0.0), self.fd_noise.get(quantity, 0.0))
 
     def max_error(self, engine: str) -> float:
         """The largest error of ``engine`` against any other engine."""
@@ -108,6 +113,81 @@ def _directional_fd(prepared, inputs, proj: _Projector):
     return np.array([g]), np.array([huv])
 
 
+class _Reference:
+    """An independent reference: ``f(inputs) -> value`` written directly in
+    ``autograd.numpy`` from the published formula, differentiated by
+    autograd (imported only when a test passes a reference)."""
+
+    def __init__(self, f, names: list[str], is_scalar: bool):
+        self.f, self.names, self.is_scalar = f, names, is_scalar
+
+    def _flat(self, inputs):
+        import autograd.numpy as anp
+
+        shapes = [np.shape(inputs[n]) for n in self.names]
+        sizes = [int(np.prod(s, dtype=int)) for s in shapes]
+        x0 = np.concatenate([np.ravel(inputs[n]) for n in self.names]).astype(float)
+
+        def f(x):
+            parts, offset = dict(inputs), 0
+            for name, shape, size in zip(self.names, shapes, sizes):
+                parts[name] = anp.reshape(x[offset:offset + size], shape)
+                offset += size
+            return self.f(parts)
+        return f, x0, shapes, sizes
+
+    def _cut(self, flat, lead_shape, shapes, sizes):
+        out, offset = {}, 0
+        for name, shape, size in zip(self.names, shapes, sizes):
+            out[name] = np.asarray(flat)[..., offset:offset + size].reshape(tuple(lead_shape) + shape)
+            offset += size
+        return out
+
+    def value(self, inputs):
+        return self.f(dict(inputs))
+
+    def gradient(self, inputs):
+        import autograd
+
+        f, x0, shapes, sizes = self._flat(inputs)
+        return self._cut(autograd.grad(f)(x0), (), shapes, sizes)
+
+    def hessian(self, inputs):
+        import autograd
+
+        f, x0, shapes, sizes = self._flat(inputs)
+        with warnings.catch_warnings():  # a zero Hessian is an answer, not a problem
+            warnings.filterwarnings("ignore", "Output seems independent of input")
+            hess = autograd.hessian(f)(x0)
+        rows = self._cut(hess, (x0.size,), shapes, sizes)
+        blocks, offset = {}, 0
+        for a, shape_a, size_a in zip(self.names, shapes, sizes):
+            for b in self.names:
+                block = rows[b][offset:offset + size_a]
+                blocks[(a, b)] = block.reshape(shape_a + block.shape[1:])
+            offset += size_a
+        return blocks
+
+    def jacobian(self, inputs):
+        import autograd
+
+        f, x0, shapes, sizes = self._flat(inputs)
+        jac = np.asarray(autograd.jacobian(f)(x0))
+        return self._cut(jac, jac.shape[:-1], shapes, sizes)
+
+
+def _prepare(engine, fn, names, sizes, order):
+    if not isinstance(engine, str):  # a reference function
+        return _Reference(engine, names, fn.is_scalar)
+    return get_engine(engine).prepare(fn, names, sizes, order)
+
+
+def one_line(err: BaseException) -> str:
+    """``Type: first line of the message``: how a failed engine is reported."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
 #: quantities beyond value/gradient/Hessian that ``check_agree`` can be asked for
 EXTRA = ("hvp", "trace")
 
@@ -133,7 +213,7 @@ def _hessian_times_v(engine, fn, inputs, names, sizes, seed) -> np.ndarray:
 
 
 def _compute(engine: str, fn, inputs, names, sizes, order, proj, extra=(), seed=0):
-    prepared = get_engine(engine).prepare(fn, names, sizes, order)
+    prepared = _prepare(engine, fn, names, sizes, order)
     out = {"value": np.asarray(prepared.value(inputs), dtype=float)}
     if fn.is_scalar:
         out.update(_extra(prepared, inputs, names, extra, seed))
@@ -156,11 +236,31 @@ def _compute(engine: str, fn, inputs, names, sizes, order, proj, extra=(), seed=
     return out
 
 
-def _tolerance(quantity: str, a: str, b: str, noise: float = 0.0) -> float:
+def _tolerance(quantity: str, a: str, b: str, noise: float = 0.0, fd_noise: float = 0.0) -> float:
     bar = tolerance(quantity, a, b)
     if a in APPROXIMATE_ENGINES or b in APPROXIMATE_ENGINES:
-        return bar
+        return max(bar, fd_noise)
     return max(bar, ROUNDOFF_MARGIN * noise)
+
+
+def _fd_noise(value, proj) -> dict:
+    """fd's round-off error at a function of this magnitude, per quantity.
+
+    Each evaluation of f is off by about eps*|f|; the central difference
+    divides that by its step h (gradient, h = eps^(1/3)) and the four-point
+    Hessian by h^2 (h = eps^(1/4)), so fd's absolute error grows with |f|
+    whatever the step: for ``1e6*x'*x`` it passes fd's fixed bar while every
+    exact engine is right.  Only over that bar does the bar move (with
+    projections the steps shrink by |u|, so the bound grows by as much)."""
+    magnitude = float(np.max(np.abs(value))) if np.size(value) else 0.0
+    if not np.isfinite(magnitude):
+        return {}
+    shrink = max(1.0, float(np.sqrt(sum(np.size(u) for u in proj.u.values())))) if proj else 1.0
+    eps = np.finfo(float).eps
+    noise = {"gradient": FD_NOISE_MARGIN * eps ** (2 / 3) * magnitude * shrink,
+             "jacobian": FD_NOISE_MARGIN * eps ** (2 / 3) * magnitude,
+             "hessian": FD_NOISE_MARGIN * eps ** (1 / 2) * magnitude * shrink ** 2}
+    return {q: n for q, n in noise.items() if n > tolerance(q, "fd", None)}
 
 
 def _roundoff(engine: str, fn, inputs, names, sizes, order, proj, before: dict, seed: int) -> dict:
@@ -172,9 +272,10 @@ def _roundoff(engine: str, fn, inputs, names, sizes, order, proj, before: dict, 
     return {q: relative_error(after[q], before[q]) for q in before if q in after}
 
 
-def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise: float = 0.0) -> str | None:
+def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise: float = 0.0,
+           fd_noise: float = 0.0) -> str | None:
     """The engine at fault for ``quantity``, or None when all agree."""
-    ok = {pair: err <= _tolerance(quantity, *pair, noise) for pair, err in errors.items()}
+    ok = {pair: err <= _tolerance(quantity, *pair, noise, fd_noise) for pair, err in errors.items()}
     if all(ok.values()):
         return None
 
@@ -182,6 +283,10 @@ def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise:
         return ok.get((a, b), ok.get((b, a), True))
 
     if referee in engines:
+        if referee == "reference":  # an independent formula: whoever disagrees with it is wrong
+            culprits = [e for e in engines if e != referee and not agrees(e, referee)]
+            if culprits:
+                return culprits[0]
         friends_of_referee = [e for e in engines if e != referee and agrees(e, referee)]
         culprits = [e for e in engines if e != referee and not agrees(e, referee)]
         if culprits and (friends_of_referee or len(engines) == 2):
@@ -195,7 +300,8 @@ def _blame(quantity: str, engines: list[str], errors: dict, referee: str, noise:
 
 def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, referee: str = "fd",
                 seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True,
-                roundoff: bool = False, extra: tuple[str, ...] = ()) -> Agreement:
+                roundoff: bool = False, extra: tuple[str, ...] = (), reference=None,
+                keep_going: bool = False) -> Agreement:
     """Compare ``engines`` on ``f`` at ``inputs``; raise :class:`Disagreement`
     naming the engine at fault (with ``strict=False``, record it in
     ``culprits`` instead), or return the :class:`Agreement` measured.
@@ -208,7 +314,13 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     ``extra`` adds quantities of scalar functions: ``"hvp"`` (every engine's
     Hessian-vector product along a seeded direction, and ``H v`` from the
     first exact engine's full Hessian as one more party, named ``"H·v"``) and
-    ``"trace"`` (closed-form traces against sums of Hessian diagonals)."""
+    ``"trace"`` (closed-form traces against sums of Hessian diagonals).
+
+    ``reference``: an independent ``f(inputs) -> value`` written directly
+    in ``autograd.numpy`` from the published formula; it joins as the engine
+    ``"reference"`` (differentiated by autograd) and is the referee.
+    ``keep_going=True`` records an engine that raises in ``failed`` (its
+    one-line reason) and compares the others, as ``diffbench compare`` does."""
     fn = as_function(f, inputs)
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     inputs = _as_arrays(inputs)
@@ -216,26 +328,40 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     total = sum(np.size(inputs[n]) for n in names)
     proj = _Projector(inputs, names, seed) if total > FULL_LIMIT and fn.is_scalar else None
     report = Agreement()
+    engines = list(engines)
+    runners = {e: e for e in engines}
+    if reference is not None:
+        engines.append("reference")
+        runners["reference"] = reference
+        referee = "reference"
     for engine in engines:
         try:
-            report.results[engine] = _compute(engine, fn, inputs, names, sizes, order, proj, extra, seed)
+            report.results[engine] = _compute(runners[engine], fn, inputs, names, sizes, order, proj, extra, seed)
         except Unsupported as err:
             if engine not in allow_unsupported:
                 raise
             report.unsupported[engine] = str(err)
+        except Exception as err:  # noqa: BLE001  (an engine's crash is a finding, not the end)
+            if not keep_going:
+                raise
+            report.failed[engine] = one_line(err)
     ran = [e for e in engines if e in report.results]
     exact = [e for e in ran if e != "fd"]
     if "hvp" in extra and fn.is_scalar and exact:
         report.results["H·v"] = {"hvp": _hessian_times_v(exact[0], fn, inputs, names, sizes, seed)}
     if roundoff and exact:
-        report.roundoff = _roundoff(exact[0], fn, inputs, names, sizes, order, proj,
+        report.roundoff = _roundoff(runners[exact[0]], fn, inputs, names, sizes, order, proj,
                                     report.results[exact[0]], seed)
+    if "fd" in ran:
+        noise = _fd_noise(report.results["fd"]["value"], proj)
+        report.fd_noise = {q: n for q, n in noise.items() if q in report.results["fd"]}
     for quantity in report.results[ran[0]] if ran else ():
         parties = [e for e in report.results if quantity in report.results[e]]
         errors = {(a, b): relative_error(report.results[a][quantity], report.results[b][quantity])
                   for a, b in itertools.combinations(parties, 2)}
         report.errors[quantity] = errors
-        culprit = _blame(quantity, parties, errors, referee, report.roundoff.get(quantity, 0.0))
+        culprit = _blame(quantity, parties, errors, referee, report.roundoff.get(quantity, 0.0),
+                         report.fd_noise.get(quantity, 0.0))
         if culprit is not None and not strict:
             report.culprits[quantity] = culprit
         elif culprit is not None:

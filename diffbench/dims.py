@@ -7,7 +7,13 @@ catalogue's derived dims and by job files.
 from __future__ import annotations
 
 import re
+from collections import deque
 
+# A size is an array dimension: anything past 2**62 cannot be allocated, and
+# checking as we go keeps ``n*n*n*...`` from growing into a huge integer
+MAX_VALUE = 2**62
+# parentheses nest at most this deep: the parser recurses once per level
+MAX_DEPTH = 100
 _TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*()]))")
 
 
@@ -21,7 +27,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise DimExpressionError(f"bad character {text[pos]!r} at column {pos + 1} in {text!r}")
+            raise DimExpressionError(f"bad character {text[pos]!r} at column {pos + 1} in {_short(text)}")
         out.append(m.group(m.lastindex))
         pos = m.end()
     return out
@@ -31,14 +37,14 @@ def evaluate(text: str | int, sizes: dict[str, int]) -> int:
     """The integer value of ``text`` given the sizes of the dims it names."""
     if isinstance(text, int):
         return text
-    tokens = _tokens(str(text))
+    tokens = deque(_tokens(str(text)))
     if not tokens:
         raise DimExpressionError("empty dimension expression")
-    value, rest = _sum_of_products(tokens, sizes, str(text))
-    if rest:
-        raise DimExpressionError(f"unexpected {rest[0]!r} in {text!r}")
+    value = _sum_of_products(tokens, sizes, str(text), 0)
+    if tokens:
+        raise DimExpressionError(f"unexpected {tokens[0]!r} in {_short(text)}")
     if value < 0:
-        raise DimExpressionError(f"{text!r} is negative ({value})")
+        raise DimExpressionError(f"{_short(text)} is negative ({value})")
     return value
 
 
@@ -49,43 +55,57 @@ def names(text: str | int) -> set[str]:
     return {t for t in _tokens(str(text)) if t[0].isalpha() or t[0] == "_"}
 
 
-def _sum_of_products(tokens, sizes, text):
+def _bounded(value: int, text: str) -> int:
+    if abs(value) > MAX_VALUE:
+        raise DimExpressionError(f"{_short(text)} is too large for an array size (over 2**62 at some step)")
+    return value
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:40] + "...") + f" ({len(text)} characters)"
+
+
+# The parser consumes ``tokens`` (a deque) from the left: linear in the length.
+
+def _sum_of_products(tokens, sizes, text, depth):
     """``2*n + m - 1``: products added and subtracted."""
-    value, tokens = _product(tokens, sizes, text)
+    value = _product(tokens, sizes, text, depth)
     while tokens and tokens[0] in "+-":
-        op, tokens = tokens[0], tokens[1:]
-        rhs, tokens = _product(tokens, sizes, text)
-        value = value + rhs if op == "+" else value - rhs
-    return value, tokens
+        op = tokens.popleft()
+        rhs = _product(tokens, sizes, text, depth)
+        value = _bounded(value + rhs if op == "+" else value - rhs, text)
+    return value
 
 
-def _product(tokens, sizes, text):
-    value, tokens = _atom(tokens, sizes, text)
+def _product(tokens, sizes, text, depth):
+    value = _atom(tokens, sizes, text, depth)
     while tokens and tokens[0] in ("*", "//"):
-        op, tokens = tokens[0], tokens[1:]
-        rhs, tokens = _atom(tokens, sizes, text)
+        op = tokens.popleft()
+        rhs = _atom(tokens, sizes, text, depth)
         if op == "//" and rhs == 0:
-            raise DimExpressionError(f"division by zero in {text!r}")
-        value = value * rhs if op == "*" else value // rhs
-    return value, tokens
+            raise DimExpressionError(f"division by zero in {_short(text)}")
+        value = _bounded(value * rhs if op == "*" else value // rhs, text)
+    return value
 
 
-def _atom(tokens, sizes, text):
+def _atom(tokens, sizes, text, depth):
     if not tokens:
-        raise DimExpressionError(f"unexpected end of {text!r}")
-    head, rest = tokens[0], tokens[1:]
+        raise DimExpressionError(f"unexpected end of {_short(text)}")
+    head = tokens.popleft()
     if head.isdigit():
-        return int(head), rest
+        return _bounded(int(head) if len(head) < 25 else MAX_VALUE + 1, text)
     if head == "(":
-        value, rest = _sum_of_products(rest, sizes, text)
-        if not rest or rest[0] != ")":
-            raise DimExpressionError(f"missing ')' in {text!r}")
-        return value, rest[1:]
+        if depth >= MAX_DEPTH:
+            raise DimExpressionError(f"{_short(text)} nests parentheses deeper than {MAX_DEPTH}")
+        value = _sum_of_products(tokens, sizes, text, depth + 1)
+        if not tokens or tokens.popleft() != ")":
+            raise DimExpressionError(f"missing ')' in {_short(text)}")
+        return value
     if head[0].isalpha() or head[0] == "_":
         if head not in sizes:
-            raise DimExpressionError(f"{text!r} names dimension {head!r}, which has no size")
-        return int(sizes[head]), rest
-    raise DimExpressionError(f"unexpected {head!r} in {text!r}")
+            raise DimExpressionError(f"{_short(text)} names dimension {head!r}, which has no size")
+        return int(sizes[head])
+    raise DimExpressionError(f"unexpected {head!r} in {_short(text)}")
 
 
 # ---------------------------------------------------------------- compound dims

@@ -51,10 +51,11 @@ class Function:
             found = self.cache["dims"] = list(seen)
         return list(found)
 
-    def bind(self, inputs: dict) -> dict[str, int]:
-        """Sizes of the named dims, read off the inputs; checks every input."""
-        sizes: dict[str, int] = {}
-        source: dict[str, str] = {}
+    def bind(self, inputs: dict, given: dict | None = None) -> dict[str, int]:
+        """Sizes of the named dims, read off the inputs (and ``given`` sizes for
+        dims no input shows); checks every input."""
+        sizes: dict[str, int] = {d: int(v) for d, v in (given or {}).items() if d in self.dims}
+        source: dict[str, str] = {d: "sizes" for d in sizes}
         for name, shape in self.shapes.items():
             if name not in inputs:
                 raise InputError(f"missing input {name!r} (shape {format_shape(shape)})")
@@ -73,7 +74,8 @@ class Function:
                     source.setdefault(dim, name)
         missing = [d for d in self.dims if d not in sizes]
         if missing:
-            raise InputError(f"no input fixes the size of dimension(s) {', '.join(missing)}")
+            raise InputError(f"no input fixes the size of dimension(s) {', '.join(missing)} "
+                             f"(give sizes={{{missing[0]!r}: ...}})")
         return sizes
 
     def __str__(self) -> str:

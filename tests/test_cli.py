@@ -16,7 +16,7 @@ def run(*args, check=True):
 
 def test_compare_catalogue_function_json_is_stable():
     out = json.loads(run("compare", "logistic_regression", "--size", "n=8", "--json").stdout)
-    assert set(out) == {"expr", "wrt", "sizes", "order", "seed", "engines", "agree"}
+    assert set(out) == {"expr", "wrt", "sizes", "order", "seed", "engines", "agree", "failed"}
     assert out["agree"] is True and out["sizes"] == {"m": 16, "n": 8}
     tape = next(e for e in out["engines"] if e["engine"] == "tape")
     assert {"value_seconds", "gradient_seconds", "hessian_seconds", "prepare_seconds",
@@ -51,3 +51,21 @@ def test_catalogue_and_engines_list():
     assert {"logistic_regression", "mds_stress", "softmax_cross_entropy", "log_determinant"} <= names
     engines = {row["name"]: row for row in json.loads(run("engines", "--json").stdout)}
     assert engines["tape"]["available"] and engines["fd"]["available"]
+
+
+def test_compare_marks_a_failed_engine_and_still_compares_the_others():
+    import os
+
+    env = {**os.environ, "DIFFBENCH_TEST_ENGINES": "1"}
+    args = ["compare", "sum(exp(x))", "--wrt", "x", "--size", "n=3", "--engines", "tape,boom,fd"]
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", *args, "--json"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    out = json.loads(proc.stdout)
+    rows = {r["engine"]: r for r in out["engines"]}
+    assert out["failed"] == ["boom"] and rows["boom"]["failed"].startswith("RuntimeError")
+    assert out["agree"] is True and rows["tape"]["max_relative_error"] < 1e-5 and rows["fd"]["failed"] is None
+    table = subprocess.run([sys.executable, "-m", "diffbench.cli.main", *args],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert table.returncode == 1 and "Traceback" not in table.stderr
+    assert "FAILED: RuntimeError" in table.stdout and "engines agree (boom failed)" in table.stdout

@@ -263,8 +263,11 @@ def test_declared_shapes_override_convention_and_unify():
 def test_input_shapes():
     fn = parse("A*x + y", input_shapes={"A": (4, 3), "x": (3,)})
     assert fn.shapes == {"A": (4, 3), "x": (3,), "y": (4,)}
-    with pytest.raises(ExpressionError):  # declared wins over input: n (rigid) vs 7
-        parse("A*x", shapes={"A": "n,n"}, input_shapes={"x": (7,)})
+    # an input's size meets a declared dim: n is 7 once the inputs are bound
+    assert parse("A*x", shapes={"A": "n,n"}, input_shapes={"x": (7,)}).shapes == {"A": ("n", "n"), "x": ("n",)}
+    assert parse("x'*eye(n)*x", input_shapes={"x": (3,)}).shapes == {"x": ("n",)}
+    with pytest.raises(ExpressionError):  # two inputs disagree on one dim
+        parse("A*x", input_shapes={"A": (4, 3), "x": (7,)})
     fn = parse("A*x", input_shapes={"x": (3,)})
     assert fn.shapes == {"A": ("n", 3), "x": (3,)}
     # callers pass every array they hold: names no expression can use are skipped

@@ -70,29 +70,50 @@ def test_bad_inputs_name_the_problem(call, fragment):
     assert fragment in str(caught.value)
 
 
-def test_prepared_computations_are_cached_per_engine_variables_sizes_and_order():
-    f = diffbench.parse("sum(softplus(X*w))", {"X": "m,n", "w": "n"})
-    small = {"X": np.ones((4, 2)), "w": np.zeros(2)}
-    for _ in range(3):
-        diffbench.derivatives(f, small, wrt="w", engine="tape")
-        diffbench.derivatives(f, small, wrt="w", engine="symbolic", order=1)
-    diffbench.derivatives(f, {"X": np.ones((6, 3)), "w": np.zeros(3)}, wrt="w", engine="tape")
-    prepared = [k for k in f.cache if isinstance(k, tuple) and k[0] == "api-prepared"]
-    assert len(prepared) == 3  # (tape, 4x2), (symbolic order 1, 4x2), (tape, 6x3)
+# ---------------------------------------------------------------- sizes, absent variables, length 1
+
+def test_sizes_are_read_off_the_inputs_where_they_show():
+    """eye(n) meets x's length: n = 3 is inferred, not refused."""
+    anp = pytest.importorskip("autograd.numpy")
+    from diffbench.testing import check_agree
+
+    x = np.array([0.5, -1.0, 2.0])
+    out = diffbench.derivatives("x'*eye(n)*x", {"x": x}, "x")
+    np.testing.assert_allclose(out["gradient"], 2 * x)
+    check_agree("x'*eye(n)*x", {"x": x}, "x", engines=("symbolic", "tape"), reference=lambda p: anp.dot(p["x"], p["x"]))
 
 
-@pytest.mark.parametrize("engine", ["tape", "symbolic", "fd"])
-@pytest.mark.parametrize("order", [1, 2])
-def test_one_pass_gives_what_the_separate_calls_give(engine, order):
-    f = diffbench.parse("log(1 + exp(a'*x)) + x'*A*x", {"x": "n", "a": "n", "A": "n,n"})
-    rng = np.random.default_rng(3)
-    inputs = {"x": rng.normal(size=4), "a": rng.normal(size=4), "A": rng.normal(size=(4, 4))}
-    prepared = diffbench.engines.get_engine(engine).prepare(f, ["x", "A"], {"n": 4}, order)
-    together = prepared.evaluate(inputs, order)
-    assert together["value"] == pytest.approx(prepared.value(inputs), rel=1e-12)
-    for name, g in prepared.gradient(inputs).items():
-        np.testing.assert_allclose(together["gradient"][name], g, rtol=1e-9, atol=1e-12)
-    assert ("hessian" in together) == (order == 2)
-    if order == 2:
-        for key, h in prepared.hessian(inputs).items():
-            np.testing.assert_allclose(together["hessian"][key], h, rtol=1e-9, atol=1e-12)
+def test_sizes_argument_gives_a_dim_no_input_shows():
+    out = diffbench.derivatives("logsumexp(b*ones(n))", {"b": 0.5}, "b", sizes={"n": 4})
+    assert out["value"] == pytest.approx(0.5 + np.log(4)) and out["gradient"] == pytest.approx(1.0)
+    with pytest.raises(InputError, match="sizes="):
+        diffbench.derivatives("logsumexp(b*ones(n))", {"b": 0.5}, "b")
+    with pytest.raises(InputError, match="dimension n"):
+        diffbench.derivatives("x'*eye(n)*x", {"x": np.ones(3)}, "x", sizes={"n": 4})
+
+
+@pytest.mark.parametrize("engine", ["tape", "symbolic"])
+def test_a_variable_that_does_not_occur_has_zero_derivatives_and_a_note(engine):
+    fn = diffbench.parse("y'*A*y", {"x": "n", "y": "n", "A": "n,n"})
+    inputs = {"x": np.ones(2), "y": np.array([1.0, 2.0]), "A": np.eye(2)}
+    out = diffbench.derivatives(fn, inputs, ["x", "y"], engine=engine)
+    np.testing.assert_array_equal(out["gradient"]["x"], np.zeros(2))
+    np.testing.assert_allclose(out["gradient"]["y"], [2.0, 4.0])
+    assert out["hessian"][("x", "y")].shape == (2, 2) and not out["hessian"][("x", "y")].any()
+    assert out["notes"] == ["'x' does not occur in \"y'*A*y\": its derivatives are zero"]
+    only = diffbench.derivatives(fn, inputs, "x", engine=engine)
+    assert only["gradient"].shape == (2,) and only["hessian"].shape == (2, 2) and not only["gradient"].any()
+
+
+@pytest.mark.parametrize("engine", ["tape", "symbolic"])
+def test_a_one_by_one_product_of_length_one_vectors_is_a_scalar(engine):
+    anp = pytest.importorskip("autograd.numpy")
+    from diffbench.testing import check_agree
+
+    inputs = {"x": np.array([2.0]), "A": np.array([[3.0]])}
+    for fn in (diffbench.parse("x'*A*x", {"x": "1", "A": "1,1"}), diffbench.parse("(x'*A)*x", {"x": "1", "A": "1,1"}),
+               "x'*A*x"):
+        out = diffbench.derivatives(fn, inputs, "x", engine=engine)
+        assert np.shape(out["value"]) == () and out["gradient"].shape == (1,) and out["hessian"].shape == (1, 1)
+        check_agree(fn, inputs, ["x", "A"], engines=(engine,),
+                    reference=lambda p: anp.dot(p["x"], anp.dot(p["A"], p["x"])))

@@ -48,3 +48,4 @@ def test_random_expressions_agree_tape_fd(expr, wrt, seed):
     inputs = sample_inputs(fn, {"n": 3}, seed)
     engines = ("tape", "fd") + (("symbolic",) if "symbolic" in load_all() else ())
     check_agree(fn, inputs, wrt, engines=engines, roundoff=True)
+

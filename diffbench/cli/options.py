@@ -1,6 +1,7 @@
 """Options and output shared by the job commands (submit, resume, status...)."""
 from __future__ import annotations
 
+import functools
 import signal
 
 import click
@@ -22,6 +23,31 @@ def cluster_options(fn):
     ]):
         fn = option(fn)
     return fn
+
+
+def limit_options(defaults):
+    """--max-tasks, --max-expression, --max-validation, with ``defaults`` (a
+    :class:`.limits.Limits`); the command receives them as ``limits``."""
+    def decorate(fn):
+        def command(*args, max_tasks, max_expression, max_validation, **kwargs):
+            from ..jobs.limits import Limits
+
+            limits = Limits(max_tasks, max_expression, max_validation, defaults.how)
+            return fn(*args, limits=limits, **kwargs)
+
+        functools.update_wrapper(command, fn)
+        for option in reversed([
+            click.option("--max-tasks", type=click.IntRange(1), default=defaults.max_tasks, show_default=True,
+                         help="Most tasks one job file may plan."),
+            click.option("--max-expression", type=click.IntRange(1), default=defaults.max_expression,
+                         show_default=True, help="Most characters in one expression of a job file."),
+            click.option("--max-validation", type=click.FloatRange(0, min_open=True),
+                         default=defaults.validation_seconds, show_default=True,
+                         help="Most seconds validating one job file may take."),
+        ]):
+            command = option(command)
+        return command
+    return decorate
 
 
 def run_guarded(body):

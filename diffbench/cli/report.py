@@ -19,12 +19,10 @@ def command(run, out, db):
 
     The page is self-contained (no network); index.html beside it lists every run.
     """
-    from ..jobs.store import Store
+    from ..jobs.scheduler import open_store
     from ..report import write_report, write_report_file
 
-    if not Path(db).exists():
-        raise UserError(f"no results store at {db} (run `diffbench submit` first, or pass --db)")
-    store = Store(db)
+    store = open_store(db)
     try:
         run_id = store.resolve(run)
     except KeyError as err:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from .options import limit_options
+from ..jobs.limits import HTTP
 from ..jobs.store import DEFAULT_PATH
 from .common import log_to_stderr
 
@@ -24,8 +26,12 @@ from .common import log_to_stderr
 @click.option("--allow-python", "allow_python", multiple=True, metavar="MODULE",
               help="Let submitted job files name Python functions from MODULE (and its submodules); "
                    "by default the server never imports user-supplied Python.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A further name clients may use in the Host header (e.g. a proxy's); the bound "
+                   "address (and localhost on loopback) is always allowed.")
+@limit_options(HTTP)
 def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, poll, connect_timeout,
-            allow_python):
+            allow_python, allowed_hosts, limits):
     """Serve the API and run scheduled jobs, one run at a time.
 
     A missed scheduled run is caught up once at start; only one server may
@@ -36,5 +42,6 @@ def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, 
     log_to_stderr()
     settings = Settings(host=host, port=port, jobs=jobs, db=db, reports=reports, scheduler=scheduler,
                         workers=workers, connect_timeout=connect_timeout, token=token or None,
-                        max_bytes=max_body, poll=poll, allow_python=tuple(allow_python))
+                        max_bytes=max_body, poll=poll, allow_python=tuple(allow_python),
+                        allowed_hosts=tuple(allowed_hosts), limits=limits)
     serve(settings, announce=lambda line: click.echo(line, err=True))

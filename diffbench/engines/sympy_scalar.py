@@ -64,6 +64,12 @@ def _inv(a):
     return np.array(m.adjugate() / m.det(method="berkowitz"), dtype=object)
 
 
+def _dirac_delta(x, *order):
+    """SymPy's second derivative of |t| is 2 δ(t); as every other engine does,
+    the derivative of a kink is taken from either side: 0 (docs/ops.md)."""
+    return np.zeros_like(np.asarray(x, dtype=float))
+
+
 def _elementwise(prim):
     f = np.frompyfunc(prim.scalar, 1, 1)
     return lambda a: f(a) if np.ndim(a) else prim.scalar(a)
@@ -74,7 +80,8 @@ _SCALAR_RULES = {
     "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
     "matmul": lambda a, b: np.dot(a, b), "outer": lambda a, b: np.multiply.outer(a, b),
     "transpose": lambda a: a.T, "inner": lambda a, b: _add_entries(np.multiply(a, b)),
-    "tr": lambda a: _add_entries(np.diagonal(a)), "det": _det, "logdet": lambda a: sp.log(_det(a)),
+    "tr": lambda a: _add_entries(np.diagonal(a)), "det": _det, 
+    "logdet": lambda a: sp.log(_det(a) ** 2) / 2,  # log|det X|, as every engine; its derivative is d'/d
     "inv": _inv, "diag_part": lambda a: np.array(np.diagonal(a)),
     "diag_embed": lambda v: np.array([[v[i] if i == j else sp.Integer(0) for j in range(len(v))]
                                       for i in range(len(v))], dtype=object),
@@ -209,7 +216,7 @@ class SympyScalarEngine(Engine):
             raise Unsupported("unsupported: sympy left an unevaluated derivative")
         check_time()
         args = [s for name in fn.variables for s in symbols[name]]
-        modules = [scalar_functions(), "numpy"]
+        modules = [{**scalar_functions(), "DiracDelta": _dirac_delta}, "numpy"]
         compiled = sp.lambdify(args, outputs, modules=modules, cse=True)
         done = time.perf_counter()
         stats = {"derive_seconds": derived - start, "compile_seconds": done - derived,

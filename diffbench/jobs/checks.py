@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from .limits import CLI, Budget, Limits, combinations
+from .reading import decode
 from .registry import get_engine
 from .sizes import expand_sizes
 from .spec import FunctionSpec, JobSpec, parse_job
@@ -15,25 +17,27 @@ from .spec import FunctionSpec, JobSpec, parse_job
 DOMAINS = ("real", "positive", "nonzero", "spd", "invertible")
 
 
-def load_job(path: str | Path) -> tuple[JobSpec, str]:
+def load_job(path: str | Path, limits: Limits | None = None) -> tuple[JobSpec, str]:
     """The validated job in ``path`` and the file's text; ``UserError`` otherwise."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode(path.read_bytes(), str(path))
     except OSError as err:
         raise UserError(f"{path}: cannot read job file ({err.strerror or err})") from None
     job = parse_job(text, str(path))
-    check_job(job, str(path))
+    check_job(job, str(path), limits or CLI)
     return job, text
 
 
-def check_job(job: JobSpec, source: str) -> None:
+def check_job(job: JobSpec, source: str, limits: Limits = CLI) -> None:
     _check_engines(job.engines, f"{source}: engines")
     if "reference" in job.model_fields_set:  # the default list may name engines not installed
         _check_engines(job.reference, f"{source}: reference")
     seen: dict[str, int] = {}
+    budget = Budget(limits, source)
     for i, fspec in enumerate(job.functions):
         where = f"{source}: functions[{i}]"
+        _spend(budget, job, fspec, where)
         if fspec.label in seen:
             raise UserError(f"{where}.name: {fspec.label!r} is already used by functions[{seen[fspec.label]}]; "
                             "expected a unique name (set 'name' to tell them apart)")
@@ -41,6 +45,15 @@ def check_job(job: JobSpec, source: str) -> None:
         if fspec.engines is not None:
             _check_engines(fspec.engines, f"{where}.engines")
         resolve_function(fspec, where)
+
+
+def _spend(budget: Budget, job: JobSpec, fspec: FunctionSpec, where: str) -> None:
+    """Count this function against the limits before it is parsed or expanded."""
+    budget.tick(where)
+    if fspec.expr is not None:
+        budget.expression(fspec.expr, f"{where}.expr")
+    cells = combinations(fspec.sizes or {}, fspec.grid)
+    budget.add_tasks(cells * len(fspec.engines or job.engines) * len(fspec.quantities or job.quantities), where)
 
 
 def _check_engines(names: list[str], where: str) -> None:
@@ -86,7 +99,8 @@ def _from_catalogue(fspec: FunctionSpec, where: str) -> dict:
         raise UserError(f"{where}.catalogue: {err.args[0]}") from None
     fn = entry.function
     sizes = fspec.sizes if fspec.sizes is not None else dict(entry.default_sizes)
-    combos = expand_sizes(sizes, fspec.grid, fn.dims, f"{where}.sizes", complete=entry.resolve_sizes,
+    dims = list(fn.dims) + [d for d in entry.size_dims if d not in fn.dims]  # an unrolled entry's loop counts too
+    combos = expand_sizes(sizes, fspec.grid, dims, f"{where}.sizes", complete=entry.resolve_sizes,
                           required=entry.size_dims)
     return {"expr": entry.expr, "shapes": dict(entry.shapes), "wrt": list(entry.wrt),
             "domain": dict(entry.domain), "variables": fn.variables, "sizes": combos}

@@ -34,16 +34,21 @@ def build(task: dict):
     from ..api import parse
     from ..sampling import sample_inputs
 
+    entry = None
+    if task.get("catalogue"):
+        from ..catalogue import get_entry
+
+        entry = get_entry(task["catalogue"])
     if task.get("python"):  # imported and traced here, on the worker
         from ..tracing.loader import load
 
         fn = load(task["python"], task["shapes"])
+    elif entry is not None:  # parsed afresh; an unrolled entry's text depends on the sizes
+        fn = parse(entry.expression_at(task["sizes"]), task["shapes"])
     else:
         fn = parse(task["expr"], task["shapes"])
-    if task.get("catalogue"):
-        from ..catalogue import get_entry
-
-        inputs = get_entry(task["catalogue"]).sample(task["sizes"], task["seed"])
+    if entry is not None:
+        inputs = entry.sample(task["sizes"], task["seed"])
     else:
         inputs = sample_inputs(fn, task["sizes"], task["seed"], task["domain"])
     return fn, inputs

@@ -5,7 +5,8 @@
 transaction each as they complete.  ``resume`` drives only the tasks of a
 run that have no result yet.  A worker that dies mid-task makes dask re-run
 its tasks elsewhere; after dask's ``allowed-failures`` (default 3) the task
-is stored as ``failed`` so the run still completes.
+is stored as ``failed`` (``KilledWorker``) so the run still completes, as is
+a task that raised inside dask itself.
 """
 from __future__ import annotations
 
@@ -45,11 +46,11 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def submit(job_path: str, target: Target, progress=None) -> dict:
+def submit(job_path: str, target: Target, progress=None, limits=None) -> dict:
     """Validate, plan, run and summarise a job file.  Errors in the file or
     the cluster address surface before the store is touched.  The caller
     asks for the report (:func:`diffbench.report.write_report`)."""
-    job, text = load_job(job_path)
+    job, text = load_job(job_path, limits)
     tasks = plan(job, str(job_path))
     with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
         store = Store(target.db)
@@ -114,17 +115,19 @@ def _cost(task: dict) -> float:
     entries times wrt entries to the derivative order, as fd would cost."""
     entries = {name: _entries(shape, task["sizes"]) for name, shape in task["shapes"].items()}
     wrt = sum(entries.get(name, 1) for name in task["wrt"])
-    return sum(entries.values()) * float(max(wrt, 1)) ** ORDERS[task["quantity"]]
+    return sum(entries.values()) * max(wrt, 1.0) ** ORDERS[task["quantity"]]
 
 
-def _entries(shape: str, sizes: dict) -> int:
+def _entries(shape: str, sizes: dict) -> float:
+    """Entries of one input, as a float capped at 2**62 (a run recorded with
+    absurd sizes must still sort: its tasks then fail on their own)."""
     count = 1
     for dim in filter(None, (d.strip() for d in str(shape).split(","))):
         try:
-            count *= dims.evaluate(dim, sizes)
-        except ValueError:
+            count = min(count * dims.evaluate(dim, sizes), dims.MAX_VALUE)
+        except (ValueError, TypeError):
             pass  # an unusual declaration only makes the estimate rougher
-    return count
+    return float(count)
 
 
 def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
@@ -140,16 +143,30 @@ def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
     by_key = {f.key: t for f, t in zip(futures, tasks)}
     for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
         task = by_key[future.key]
-        if isinstance(result, CancelledError):
+        error = task_error(result)
+        if isinstance(error, CancelledError):
             # only a closing client cancels our futures (a service stopping):
             # the task did not run, so it has no result, not a failed one
             raise Interrupted(f"run {run_id}: its dask client closed before every task ran")
-        if isinstance(result, BaseException):
-            result = lost_record(task, run_id, f"{type(result).__name__}: {result}", attempts[task["key"]])
+        if error is not None:
+            result = lost_record(task, run_id, f"{type(error).__name__}: {error}", attempts[task["key"]])
         store.put(result)
         future.release()
         if progress is not None:
             progress.update(result)
+
+
+def task_error(result) -> BaseException | None:
+    """The exception a finished future holds, or None for a result record.
+    With ``raise_errors=False`` dask hands back an errored task as the tuple
+    ``(type, exception, traceback)`` and a cancelled one as the exception."""
+    if isinstance(result, BaseException):
+        return result
+    if isinstance(result, tuple) and len(result) == 3 and isinstance(result[1], BaseException):
+        return result[1]
+    if not isinstance(result, dict):
+        return TypeError(f"a task returned {type(result).__name__}, expected a result record")
+    return None
 
 
 def summary(store: Store, run_id: str) -> dict:
@@ -165,6 +182,9 @@ def open_store(db: str) -> Store:
     """An existing store (read commands never create one)."""
     if not Path(db).exists():
         raise UserError(f"no results store at {db} (run `diffbench submit` first, or pass --db)")
+    if Path(db).is_file() and Path(db).stat().st_size == 0:
+        raise UserError(f"{db}: an empty file, not a results store; expected a store written by "
+                        "`diffbench submit` (delete the empty file, or pass --db)")
     return Store(db)
 
 

@@ -27,6 +27,7 @@ def expand_sizes(sizes: dict, grid: bool, fn_dims: list[str], where: str,
         raise UserError(f"{where}: no size for dim {', '.join(map(repr, missing))} "
                         f"(expected a list such as {missing[0]} = [10, 100] or a formula such as \"2*n\")")
     listed = {d: (v if isinstance(v, list) else [v]) for d, v in sizes.items() if not isinstance(v, str)}
+    _check_listed(listed, where)
     formulas = {d: v for d, v in sizes.items() if isinstance(v, str)}
     out = []
     for base in _combinations(listed, grid, where):
@@ -35,6 +36,14 @@ def expand_sizes(sizes: dict, grid: bool, fn_dims: list[str], where: str,
             combo = _complete(complete, combo, where)
         out.append(combo)
     return out
+
+
+def _check_listed(listed: dict[str, list[int]], where: str) -> None:
+    for dim, values in listed.items():
+        big = [v for v in values if v > dimexpr.MAX_VALUE]
+        if big:
+            raise UserError(f"{where}.{dim}: {big[0]} is too large for an array size; "
+                            f"expected at most 2**62")
 
 
 def _combinations(listed: dict[str, list[int]], grid: bool, where: str) -> list[dict[str, int]]:

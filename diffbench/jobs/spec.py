@@ -9,12 +9,12 @@ error is one line naming the file, the field path and what was expected.
 """
 from __future__ import annotations
 
-import tomllib
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UserError
+from .reading import check_version, load_data
 from .scaling_spec import ScalingSpec
 from .units import parse_bytes, parse_duration
 
@@ -22,15 +22,31 @@ VERSION = 1
 QUANTITIES = ("value", "gradient", "hessian", "jacobian", "hvp", "trace", "derivatives", "descent", "newton")
 # derivatives, descent, newton: studies (diffbench.studies), see docs/experiments-2.md
 Quantity = Literal["value", "gradient", "hessian", "jacobian", "hvp", "trace", "derivatives", "descent", "newton"]
+MAX_SECONDS = 7 * 24 * 3600
+MIN_MEMORY, MAX_MEMORY = 2**20, 2**50
 
 
 def _duration(v):
-    parse_duration(v)
+    """A time limit: positive, finite and at most a week (a longer wait is a typo)."""
+    seconds = parse_duration(v)
+    if not (0 < seconds <= MAX_SECONDS):
+        raise ValueError(f"expected a duration above 0 and at most a week, such as '120s', got {v!r}")
+    return v
+
+
+def _sample_duration(v):
+    """How long a timed sample lasts: 0 (one call per sample) up to an hour."""
+    seconds = parse_duration(v)
+    if not (0 <= seconds <= 3600):
+        raise ValueError(f"expected a duration from 0 to 1h, such as '10ms', got {v!r}")
     return v
 
 
 def _memory(v):
-    parse_bytes(v)
+    """A memory budget a machine can have: 1 MiB to 1 PiB."""
+    size = parse_bytes(v)
+    if not (MIN_MEMORY <= size <= MAX_MEMORY):
+        raise ValueError(f"expected a memory size from 1MiB to 1PiB, such as '4GiB', got {v!r}")
     return v
 
 
@@ -62,6 +78,7 @@ def _schedule(v):
 
 
 Duration = Annotated[str | int | float, AfterValidator(_duration)]
+SampleDuration = Annotated[str | int | float, AfterValidator(_sample_duration)]
 Memory = Annotated[str | int, AfterValidator(_memory)]
 SizeValue = Annotated[Any, AfterValidator(_size)]
 Names = Annotated[list[str], AfterValidator(_distinct)]
@@ -104,7 +121,9 @@ class FunctionSpec(BaseModel):
 
     @property
     def label(self) -> str:
-        return self.name or self.catalogue or self.python.rsplit(":", 1)[1]
+        if self.name or self.python is None:  # catalogue = "" is an unknown entry, reported as such
+            return self.name or self.catalogue or ""
+        return self.python.rsplit(":", 1)[1]
 
     @property
     def wrt_list(self) -> list[str] | None:
@@ -136,7 +155,7 @@ class JobSpec(BaseModel):
     memory: Memory = "4GiB"
     seed: int = Field(0, ge=0)
     # each timed sample runs enough inner loops to last at least this long
-    sample_time: Duration = "10ms"
+    sample_time: SampleDuration = "10ms"
     # engines tried in order as the accuracy reference; [] switches it off
     reference: Names = ["fd", "tape", "symbolic"]
     # fd refuses ("too large") a quantity needing more function evaluations than this
@@ -166,13 +185,8 @@ class JobSpec(BaseModel):
 
 def parse_job(text: str, source: str) -> JobSpec:
     """Form-check ``text`` (TOML) into a :class:`JobSpec`; errors name ``source``."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{source}: not valid TOML: {err}") from None
-    if "version" in data and data["version"] != VERSION:
-        raise UserError(f"{source}: version: expected {VERSION}, got {data['version']!r} "
-                        "(this diffbench reads job files of version 1)")
+    data = load_data(text, source)
+    check_version(data, source, VERSION)
     try:
         return JobSpec.model_validate(data)
     except ValidationError as err:

@@ -20,6 +20,7 @@ Read API for the report writer: ``Store(path)``, ``.runs()``,
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -27,6 +28,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import UserError
 from .cron import utc as _utc
 
 DEFAULT_PATH = "diffbench.sqlite"
@@ -53,7 +55,38 @@ SWEEP_FIELDS = ("run_id", "mode", "workers", "engine", "tasks", "failed", "secon
 ALL_ENGINES = "all engines"
 
 
+class DamagedStore(UserError):
+    """The store file is not a readable diffbench store: truncated, corrupted,
+    another program's database, or a record that is not JSON."""
+
+
+def _transient(err: Exception) -> bool:
+    """Locked or busy: another process holds the file, nothing is damaged."""
+    return isinstance(err, sqlite3.OperationalError) and any(w in str(err) for w in ("locked", "busy"))
+
+
+def _guarded(method):
+    """Damage found while reading or writing becomes one line naming the file."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.DatabaseError, json.JSONDecodeError) as err:
+            if _transient(err):
+                raise
+            raise damaged(self.path, err) from None
+    return call
+
+
+def damaged(path, err: Exception) -> DamagedStore:
+    what = f"a record is not valid JSON ({err.msg})" if isinstance(err, json.JSONDecodeError) else str(err)
+    return DamagedStore(f"{path}: not a readable results store ({what}); expected a store written by "
+                        "diffbench: restore it from a backup or pass --db with another file "
+                        "(a new file is created by `diffbench submit`)")
+
+
 class Store:
+    @_guarded
     def __init__(self, path: str | os.PathLike = DEFAULT_PATH):
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -63,11 +96,13 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
 
+    @_guarded
     def close(self) -> None:
         self.db.close()
 
     # ------------------------------------------------------------ writing
 
+    @_guarded
     def create_run(self, run: dict, tasks: list[dict]) -> None:
         owner = {"pid": os.getpid(), "host": socket.gethostname()}
         with self._transaction():
@@ -79,12 +114,14 @@ class Store:
             self.db.executemany("INSERT INTO tasks (run_id, task_key, idx, spec) VALUES (?,?,?,?)",
                                 [(run["run_id"], t["key"], i, json.dumps(t)) for i, t in enumerate(tasks)])
 
+    @_guarded
     def claim(self, run_id: str, cluster: dict) -> None:
         """A (resumed) run is being driven by this process now."""
         owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
         self.db.execute("UPDATE runs SET status='running', finished=NULL, owner=?, cluster=? WHERE run_id=?",
                         (owner, json.dumps(cluster), run_id))
 
+    @_guarded
     def submitted(self, run_id: str, keys: list[str]) -> dict[str, int]:
         """Count one more submission of each task; its attempt numbers."""
         with self._transaction():
@@ -93,6 +130,7 @@ class Store:
         rows = self.db.execute("SELECT task_key, submissions FROM tasks WHERE run_id=?", (run_id,))
         return dict(rows.fetchall())
 
+    @_guarded
     def put(self, record: dict) -> bool:
         """Store one result (its own transaction); False if the key already has one."""
         cur = self.db.execute(
@@ -101,6 +139,7 @@ class Store:
              record["quantity"], json.dumps(record)))
         return cur.rowcount == 1
 
+    @_guarded
     def finish(self, run_id: str, status: str, finished: str | None) -> None:
         self.db.execute("UPDATE runs SET status=?, finished=? WHERE run_id=?", (status, finished, run_id))
 
@@ -109,11 +148,13 @@ class Store:
 
     # ------------------------------------------------------------ reading
 
+    @_guarded
     def runs(self) -> list[dict]:
         """Every run, oldest first, with ``done`` (results stored so far)."""
         rows = self.db.execute("SELECT run_id FROM runs ORDER BY started, run_id").fetchall()
         return [self.run(r[0]) for r in rows]
 
+    @_guarded
     def run(self, run_id: str) -> dict:
         row = self.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
         if row is None:
@@ -128,6 +169,7 @@ class Store:
         run["done"] = self.db.execute("SELECT COUNT(*) FROM results WHERE run_id=?", (run_id,)).fetchone()[0]
         return run
 
+    @_guarded
     def results(self, run_id: str) -> list[dict]:
         """Result records of a run, in plan order."""
         rows = self.db.execute(
@@ -135,10 +177,12 @@ class Store:
             "WHERE r.run_id=? ORDER BY t.idx", (run_id,))
         return [json.loads(r[0]) for r in rows]
 
+    @_guarded
     def counts(self, run_id: str) -> dict[str, int]:
         rows = self.db.execute("SELECT status, COUNT(*) FROM results WHERE run_id=? GROUP BY status", (run_id,))
         return dict(rows.fetchall())
 
+    @_guarded
     def tasks(self, run_id: str, missing_only: bool = False) -> list[dict]:
         """Planned tasks in plan order; ``missing_only``: those without a result."""
         sql = "SELECT spec FROM tasks t WHERE run_id=?"
@@ -146,6 +190,7 @@ class Store:
             sql += " AND NOT EXISTS (SELECT 1 FROM results r WHERE r.run_id=t.run_id AND r.task_key=t.task_key)"
         return [json.loads(r[0]) for r in self.db.execute(sql + " ORDER BY idx", (run_id,))]
 
+    @_guarded
     def resolve(self, run_id: str | None) -> str:
         """A full run id from ``run_id`` (or a unique prefix), or the latest run."""
         if run_id is None:

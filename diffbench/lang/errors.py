@@ -22,7 +22,25 @@ class ExpressionError(ValueError):
 
     def __str__(self) -> str:
         if self.expr is None or self.position is None:
-            return self.message
-        # every whitespace char becomes one space so the caret column still matches
-        shown = "".join(" " if c.isspace() else c for c in self.expr)
-        return f"{self.message}\n  {shown}\n  {' ' * self.position}^"
+            return _clip(self.message)
+        shown, column = caret_window(self.expr, self.position)
+        return f"{_clip(self.message)}\n  {shown}\n  {' ' * column}^"
+
+
+WINDOW = 30  # characters shown each side of the caret: a long expression is not echoed whole
+
+
+def caret_window(expr: str, position: int, width: int = WINDOW) -> tuple[str, int]:
+    """The text around ``position`` (with ``...`` where it was cut) and the
+    caret's column in it.  Every whitespace character becomes one space so
+    the caret column still matches."""
+    start, end = max(0, position - width), min(len(expr), position + width + 1)
+    shown = "".join(" " if c.isspace() else c for c in expr[start:end])
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(expr) else ""
+    return head + shown + tail, len(head) + position - start
+
+
+def _clip(message: str, limit: int = 1000) -> str:
+    """A message quoting part of the expression stays one readable line."""
+    return message if len(message) <= limit else message[:limit - 3] + "..."

@@ -60,6 +60,7 @@ class Inference:
         self.declared = declared
         self.inputs = inputs
         self.parent: dict[TVar, object] = {}
+        self.observed: dict[TVar, int] = {}  # the size an input array showed for a dim
         self.tvars: list[TVar] = []
         self.shape: dict[Expr, tuple] = {}
         self.kind: dict[Expr, str] = {}
@@ -67,6 +68,7 @@ class Inference:
         # fresh names must not clash with any dim the user named
         self.taken = {d for shape in declared.values() for d in shape if isinstance(d, str)}
         self.nodes: list[Expr] = []
+        self.collapsed: set[Expr] = set()  # row * matrix products that became scalars (all dims 1)
         self.loops: dict[str, Call] = {}  # iterate's loop variables -> their call
         self.bound: dict[str, Expr] = {}  # named intermediates assigned so far
         self.assigned: dict[str, Assign] = {}  # every assignment of the program
@@ -118,18 +120,34 @@ class Inference:
             self.parent[dim], dim = root, self.parent[dim]
         return root
 
+    def observed_dim(self, size: int):
+        """A dim an input array shows: an unknown that remembers its size, so
+        it may still meet a named dim (``x'*eye(n)*x`` with x of length 3 binds
+        n = 3) but not another size.  A 1 is kept as 1: a 1x1 product is a scalar."""
+        if size == 1:
+            return 1
+        tv = self.fresh()
+        self.observed[tv] = size
+        return tv
+
     def unify(self, a, b) -> bool:
         a, b = self.find(a), self.find(b)
         if a == b:
             return True
-        if isinstance(a, TVar):
-            self.parent[a] = b
-        elif isinstance(b, TVar):
-            self.parent[b] = a
-        elif isinstance(a, Combined) and isinstance(b, Combined) and a.op == b.op:
-            return self.unify(a.left, b.left) and self.unify(a.right, b.right)
-        else:
+        if isinstance(b, TVar) and not isinstance(a, TVar):
+            a, b = b, a
+        if not isinstance(a, TVar):
+            if isinstance(a, Combined) and isinstance(b, Combined) and a.op == b.op:
+                return self.unify(a.left, b.left) and self.unify(a.right, b.right)
             return False
+        seen = self.observed.get(a)
+        if seen is not None:
+            other = self.observed.get(b) if isinstance(b, TVar) else b
+            if isinstance(other, int) and other != seen:
+                return False
+            if isinstance(b, TVar):
+                self.observed.setdefault(b, seen)
+        self.parent[a] = b
         return True
 
     def resolve(self, shape) -> tuple:
@@ -152,7 +170,7 @@ class Inference:
         for tv in self.tvars:
             rep = self.find(tv)
             if isinstance(rep, TVar) and rep not in out:
-                out[rep] = next(fresh)
+                out[rep] = self.observed[rep] if rep in self.observed else next(fresh)
         return out
 
     def final(self, shape, names: dict[TVar, str]) -> Shape:
@@ -214,7 +232,7 @@ class Inference:
         if name in self.declared:
             return self.declared[name]
         if name in self.inputs:
-            return self.inputs[name]
+            return tuple(self.observed_dim(d) for d in self.inputs[name])
         # matrixcalculus.org's convention: a-g scalar, h-z vector, A-Z matrix
         first = name[0]
         if "a" <= first <= "g":
@@ -232,6 +250,8 @@ class Inference:
 
     # ------------------------------------------------------------ operators
     def group(self, n: Group):
+        if n.inner in self.collapsed:
+            self.collapsed.add(n)
         return self.shape[n.inner]
 
     def unary(self, n: Unary):
@@ -293,6 +313,9 @@ class Inference:
 
     def product(self, n: Binary, a, b):
         """``*``: scaling, matrix products, and the row/vector cases."""
+        if a == () and n.left in self.collapsed and len(b) == 1 and self.is_one(b[0]):
+            self.kind[n] = "scale"  # (x'*A)*x, all of length 1: still a row times a vector
+            return ()
         if a == () or b == ():
             self.kind[n] = "scale"
             return b if a == () else a
@@ -302,7 +325,7 @@ class Inference:
                 self.kind[n] = "inner" if self.is_one(a[0]) else "matvec"
                 return () if self.is_one(a[0]) else (a[0],)
             self.kind[n] = "matmul"
-            return self.scalar_if_one((a[0], b[1]))
+            return self.scalar_if_one((a[0], b[1]), n)
         if len(a) == 1 and len(b) == 2:
             if not self.is_one(b[0]):
                 self.mismatch(n, a, b, "a vector can only multiply a row (1,k) on its right")
@@ -320,9 +343,15 @@ class Inference:
             self.mismatch(n, a, b, f"inner dimensions {self.fmt_dim(x)} and {self.fmt_dim(y)} differ")
         self.unify_dims(n, a, b, x, y, "inner dimensions")
 
-    def scalar_if_one(self, shape):
-        """A (1,1) product is a scalar: the language has no 1x1 matrices."""
-        return () if all(self.is_one(d) for d in shape) else shape
+    def scalar_if_one(self, shape, n: Expr | None = None):
+        """A (1,1) product is a scalar: the language has no 1x1 matrices.  A
+        row times a matrix that collapses so is remembered: times a vector of
+        length 1 it is still a 1x1 product, a scalar (``x'*A*x``)."""
+        if all(self.is_one(d) for d in shape):
+            if n is not None and self.is_one(self.resolve(self.shape[n.left])[0]):
+                self.collapsed.add(n)
+            return ()
+        return shape
 
     def inner(self, n: Inner):
         a = self.resolve(self.shape[n.left])
@@ -518,9 +547,9 @@ class Inference:
     def dim_argument(self, n: Call, arg: Expr):
         if isinstance(arg, Name) and arg.name not in RESERVED:
             return arg.name
-        if isinstance(arg, Num) and arg.text.isdigit():
+        if isinstance(arg, Num) and arg.text.isdigit() and int(arg.text) > 0:
             return int(arg.text)
-        self.fail(f"{n.name} takes dimensions (names such as n, or integers), "
+        self.fail(f"{n.name} takes dimensions (names such as n, or positive integers), "
                   f"not {self.text(arg)}", arg.start)
 
     def unknown_function(self, n: Call):

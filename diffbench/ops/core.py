@@ -20,6 +20,11 @@ Every primitive carries, side by side, everything each engine needs:
   rules it owns), filled by ``diffbench.symbolic``;
 * ``scalar``  -- for element-wise primitives, the SymPy scalar function, so
   SymPy can referee the hand-written derivative;
+* ``broadcasts`` -- a scalar argument beside a tensor one is *broadcast
+  explicitly* when the IR is built: ``a + x`` is ``add(broadcast(a), x)``.
+  The ``broadcast`` primitive owns the rules of broadcasting (VJP: a sum,
+  JVP: the tangent repeated), so every engine, and every rewrite that
+  distributes a linear map over a sum, sees arguments of the result's shape.
 * ``numpy``   -- its NumPy-API spelling, from which generated code and the
   framework engines spell it; ``printed`` -- its name in formulas (text, LaTeX).
 
@@ -59,6 +64,7 @@ class Primitive:
     numpy: str | None = None
     printed: tuple[str, str] | None = None  # (text, LaTeX) name when printed as a function
     differentiable: bool = True
+    broadcasts: bool = False  # a scalar beside a tensor becomes broadcast(scalar) in the IR
     symbolic: dict = field(default_factory=dict)
     # interpreters that honestly cannot run it and report it unsupported
     # (names as in tests/test_interpreters.py: "sympy-scalar", "autograd", ...)
@@ -174,8 +180,17 @@ def build(name: str, args: tuple, attrs: dict | None = None) -> Node:
     shapes = [a.shape for a in args]
     out, constraints = prim.shape(*shapes, **attrs)
     check_dims(name, shapes, constraints)
+    if prim.broadcasts:
+        args = tuple(broadcast_to(a, out) for a in args)
     node_attrs = {k: v for k, v in attrs.items()}
     return node(name, args, node_attrs, out)
+
+
+def broadcast_to(arg: Node, shape: Shape) -> Node:
+    """``arg`` as a node of ``shape``: a scalar becomes ``broadcast(arg)``."""
+    if arg.shape == tuple(shape) or arg.shape != ():
+        return arg
+    return build("broadcast", (arg,), {"shape": tuple(shape)})
 
 
 def _build_handler(prim: Primitive, args: tuple, attrs: dict) -> Node:

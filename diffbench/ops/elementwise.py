@@ -12,23 +12,28 @@ import sympy as sp
 
 from . import prims
 from . import shapes as S
-from .core import Primitive, define, out_of_reach, shape_of
+from .core import TABLE, Primitive, define, out_of_reach, shape_of
 
 # ----------------------------------------------------------------- helpers
 
 
+# A scalar beside a tensor is broadcast; the ``broadcast`` primitive owns the
+# rules (in the IR the broadcast is an explicit node, see ``Primitive.broadcasts``;
+# on arrays and dual numbers NumPy broadcasts, and these helpers apply the
+# same primitive's rules).
+
 def unbroadcast(cotangent, arg):
-    """Sum a cotangent back down to a scalar argument that was broadcast."""
+    """A cotangent for an argument that was broadcast: the broadcast's VJP (a sum)."""
     if shape_of(arg) == () and shape_of(cotangent) != ():
-        return prims.sum(cotangent)
+        return TABLE["broadcast"].vjp[0](cotangent, None, arg, shape=shape_of(cotangent))
     return cotangent
 
 
 def expand(t, arg, ans):
-    """Give a scalar argument's tangent batch ``(k,)`` the rank of ``ans``."""
-    ndim = np.ndim(ans)
-    if np.ndim(arg) == 0 and ndim:
-        return t.reshape(t.shape + (1,) * ndim)
+    """A tangent batch ``(k,)`` of a scalar argument, as the broadcast's JVP
+    gives it: ``(k,) + shape(ans)``, so rules that flatten a tangent see every entry."""
+    if np.ndim(arg) == 0 and np.ndim(ans):
+        return TABLE["broadcast"].jvp[0](t, ans, arg, shape=np.shape(ans))
     return t
 
 
@@ -181,7 +186,7 @@ unary("relu", _relu, lambda x, ans: prims.step(x), relu_fn, domain="nonzero",
 # given the output's rank (expand) so batched NumPy broadcasting lines up.
 
 define(Primitive(
-    "add", 2, S.broadcast_scalar, np.add, family="elementwise", numpy="add",
+    "add", 2, S.broadcast_scalar, np.add, family="elementwise", broadcasts=True, numpy="add",
     vjp=(lambda g, ans, a, b: unbroadcast(g, a),
          lambda g, ans, a, b: unbroadcast(g, b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
@@ -191,7 +196,7 @@ define(Primitive(
                       lambda t, ans, a, b: widen(t, ans))}))
 
 define(Primitive(
-    "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise", numpy="subtract",
+    "sub", 2, S.broadcast_scalar, np.subtract, family="elementwise", broadcasts=True, numpy="subtract",
     vjp=(lambda g, ans, a, b: unbroadcast(g, a),
          lambda g, ans, a, b: unbroadcast(prims.neg(g), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans),
@@ -220,13 +225,23 @@ define(Primitive(
     symbolic={"jvp": (lambda t, ans, a, b: widen(prims.div(t, b), ans),
                       lambda t, ans, a, b: prims.neg(prims.mul(t, prims.div(ans, b))))}))
 
+def _lowered(b):
+    """The exponent b - 1 of d a^b / da = b a^(b-1), where b = 0 gives 1 instead:
+    there the coefficient b is 0, and 0 * a^1 is 0 even at a = 0 (0 * a^-1 is nan).
+    A constant exponent is a number or an array; one that is a formula (an IR
+    node, a dual number) keeps b - 1 and the simplifier folds b = 0 itself."""
+    if isinstance(b, (int, float, np.ndarray, np.generic)):
+        return np.where(np.equal(b, 0), 1.0, np.subtract(b, 1.0))
+    return prims.sub(b, 1.0)
+
+
 # a^b: the exponent is usually a constant; its rule is only run when it
 # depends on the variable, so log(a) is never taken of a negative base then.
 define(Primitive(
     "pow", 2, S.broadcast_scalar, np.power, family="elementwise", numpy="power",
-    vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))), a),
+    vjp=(lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(b, prims.pow(a, _lowered(b)))), a),
          lambda g, ans, a, b: unbroadcast(prims.mul(g, prims.mul(ans, prims.log(a))), b)),
-    jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, b - 1.0)),
+    jvp=(lambda t, ans, a, b: expand(t, a, ans) * (b * np.power(a, _lowered(b))),
          lambda t, ans, a, b: expand(t, b, ans) * (ans * np.log(a))),
     domain=("positive", "real"), doc="a^b element-wise",
     symbolic={"jvp": (lambda t, ans, a, b: prims.mul(t, prims.mul(b, prims.pow(a, prims.sub(b, 1.0)))),

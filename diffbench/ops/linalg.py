@@ -89,16 +89,18 @@ define(Primitive(
 
 
 def _logdet(a):
-    sign, logabs = np.linalg.slogdet(a)
-    return logabs if sign > 0 else np.nan  # outside the domain: say so, never guess
+    # log|det X|: one definition for every engine (NumPy's slogdet, autograd,
+    # JAX and torch's slogdet agree); its gradient X^-T holds wherever det X != 0,
+    # so value and gradient never part ways at a negative determinant.
+    return np.linalg.slogdet(a)[1]
 
 
 define(Primitive(
     "logdet", 1, S.square_to_scalar, _logdet, family="linalg", printed=("ln det", r"\ln\det"),
-    # Cookbook (57): d log det(X) = tr(X^-1 dX)
+    # Cookbook (57): d log|det(X)| = tr(X^-1 dX)
     vjp=(lambda g, ans, a: prims.mul(g, prims.transpose(prims.inv(a))),),
     jvp=(lambda t, ans, a: _batched_inner(t, _inv_t(a)),),
-    domain=("spd",), doc="log det X (X with positive determinant)",
+    domain=("invertible",), doc="log|det X| (the log of the absolute determinant; log det X when det X > 0)",
     symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.transpose(prims.inv(a)), t),)}))
 
 define(Primitive(

@@ -1,15 +1,17 @@
 """The HTTP API (FastAPI, so the OpenAPI description at ``/openapi.json``
 is generated from these very functions).
 
-Every request, pages and ``/openapi.json`` included, is checked for the
-bearer token (when the server has one) by :class:`.limits.TokenGuard`,
-before routing; the ``HTTPBearer`` dependency below only declares the
+Every request, pages and ``/openapi.json`` included, is checked against
+what a browser can be made to send (Host, Origin, content type: see
+:mod:`.browser`) and for the bearer token (when the server has one) by
+:class:`.limits.TokenGuard`, before routing; the ``HTTPBearer`` dependency below only declares the
 scheme in the OpenAPI description.  The interactive docs pages are off:
 they load scripts from a CDN, which a server meant to sit on a private
 network should not depend on.
 """
 from __future__ import annotations
 
+import logging
 import re
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -19,9 +21,11 @@ from starlette.concurrency import run_in_threadpool
 
 from ..jobs.store import Store
 from . import pages
+from .browser import BrowserGuard, allowed_hosts
 from .limits import BodyLimit, TokenGuard
 from .submission import Invalid, parse_submission
 
+log = logging.getLogger("diffbench.service")
 RUN_ID = r"^[0-9A-Za-z][0-9A-Za-z\-]*$"
 SUBMIT_BODY = {"requestBody": {"required": True, "description": "A job file, as in jobs/*.toml.", "content": {
     "application/toml": {"schema": {"type": "string"}},
@@ -40,7 +44,9 @@ def create_app(service):
                   description="Submit diffbench job files, follow their runs, read their reports.")
     _routes(app, service)
     _history(app, service)
-    return TokenGuard(BodyLimit(app, service.settings.max_bytes), service.settings.token)
+    settings = service.settings
+    hosts = allowed_hosts(settings.host, settings.allowed_hosts)
+    return BrowserGuard(TokenGuard(BodyLimit(app, settings.max_bytes), settings.token), hosts)
 
 
 def _routes(app: FastAPI, service) -> None:
@@ -62,7 +68,7 @@ def _routes(app: FastAPI, service) -> None:
         body = await request.body()
         try:  # off the event loop: the first check loads every engine
             job, text, tasks = await run_in_threadpool(parse_submission, body, request.headers.get("content-type"),
-                                                         service.settings.allow_python)
+                                                         service.settings.allow_python, service.settings.limits)
         except Invalid as err:
             return JSONResponse({"detail": "invalid job file", "errors": err.errors}, status_code=400)
         pending = await run_in_threadpool(service.runner.record, job, text, tasks, "api")
@@ -99,11 +105,15 @@ def _routes(app: FastAPI, service) -> None:
     def regressions(job: str | None = None):
         from ..errors import UserError
         from ..history.regressions import find_regressions
+        from ..jobs.store import DamagedStore
 
         try:
             return find_regressions(service.settings.db, job)
-        except UserError as err:
-            raise HTTPException(404, str(err)) from None
+        except DamagedStore as err:  # the detail names a server path: the log has it, the client does not
+            log.error("regressions: %s", err)
+            raise HTTPException(503, "the results store cannot be read; see the server's log") from None
+        except UserError:  # never the store's path or the other jobs' names
+            raise HTTPException(404, f"no runs of job {job!r}" if job else "no runs yet") from None
 
 
 def _history(app: FastAPI, service) -> None:

@@ -16,6 +16,7 @@ from ..errors import UserError
 from ..jobs.scheduler import Target
 from ..jobs.store import DEFAULT_PATH, ScheduleState
 from .due import SystemClock
+from ..jobs.limits import HTTP, Limits
 from .limits import DEFAULT_MAX_BYTES
 from .lock import StoreLock
 from .runner import Runner
@@ -39,6 +40,8 @@ class Settings:
     poll: float = 15.0          # seconds between looks at the schedules
     # modules whose functions submitted job files may name (python = "module:function")
     allow_python: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()  # Host header names beyond the bound address
+    limits: Limits = HTTP
 
 
 def is_loopback(host: str) -> bool:

@@ -4,12 +4,11 @@ JSON through ``json``, then the same pydantic models and meaning checks as
 ``diffbench submit``; nothing in it is ever evaluated."""
 from __future__ import annotations
 
-import json
-import tomllib
-
 from pydantic import ValidationError
 
 from ..errors import UserError
+from ..jobs.limits import HTTP, Limits
+from ..jobs.reading import check_version, decode, load_data
 
 SOURCE = "job"
 
@@ -30,7 +29,8 @@ def is_json(content_type: str | None, text: str) -> bool:
     return text.lstrip().startswith("{")
 
 
-def parse_submission(body: bytes, content_type: str | None = None, allowed_modules: tuple[str, ...] = ()):
+def parse_submission(body: bytes, content_type: str | None = None, allowed_modules: tuple[str, ...] = (),
+                     limits: Limits = HTTP):
     """``(job, text, tasks)`` for a valid job file; ``Invalid`` otherwise.
 
     A function naming Python code (``python = "module:function"``) is
@@ -43,7 +43,7 @@ def parse_submission(body: bytes, content_type: str | None = None, allowed_modul
     job = _validate(_load(text, is_json(content_type, text)))
     _refuse_python(job, allowed_modules)
     try:
-        check_job(job, SOURCE)
+        check_job(job, SOURCE, limits)
         return job, text, plan(job, SOURCE)
     except UserError as err:
         raise Invalid([str(err)]) from None
@@ -67,27 +67,25 @@ def _refuse_python(job, allowed: tuple[str, ...]) -> None:
 
 def _decode(body: bytes) -> str:
     try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Invalid([f"{SOURCE}: not UTF-8 text; expected a job file (TOML or JSON)"]) from None
+        return decode(body, SOURCE)
+    except UserError as err:
+        raise Invalid([str(err)]) from None
 
 
 def _load(text: str, as_json: bool) -> dict:
     try:
-        data = json.loads(text) if as_json else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as err:
-        kind = "JSON" if as_json else "TOML"
-        raise Invalid([f"{SOURCE}: not valid {kind}: {err}"]) from None
-    if not isinstance(data, dict):
-        raise Invalid([f"{SOURCE}: expected a table (JSON object) at the top level"])
-    return data
+        return load_data(text, SOURCE, as_json)
+    except UserError as err:
+        raise Invalid([str(err)]) from None
 
 
 def _validate(data: dict):
     from ..jobs.spec import VERSION, JobSpec, format_errors
 
-    if "version" in data and data["version"] != VERSION:
-        raise Invalid([f"{SOURCE}: version: expected {VERSION}, got {data['version']!r}"])
+    try:
+        check_version(data, SOURCE, VERSION)
+    except UserError as err:
+        raise Invalid([str(err)]) from None
     try:
         return JobSpec.model_validate(data)
     except ValidationError as err:

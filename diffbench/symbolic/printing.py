@@ -10,6 +10,7 @@ Parentheses come from precedence, never from the tree shape alone.
 from __future__ import annotations
 
 import html
+import re
 from fractions import Fraction
 
 from ..ir import Node, topological
@@ -51,7 +52,10 @@ class Style:
 
     def sup(self, base, s):
         table = {"T": "ᵀ", "-1": "⁻¹", "-T": "⁻ᵀ", "2": "²", "3": "³"}
-        return base + table[s] if s in table else f"{base}^{s}"
+        if s in table:
+            return base + table[s]
+        # a^(b − 1), x^(5/2): an exponent that is not one token keeps its grouping
+        return f"{base}^{s}" if _TOKEN.match(s) else f"{base}^({s})"
 
     def func(self, name, arg):
         return f"{name}({arg})"
@@ -152,7 +156,8 @@ class MathML(Style):
 
     def sup(self, base, s):
         sup = {"T": "<mi mathvariant=\"normal\">T</mi>", "-1": "<mrow><mo>−</mo><mn>1</mn></mrow>",
-               "-T": "<mrow><mo>−</mo><mi mathvariant=\"normal\">T</mi></mrow>"}.get(s, f"<mn>{s}</mn>")
+               "-T": "<mrow><mo>−</mo><mi mathvariant=\"normal\">T</mi></mrow>"}.get(
+                   s, s if s.startswith("<") else f"<mn>{s}</mn>")  # a formula exponent is markup already
         return f"<msup>{base}{sup}</msup>"
 
     def func(self, name, arg):
@@ -216,6 +221,9 @@ def shared_subexpressions(roots: list[Node], taken: set[str], min_size: int = 5)
     return out
 
 
+_TOKEN = re.compile(r"[\w.]+\Z")
+
+
 class _Printer:
     def __init__(self, st: Style, bound: dict):
         self.st = st
@@ -257,6 +265,8 @@ class _Printer:
             return st.eye(), ATOM
         if op == "ones":
             return st.one(), ATOM
+        if op in ("add", "sub"):  # a broadcast scalar in a sum reads as the scalar: a + x
+            a = [x.args[0] if x.op == "broadcast" else x for x in a]
         if op == "add":
             right = self.operand(a[1], ADD)
             if right.startswith(st.minus):  # x + −y reads x − y
@@ -302,6 +312,12 @@ class _Printer:
             return st.sup(self.operand(a[0], POST + 1), key), POST
         if op == "inner":
             return st.angle(self.memo[id(a[0])][0], self.memo[id(a[1])][0]), ATOM
+        if op == "sum" and a[0].op in ("ones", "broadcast"):  # sum(𝟏) is the entry count: n, n m
+            count = st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(
+                st.sym(d) if isinstance(d, str) else st.num(d) for d in a[0].shape)])
+            if a[0].op == "ones":
+                return count, (MUL if a[0].ndim > 1 else ATOM)
+            return st.row(count, st.cdot, self.p(a[0].args[0], MUL + 1)), MUL
         if op == "norm2":
             return st.norm(self.memo[id(a[0])][0]), ATOM
         if op == "sqrt":

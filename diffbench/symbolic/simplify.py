@@ -86,12 +86,34 @@ def is_scalar(n: Node) -> bool:
 def make_node(op: str, args: tuple | list, attrs: dict | None = None) -> Node:
     """``op(args)`` simplified (arguments must already be simplified)."""
     args = tuple(a if isinstance(a, Node) else const(a) for a in args)
+    if op in TABLE and TABLE[op].broadcasts:
+        args = _scalars_of(args)
     rule = _RULES.get(op)
     if rule is not None:
         out = rule(*args, **(attrs or {}))
         if out is not None:
             return out
     return _fold(op, args, attrs or {})
+
+
+def _scalars_of(args: tuple) -> tuple:
+    """``broadcast(s) + x`` as ``s + x``: the rules below reason about the scalar;
+    building the node broadcasts it again (``Primitive.broadcasts``)."""
+    if len(args) != 2 or args[0].shape != args[1].shape or args[0].shape == ():
+        return args
+    scalars = tuple(_scalar_behind(a) for a in args)
+    if all(s is not None for s in scalars):
+        return args
+    return tuple(a if s is None else s for a, s in zip(args, scalars))
+
+
+def _scalar_behind(n: Node) -> Node | None:
+    """The scalar a broadcast node repeats (``ones`` repeats 1), else None."""
+    if n.op == "broadcast":
+        return n.args[0]
+    if n.op == "ones":
+        return const(1.0)
+    return None
 
 
 def _fold(op, args, attrs):
