@@ -21,6 +21,7 @@ from .agreement import APPROXIMATE_ENGINES, relative_error, tolerance
 from .api import as_function, _as_arrays
 from .operators import direction
 from .engines import get_engine
+from .budget import TimeLimit
 from .errors import Unsupported
 
 FULL_LIMIT = 64  # above this many wrt entries, compare random projections
@@ -341,6 +342,8 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
             if engine not in allow_unsupported:
                 raise
             report.unsupported[engine] = str(err)
+        except TimeLimit:  # the caller's budget ran out: that ends the comparison, not one engine
+            raise
         except Exception as err:  # noqa: BLE001  (an engine's crash is a finding, not the end)
             if not keep_going:
                 raise

@@ -94,8 +94,10 @@ PYTHON_CATALOGUE = {f.__name__: f for f in [
     bilinear_inverse, linear_solve_loss, log_determinant, trace_inverse, regularised_neuron, tanh]}
 
 
-def test_every_catalogue_function_has_a_python_twin():
-    assert set(PYTHON_CATALOGUE) == set(CATALOGUE)
+def test_every_seed_catalogue_function_has_a_python_twin():
+    seeds = {e.name for e in CATALOGUE.values() if e.expand is None and e.name[0].islower()
+             and not e.name.startswith(("adbench-", "gradbench-"))}
+    assert seeds == set(PYTHON_CATALOGUE)
 
 
 @pytest.mark.parametrize("name", sorted(PYTHON_CATALOGUE))

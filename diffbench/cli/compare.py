@@ -9,7 +9,7 @@ import click
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..budget import check_memory, time_limit
+from ..budget import TimeLimit, check_memory, time_limit
 from ..catalogue import CATALOGUE, default_size
 from ..checking import check_agree, one_line
 from ..errors import Unsupported, UserError
@@ -251,6 +251,8 @@ def _compare(fn, inputs, wrt, names, order, seed, asked=()):
             timings[name] = _measure(name, fn, inputs, wrt, order, asked)
         except Unsupported as err:
             timings[name] = {"unsupported": str(err)}
+        except TimeLimit:  # --timeout ends the whole comparison, with its one line
+            raise
         except Exception as err:  # noqa: BLE001  (one engine's crash must not hide the others)
             timings[name] = {"failed": one_line(err)}
     extra = ("hvp",) if "hvp" in asked and fn.is_scalar else ()
