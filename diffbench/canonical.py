@@ -62,6 +62,10 @@ def canonical_root(fn) -> Node:
 # ---------------------------------------------------------------- matchers
 
 def _is_const(n: Node, value: float) -> bool:
+    """``n`` is the constant ``value``, or that scalar broadcast to an array
+    (the parser writes ``1 + v`` as ``broadcast(1) + v``)."""
+    if n.op == "broadcast":
+        n = n.args[0]
     return n.op == "const" and n.attr("value") == value
 
 

@@ -13,10 +13,12 @@ from diffbench.testing import check_agree
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
 def test_a_batch_of_points_gives_each_point_s_value(entry):
-    sizes = entry.resolve_sizes({d: 3 for d in entry.size_dims})
-    inputs = entry.sample({d: 3 for d in entry.size_dims}, seed=1)
+    small = {d: max(3, min(entry.default_sizes.get(d, [3]))) for d in entry.size_dims}
+    sizes = entry.resolve_sizes(small)
+    inputs = entry.sample(small, seed=1)
     fd = get_engine("fd").prepare(entry.function, list(entry.wrt), sizes)
-    assert fd.batched  # every catalogue function batches
+    assert batched.batchable(fd.root)  # every catalogue function's primitives batch
+    assert fd.batched == entry.function.is_scalar  # (fd batches values; a Jacobian goes column by column)
     rng = np.random.default_rng(0)
     points = {w: np.asarray(inputs[w]) * (1 + 1e-3 * rng.normal(size=(5,) + np.shape(inputs[w])))
               for w in entry.wrt}

@@ -70,8 +70,7 @@ def _logsumexp(a, axes):
 
 
 def _logdet(args, batched, ndims, out_ndim, attrs):
-    sign, logabs = np.linalg.slogdet(args[0])
-    return np.where(sign > 0, logabs, np.nan)  # outside the domain: say so, as the op does
+    return np.linalg.slogdet(args[0])[1]  # log|det X|, the op's one definition (docs/ops.md)
 
 
 def _outer(args, batched, ndims, out_ndim, attrs):
@@ -98,7 +97,36 @@ def _diag_embed(args, batched, ndims, out_ndim, attrs):
     return out
 
 
+def _shifted_axis(name):
+    """An op along ``axis`` of its argument: the same op along ``axis + 1`` of the batch."""
+    impl = TABLE[name].impl
+
+    def rule(args, batched, ndims, out_ndim, attrs):
+        return impl(args[0], axis=attrs["axis"] + 1)
+    return rule
+
+
+def _leading(name):
+    """A linear op on the leading axes that carries the rest along: its JVP already
+    runs it on a batch (``(k, ...)``, the batch axis moved last; see ``ops.core.linear``)."""
+    jvp = TABLE[name].jvp[0]
+
+    def rule(args, batched, ndims, out_ndim, attrs):
+        return jvp(args[0], None, args[0], **attrs)
+    return rule
+
+
+def _concat(args, batched, ndims, out_ndim, attrs):
+    k = next(len(a) for a, b in zip(args, batched) if b)
+    parts = [a if b else np.broadcast_to(a, (k,) + np.shape(a)) for a, b in zip(args, batched)]
+    return np.concatenate(parts, axis=attrs["axis"] + 1)
+
+
 RULES = {name: _elementwise(name) for name, prim in TABLE.items() if prim.family == "elementwise"}
+RULES.update({name: _leading(name) for name, prim in TABLE.items()
+              if prim.arity == 1 and prim.symbolic.get("leading") and prim.jvp})
+RULES.update({name: _shifted_axis(name) for name in ("softmax", "logsumexp_axis")})
+RULES["concat"] = _concat
 RULES.update({
     "matmul": _matmul, "inner": _inner, "outer": _outer,
     "sum": _reduction(lambda a, axes: np.sum(a, axis=axes)),

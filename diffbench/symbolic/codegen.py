@@ -452,7 +452,7 @@ class _Emitter:
         """``np.<ufunc>(args, out=target)``; the float guard keeps an integer
         temporary (integer inputs) from a casting error: it then gets a new array."""
         out = self.ref(target)
-        args = ", ".join(self.ref(a) for a in n.args)
+        args = ", ".join(self.ref(a) for a in self.deps(n))  # a broadcast scalar stays a scalar
         if n.op == "neg":
             return f"np.negative({args}, out={out})"
         return f"{_INPLACE[n.op]}({args}, out={out} if {out}.dtype.kind == 'f' else None)"

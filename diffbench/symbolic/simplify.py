@@ -606,15 +606,34 @@ def _pow(a, b):
 
 
 def _sum_axis(a, axis=0):
-    return make_node("sum", (a,)) if a.ndim == 1 else None  # a vector's one axis: its sum
+    if a.ndim == 1:
+        return make_node("sum", (a,))  # a vector's one axis: its sum
+    if a.op == "einsum":  # summed inside the product: the unsummed tensor is never built
+        ins, out = a.attr("spec").split("->")
+        spec = f"{ins}->{out[:axis]}{out[axis + 1:]}"
+        return node("einsum", a.args, {"spec": spec}, a.shape[:axis] + a.shape[axis + 1:])
+    return None
 
 
 def _spread(a, axis=0, shape=()):
     return make_node("broadcast", (a,), {"shape": tuple(shape)}) if a.ndim == 0 else None
 
 
+def _take(a, index=(), shape=None):
+    """Rows of an identity (the Jacobian of a slice of a variable) as the rows
+    they are, placed into zeros: the whole n x n identity is never built."""
+    if a.op != "eye" or len(index) != 1 or index[0][0] == "all":
+        return None
+    n = a.shape[0]
+    if index[0][0] == "at":  # e_k
+        return make_node("put", (const(1.0),), {"index": tuple(index), "shape": (n,)})
+    rows = TABLE["take"].shape(a.shape, index=index)[0][0]
+    block = make_node("put", (build("eye", (), {"shape": (rows, rows)}),), {"index": tuple(index), "shape": (n, rows)})
+    return make_node("transpose", (block,))
+
+
 _RULES = {
-    "sum_axis": _sum_axis, "spread": _spread,
+    "sum_axis": _sum_axis, "spread": _spread, "take": _take,
     "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow,
     "transpose": _transpose, "matmul": _matmul, "inner": _inner, "outer": _outer,
     "reshape": _reshape, "sum": _sum_of, "tr": _tr, "diag_part": _diag_part,
