@@ -513,6 +513,18 @@ def _matmul(a, b):
         return make_node("diag_embed", (make_node("mul", (a.args[0], b.args[0])),))
     if a.op == "diag_embed" and b.ndim == 1:
         return make_node("mul", (a.args[0], b))
+    if a.op == "diag_embed":
+        return _diag_times(a, b)
+    return None
+
+
+def _diag_times(a, b):
+    """``diag(u) (p vᵀ) -> (u ⊙ p) vᵀ``, and ``diag(u) (I − p vᵀ) -> diag(u) − (u ⊙ p) vᵀ``,
+    so softmax's Jacobian reads as the lectures write it: ``diag(s) − s sᵀ``."""
+    if b.op == "outer":
+        return make_node("outer", (make_node("mul", (a.args[0], b.args[0])), b.args[1]))
+    if b.op in ("add", "sub") and b.args[0].op == "eye" and b.args[1].op == "outer":
+        return make_node(b.op, (a, make_node("matmul", (a, b.args[1]))))
     return None
 
 
