@@ -124,3 +124,46 @@ def test_compare_times_the_hvp():
                "tape,symbolic,fd", "--json")
     summary = json.loads(out.stdout)
     assert summary["agree"] and all(r["hvp_seconds"] > 0 for r in summary["engines"])
+
+
+# ---------------------------------------------------------------- the printed HVP reads one way only
+
+def test_the_logistic_hvp_prints_with_its_products_parenthesised():
+    """Xᵀ applies to the whole Hadamard product, and X v is one factor of it:
+    never the ambiguous "Xᵀ (X v) ⊙ ...", which could be read (Xᵀ X v) ⊙ ...."""
+    from diffbench.symbolic.curvature import curvature_rows
+
+    (row,) = curvature_rows(diffbench.get_entry("logistic_regression").function, ["w"], "text")
+    assert row == ("∇²_w f · v", "Xᵀ ((X v) ⊙ (σ(X w) ⊙ (1 − σ(X w))))")
+
+
+@pytest.mark.parametrize("name", ["logistic_regression", "two_layer_net", "log_quadratic", "linear_solve_loss"])
+def test_the_hvp_printed_in_the_input_language_reads_back_to_the_tape_hvp(name):
+    """``derive --hvp --format expr`` writes each product as a program; parsing
+    it (the grammar has one reading) and evaluating it at the direction gives
+    the tape's forward-over-reverse HVP: what is printed is what is computed."""
+    from diffbench.symbolic.curvature import curvature_programs, direction_names
+
+    entry = diffbench.get_entry(name)
+    fn, wrt = entry.function, list(entry.wrt)
+    inputs = entry.sample({d: 3 for d in entry.function.dims}, 3)
+    directions = direction_names(fn.shapes, wrt)
+    rng = np.random.default_rng(4)
+    v = {b: rng.normal(size=np.shape(inputs[b])) for b in wrt}
+    want = diffbench.hvp(fn, inputs, wrt, v, engine="tape")
+    shapes = {**fn.shapes, **{directions[b]: fn.shapes[b] for b in wrt}}
+    at = {**inputs, **{directions[b]: v[b] for b in wrt}}
+    for a, (label, text) in zip(wrt, curvature_programs(fn, wrt)):
+        assert label.startswith(f"∇²_{a} f · v")
+        back = diffbench.parse(text, {k: ",".join(s) for k, s in shapes.items()})
+        got = diffbench.derivatives(back, at, wrt=[directions[wrt[0]]], order=1)["value"]
+        np.testing.assert_allclose(np.reshape(got, np.shape(want[a])), want[a], rtol=1e-9, atol=1e-9)
+
+
+def test_derive_hvp_in_the_input_language_prints_programs_only():
+    out = _cli("derive", "logistic_regression", "--hvp", "--trace", "--format", "expr")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    hvp = lines[lines.index("# ∇²_w f · v") + 1]
+    assert hvp.endswith("X'*((X*v) .* z1)") and "⊙" not in out.stdout
+    assert "# Tr ∇² f" in lines

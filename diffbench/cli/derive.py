@@ -61,12 +61,17 @@ def _with_curvature(out: str, fn, names: list[str], fmt: str, with_hvp: bool, wi
     import json
 
     from ..errors import Unsupported
-    from ..symbolic.curvature import curvature_rows
+    from ..symbolic.curvature import curvature_programs, curvature_rows
 
     if not fn.is_scalar:
         raise UserError("--hvp and --trace need a scalar function")
     try:
-        rows = curvature_rows(fn, names, "text" if fmt in ("json", "python", "expr") else fmt, trace=with_trace)
+        if fmt == "expr":  # programs of the input language, like the derivation above them
+            rows = curvature_programs(fn, names, trace=with_trace)
+            rows = rows if with_hvp else rows[-1:]
+            return out + "\n" + "\n".join(f"# {l}: {r}" if isinstance(r, Unsupported) else f"# {l}\n{r}"
+                                            for l, r in rows)
+        rows = curvature_rows(fn, names, "text" if fmt in ("json", "python") else fmt, trace=with_trace)
     except Unsupported as err:
         raise UserError(str(err)) from None
     rows = rows if with_hvp else rows[-1:]

@@ -139,7 +139,8 @@ def compiled_trace(fn, wrt: list[str]):
     return _compiled(fn, ("symbolic-trace", tuple(wrt)), make)
 
 
-__all__ = ["direction_names", "hvp_formulas", "trace_formula", "compiled_hvp", "compiled_trace"]
+__all__ = ["direction_names", "hvp_formulas", "trace_formula", "compiled_hvp", "compiled_trace",
+           "curvature_rows", "curvature_programs"]
 
 
 # ---------------------------------------------------------------- printing
@@ -167,3 +168,21 @@ def curvature_rows(fn, wrt: list[str], fmt: str, trace: bool = False) -> list[tu
         _, formula = compiled_trace(fn, wrt)
         rows.append((_LHS["trace"][fmt].format(), render(formula, fmt) if formula is not None else "0"))
     return rows
+
+
+def curvature_programs(fn, wrt: list[str], trace: bool = False) -> list[tuple[str, object]]:
+    """The rows of :func:`curvature_rows` as programs of the input language
+    (``derive --hvp --format expr``): each reads back with ``diffbench.parse``
+    given the direction's shape, so the printed product is unambiguous.
+    A formula the language cannot write is its :class:`Unsupported`."""
+    from .language import programs
+
+    _, formulas, directions = compiled_hvp(fn, wrt)
+    labels = {}
+    for a in wrt:
+        labels[_LHS["hvp"]["text"].format(a=a, v=directions[a] if len(wrt) == 1 else "v")] = formulas[a]
+    if trace:
+        labels[_LHS["trace"]["text"].format()] = compiled_trace(fn, wrt)[1]
+    taken = set(fn.shapes) | set(fn.dims) | set(directions.values())
+    out = programs(labels, fn.intermediates, taken)
+    return [(label, out[label]) for label in labels]
