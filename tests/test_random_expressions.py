@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import Phase, given, reject, settings
+from hypothesis import Phase, given, note, reject, settings
 from hypothesis import strategies as st
 
 from diffbench import parse
@@ -89,6 +89,7 @@ def test_wide_random_expressions_agree_with_autograd(data, n, regime, seed):
     fn = parse(text, WIDE_SHAPES)
     wrt = data.draw(st.lists(st.sampled_from(fn.variables), min_size=1, max_size=3, unique=True), label="wrt")
     inputs = draw_inputs({v: WIDE_SHAPES[v] for v in fn.variables}, n, regime, seed)
+    note(f"{text} wrt {wrt} at {inputs}")
     if not _finite_reference(reference, inputs):
         reject()
     report = check_agree(fn, inputs, wrt, engines=("symbolic", "tape"), roundoff=True, reference=reference,
