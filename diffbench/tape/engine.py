@@ -22,10 +22,10 @@ class TapePrepared(Prepared):
         self.stats = {"prepare_seconds": setup_seconds, "tape_nodes": program.size,
                       "tape_steps": len(program.steps), "mode": {}}
 
-    def _mode(self, quantity: str, default: str) -> str:
+    def _mode(self, quantity: str, default: str, inputs: dict | None = None) -> str:
         mode = self.mode
         if mode == "auto":
-            mode = default if default else ops.choose_mode(self.program)
+            mode = default if default else ops.choose_mode(self.program, inputs)
         self.stats["mode"][quantity] = mode
         return mode
 
@@ -42,7 +42,7 @@ class TapePrepared(Prepared):
         return ops.hessian(self.program, inputs)
 
     def jacobian(self, inputs):
-        return ops.jacobian(self.program, inputs, self._mode("jacobian", ""))
+        return ops.jacobian(self.program, inputs, self._mode("jacobian", "", inputs))
 
     def hvp(self, inputs, vectors):
         """Forward-over-reverse: one sweep with one tangent direction."""
