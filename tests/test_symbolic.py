@@ -89,6 +89,21 @@ def test_logistic_regression_hessian_reads_and_compiles_as_sandwich():
     assert "np.diag" not in hess_source and "einsum" not in hess_source
 
 
+def test_softmax_jacobian_reads_as_the_lectures_write_it():
+    lines = text("logsumexp(x)", {"x": "n"}, "x")
+    assert lines[1] == "∇_x f = softmax(x)"  # through the named function: one exp in its code
+    assert lines[2] == "∇²_xx f = diag(softmax(x)) − softmax(x) softmax(x)ᵀ"
+    named = str(derive("s = softmax(z); s", "z", {"z": "n"})).splitlines()
+    assert named[1:] == ["∂f/∂z = diag(s) − s sᵀ", "s = softmax(z)"]
+    d = derive("logsumexp(x)", "x", {"x": "n"})
+    gradient_source = d.source.split("def gradient")[1].split("\ndef ")[0]
+    assert gradient_source.count("exp") == 0 and "softmax" in gradient_source
+    x = np.array([0.3, -1.2, 2.0])
+    s = np.exp(x) / np.exp(x).sum()
+    hessian = d.compiled()["hessian"]({"x": x})[("x", "x")]
+    assert np.allclose(hessian, np.diag(s) - np.outer(s, s))
+
+
 def test_mathml_is_well_formed_presentation_markup():
     d = derive("log(x'*A*x)", "x", {"x": "n", "A": "n,n"})
     root = ET.fromstring(d.mathml())

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as _np
 
+from ..ir import const as _ir_const
 from ..ir import node as _ir_node
+from ..lang.lower import reshape as _reshape
 
 from ..tracing.tracer import SymbolicDim, TraceError, Traced, column, fail, make, matmul_values, traced_sum
 from ..tracing.tracer import along_axis as _along_axis
@@ -224,8 +226,10 @@ def mean(x, axis=None):
 def logsumexp(x, axis=None):
     """``scipy.special.logsumexp`` of all entries (primitive ``logsumexp``)."""
     if not _traced(x):
-        top = _np.max(x)
-        return top + _np.log(_np.sum(_np.exp(_np.asarray(x) - top)))
+        x = _np.asarray(x)
+        top = _np.max(x, axis=axis, keepdims=True)
+        out = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
+        return out.reshape(()) if axis is None else _np.squeeze(out, axis=axis)
     if axis is None:
         return make("logsumexp", column(x))
     return _along_axis("logsumexp_axis", x, axis)
@@ -313,6 +317,47 @@ def eye(n):
         return _np.eye(n)
     (dim,) = _dims(n)
     return Traced(_ir_node("eye", (), {}, (dim, dim)))
+
+
+def zeros(shape):
+    """All zeros; with a traced dimension the language's ``vector(0)``/``matrix(0)``.
+    (A concrete ``np.zeros(3)`` is a NumPy array, which a trace carries as that constant.)"""
+    if not _symbolic(shape):
+        return _np.zeros(shape)
+    return make("broadcast", _ir_const(0.0), shape=_dims(shape))
+
+
+def zeros_like(x):
+    if not _traced(x):
+        return _np.zeros_like(x)
+    return make("broadcast", _ir_const(0.0), shape=column(x).shape)
+
+
+def array(items, dtype=None):
+    """``np.array`` of traced scalars (a vector) or of traced vectors of one
+    length (a matrix, one per row), as the language's ``[a; b; c]``."""
+    if not isinstance(items, (list, tuple)) or not _traced(*items):
+        return _np.array(items, dtype=dtype)
+    nodes = [column(item) for item in items]
+    ranks = {n.ndim for n in nodes}
+    if ranks == {0}:
+        out = Traced(_reshape(nodes[0], (1,)))
+        for part in nodes[1:]:
+            out = make("concat", out.value, _reshape(part, (1,)), axis=0)
+        return out
+    if ranks == {1}:
+        return stack(items, axis=0)
+    raise fail("array() of traced values takes scalars (a vector) or vectors (the rows of a matrix)")
+
+
+def cross(a, b):
+    """The cross product of two 3-vectors, entry by entry."""
+    if not _traced(a, b):
+        return _np.cross(a, b)
+    if column(a).shape != (3,) or column(b).shape != (3,):
+        raise fail("cross of traced values takes two vectors of length 3 (trace with sizes= "
+                   "when their length is a named dimension)")
+    return array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def ones_like(x):

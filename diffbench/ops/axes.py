@@ -62,9 +62,12 @@ linear("spread", _spread_shape, _spread,
 # ---------------------------------------------------------------- log-sum-exp and softmax
 
 def _softmax(a, axis):
-    shifted = a - np.max(a, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = a - np.max(a, axis=axis, keepdims=True)  # a fresh array: the rest works in place
+    if not np.issubdtype(e.dtype, np.floating):
+        e = e.astype(float)
+    np.exp(e, out=e)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
 
 
 def _logsumexp_axis(a, axis):

@@ -38,10 +38,18 @@ define(Primitive(
     "logsumexp", 1, S.scalar_out, _logsumexp, family="reduction",
     printed=("logsumexp", r"\operatorname{logsumexp}"),
     # the gradient is softmax(a) = exp(a - logsumexp(a))
-    vjp=(lambda g, ans, a: prims.mul(g, prims.exp(prims.sub(a, ans))),),
+    vjp=(lambda g, ans, a: prims.mul(g, _lse_gradient(a, ans)),),
     jvp=(lambda t, ans, a: t.reshape(t.shape[0], -1) @ np.ravel(np.exp(a - ans)),),
     domain=("real",), doc="log of the sum of exp of all entries",
-    symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.exp(prims.sub(a, ans)), t),)}))
+    symbolic={"jvp": (lambda t, ans, a: prims.inner(_lse_gradient(a, ans), t),)}))
+
+
+def _lse_gradient(a, ans):
+    """softmax(a) for a vector: the named function prints as what it is, and its
+    code takes one exp of ``a`` (exp(a - lse(a)) would take a second one)."""
+    if len(shape_of(a)) == 1:
+        return prims.softmax(a, axis=0)
+    return prims.exp(prims.sub(a, ans))
 
 
 def _norm1(a):

@@ -97,10 +97,32 @@ def lift(x) -> "Node | Row":
         return const(float(x))
     if isinstance(x, np.ndarray) and x.ndim == 0:
         return const(float(x))
+    if isinstance(x, np.ndarray) and x.ndim <= 2:
+        carried = constant_array(x)
+        if carried is not None:
+            return carried
     if isinstance(x, (np.ndarray, list, tuple)):
-        raise fail("array constants cannot be traced: pass the array as an input of the "
-                   "function (a variable with a declared shape)")
+        raise fail("array constants cannot be traced (only arrays of one value and the "
+                   "identity): pass the array as an input of the function (a variable "
+                   "with a declared shape)")
     raise fail(f"cannot trace a value of type {type(x).__name__}")
+
+
+def constant_array(x: np.ndarray) -> "Node | None":
+    """The constant arrays the IR can hold exactly: every entry one value
+    (``np.zeros(3)``, ``np.ones((2, 2))``: that value times ``ones``) and
+    the identity (``np.eye(3)``: ``eye``).  Anything else is data."""
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        return None
+    if x.ndim == 2 and x.shape[0] == x.shape[1] and np.array_equal(x, np.eye(x.shape[0])):
+        return node("eye", (), {}, x.shape)
+    first = float(x.flat[0])
+    if not np.all(x == first):
+        return None
+    if first == 1.0:
+        return node("ones", (), {}, x.shape)  # the language's ones(n)
+    return build("broadcast", (const(first),), {"shape": x.shape})  # vector(c), matrix(c)
 
 
 def column(x) -> Node:
@@ -127,10 +149,21 @@ def make(op: str, *args, **attrs) -> "Traced":
 def _elementwise(op: str, a, b) -> "Traced":
     left, right = column(a), column(b)
     if left.shape and right.shape and left.shape != right.shape:
-        raise fail(f"{op}: shapes {format_shape(left.shape)} and {format_shape(right.shape)} "
-                   "do not match; diffbench broadcasts only scalars (NumPy's row/column "
-                   "broadcasting is not carried)")
+        left, right = _broadcast_rows(op, left, right)
     return make(op, left, right)
+
+
+def _broadcast_rows(op: str, left: Node, right: Node) -> tuple[Node, Node]:
+    """NumPy's one broadcast beyond scalars that the IR spells exactly: a
+    vector against every row of a matrix (``X - mu`` with ``X`` m x n and
+    ``mu`` of length n) is ``X - ones(m) mu'``.  Other shapes are refused."""
+    if left.ndim == 2 and right.ndim == 1 and left.shape[1] == right.shape[0]:
+        return left, build("outer", (node("ones", (), {}, (left.shape[0],)), right))
+    if left.ndim == 1 and right.ndim == 2 and right.shape[1] == left.shape[0]:
+        return build("outer", (node("ones", (), {}, (right.shape[0],)), left)), right
+    raise fail(f"{op}: shapes {format_shape(left.shape)} and {format_shape(right.shape)} "
+               "do not broadcast; diffbench broadcasts scalars, and a vector against the "
+               "rows of a matrix (as NumPy does), nothing else")
 
 
 def matmul_values(a, b) -> "Traced":
@@ -354,7 +387,8 @@ def _local_names(fn, args) -> tuple[object, dict[str, Node]]:
     """Call ``fn`` and read its locals as it returns: the user's names for
     intermediates (``z = X @ w``), so formulas can print them."""
     names: dict[str, Node] = {}
-    code = fn.__code__ if hasattr(fn, "__code__") else None
+    inner = getattr(fn, "func", fn)  # functools.partial: the function it binds
+    code = getattr(inner, "__code__", None)
 
     def profile(frame, event, arg):
         if event == "return" and frame.f_code is code:
@@ -400,7 +434,8 @@ def trace(fn, shapes: dict | None = None, sizes: dict | None = None, name: str |
     root = column(out)
     inputs = {id(a.value) for a in args}
     labels = {nm: n for nm, n in names.items() if id(n) not in inputs and n.op not in ("const", "var")}
-    title = name or getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
+    inner = getattr(fn, "func", fn)
+    title = name or getattr(inner, "__qualname__", getattr(inner, "__name__", "function"))
     return Function(f"python:{title}", root, declared, intermediates=labels)
 
 

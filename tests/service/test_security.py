@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from service_helpers import Server, job_text
+from service_helpers import Server, job_text, wait_for_run
 
 JOB = job_text()
 
@@ -128,3 +128,35 @@ def test_the_command_line_may_allow_more_than_http(tmp_path):
     path.write_text(JOB.replace("sizes = { n = [1, 2] }", "sizes = { n = [" + ", ".join(map(str, range(1, HTTP.max_tasks + 2))) + "] }"))
     job, _ = load_job(path)  # the CLI's own limit is higher
     assert len(job.functions) == 1
+
+
+PYTHON_JOB = JOB.replace('expr = "sum(x)"', 'python = "user_losses:total"')
+USER_MODULE = '''import diffbench.numpy as np
+
+open("imported-by-the-server", "w").close()  # a side effect, as any module may have
+
+
+def total(x):
+    return np.sum(x)
+'''
+
+
+def test_python_jobs_are_refused_over_http_unless_the_module_is_allowed(srv, server, tmp_path):
+    """The module sits where the server would find it; refused, it is never
+    imported (no side effect).  Allowed by name, the same body runs."""
+    folder = srv.log.parent
+    (folder / "user_losses.py").write_text(USER_MODULE)
+    before = runs(srv)
+    status, _, body = send(srv.url, "POST", "/api/runs", PYTHON_JOB, {"Content-Type": "application/toml"})
+    assert status == 400 and "--allow-python user_losses" in body and "functions[0].python" in body
+    assert runs(srv) == before and not (folder / "imported-by-the-server").exists()
+    from diffbench.service.submission import Invalid, parse_submission
+
+    with pytest.raises(Invalid, match="not allowed"):  # allowing another module is no allowance
+        parse_submission(PYTHON_JOB.encode(), "application/toml", ("other_package", "user"))
+    (tmp_path / "user_losses.py").write_text(USER_MODULE)
+    allowed = server("--allow-python", "user_losses", "--jobs", tmp_path / "none")
+    status, _, body = send(allowed.url, "POST", "/api/runs", PYTHON_JOB, {"Content-Type": "application/toml"})
+    assert status == 202, body
+    assert wait_for_run(allowed.url, json.loads(body)["run_id"])["status"] == "finished"
+    assert (tmp_path / "imported-by-the-server").exists()
