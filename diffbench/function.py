@@ -42,11 +42,14 @@ class Function:
 
     @property
     def dims(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for n in topological(self.root):
-            for d in dims_of(n.shape):
-                seen.setdefault(d)
-        return list(seen)
+        found = self.cache.get("dims")  # a walk of the whole DAG: once per function
+        if found is None:
+            seen: dict[str, None] = {}
+            for n in topological(self.root):
+                for d in dims_of(n.shape):
+                    seen.setdefault(d)
+            found = self.cache["dims"] = list(seen)
+        return list(found)
 
     def bind(self, inputs: dict, given: dict | None = None) -> dict[str, int]:
         """Sizes of the named dims, read off the inputs (and ``given`` sizes for

@@ -49,9 +49,10 @@ class Lowered:
         return {s.op for s in self.leaves + self.steps}
 
 
-def lower(fn: Function, sizes: dict[str, int]) -> Lowered:
-    """The steps of ``fn`` at ``sizes``."""
-    nodes = topological(fn.root)
+def lower(fn: Function, sizes: dict[str, int], root: Node | None = None) -> Lowered:
+    """The steps of ``fn`` at ``sizes`` (of ``root``, an equivalent form of ``fn.root``, if given)."""
+    root = fn.root if root is None else root
+    nodes = topological(root)
     index = {id(n): i for i, n in enumerate(nodes)}
     inputs: dict[str, int] = {}
     leaves, steps = [], []
@@ -65,7 +66,7 @@ def lower(fn: Function, sizes: dict[str, int]) -> Lowered:
             attrs["shape"] = resolve_shape(n.shape, sizes)
         step = Step(i, n.op, tuple(index[id(a)] for a in n.args), attrs, n)
         (steps if n.args else leaves).append(step)
-    return Lowered(len(nodes), index[id(fn.root)], inputs, tuple(leaves), tuple(steps))
+    return Lowered(len(nodes), index[id(root)], inputs, tuple(leaves), tuple(steps))
 
 
 def run(lowered: Lowered, impls: dict[str, Callable], inputs: dict, check: Callable | None = None):

@@ -74,6 +74,19 @@ class Prepared:
         """``{name: array of shape out.shape + shape(name)}``."""
         raise Unsupported(f"{type(self).__name__} has no Jacobian")
 
+    def evaluate(self, inputs: dict, order: int = 2, scalar: bool = True) -> dict:
+        """``{"value", "gradient"[, "hessian"]}`` (or ``{"value", "jacobian"}`` when
+        ``scalar`` is false) at ``inputs``.  Engines that share work between the
+        quantities (one forward pass for all) override this; here, one call each."""
+        out = {"value": self.value(inputs)}
+        if not scalar:
+            out["jacobian"] = self.jacobian(inputs)
+            return out
+        out["gradient"] = self.gradient(inputs)
+        if order >= 2:
+            out["hessian"] = self.hessian(inputs)
+        return out
+
     def hvp(self, inputs: dict, vectors: dict) -> dict:
         """``{a: sum_b H[a, b] . v_b}``, shaped like each variable.  This
         default forms the Hessian first; engines that can do without override it."""

@@ -6,7 +6,8 @@ The protocol a benchmark engineer can check:
 2. ``Engine.prepare`` (derivation, compilation, tape set-up) is timed once,
    apart, on a freshly parsed function so no earlier task's cache hides it
    (the libraries an engine ``requires`` are imported before the clock);
-3. one warm-up call, whose output is the one checked for accuracy;
+3. one warm-up call, whose output is the one checked for accuracy, traced by
+   ``tracemalloc`` for its peak memory (so its ``warmup_seconds`` include tracing);
 4. inner loops: enough calls per sample that a sample lasts ``sample_time``
    (well above the timer's resolution), found by doubling from the warm-up;
 5. ``repeat`` samples with the garbage collector paused (as ``timeit``);
@@ -53,17 +54,20 @@ def build(task: dict):
     return fn, inputs
 
 
-def measure(call, inputs, repeat: int, sample_time: float, deadline: float) -> dict:
-    """Warm up, calibrate inner loops, take ``repeat`` samples of per-call seconds."""
+def measure(call, inputs, repeat: int, sample_time: float, deadline: float, trace: bool = False) -> dict:
+    """Warm up, calibrate inner loops, take ``repeat`` samples of per-call seconds.
+    With ``trace``, the warm-up call also measures its peak memory (``call_peak``)."""
+    from ..allocation import peak_allocated
+
     start = perf_counter()
-    out = call(inputs)
+    out, peak = peak_allocated(call, inputs) if trace else (call(inputs), None)
     first = perf_counter() - start
     number, per_call = _inner_loops(call, inputs, sample_time, first)
     room = deadline - perf_counter()
     fits = max(1, int(0.8 * room / max(per_call * number, 1e-9)))
     samples = min(repeat, fits)
     times = _samples(call, inputs, number, samples)
-    return {"out": out, "times": times, "inner_loops": number,
+    return {"out": out, "times": times, "inner_loops": number, "call_peak": peak,
             "cut": samples < repeat, "warmup_seconds": first}
 
 
@@ -134,7 +138,7 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     from .curvature import quantity_call, trace_stats
 
     call = quantity_call(prepared, task, inputs)
-    m = measure(call, inputs, task["repeat"], task["sample_time"], deadline)
+    m = measure(call, inputs, task["repeat"], task["sample_time"], deadline, trace=True)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
@@ -144,12 +148,25 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
                               if task["quantity"] == "hvp" else {}),
                            **trace_stats(task, fn, inputs, sizes, prepared, m["out"]),
                            warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+    fields["stats"].update(call_memory(task, m["call_peak"]))
     tape_stats = getattr(prepared, "tape_stats", None)
     if tape_stats is not None:  # counted after the peak was read: one more sweep, off the clock
         fields["stats"]["tape"] = _jsonable(tape_stats(inputs))
     if hasattr(call, "record"):  # a study (diffbench.studies): what its report section draws
         fields["stats"].update(_jsonable(call.record(inputs)))
     return fields, (fn, inputs, sizes, m["out"])
+
+
+def call_memory(task: dict, peak: int | None) -> dict:
+    """The warm-up call's peak bytes above its inputs (see :mod:`diffbench.allocation`):
+    traced on the call that is never timed (tracing slows Python down), at no extra call."""
+    from ..allocation import traced_engine
+
+    if peak is None:
+        return {}
+    measure = "tracemalloc" if traced_engine(task["engine"]) else \
+        "tracemalloc (a lower bound: this engine allocates outside Python's allocator)"
+    return {"call_peak_bytes": peak, "call_peak_measure": measure, "warmup_traced": True}
 
 
 def _prepare(task: dict, fn, sizes: dict, fields: dict):
@@ -165,8 +182,33 @@ def _prepare(task: dict, fn, sizes: dict, fields: dict):
         importlib.import_module(module)
     start = perf_counter()
     prepared = engine.prepare(fn, list(task["wrt"]), sizes, ORDERS[task["quantity"]])
+    if task["engine"] == "fd":
+        _fd_settings(task, prepared, fn, sizes)
     fields["prepare_seconds"] = perf_counter() - start
     return prepared
+
+
+def _fd_settings(task: dict, prepared, fn, sizes: dict) -> None:
+    """The job's bound on fd's evaluations; and a Hessian that an exact engine
+    referees anyway is taken from differences of that engine's gradients
+    (``stats.engine.hessian_method`` says so)."""
+    from .registry import get_engine
+
+    if task.get("fd_max_evaluations"):
+        prepared.limit(task["fd_max_evaluations"])
+    if task["quantity"] != "hessian" or not task["reference"] or task["reference"][0] == "fd":
+        return
+    # any exact referee's gradients will do; compiled symbolic ones are the cheapest to call
+    for name in sorted(task["reference"], key=lambda e: e != "symbolic"):
+        if name == "fd":
+            continue
+        try:
+            engine = get_engine(name)
+            if engine.available()[0]:
+                prepared.use_exact_gradients(engine.prepare(fn, list(task["wrt"]), sizes, 1), name)
+                return
+        except Exception:  # this referee cannot do the function: try the next one
+            continue
 
 
 class _NoProbe:

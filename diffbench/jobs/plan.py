@@ -59,5 +59,6 @@ def _task(job, fspec, info, sizes, engine, quantity) -> dict:
         "repeat": job.repeat, "timeout": job.timeout_seconds, "memory": job.memory_bytes,
         "sample_time": job.sample_seconds,
         "reference": [r for r in job.reference if r != engine],
+        "fd_max_evaluations": job.fd_max_evaluations,
         "job_version": VERSION,
     }

@@ -158,6 +158,8 @@ class JobSpec(BaseModel):
     sample_time: SampleDuration = "10ms"
     # engines tried in order as the accuracy reference; [] switches it off
     reference: Names = ["fd", "tape", "symbolic"]
+    # fd refuses ("too large") a quantity needing more function evaluations than this
+    fd_max_evaluations: int | None = Field(None, ge=1)
     functions: list[FunctionSpec] = Field(min_length=1)
     # read by other parts, see docs/service.md: when `diffbench serve` runs the
     # job (a cron expression, UTC) and a sweep over worker counts

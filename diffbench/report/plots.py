@@ -171,6 +171,25 @@ def ratio_plot(results: list[dict], dim: str | None, colours: dict) -> str | Non
     return to_svg(fig, "cost ratios against size")
 
 
+def memory_plot(results: list[dict], dim: str | None, colours: dict) -> str | None:
+    """Peak bytes one call allocates above its inputs (``stats.call_peak_bytes``),
+    against size, log-log: drawn next to the time plot, as the time is."""
+    rows = [dict(r, call_peak_bytes=(r.get("stats") or {}).get("call_peak_bytes")) for r in results]
+    points = {k: [(x, max(y, 1)) for x, y in v]
+              for k, v in summary.series(rows, dim, field="call_peak_bytes").items()}
+    if not points:
+        return None
+    fig = _figure()
+    ax = _axes(fig, _dim_label(dim), "peak per call above the inputs (bytes)")
+    for (engine, q, rest), pts in sorted(points.items()):
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=colours.get(engine, "k"),
+                label=f"{engine} {q} {rest}".strip(), markersize=4)
+    _log_axes(ax, [p[0] for pts in points.values() for p in pts])
+    _legend(ax)
+    return to_svg(fig, "peak memory per call against size")
+
+
 #: an exact 0 error is drawn at this floor (a log axis has no 0)
 ERROR_FLOOR = 1e-17
 
@@ -225,6 +244,7 @@ def function_plots(fn: dict, colours: dict) -> list[dict]:
     """Every plot of one function that has data: ``[{"kind", "title", "svg"}]``."""
     rs, dim = fn["results"], fn["dim"]
     plots = [("time", "Time against size", time_plot(rs, dim, colours)),
+             ("memory", "Peak memory per call against size", memory_plot(rs, dim, colours)),
              ("cost", "Cost relative to the value", ratio_plot(rs, dim, colours)),
              ("accuracy", "Accuracy against the reference", accuracy_plot(rs, dim, colours)),
              ("finite-difference", "Finite differences: error against step", step_plot(rs))]

@@ -93,6 +93,8 @@ def _function(fn: dict, colours: dict) -> dict:
 
 _CAPTIONS = {
     "time": "Median time per call against size, log-log; k is the fitted slope (time ∝ size^k).",
+    "memory": "Peak bytes one call allocates above its inputs (its temporaries and its output; "
+              "tracemalloc), against size, log-log: what the time plot costs in memory.",
     "cost": "Time of each derivative divided by the time of the value, same engine and size "
             "(the cheap-gradient principle: reverse mode keeps gradient ÷ value small and flat).",
     "accuracy": "Largest relative error against the reference engine. Grey lines: the tolerance of each "

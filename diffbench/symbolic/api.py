@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from ..canonical import canonical
 from ..engines.base import MAX_ORDER, check_higher_order
 from ..errors import TooLarge, Unsupported
 from ..function import Function
@@ -96,11 +97,7 @@ class Derivation:
     def evaluate(self, inputs: dict) -> dict:
         """Value and every derivative in one pass (shared temporaries):
         ``{"value": v, "gradient": {...}, "hessian": {...}}`` or ``{"value", "jacobian"}``."""
-        flat = self.compiled()["together"](inputs)
-        out: dict = {"value": flat.pop(("value",))}
-        for (group, *key), v in flat.items():
-            out.setdefault(group, {})[key[0] if len(key) == 1 else tuple(key)] = v
-        return out
+        return _nested(self.compiled()["together"](inputs))
 
     def compiled(self) -> dict:
         """``{"value": f, "gradient": f, ...}`` callables over an inputs dict."""
@@ -248,6 +245,14 @@ class Derivation:
             "source": self.source, "stats": self.stats}, indent=2, sort_keys=True, default=str)
 
 
+def _nested(flat: dict) -> dict:
+    """``{("value",): v, ("gradient", "x"): g, ...}`` as ``{"value": v, "gradient": {"x": g}}``."""
+    out: dict = {"value": flat.pop(("value",))}
+    for (group, *key), v in flat.items():
+        out.setdefault(group, {})[key[0] if len(key) == 1 else tuple(key)] = v
+    return out
+
+
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -314,7 +319,7 @@ def _derive(fn: Function, wrt: list[str], order: int) -> Derivation:
     variables = {name: var(name, tuple(fn.shapes[name])) for name in wrt}
     unrolled = unroll(fn.root, unroll_limit(order))
     budget.check_size(len(topological(unrolled)), _short(fn.expr))
-    value = simplify(unrolled)
+    value = simplify(canonical(unrolled))  # equivalent spellings, one formula
     d = Derivation(function=fn, wrt=list(wrt), order=order, value=value)
     if fn.is_scalar:
         d.gradient = gradients(value, variables)

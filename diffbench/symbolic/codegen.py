@@ -48,6 +48,13 @@ _BINOP = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _FRESH = {"add", "sub", "mul", "div", "pow", "neg", "matmul", "outer", "eye", "ones", "broadcast",
           "exp", "log", "sin", "cos", "tanh", "sqrt", "inv", "sigmoid", "softplus", "diag_embed",
           "tan", "arcsin", "arccos", "arctan", "log1p", "expm1", "square", "abs", "sign", "max", "min"}
+# element-wise ops that may write into a dying argument's buffer, as ufuncs
+_INPLACE = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
+            "pow": "np.power", "neg": "np.negative", "exp": "np.exp", "log": "np.log", "sin": "np.sin",
+            "cos": "np.cos", "tanh": "np.tanh", "sqrt": "np.sqrt"}
+# ops whose result never shares its argument's buffer (anything else may be a view of it,
+# e.g. a transpose, reshape, slice or diagonal, so its argument is never overwritten)
+_COPYING = _FRESH | {"sum", "inner", "tr", "det", "logdet", "norm2", "logsumexp"}
 # ops a _Plan looks through (the rest are dense terms)
 _LINEAR = ("add", "sub", "neg", "mul", "outer", "eye", "diag_embed")
 
@@ -73,7 +80,12 @@ class _Plan:
 # 4.2e-18, not 0, and log σ(z) stays -40); logsumexp subtracts the maximum;
 # logdet is log|det X| (the one definition every engine follows, see docs/ops.md).
 HELPERS = {
-    "sigmoid": ("def _sigmoid(z):",
+    "sigmoid": ("import math",
+                "",
+                "def _sigmoid(z):",
+                "    if np.ndim(z) == 0:  # a scalar: plain floats, a fraction of the array path's cost",
+                "        z = float(z)",
+                "        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))",
                 "    e = np.exp(-np.abs(z))",
                 "    return np.where(np.greater_equal(z, 0), 1.0, e) / (1.0 + e)"),
     "logsumexp": ("def _logsumexp(a):",
@@ -117,6 +129,10 @@ class _Emitter:
         self.uses: dict[int, int] = {}     # edges into each node of the formulas (and +1 per output)
         self.refs: dict[int, int] = {}     # the same, in the code actually emitted
         self.plans: dict[int, _Plan | Node | None] = {}
+        self.viewed: set[int] = set()        # nodes some view (transpose, reshape) reads
+        self.remaining: dict[int, int] = {}  # readers not emitted yet
+        self.plans_named: set[int] = set()   # nodes emitted as a plan (their name may be shared)
+        self.names_held: dict[str, int] = {}  # how many nodes go by each name
         self.helpers: set[str] = set()  # functions the module must define (HELPERS)
 
     def count_uses(self, roots: list[Node]) -> None:
@@ -142,9 +158,24 @@ class _Emitter:
             return [plan]
         if n.op == "matmul":
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
+        term = self.fused_einsum(n)
+        if term is not None:  # the einsum term is never formed whole: its operands are read
+            return [n.args[0]] + list(term.args)
         if n.op in _BINOP:  # a broadcast scalar is left to NumPy's broadcasting
             return [a.args[0] if a.op == "broadcast" else a for a in n.args]
         return list(n.args)
+
+    def fused_einsum(self, n: Node) -> Node | None:
+        """For a sum ``a ± einsum(...)`` of rank-3/4 tensors whose einsum term nothing else
+        reads, that term: it is accumulated into ``a`` a block at a time (``_einsum_into``),
+        so a sum of einsum terms holds one full tensor, not two."""
+        if n.op not in ("add", "sub") or n.ndim < 3:
+            return None
+        a, b = n.args
+        if (b.op == "einsum" and len(b.args) > 1 and a.shape == b.shape == n.shape
+                and self.uses.get(id(b), 0) == 1):
+            return b
+        return None
 
     # ---------------------------------------------------------------- plans
     def plan(self, n: Node):
@@ -359,6 +390,30 @@ class _Emitter:
         for n in ordered:
             for a in self.deps(n):
                 self.refs[id(a)] = self.refs.get(id(a), 0) + 1
+                if n.op not in _COPYING and not (n.op == "einsum" and len(n.args) > 1):  # maybe a view
+                    # of its argument's buffer, read later, unseen: that argument is never overwritten
+                    self.viewed.add(id(a))
+        self.remaining = dict(self.refs)
+
+    def inplace_target(self, n: Node) -> Node | None:
+        """An argument of the element-wise ``n`` whose buffer ``n`` may overwrite."""
+        if n.ndim < 2 or n.op not in _INPLACE:
+            return None
+        return next((a for a in n.args if self.overwritable(a, n)), None)
+
+    def overwritable(self, a: Node, n: Node) -> bool:
+        """May ``n`` write into ``a``'s buffer?  Only a fresh temporary of ``n``'s shape
+        that ``n`` reads last (called after :meth:`read`: no reader is left) and that is
+        no output, no view's base and no other node's name."""
+        fresh = a.op in _FRESH or (a.op == "einsum" and len(a.args) > 1)  # one operand: maybe a view
+        return (a.shape == n.shape and fresh and id(a) in self.names
+                and self.remaining.get(id(a), 0) == 0 and id(a) not in self.viewed
+                and id(a) not in self.plans_named and self.names_held[self.names[id(a)]] == 1)
+
+    def read(self, n: Node) -> None:
+        """``n`` is emitted: its arguments have one reader fewer to wait for."""
+        for a in self.deps(n):
+            self.remaining[id(a)] = self.remaining.get(id(a), 0) - 1
 
     def new_name(self) -> str:
         name = f"t{self.count}"
@@ -369,15 +424,43 @@ class _Emitter:
         if n.op in ("const", "var", "transpose") or id(n) in self.names:
             return
         plan = self.plan(n)
+        self.read(n)
         if isinstance(plan, _Plan):
-            self.names[id(n)] = self.emit_plan(n, plan)
+            self._name(n, self.emit_plan(n, plan))
+            self.plans_named.add(id(n))
             return
         if plan is not None:
-            self.names[id(n)] = self.names[id(plan)]
+            self._name(n, self.names[id(plan)])
             return
         name = self.new_name()
-        self.lines.append(f"    {name} = {self.expr(n)}")
+        term = self.fused_einsum(n)
+        if term is not None:
+            a = n.args[0]
+            start = self.ref(a) if self.overwritable(a, n) else f"np.array({self.ref(a)}, dtype=float)"
+            operands = ", ".join(self.ref(x) for x in term.args)
+            sign = 1.0 if n.op == "add" else -1.0
+            self.lines.append(f"    {name} = _einsum_into({start}, {sign}, {term.attr('spec')!r}, {operands})")
+            self._name(n, name)
+            return
+        target = self.inplace_target(n)
+        if target is not None:  # the result lands in a dying temporary: no new buffer
+            self.lines.append(f"    {name} = {self.inplace(n, target)}")
+        else:
+            self.lines.append(f"    {name} = {self.expr(n)}")
+        self._name(n, name)
+
+    def _name(self, n: Node, name: str) -> None:
         self.names[id(n)] = name
+        self.names_held[name] = self.names_held.get(name, 0) + 1
+
+    def inplace(self, n: Node, target: Node) -> str:
+        """``np.<ufunc>(args, out=target)``; the float guard keeps an integer
+        temporary (integer inputs) from a casting error: it then gets a new array."""
+        out = self.ref(target)
+        args = ", ".join(self.ref(a) for a in self.deps(n))  # a broadcast scalar stays a scalar
+        if n.op == "neg":
+            return f"np.negative({args}, out={out})"
+        return f"{_INPLACE[n.op]}({args}, out={out} if {out}.dtype.kind == 'f' else None)"
 
     def emit_plan(self, n: Node, plan: _Plan) -> str:
         """One fresh array (or an owned temporary) and in-place updates; returns its name."""
@@ -447,7 +530,31 @@ def _function(fname: str, outputs: dict, var_shapes: dict[str, tuple], zero_shap
         tail = [f"    return {results[0][1]}"]
     else:
         tail = ["    return {" + ", ".join(f"{k!r}: {v}" for k, v in results) + "}"]
-    return "\n".join(head + em.lines + tail)
+    return "\n".join(head + _release(em.lines, tail) + tail)
+
+
+_TEMP = re.compile(r"\bt\d+\b")
+
+
+def _release(lines: list[str], tail: list[str]) -> list[str]:
+    """``lines`` with ``del tK`` after the last line that reads ``tK``: a temporary
+    no later line needs is freed at once, so the function's peak memory is the
+    largest set of temporaries alive together, not all of them (outputs stay)."""
+    kept = set(_TEMP.findall("\n".join(tail)))
+    last: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for name in _TEMP.findall(line):
+            last[name] = i
+    done: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in kept:
+            done.setdefault(i, []).append(name)
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in done:
+            out.append(f"    del {', '.join(sorted(done[i], key=lambda t: int(t[1:])))}")
+    return out
 
 
 def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes: dict) -> str:
@@ -468,8 +575,33 @@ def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes:
     return "\n".join(head + parts)
 
 
+def _einsum_into(out, sign: float, spec: str, *operands):
+    """``out += sign * einsum(spec, *operands)``, an eighth of the first output axis at a
+    time, so the term never exists whole (the operands are sliced along that axis)."""
+    if out.dtype.kind != "f":
+        out = out.astype(float)
+    subscripts, result = spec.split("->")
+    subs = subscripts.split(",")
+    lead = result[0]
+    if any(sub.count(lead) > 1 for sub in subs):  # a diagonal along it: no slicing, one piece
+        out += sign * np.einsum(spec, *operands, optimize=True)
+        return out
+    size = out.shape[0]
+    step = max(1, -(-size // 8))
+    for start in range(0, size, step):
+        piece = slice(start, min(size, start + step))
+        sliced = [op[(slice(None),) * sub.index(lead) + (piece,)] if lead in sub else op
+                  for sub, op in zip(subs, operands)]
+        block = np.einsum(spec, *sliced, optimize=True)
+        if sign > 0:
+            out[piece] += block
+        else:
+            out[piece] -= block
+    return out
+
+
 def load(source: str) -> dict:
     """Execute generated source (diffbench's own, never user text)."""
-    namespace = {"np": np}
+    namespace = {"np": np, "_einsum_into": _einsum_into}
     exec(compile(source, "<diffbench.symbolic generated>", "exec"), namespace)  # noqa: S102
     return namespace

@@ -108,8 +108,8 @@ def _combine(op: str, parts: list) -> Node | None:
 
 def _flatten(factors, labels: _Labels, scale: float):
     """``(flat, dims, scale)``: the factors as (node, labels) with nested
-    einsums, negations, transposes, constant scalings and diagonal matrices
-    looked through; ``dims`` is each label's dim."""
+    einsums, negations, transposes, constant scalings, diagonal matrices and
+    spreads (a repeated tensor is never built to be contracted) looked through; ``dims`` is each label's dim."""
     stack = [(n, [labels(c) for c in idx]) for n, idx in reversed(factors)]
     flat: list[tuple[Node, list[int]]] = []
     dims: dict[int, object] = {}
@@ -133,6 +133,10 @@ def _flatten(factors, labels: _Labels, scale: float):
             stack.append((n.args[1], idx))
         elif is_const(n):
             scale *= n.attr("value")
+        elif n.op == "spread":  # x repeated along an axis: x without that index, times ones
+            axis = n.attr("axis")
+            stack.append((ones([n.shape[axis]]), idx[axis:axis + 1]))  # dropped if another factor has it
+            stack.append((n.args[0], idx[:axis] + idx[axis + 1:]))
         elif n.op == "matmul" and n.args[0].op == "diag_embed":  # diag(d) M: d_i M_i..
             stack.append((n.args[1], idx))
             stack.append((n.args[0].args[0], idx[:1]))

@@ -37,6 +37,12 @@ class SymbolicPrepared(Prepared):
             return super().hessian(inputs)
         return self._code["hessian"](inputs)
 
+    def evaluate(self, inputs: dict, order: int = 2, scalar: bool = True) -> dict:
+        """Value and derivatives from one generated function sharing its temporaries."""
+        if order == self.derivation.order or not scalar:  # "together" holds exactly these
+            return self.derivation.evaluate(inputs)
+        return super().evaluate(inputs, order, scalar)
+
     def derivatives(self, inputs: dict, order: int) -> list:
         if order > max(self.derivation.order, 2) or (order > 2 and "higher" not in self._code):
             return super().derivatives(inputs, order)

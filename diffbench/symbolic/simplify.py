@@ -17,6 +17,8 @@ Rewrites (each keeps the value; none assumes symmetry of a variable):
 * transposes pushed inwards: ``(AB)ᵀ -> BᵀAᵀ``, ``(A + B)ᵀ -> Aᵀ + Bᵀ``,
   ``(u vᵀ)ᵀ -> v uᵀ``, ``diag(v)ᵀ -> diag(v)``, ``Aᵀᵀ -> A``; and ``Aᵀ + A``
   is ordered ``A + Aᵀ`` so a symmetric term reads one way;
+* diagonals: ``diag(u) ± diag(v) -> diag(u ± v)`` (never a dense sum of diagonals);
+  inner products ordered one way, ``⟨u, v⟩ = ⟨v, u⟩``;
 * identities: ``I A -> A``, ``diag(v) I -> diag(v)``, ``(u vᵀ) w -> ⟨v, w⟩ u``;
 * shape plumbing: ``reshape(x, shape(x)) -> x``, nested reshapes, and
   ``broadcast(s) ⊙ v -> s v``.
@@ -323,6 +325,8 @@ def _add(a, b):
             return make_node("matmul", (make_node("add", (a.args[0], b.args[0])), a.args[1]))
         if a.args[0] is b.args[0] and a.args[1].shape == b.args[1].shape:
             return make_node("matmul", (a.args[0], make_node("add", (a.args[1], b.args[1]))))
+    if a.op == "diag_embed" and b.op == "diag_embed":  # diag(u) + diag(v) = diag(u + v): no dense sum
+        return make_node("diag_embed", (make_node("add", (a.args[0], b.args[0])),))
     if a.op == "transpose" and a.args[0] is b:  # Aᵀ + A reads A + Aᵀ
         return build("add", (b, a))
     if a.shape == b.shape:
@@ -404,6 +408,8 @@ def _sub(a, b):
         return const(0.0)
     if b.op == "neg":
         return make_node("add", (a, b.args[0]))
+    if a.op == "diag_embed" and b.op == "diag_embed":  # diag(u) - diag(v) = diag(u - v)
+        return make_node("diag_embed", (make_node("sub", (a.args[0], b.args[0])),))
     if a.op == "neg" and a.shape == b.shape:  # -p - q -> -(p + q)
         return make_node("neg", (make_node("add", (a.args[0], b)),))
     if a.op == "matmul" and b.op == "matmul" and a.shape == b.shape:
@@ -639,6 +645,9 @@ def _inner(a, b):
         return make_node("neg", (make_node("inner", (a, b.args[0])),))
     if a.shape == ():
         return make_node("mul", (a, b))
+    first, second = _canonical(a, b)  # ⟨u, v⟩ = ⟨v, u⟩: one way, whichever was written
+    if first is not a:
+        return build("inner", (first, second))
     return None
 
 
@@ -713,15 +722,34 @@ def _pow(a, b):
 
 
 def _sum_axis(a, axis=0):
-    return make_node("sum", (a,)) if a.ndim == 1 else None  # a vector's one axis: its sum
+    if a.ndim == 1:
+        return make_node("sum", (a,))  # a vector's one axis: its sum
+    if a.op == "einsum":  # summed inside the product: the unsummed tensor is never built
+        ins, out = a.attr("spec").split("->")
+        spec = f"{ins}->{out[:axis]}{out[axis + 1:]}"
+        return node("einsum", a.args, {"spec": spec}, a.shape[:axis] + a.shape[axis + 1:])
+    return None
 
 
 def _spread(a, axis=0, shape=()):
     return make_node("broadcast", (a,), {"shape": tuple(shape)}) if a.ndim == 0 else None
 
 
+def _take(a, index=(), shape=None):
+    """Rows of an identity (the Jacobian of a slice of a variable) as the rows
+    they are, placed into zeros: the whole n x n identity is never built."""
+    if a.op != "eye" or len(index) != 1 or index[0][0] == "all":
+        return None
+    n = a.shape[0]
+    if index[0][0] == "at":  # e_k
+        return make_node("put", (const(1.0),), {"index": tuple(index), "shape": (n,)})
+    rows = TABLE["take"].shape(a.shape, index=index)[0][0]
+    block = make_node("put", (build("eye", (), {"shape": (rows, rows)}),), {"index": tuple(index), "shape": (n, rows)})
+    return make_node("transpose", (block,))
+
+
 _RULES = {
-    "sum_axis": _sum_axis, "spread": _spread,
+    "sum_axis": _sum_axis, "spread": _spread, "take": _take,
     "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow,
     "transpose": _transpose, "matmul": _matmul, "inner": _inner, "outer": _outer,
     "reshape": _reshape, "sum": _sum_of, "tr": _tr, "diag_part": _diag_part,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..canonical import canonical_root
 from ..function import Function
 from ..lowering import lower
 from ..ops import TABLE
@@ -51,7 +52,7 @@ class Program:
         self.sizes = dict(sizes)
         self.schedule = schedule or PLAIN
         self.loops: dict[int, object] = {}  # slot of an iterate node -> its Loop
-        lowered = lower(fn, self.sizes)
+        lowered = lower(fn, self.sizes, canonical_root(fn))  # the spelling decides neither speed nor overflow
         self.size, self.output, self.inputs = lowered.size, lowered.output, dict(lowered.inputs)
         self.constants = {leaf.slot: TABLE[leaf.op].impl(**leaf.attrs) for leaf in lowered.leaves}
         active = [False] * self.size

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from ..engines.base import Engine, Prepared, check_higher_order, register
+from ..ir import resolve_shape
 from . import operators as ops
 from .core import Program
 from .loop import PLAIN, Schedule
@@ -22,10 +25,10 @@ class TapePrepared(Prepared):
         self.stats = {"prepare_seconds": setup_seconds, "tape_nodes": program.size,
                       "tape_steps": len(program.steps), "mode": {}}
 
-    def _mode(self, quantity: str, default: str) -> str:
+    def _mode(self, quantity: str, default: str, inputs: dict | None = None) -> str:
         mode = self.mode
         if mode == "auto":
-            mode = default if default else ops.choose_mode(self.program)
+            mode = default if default else ops.choose_mode(self.program, inputs)
         self.stats["mode"][quantity] = mode
         return mode
 
@@ -42,7 +45,7 @@ class TapePrepared(Prepared):
         return ops.hessian(self.program, inputs)
 
     def jacobian(self, inputs):
-        return ops.jacobian(self.program, inputs, self._mode("jacobian", ""))
+        return ops.jacobian(self.program, inputs, self._mode("jacobian", "", inputs))
 
     def hvp(self, inputs, vectors):
         """Forward-over-reverse: one sweep with one tangent direction."""
@@ -56,6 +59,16 @@ class TapePrepared(Prepared):
 
     def derivatives(self, inputs, order):
         return ops.derivatives(self.program, inputs, order)
+
+    def evaluate(self, inputs, order=2, scalar=True):
+        """One sweep for everything: the forward pass gives the value, its reverse
+        pass the gradient; for a Hessian the forward-over-reverse sweep's primal
+        parts are the value and gradient (nothing is evaluated twice)."""
+        if not scalar:
+            return super().evaluate(inputs, order, scalar)
+        if order >= 2:
+            return ops.value_gradient_hessian(self.program, inputs)
+        return ops.value_and_grad(self.program, inputs)
 
     def tape_stats(self, inputs) -> dict:
         """Nodes and bytes one forward pass retains for the reverse sweep
@@ -89,7 +102,12 @@ class TapeEngine(Engine):
         program = fn.cache.get(key)
         if program is None:
             program = fn.cache[key] = Program(fn, list(wrt), sizes, self.schedule)
-        return TapePrepared(program, time.perf_counter() - start, self.mode)
+        prepared = TapePrepared(program, time.perf_counter() - start, self.mode)
+        if order >= 2 and fn.is_scalar:  # how the Hessian's directions are batched
+            prepared.stats.update(hessian_chunk=ops.hessian_chunk(program),
+                                  hessian_directions=sum(int(np.prod(resolve_shape(fn.shapes[w], sizes)))
+                                                         for w in wrt))
+        return prepared
 
 
 class CheckpointedTape(TapeEngine):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..canonical import canonical_root
+from ..ir import size_of, topological
 from ..ops.core import IdentityBatch
 from .core import Program
 from .cotangents import Cotangents, dense_batch
@@ -33,6 +35,14 @@ def grad(prog: Program, inputs: dict) -> dict:
     if not prog.fn.is_scalar:
         raise ValueError(f"grad needs a scalar function; {prog.fn.expr!r} has shape {prog.fn.shape}: use jacobian")
     return vjp(prog, inputs, 1.0)
+
+
+def value_and_grad(prog: Program, inputs: dict) -> dict:
+    """``{"value", "gradient"}`` from one forward and one reverse sweep."""
+    tape = prog.forward(inputs)
+    grads = prog.backward(tape, 1.0)
+    return {"value": tape[prog.output],
+            "gradient": {name: _dense(grads.get(name), inputs[name]) for name in prog.wrt}}
 
 
 def _dense(g, like):
@@ -136,12 +146,13 @@ def jacobian(prog: Program, inputs: dict, mode: str = "auto") -> dict:
 
 
 def choose_mode(prog: Program, inputs: dict | None = None) -> str:
-    """The mode predicted to take less time (see :mod:`.cost`); it depends on
-    the program and its sizes only, so it is worked out once per program."""
+    """The mode predicted to take less time (see :mod:`.cost`; near a tie it
+    is measured on ``inputs``); it depends on the program and its sizes
+    only, so it is worked out once per program (``prog.mode_basis`` says how)."""
     from .cost import choose_mode as cheaper
 
-    if getattr(prog, "mode_choice", None) is None:
-        prog.mode_choice = cheaper(prog)
+    if getattr(prog, "mode_choice", None) is None or (prog.mode_basis == "unmeasured" and inputs is not None):
+        prog.mode_choice, prog.mode_basis = cheaper(prog, inputs)
     return prog.mode_choice
 
 
@@ -185,9 +196,70 @@ def hvp_batch(prog: Program, inputs: dict, directions: list[dict]) -> list[dict]
 
 
 def hessian(prog: Program, inputs: dict) -> dict:
-    """Every Hessian block in one forward-over-reverse sweep of ``K`` directions."""
-    seeds, blocks = _identity_seeds(prog, inputs)
-    grads = _second_order(prog, inputs, seeds)
+    """Every Hessian block by forward-over-reverse sweeps of ``K`` directions: one
+    sweep of all of them, or sweeps of :func:`hessian_chunk` directions each when
+    the batch's tangents would take more memory than the Hessian and the inputs."""
+    chunk = hessian_chunk(prog)
+    blocks = list(_blocks(prog, inputs))
+    total = sum(size for _, _, size, _ in blocks)
+    if chunk >= total:
+        seeds, blocks = _identity_seeds(prog, inputs)
+        return _hessian_blocks(_second_order(prog, inputs, seeds), blocks)
+    rows = {name: np.zeros((total,) + shape) for name, _, _, shape in blocks}
+    for start in range(0, total, chunk):
+        stop = min(total, start + chunk)
+        grads = _second_order(prog, inputs, _unit_seeds(inputs, blocks, start, stop))
+        for name, _, _, shape in blocks:
+            g = grads.get(name)
+            if type(g) is Dual:
+                rows[name][start:stop] = np.broadcast_to(g.tangent, (stop - start,) + shape)
+    out = {}
+    for a, _, _, shape_a in blocks:
+        for b, block in _split(rows[a], blocks, shape_a).items():
+            out[(a, b)] = block
+    return out
+
+
+def _unit_seeds(inputs: dict, blocks: list, start: int, stop: int) -> dict:
+    """Dual inputs whose tangents are the unit directions ``start .. stop - 1`` of
+    all the stacked wrt entries."""
+    seeds = {}
+    for name, offset, size, shape in blocks:
+        tangent = np.zeros((stop - start, size))
+        for k in range(max(start, offset), min(stop, offset + size)):
+            tangent[k - start, k - offset] = 1.0
+        seeds[name] = Dual(np.asarray(inputs[name], dtype=float), tangent.reshape((stop - start,) + shape))
+    return seeds
+
+
+#: a batch of directions whose tangents fit in this is never split
+MIN_CHUNK_BYTES = 4 * 2**20
+
+
+def hessian_chunk(prog: Program) -> int:
+    """Directions per forward-over-reverse sweep (recorded as ``hessian_chunk``).
+
+    Each direction adds a tangent to every value that depends on the variables,
+    forward and backward (about twice their entries); a chunk's tangents are
+    kept within half the bytes of the Hessian plus the inputs, the floor the result
+    itself needs, so peak memory stays a small multiple of it (and never split
+    below ``MIN_CHUNK_BYTES``, where one sweep is cheaper and small anyway)."""
+    cached = getattr(prog, "hessian_chunk", None)
+    if cached is not None:
+        return cached
+    sizes = prog.sizes
+    nodes = topological(canonical_root(prog.fn))
+    per_direction = 16 * sum(size_of(n.shape, sizes) for n, active in zip(nodes, prog.active) if active)
+    total = sum(size_of(prog.fn.shapes[name], sizes) for name in prog.wrt)
+    floor = 8 * total * total + 8 * sum(size_of(shape, sizes) for shape in prog.fn.shapes.values())
+    budget = max(floor // 2, MIN_CHUNK_BYTES)  # small problems: one sweep, no chunking overhead
+    chunk = max(1, min(total, budget // max(per_direction, 1)))
+    prog.hessian_chunk = chunk
+    return chunk
+
+
+def _hessian_blocks(grads: dict, blocks: list) -> dict:
+    """Hessian blocks ``(a, b)`` from the dual gradients' tangent batches."""
     total = sum(size for _, _, size, _ in blocks)
     out = {}
     for a, _, _, shape_a in blocks:
@@ -197,6 +269,21 @@ def hessian(prog: Program, inputs: dict) -> dict:
         for b, block in _split(batch, blocks, shape_a).items():
             out[(a, b)] = block
     return out
+
+
+def value_gradient_hessian(prog: Program, inputs: dict) -> dict:
+    """Value, gradient and Hessian from the one forward-over-reverse sweep: the
+    duals' primal parts are the ordinary forward and reverse passes."""
+    if hessian_chunk(prog) < sum(size for _, _, size, _ in _blocks(prog, inputs)):
+        return dict(value_and_grad(prog, inputs), hessian=hessian(prog, inputs))  # in chunks
+    seeds, blocks = _identity_seeds(prog, inputs)
+    tape = prog.forward(inputs, seeds)
+    grads = prog.backward(tape, 1.0)
+    out = tape[prog.output]
+    value = out.primal if type(out) is Dual else out
+    gradient = {name: _dense(g.primal if type(g) is Dual else g, inputs[name])
+                for name, g in ((name, grads.get(name)) for name in prog.wrt)}
+    return {"value": value, "gradient": gradient, "hessian": _hessian_blocks(grads, blocks)}
 
 
 def gradient_and_hessian(prog: Program, inputs: dict) -> tuple[dict, dict]:

@@ -78,7 +78,8 @@ def _fabricate(run_id: str, t: dict) -> dict:
     scale, power = POWER_LAWS[key]
     # the tape Hessian at n=100 disagrees with fd (error above the fd threshold)
     accuracy = 5e-3 if key == ("tape", "hessian") and n == 100 else 1e-11
-    return record(run_id, t, median=scale * n ** power, accuracy=accuracy)
+    memory = {"call_peak_bytes": 8 * n * n, "call_peak_measure": "tracemalloc"}
+    return record(run_id, t, median=scale * n ** power, accuracy=accuracy, stats=memory)
 
 
 def partial_run(db: Path, run_id: str = "20260103-000000-bbbb") -> Store:

@@ -80,7 +80,7 @@ def test_math_renders_with_size(visit):
 def test_each_plot_has_axes(visit):
     plots = visit.page.query_selector_all("figure svg.plot")
     kinds = visit.page.eval_on_selector_all("figure[class^=plot-]", "els => els.map(e => e.className)")
-    assert {"plot-time", "plot-cost", "plot-accuracy", "plot-finite-difference"} <= set(kinds)
+    assert {"plot-time", "plot-memory", "plot-cost", "plot-accuracy", "plot-finite-difference"} <= set(kinds)
     for svg in plots:
         box = svg.bounding_box()
         assert box["width"] > 300 and box["height"] > 150
@@ -88,7 +88,7 @@ def test_each_plot_has_axes(visit):
             assert svg.query_selector(axis).bounding_box()["width"] > 0
         labels = svg.eval_on_selector_all("text", "ts => ts.map(t => t.textContent)")
         assert any("size" in t or "step" in t for t in labels)  # x axis label
-        assert any("(s)" in t or "(×)" in t or "error" in t for t in labels)  # y axis label with units
+        assert any("(s)" in t or "(×)" in t or "(bytes)" in t or "error" in t for t in labels)  # y label, units
         assert svg.query_selector('[id*="legend"]') is not None
 
 

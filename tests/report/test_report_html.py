@@ -71,7 +71,7 @@ def test_formula_unavailable_is_shown_not_raised(full):
 
 def test_plots_present_for_each_kind(full):
     html = full[2].read_text(encoding="utf-8")
-    for kind in ("time", "cost", "accuracy", "finite-difference"):
+    for kind in ("time", "memory", "cost", "accuracy", "finite-difference"):
         assert f'class="plot-{kind}"' in html
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "ids must be unique across the inline SVGs"

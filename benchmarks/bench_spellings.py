@@ -1,0 +1,229 @@
+"""The same function however it is spelled: symbolic and tape against the hand-written closed form.
+
+    python benchmarks/bench_spellings.py [--n 300,1000] [--repeat 7] [--functions a,b]
+
+For every spelling in :data:`SPELLINGS` (what users write: ``log(1 + exp(X*w))``
+or ``softplus``, ``sum`` or ``ones'*``, norms as ``x'*x``, ``sqrt(sum(x.^2))`` ...)
+prints, measured side by side in one run (calls interleaved, fastest of ``--repeat`` samples):
+
+* symbolic gradient and Hessian / the hand-written closed form at the largest n
+  (target <= 1.25x, every spelling);
+* through the public API (``diffbench.derivatives(..., order=1)``, so the cache of
+  prepared computations and the one-pass value + gradient are what is timed):
+  tape value+gradient / hand-written value (target <= 3x) and symbolic
+  value+gradient / hand-written value+gradient (target <= 1.25x), at every n;
+* whether every spelling of a function gives the same generated Hessian code.
+
+Grow the list: a new spelling is one line.  BLAS is pinned to one thread.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402,F401  (one BLAS thread, before NumPy loads)
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+# ------------------------------------------------------------------ the list
+# function -> (shapes, wrt, spellings)
+SPELLINGS = {
+    "logistic": ({"X": "m,n", "w": "n", "y": "m"}, "w", [
+        "sum(softplus(X*w)) - y'*X*w",
+        "sum(log(1 + exp(X*w))) - y'*X*w",
+        "sum(log(exp(X*w) + 1)) - (X*w)'*y",
+        "ones(m)'*log(1 + exp(X*w)) - y'*(X*w)",
+        "-(y'*log(sigmoid(X*w)) + (ones(m) - y)'*log(1 - sigmoid(X*w)))",
+    ]),
+    "log_one_plus_exp": ({"a": "n", "x": "n"}, "x", [
+        "log(1 + exp(a'*x))",
+        "softplus(a'*x)",
+        "log(exp(x'*a) + 1)",
+        "-log(sigmoid(-a'*x))",
+    ]),
+    "least_squares": ({"A": "m,n", "x": "n", "b": "m"}, "x", [
+        "0.5*norm2(A*x - b)^2",
+        "0.5*(A*x - b)'*(A*x - b)",
+        "0.5*sum((A*x - b).^2)",
+        "0.5*sum((A*x - b).*(A*x - b))",
+        "0.5*x'*A'*A*x - b'*A*x + 0.5*b'*b",
+    ]),
+    "gaussian_bump": ({"x": "n"}, "x", [
+        "-exp(-x'*x)",
+        "-exp(-norm2(x)^2)",
+        "-exp(-sum(x.^2))",
+        "-exp(-sum(x.*x))",
+        "-exp(-sqrt(sum(x.^2))^2)",
+    ]),
+}
+
+
+def sizes_of(function: str, n: int) -> dict:
+    return {"n": n, "m": 2 * n}
+
+
+def draw(function: str, n: int, rng) -> dict:
+    m = 2 * n
+    if function == "logistic":
+        return {"X": rng.normal(size=(m, n)) / np.sqrt(n), "w": rng.normal(size=n),
+                "y": rng.integers(0, 2, size=m).astype(float)}
+    if function == "log_one_plus_exp":
+        return {"a": rng.normal(size=n) / np.sqrt(n), "x": rng.normal(size=n)}
+    if function == "least_squares":
+        return {"A": rng.normal(size=(m, n)), "x": rng.normal(size=n), "b": rng.normal(size=m)}
+    return {"x": rng.normal(size=n) / np.sqrt(n)}
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def hand_written(function: str):
+    """(value, value+gradient, gradient, Hessian) written directly in NumPy."""
+    if function == "logistic":
+        def value(p):
+            z = p["X"] @ p["w"]
+            return np.sum(np.logaddexp(0.0, z)) - p["y"] @ z
+
+        def value_grad(p):
+            z = p["X"] @ p["w"]
+            return np.sum(np.logaddexp(0.0, z)) - p["y"] @ z, p["X"].T @ (_sigmoid(z) - p["y"])
+
+        def hessian(p):
+            s = _sigmoid(p["X"] @ p["w"])
+            return (p["X"].T * (s * (1 - s))) @ p["X"]
+    elif function == "log_one_plus_exp":
+        def value(p):
+            return np.logaddexp(0.0, p["a"] @ p["x"])
+
+        def value_grad(p):
+            z = p["a"] @ p["x"]
+            return np.logaddexp(0.0, z), _sigmoid(z) * p["a"]
+
+        def hessian(p):
+            s = _sigmoid(p["a"] @ p["x"])
+            return np.multiply.outer(s * (1 - s) * p["a"], p["a"])
+    elif function == "least_squares":
+        def value(p):
+            r = p["A"] @ p["x"] - p["b"]
+            return 0.5 * (r @ r)
+
+        def value_grad(p):
+            r = p["A"] @ p["x"] - p["b"]
+            return 0.5 * (r @ r), p["A"].T @ r
+
+        def hessian(p):
+            return p["A"].T @ p["A"]
+    else:
+        def value(p):
+            return -np.exp(-(p["x"] @ p["x"]))
+
+        def value_grad(p):
+            e = np.exp(-(p["x"] @ p["x"]))
+            return -e, 2 * e * p["x"]
+
+        def hessian(p):
+            x = p["x"]
+            e = np.exp(-(x @ x))
+            h = np.multiply.outer(-4 * e * x, x)
+            h.flat[::x.size + 1] += 2 * e
+            return h
+
+    def gradient(p):
+        return value_grad(p)[1]
+
+    return value, value_grad, gradient, hessian
+
+
+def side_by_side(calls, repeat: int, min_time: float = 0.05) -> list[float]:
+    """Per-call times of several calls, interleaved so load drift hits all alike; the
+    fastest sample of each (on a shared machine the others measure the neighbours)."""
+    loops = []
+    for call in calls:
+        call()
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < min_time:
+            call()
+            count += 1
+        loops.append(max(1, count))
+    samples = [[] for _ in calls]
+    for _ in range(repeat):
+        for i, call in enumerate(calls):
+            start = time.perf_counter()
+            for _ in range(loops[i]):
+                call()
+            samples[i].append((time.perf_counter() - start) / loops[i])
+    return [min(s) for s in samples]
+
+
+def _hessian_code(fn, wrt: str) -> str:
+    from diffbench.symbolic.api import derive_function
+
+    source = derive_function(fn, [wrt], 2).source
+    return source.split("def hessian")[1].split("\ndef ")[0]
+
+
+def run(functions, ns, repeat: int) -> list[tuple]:
+    import diffbench
+    from diffbench import parse
+
+    verdicts = []
+    rng = np.random.default_rng(0)
+    largest = max(ns)
+    print(f"{'function':17} {'spelling':62} {'n':>5} {'measure':34} {'ratio':>7}  target")
+    for function in functions:
+        shapes, wrt, spellings = SPELLINGS[function]
+        value, value_grad, gradient, hessian = hand_written(function)
+        codes = set()
+        for expr in spellings:
+            fn = parse(expr, shapes)
+            codes.add(_hessian_code(fn, wrt))
+            for n in ns:
+                p = draw(function, n, rng)
+                rows = []
+                if n == largest:
+                    prepared = diffbench.engines.get_engine("symbolic").prepare(fn, [wrt], sizes_of(function, n))
+                    tg, hg, th, hh = side_by_side([lambda: prepared.gradient(p), lambda: gradient(p),
+                                                   lambda: prepared.hessian(p), lambda: hessian(p)], repeat)
+                    rows += [("symbolic gradient / hand-written", tg / hg, 1.25),
+                             ("symbolic Hessian / hand-written", th / hh, 1.25)]
+                api_tape, api_sym, hv, hvg = side_by_side([
+                    lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="tape", order=1),
+                    lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="symbolic", order=1),
+                    lambda: value(p), lambda: value_grad(p)], repeat)
+                rows += [("API tape value+grad / hand value", api_tape / hv, 3.0),
+                         ("API symbolic value+grad / hand v+g", api_sym / hvg, 1.25)]
+                for measure, ratio, target in rows:
+                    ok = ratio <= target
+                    verdicts.append((function, expr, n, measure, ratio, target, ok))
+                    print(f"{function:17} {expr:62} {n:5d} {measure:34} {ratio:6.2f}x  <= {target}x"
+                          f"  {'ok' if ok else 'MISSED'}", flush=True)
+        same = len(codes) == 1
+        print(f"{function:17} {len(spellings)} spellings -> {len(codes)} distinct generated Hessian"
+              f"{'' if same else 's'}", flush=True)
+    return verdicts
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", default="300,1000", help="sizes, comma-separated (largest: symbolic vs hand)")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--functions", default=",".join(SPELLINGS))
+    args = parser.parse_args(argv)
+    ns = [int(v) for v in args.n.split(",")]
+    start = time.perf_counter()
+    verdicts = run(args.functions.split(","), ns, args.repeat)
+    missed = [v for v in verdicts if not v[-1]]
+    count = sum(len(SPELLINGS[f][2]) for f in args.functions.split(","))
+    print(f"\n{count} spellings, {len(verdicts)} ratios, {len(missed)} missed; {time.perf_counter() - start:.0f} s")
+    for function, expr, n, measure, ratio, target, _ in missed:
+        print(f"  MISSED {function} {expr!r} n={n}: {measure} {ratio:.2f}x > {target}x")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Memory as a measured figure: peak bytes per call, and Hessians whose peak stays
+a small multiple of the Hessian plus its inputs (the tape's in chunks of directions)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from diffbench.allocation import nbytes, peak_allocated
+from diffbench.catalogue import get_entry
+from diffbench.engines import get_engine
+from diffbench.tape import operators
+
+
+@pytest.fixture(autouse=True)
+def fresh_programs():
+    """Programs built here under a patched chunk size must not outlive the test."""
+    from diffbench.catalogue import ENTRIES
+
+    yield
+    for entry in ENTRIES:
+        entry.function.cache.clear()
+
+
+def test_peak_allocated_counts_what_a_call_allocates_not_what_existed():
+    existing = np.ones(100_000)
+    _, peak = peak_allocated(lambda: existing.sum())
+    assert peak < 200_000  # the input's 800 kB existed before the call
+    _, peak = peak_allocated(lambda: np.ones(1_000_000))
+    assert 8_000_000 <= peak < 8_400_000
+
+
+@pytest.mark.parametrize("name", ["linear_solve_loss", "logistic_regression", "log_determinant"])
+def test_a_hessian_in_chunks_of_directions_is_the_hessian(name, monkeypatch):
+    entry = get_entry(name)
+    sizes = {d: 4 for d in entry.size_dims}
+    inputs = entry.sample(sizes, seed=0)
+    resolved = entry.resolve_sizes(sizes)
+    whole = get_engine("tape").prepare(entry.function, list(entry.wrt), resolved).hessian(inputs)
+    monkeypatch.setattr(operators, "MIN_CHUNK_BYTES", 0)
+    entry.function.cache.clear()  # a new Program: its chunk is worked out again
+    prepared = get_engine("tape").prepare(entry.function, list(entry.wrt), resolved)
+    assert prepared.stats["hessian_chunk"] < prepared.stats["hessian_directions"]
+    chunked = prepared.hessian(inputs)
+    assert chunked.keys() == whole.keys()
+    for key in whole:
+        np.testing.assert_allclose(chunked[key], whole[key], rtol=1e-12, atol=1e-14)
+    assert prepared.evaluate(inputs)["hessian"].keys() == whole.keys()
+
+
+@pytest.mark.parametrize("engine, target", [("symbolic", 1.5), ("tape", 3.0)])
+@pytest.mark.parametrize("name", ["logistic_regression", "log_quadratic", "gaussian_bump"])
+def test_hessian_peak_is_a_small_multiple_of_the_hessian_and_inputs(name, engine, target, monkeypatch):
+    monkeypatch.setattr(operators, "MIN_CHUNK_BYTES", 0)  # at this size the tape would not chunk yet
+    entry = get_entry(name)
+    sizes = {"n": 250}
+    inputs = entry.sample(sizes, seed=0)
+    fn = entry.function
+    fn.cache.clear()
+    prepared = get_engine(engine).prepare(fn, list(entry.wrt), entry.resolve_sizes(sizes))
+    prepared.hessian(inputs)
+    out, peak = peak_allocated(prepared.hessian, inputs)
+    assert peak <= target * (nbytes(out) + nbytes(inputs)) + 2**18  # + NumPy's ufunc buffers

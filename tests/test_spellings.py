@@ -1,0 +1,135 @@
+"""Equivalent spellings: one canonical form, the same generated code, the same numerics;
+and generated code that never builds a matrix larger than its output and inputs."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import diffbench
+from diffbench import parse
+from diffbench.canonical import canonical
+from diffbench.catalogue import ENTRIES
+from diffbench.symbolic.api import derive_function
+from diffbench.symbolic.codegen import load
+
+# function -> (shapes, wrt, spellings that must compile to the same code)
+SAME_CODE = {
+    "logistic": ({"X": "m,n", "w": "n", "y": "m"}, "w", [
+        "sum(softplus(X*w)) - y'*X*w",
+        "sum(log(1 + exp(X*w))) - y'*X*w",
+        "sum(log(exp(X*w) + 1)) - (X*w)'*y",
+        "ones(m)'*log(1 + exp(X*w)) - y'*(X*w)"]),
+    "log_one_plus_exp": ({"a": "n", "x": "n"}, "x", [
+        "log(1 + exp(a'*x))", "softplus(a'*x)", "log(exp(x'*a) + 1)", "-log(sigmoid(-a'*x))"]),
+    "least_squares": ({"A": "m,n", "x": "n", "b": "m"}, "x", [
+        "0.5*norm2(A*x - b)^2", "0.5*(A*x - b)'*(A*x - b)", "0.5*sum((A*x - b).^2)",
+        "0.5*sum((A*x - b).*(A*x - b))"]),
+    "gaussian_bump": ({"x": "n"}, "x", [
+        "-exp(-x'*x)", "-exp(-norm2(x)^2)", "-exp(-sum(x.^2))", "-exp(-sum(x.*x))"]),
+}
+
+
+def _body(source: str, name: str) -> str:
+    return source.split(f"def {name}(")[1].split("\ndef ")[0]
+
+
+@pytest.mark.parametrize("function", list(SAME_CODE))
+def test_equivalent_spellings_compile_to_the_same_code(function):
+    shapes, wrt, spellings = SAME_CODE[function]
+    codes = {(_body(d.source, "gradient"), _body(d.source, "hessian"))
+             for d in (derive_function(parse(e, shapes), [wrt], 2) for e in spellings)}
+    assert len(codes) == 1, f"{function}: {len(codes)} different codes for {len(spellings)} spellings"
+
+
+_HEAVY = re.compile(r" @ |np\.multiply\.outer|np\.einsum|np\.linalg\.\w+|np\.(?:zeros|eye|ones)\(\(\w+, ")
+
+
+def _cost_class(source: str) -> list[str]:
+    """The operations that cost more than O(size of a vector), in order of kind."""
+    return sorted(_HEAVY.findall(source))
+
+
+@pytest.mark.parametrize("expr, canonical_expr", [
+    ("-(y'*log(sigmoid(X*w)) + (ones(m) - y)'*log(1 - sigmoid(X*w)))", "sum(softplus(X*w)) - y'*X*w"),
+    ("0.5*x'*A'*A*x - b'*A*x + 0.5*b'*b", "0.5*norm2(A*x - b)^2"),
+])
+def test_other_spellings_compile_to_code_of_the_same_cost_class(expr, canonical_expr):
+    shapes = {"X": "m,n", "w": "n", "y": "m", "A": "m,n", "x": "n", "b": "m"}
+    wrt = "w" if "w" in expr else "x"
+    got = derive_function(parse(expr, {k: v for k, v in shapes.items() if k in expr}), [wrt], 2)
+    want = derive_function(parse(canonical_expr, {k: v for k, v in shapes.items() if k in expr}), [wrt], 2)
+    for quantity in ("gradient", "hessian"):
+        assert _cost_class(_body(got.source, quantity)) == _cost_class(_body(want.source, quantity))
+
+
+def test_canonical_forms_of_scalar_and_vector_arguments():
+    shapes = {"a": "n", "x": "n"}
+    assert canonical(parse("log(1 + exp(a'*x))", shapes).root).op == "softplus"
+    assert canonical(parse("sum(log(1 + exp(x)))", shapes).root).args[0].op == "softplus"
+    assert canonical(parse("log(sigmoid(a'*x))", shapes).root).op == "neg"
+    assert canonical(parse("ones(n)'*x", shapes).root).op == "sum"
+    assert canonical(parse("norm2(x)^2", shapes).root).op == "inner"
+    assert canonical(parse("sqrt(sum(x.^2))", shapes).root).op == "norm2"
+
+
+@pytest.mark.parametrize("expr", ["log(1 + exp(a'*x))", "log(exp(a'*x) + 1)", "-log(sigmoid(-a'*x))"])
+def test_softplus_spellings_stay_finite_where_exp_overflows_and_engines_agree(expr):
+    a, x = np.array([1.0, 1.0]), np.array([380.0, 380.0])  # a'x = 760: exp overflows
+    results = {}
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # overflow warnings are errors here
+        for engine in ("tape", "symbolic"):
+            out = diffbench.derivatives(expr, {"a": a, "x": x}, wrt="x", engine=engine)
+            results[engine] = out
+    for out in results.values():
+        assert out["value"] == pytest.approx(760.0)
+        np.testing.assert_allclose(out["gradient"], a)
+        np.testing.assert_allclose(out["hessian"], np.zeros((2, 2)), atol=1e-300)
+
+
+def _temporaries_peak(source: str, fname: str, inputs: dict) -> tuple[int, object]:
+    """Run generated ``fname`` with every assignment's array size recorded: the
+    largest temporary it ever holds, and its result.  (The generated source is
+    diffbench's own; the check line added after each assignment is the test's.)"""
+    lines = _body(source, fname).splitlines()
+    checked = [f"def {fname}(" + lines[0]]
+    for line in lines[1:]:
+        checked.append(line)
+        target = re.match(r"    (t\d+) (?:=|\+=|-=) ", line)
+        if target:
+            checked.append(f"    _largest[0] = max(_largest[0], np.asarray({target.group(1)}).nbytes)")
+    # the whole module first (its helpers, e.g. _sigmoid), then the checked function over it
+    namespace = load(source + "\n_largest = [0]\n" + "\n".join(checked))
+    out = namespace[fname](inputs)
+    return namespace["_largest"][0], out
+
+
+def _sizes(entry) -> dict:
+    small = {"n": 5, "N": 6} if any(len(s.split(",")) == 2 for s in (entry.shapes[w] for w in entry.wrt)) \
+        else {"n": 24, "N": 12}
+    return {d: small.get(d, 4) for d in entry.size_dims}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_no_generated_code_builds_a_matrix_larger_than_its_output_and_inputs(entry):
+    inputs = entry.sample(_sizes(entry), seed=0)
+    d = derive_function(entry.function, list(entry.wrt), 2)
+    quantities = ("value", "gradient", "hessian") if entry.function.is_scalar else ("value", "jacobian")
+    for quantity in quantities:
+        largest, out = _temporaries_peak(d.source, quantity, inputs)
+        outputs = out.values() if isinstance(out, dict) else [out]
+        bound = max([np.asarray(v).nbytes for v in outputs] + [np.asarray(v).nbytes for v in inputs.values()])
+        assert largest <= bound, f"{entry.name} {quantity}: a {largest}-byte temporary, bound {bound}"
+
+
+@pytest.mark.parametrize("expr", ["sum(log(1 + exp(X*w))) - y'*X*w",
+                                  "-(y'*log(sigmoid(X*w)) + (ones(m) - y)'*log(1 - sigmoid(X*w)))",
+                                  "sum(exp(X*w)) + 0.5*norm2(w)^2", "sum(sin(X*w) .* cos(X*w))"])
+def test_no_dense_diagonal_in_other_spellings(expr):
+    """A Hessian ``Xᵀ diag(d) X`` runs as ``(X.T * d) @ X``: no m x m matrix when m > n."""
+    fn = parse(expr, {"X": "m,n", "w": "n", "y": "m"})
+    rng = np.random.default_rng(0)
+    inputs = {"X": rng.normal(size=(40, 5)), "w": rng.normal(size=5), "y": rng.integers(0, 2, 40) * 1.0}
+    largest, _ = _temporaries_peak(derive_function(fn, ["w"], 2).source, "hessian", inputs)
+    assert largest <= inputs["X"].nbytes
