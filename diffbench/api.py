@@ -7,6 +7,7 @@ from .catalogue import Entry
 from .engines import get_engine
 from .engines.base import MAX_ORDER, check_higher_order
 from .function import Function, InputError
+from .ops.core import GENERATION
 
 _parsed_strings: dict[tuple, Function] = {}
 _PARSED_KEPT = 256  # a long-running service sees many expressions: keep the recent ones
@@ -46,7 +47,8 @@ def as_function(f, inputs: dict | None = None) -> Function:
 
 
 def _as_arrays(inputs: dict) -> dict:
-    return {k: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
+    return {k: v if type(v) is np.ndarray and v.dtype == np.float64 and v.ndim else  # noqa: E721 (the common case, as is)
+            (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
 
 
 def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, sizes: dict | None = None) -> dict:
@@ -78,12 +80,14 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     inputs = _as_arrays(inputs)
     absent = [n for n in names if n not in fn.shapes]
     used = [n for n in names if n in fn.shapes]
-    bound = fn.bind(inputs, sizes)
-    prepared = get_engine(engine).prepare(fn, used, bound, order)
-    result = {"value": prepared.value(inputs)}
-    _derivatives(result, prepared, fn, used, order, inputs)
-    if order > 2 and used and fn.is_scalar:
-        result["derivatives"] = prepared.derivatives(inputs, order)
+    prepared = _prepared_for(fn, used, inputs, sizes, engine, order)
+    if order > 2 or not used:  # higher derivatives (or none): one quantity at a time
+        result = {"value": prepared.value(inputs)}
+        _derivatives(result, prepared, fn, used, order, inputs)
+        if order > 2 and used and fn.is_scalar:
+            result["derivatives"] = prepared.derivatives(inputs, order)
+    else:  # value, gradient (and Hessian) in one pass: one forward sweep, shared temporaries
+        result = prepared.evaluate(inputs, order, fn.is_scalar)
     if absent:
         _zeros(result, fn, names, absent, order, inputs, np.shape(result["value"]))
         result["notes"] = [f"{n!r} does not occur in {fn.expr!r}: its derivatives are zero" for n in absent]
@@ -94,6 +98,37 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
         if "hessian" in result:
             result["hessian"] = result["hessian"][(names[0], names[0])]
     return result
+
+
+#: prepared computations kept per function (a loop over inputs pays set-up once)
+PREPARED_KEPT = 32
+
+
+def _prepared_for(fn: Function, names: list[str], inputs: dict, sizes: dict | None, engine: str, order: int):
+    """:func:`prepared` for these inputs; inputs of shapes seen before skip the size
+    check (:meth:`Function.bind` passed for exactly these shapes and sizes)."""
+    shapes = tuple(getattr(inputs[name], "shape", ()) if name in inputs else None for name in fn.shapes)
+    given = tuple(sorted(sizes.items())) if sizes else ()
+    key = ("api-call", engine, tuple(names), shapes, given, order, GENERATION[0])
+    found = fn.cache.get(key)
+    if found is None:
+        found = prepared(fn, names, fn.bind(inputs, sizes), engine, order)
+        if len(fn.cache) < 4 * PREPARED_KEPT:  # a bounded shortcut, never a leak
+            fn.cache[key] = found
+    return found
+
+
+def prepared(fn: Function, wrt: list[str], sizes: dict, engine: str = "tape", order: int = 2):
+    """The engine's prepared computation of ``fn`` for ``wrt``, sizes and order,
+    cached on the function: derivation, compilation and tape set-up are paid once."""
+    key = ("api-prepared", engine, tuple(wrt), tuple(sorted(sizes.items())), order, GENERATION[0])
+    found = fn.cache.get(key)
+    if found is None:
+        found = fn.cache[key] = get_engine(engine).prepare(fn, list(wrt), sizes, order)
+        kept = [k for k in fn.cache if isinstance(k, tuple) and k and k[0] == "api-prepared"]
+        if len(kept) > PREPARED_KEPT:  # the oldest first: dicts keep insertion order
+            del fn.cache[kept[0]]
+    return found
 
 
 def _derivatives(result: dict, prepared, fn: Function, used: list, order: int, inputs: dict) -> None:

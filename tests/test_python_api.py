@@ -117,3 +117,31 @@ def test_a_one_by_one_product_of_length_one_vectors_is_a_scalar(engine):
         assert np.shape(out["value"]) == () and out["gradient"].shape == (1,) and out["hessian"].shape == (1, 1)
         check_agree(fn, inputs, ["x", "A"], engines=(engine,),
                     reference=lambda p: anp.dot(p["x"], anp.dot(p["A"], p["x"])))
+
+
+def test_prepared_computations_are_cached_per_engine_variables_sizes_and_order():
+    f = diffbench.parse("sum(softplus(X*w))", {"X": "m,n", "w": "n"})
+    small = {"X": np.ones((4, 2)), "w": np.zeros(2)}
+    for _ in range(3):
+        diffbench.derivatives(f, small, wrt="w", engine="tape")
+        diffbench.derivatives(f, small, wrt="w", engine="symbolic", order=1)
+    diffbench.derivatives(f, {"X": np.ones((6, 3)), "w": np.zeros(3)}, wrt="w", engine="tape")
+    prepared = [k for k in f.cache if isinstance(k, tuple) and k[0] == "api-prepared"]
+    assert len(prepared) == 3  # (tape, 4x2), (symbolic order 1, 4x2), (tape, 6x3)
+
+
+@pytest.mark.parametrize("engine", ["tape", "symbolic", "fd"])
+@pytest.mark.parametrize("order", [1, 2])
+def test_one_pass_gives_what_the_separate_calls_give(engine, order):
+    f = diffbench.parse("log(1 + exp(a'*x)) + x'*A*x", {"x": "n", "a": "n", "A": "n,n"})
+    rng = np.random.default_rng(3)
+    inputs = {"x": rng.normal(size=4), "a": rng.normal(size=4), "A": rng.normal(size=(4, 4))}
+    prepared = diffbench.engines.get_engine(engine).prepare(f, ["x", "A"], {"n": 4}, order)
+    together = prepared.evaluate(inputs, order)
+    assert together["value"] == pytest.approx(prepared.value(inputs), rel=1e-12)
+    for name, g in prepared.gradient(inputs).items():
+        np.testing.assert_allclose(together["gradient"][name], g, rtol=1e-9, atol=1e-12)
+    assert ("hessian" in together) == (order == 2)
+    if order == 2:
+        for key, h in prepared.hessian(inputs).items():
+            np.testing.assert_allclose(together["hessian"][key], h, rtol=1e-9, atol=1e-12)

@@ -80,7 +80,12 @@ class _Plan:
 # 4.2e-18, not 0, and log σ(z) stays -40); logsumexp subtracts the maximum;
 # logdet is log|det X| (the one definition every engine follows, see docs/ops.md).
 HELPERS = {
-    "sigmoid": ("def _sigmoid(z):",
+    "sigmoid": ("import math",
+                "",
+                "def _sigmoid(z):",
+                "    if np.ndim(z) == 0:  # a scalar: plain floats, a fraction of the array path's cost",
+                "        z = float(z)",
+                "        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))",
                 "    e = np.exp(-np.abs(z))",
                 "    return np.where(np.greater_equal(z, 0), 1.0, e) / (1.0 + e)"),
     "logsumexp": ("def _logsumexp(a):",
