@@ -7,8 +7,10 @@ The recurrence h_{t+1} = tanh(W h_t + x), loss sum(h_T), written
 T = 10^4 (``--quick``: 10^3) and widths n = 32 and 128.  For each schedule:
 the tape bytes it counts (everything kept for the reverse sweep, inputs
 included), their ratio to the plain tape's, the gradient time and its ratio
-to the plain tape's (the interleaved medians of several runs), and the largest
-difference of the gradients from the plain tape's.
+to the plain tape's (the interleaved medians of several runs), the largest
+difference of the gradients from the plain tape's, and the steps the reverse
+sweep ran again (in units of T; the revolve schedules' count is the published
+binomial minimum, checked in tests/test_iterate.py).
 
 Targets (the seeds' trade-off, GPT-2's 60 GB -> 8 GB for a third more
 compute): at T = 10^4 sqrt(T) checkpointing keeps <= 3 % of the plain tape's
@@ -25,7 +27,7 @@ import numpy as np
 import diffbench
 from diffbench.engines import get_engine
 
-ENGINES = ("tape", "tape-sqrt", "tape-every32", "tape-every4")
+ENGINES = ("tape", "tape-sqrt", "tape-every32", "tape-every4", "tape-revolve", "tape-revolve8")
 SHAPES = {"W": "n,n", "x": "n", "h0": "n"}
 BYTES_TARGET, TIME_TARGET = 0.03, 2.0
 
@@ -53,14 +55,15 @@ def bench(T: int, n: int, rounds: int) -> list[tuple]:
     inputs, engines = prepared(T, n)
     plain = engines["tape"].gradient(inputs)
     seconds = interleaved_times(engines, inputs, rounds)
-    counted = {e: p.tape_stats(inputs)["tape_bytes"] for e, p in engines.items()}
+    stats = {e: p.tape_stats(inputs) for e, p in engines.items()}
+    counted = {e: st["tape_bytes"] for e, st in stats.items()}
     rows = []
     for e, p in engines.items():
         grads = p.gradient(inputs)
         rho = max(float(np.max(np.abs(grads[k] - plain[k]) / np.maximum(1, np.abs(grads[k]) + np.abs(plain[k]))))
                   for k in plain)
         rows.append((T, n, e, counted[e], counted[e] / counted["tape"], seconds[e],
-                     seconds[e] / seconds["tape"], rho))
+                     seconds[e] / seconds["tape"], rho, stats[e].get("recomputed_steps", 0) / T))
     return rows
 
 
@@ -68,11 +71,12 @@ def main(quick: bool) -> int:
     T = 1_000 if quick else 10_000
     rounds = 3 if quick else 5
     print(f"{'T':>6} {'n':>4} {'engine':<13} {'tape bytes':>12} {'of plain':>9} {'seconds':>9} "
-          f"{'x plain':>8} {'rho':>8}")
+          f"{'x plain':>8} {'rho':>8} {'recomputed':>11}")
     ok = True
     for n in (32, 128):
-        for T_, n_, e, b, br, s, sr, rho in bench(T, n, rounds):
-            print(f"{T_:>6} {n_:>4} {e:<13} {b:>12,} {100 * br:>8.2f}% {s:>9.3f} {sr:>7.2f}x {rho:>8.1e}")
+        for T_, n_, e, b, br, s, sr, rho, rec in bench(T, n, rounds):
+            print(f"{T_:>6} {n_:>4} {e:<13} {b:>12,} {100 * br:>8.2f}% {s:>9.3f} {sr:>7.2f}x {rho:>8.1e} "
+                  f"{rec:>9.2f} T")
             if e == "tape-sqrt":
                 ok &= br <= BYTES_TARGET and sr <= TIME_TARGET and rho <= 1e-12
     if quick:

@@ -71,10 +71,10 @@ def test_catalogue_formulas_read_back_to_the_same_numbers(name):
     entry = CATALOGUE[name]
     sizes = entry.resolve_sizes({d: 3 for d in entry.default_sizes})
     inputs = entry.sample(sizes, seed=0)
-    if entry.expand is not None:
-        pytest.skip(f"{name}: unrolled by size; deriving it takes minutes (docs/community.md)")
+    if name == "adbench-lstm":
+        pytest.skip(f"{name}: its Hessian runs into the symbolic engine's time limit (docs/community.md)")
     try:
-        d = derive(entry.function, list(entry.wrt), order=2)
+        d = derive(entry.function_at(sizes), list(entry.wrt), order=2)
     except Unsupported:
         pytest.skip(f"{name}: no closed form")  # reported as such by derive itself
     fn_sizes = d.function.bind(inputs)

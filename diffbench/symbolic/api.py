@@ -20,12 +20,12 @@ from ..function import Function
 from ..ir import Node, topological, var
 from ..iterate import unroll, unroll_limit
 from ..ops.core import GENERATION
-from . import codegen
+from . import budget, codegen
 from .derive import differential, gradients, hessian, jacobian
 from .language import programs
 from .printing import STYLES, math_block, render, shared_subexpressions
 from .printing import render as _render
-from .simplify import simplify
+from .simplify import memoized, simplify
 
 
 
@@ -302,9 +302,24 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
     if unknown:
         raise Unsupported(f"unsupported: {', '.join(unknown)} is not a variable of {fn.expr!r}")
     check_higher_order(fn, wrt, order)
+    with memoized(), budget.deadline(_short(fn.expr)):
+        d = _derive(fn, wrt, order)
+    fn.cache[key] = d
+    return d
+
+
+def _short(expr: str) -> str:
+    """A function's name for a message: its expression, cut at 60 characters."""
+    text = " ".join(str(expr).split())
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _derive(fn: Function, wrt: list[str], order: int) -> Derivation:
     start = time.perf_counter()
     variables = {name: var(name, tuple(fn.shapes[name])) for name in wrt}
-    value = simplify(canonical(unroll(fn.root, unroll_limit(order))))  # equivalent spellings, one formula
+    unrolled = unroll(fn.root, unroll_limit(order))
+    budget.check_size(len(topological(unrolled)), _short(fn.expr))
+    value = simplify(canonical(unrolled))  # equivalent spellings, one formula
     d = Derivation(function=fn, wrt=list(wrt), order=order, value=value)
     if fn.is_scalar:
         d.gradient = gradients(value, variables)
@@ -322,7 +337,6 @@ def derive_function(fn: Function, wrt: list[str], order: int = 2) -> Derivation:
     roots = d.roots()
     d.stats.update(derive_seconds=time.perf_counter() - start, tree_nodes=tree_size(roots),
                    dag_nodes=len(topological(roots)))
-    fn.cache[key] = d
     return d
 
 

@@ -161,7 +161,9 @@ class _Emitter:
         term = self.fused_einsum(n)
         if term is not None:  # the einsum term is never formed whole: its operands are read
             return [_other(n, term)] + list(term.args)
-        if n.op in _BINOP:  # a broadcast scalar is left to NumPy's broadcasting
+        if n.op in _BINOP and any(a.op != "broadcast" for a in n.args):
+            # a broadcast scalar is left to NumPy's broadcasting, as long as an
+            # operand of full shape is left to carry the result's shape
             return [a.args[0] if a.op == "broadcast" else a for a in n.args]
         return list(n.args)
 

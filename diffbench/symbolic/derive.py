@@ -21,6 +21,7 @@ from __future__ import annotations
 from ..errors import Unsupported
 from ..ir import Node, const, topological, var
 from ..ops import TABLE
+from .budget import check_time
 from .einsum import einsum_form, eye
 from .rules import Linear
 from .simplify import make_node, simplify
@@ -49,6 +50,7 @@ def gradients(root: Node, wrt: dict[str, Node]) -> dict[str, Node]:
     dep = _depending(root, targets)
     adjoint: dict[int, Node] = {id(root): const(1.0)}
     for n in reversed(topological(root)):
+        check_time("gradient")
         g = adjoint.get(id(n))
         if g is None or not n.args:
             continue
@@ -85,6 +87,7 @@ def _push(expr: Node, known: dict[int, Node], linear: Linear) -> Node | None:
     dep = _depending(expr, set(known))
     memo: dict[int, Node | None] = {}
     for n in topological(expr):
+        check_time("Jacobian")
         if id(n) in known:
             memo[id(n)] = known[id(n)]
         elif id(n) not in dep:
@@ -103,6 +106,7 @@ def jacobian(expr: Node, v: Node) -> Node | None:
     for n in topological(expr):
         if id(n) not in dep or id(n) in jac:
             continue
+        check_time("Jacobian")
         prim = _prim(n)
         rules = prim.symbolic.get("jvp", ())
         attrs = dict(n.attrs)
@@ -129,6 +133,7 @@ def differential(expr: Node, v: Node, direction: Node) -> Node | None:
     for n in topological(expr):
         if id(n) not in dep or id(n) in tan:
             continue
+        check_time("differential")
         rules = _prim(n).symbolic.get("jvp", ())
         total = None
         for i, a in enumerate(n.args):

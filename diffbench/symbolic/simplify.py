@@ -25,11 +25,15 @@ Rewrites (each keeps the value; none assumes symmetry of a variable):
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import threading
 import weakref
 import zlib
 
 from ..ir import Node, const, node, topological
 from ..ops import TABLE, build
+from .budget import check_time
 
 _KEYS: "weakref.WeakKeyDictionary[Node, tuple]" = weakref.WeakKeyDictionary()
 
@@ -83,9 +87,49 @@ def is_scalar(n: Node) -> bool:
     return n.shape == ()
 
 
+# make_node is a pure function of interned nodes; during one derivation its
+# answers are kept (with their arguments, so no id is reused), because sums of
+# adjoints re-simplify the same pairs of terms many times over (an unrolled
+# RK4 took seconds per step without this).  Per thread: derivations may run
+# side by side in one worker.
+_LOCAL = threading.local()
+
+
+@contextmanager
+def memoized():
+    """Remember make_node's answers until the outermost ``with`` ends."""
+    outer = _memo()
+    if outer is None:
+        _LOCAL.memo = {"simplified": {}}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _LOCAL.memo = None
+
+
+def _memo() -> "dict | None":
+    return getattr(_LOCAL, "memo", None)
+
+
 def make_node(op: str, args: tuple | list, attrs: dict | None = None) -> Node:
     """``op(args)`` simplified (arguments must already be simplified)."""
     args = tuple(a if isinstance(a, Node) else const(a) for a in args)
+    memo = _memo()
+    if memo is None:
+        return _make_node(op, args, attrs)
+    try:
+        key = (op, tuple(map(id, args)), tuple(sorted(attrs.items())) if attrs else ())
+        hash(key)
+    except TypeError:  # an attribute that cannot be a key: no memo
+        return _make_node(op, args, attrs)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = (_make_node(op, args, attrs), args)
+    return found[0]
+
+
+def _make_node(op: str, args: tuple, attrs: dict | None) -> Node:
     if op in TABLE and TABLE[op].broadcasts:
         args = _scalars_of(args)
     rule = _RULES.get(op)
@@ -126,13 +170,39 @@ def _fold(op, args, attrs):
     return node(op, args, attrs, attrs.get("_shape", ()))
 
 
+def _unsimplified_first(roots: list[Node], known: dict) -> list[Node]:
+    """``topological(roots)``, but nodes in ``known`` (already simplified in
+    this derivation) are not entered: each sum of adjoints would otherwise
+    walk the whole formula built so far again."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        n, expanded = stack.pop()
+        if id(n) in seen:
+            continue
+        if expanded or id(n) in known or not n.args:
+            seen.add(id(n))
+            order.append(n)
+            continue
+        stack.append((n, True))
+        stack.extend((a, False) for a in reversed(n.args) if id(a) not in seen)
+    return order
+
+
 def simplify(roots):
     """Simplify a node or a list/dict of nodes; shared nodes are visited once."""
     single = isinstance(roots, Node)
     items = [roots] if single else (list(roots.values()) if isinstance(roots, dict) else list(roots))
     items_nodes = [r for r in items if r is not None]
     done: dict[int, Node] = {}
-    for n in topological(items_nodes):
+    memo = _memo()
+    known = memo["simplified"] if memo is not None else {}
+    for n in _unsimplified_first(items_nodes, known):
+        check_time("simplification")
+        if id(n) in known:
+            done[id(n)] = known[id(n)][0]
+            continue
         if not n.args:
             done[id(n)] = n
             continue
@@ -142,6 +212,9 @@ def simplify(roots):
             done[id(n)] = node(n.op, tuple(done[id(a)] for a in n.args), n.attrs, n.shape)
             continue
         done[id(n)] = make_node(n.op, [done[id(a)] for a in n.args], attrs)
+        if memo is not None:  # both the node and its simplified form are done
+            known[id(n)] = (done[id(n)], n)
+            known[id(done[id(n)])] = (done[id(n)], done[id(n)])
     mapped = [done[id(r)] if r is not None else None for r in items]
     if single:
         return mapped[0]
@@ -153,22 +226,40 @@ def simplify(roots):
 # ------------------------------------------------------------------ rules
 # Each returns the rewritten node, or None to build the node as it is.
 
+# Sums longer than this are left as they are built: flattening reads a shared
+# sub-sum once per use, so the adjoints of an unrolled loop (RK4 steps, LSTM
+# cells) would expand into exponentially many terms, each pair tried.
+MAX_SUM_TERMS = 24
+
+
+class _LongSum(Exception):
+    pass
+
+
 def _terms(n, sign, out):
-    if n.op in ("add", "sub") and n.args[0].shape == n.args[1].shape == n.shape:
-        _terms(n.args[0], sign, out)
-        _terms(n.args[1], sign if n.op == "add" else -sign, out)
-    elif n.op == "neg":
-        _terms(n.args[0], -sign, out)
-    else:
-        out.append([sign, n])
+    stack = [(n, sign)]
+    while stack:
+        n, sign = stack.pop()
+        if n.op in ("add", "sub") and n.args[0].shape == n.args[1].shape == n.shape:
+            stack.append((n.args[1], sign if n.op == "add" else -sign))
+            stack.append((n.args[0], sign))
+        elif n.op == "neg":
+            stack.append((n.args[0], -sign))
+        else:
+            out.append([sign, n])
+            if len(out) > MAX_SUM_TERMS:
+                raise _LongSum
     return out
 
 
 def _combine_sum(a, b, negate_b):
     """A sum of three or more terms, like terms combined, positive terms first."""
-    terms = _terms(a, 1, [])
-    terms += _terms(b, -1 if negate_b else 1, [])
-    if len(terms) < 3:
+    try:
+        terms = _terms(a, 1, [])
+        terms += _terms(b, -1 if negate_b else 1, [])
+    except _LongSum:
+        return None
+    if len(terms) < 3 or len(terms) > MAX_SUM_TERMS:
         return None
     merged = True
     while merged:
@@ -176,9 +267,9 @@ def _combine_sum(a, b, negate_b):
         for i in range(len(terms)):
             for j in range(i + 1, len(terms)):
                 (si, ti), (sj, tj) = terms[i], terms[j]
-                pair = build("add" if si == sj else "sub", (ti, tj))
-                combined = _RULES["add" if si == sj else "sub"](ti, tj)
-                if combined is not None and combined is not pair and combined.op not in ("add", "sub", "neg"):
+                combined = _pair_rule("add" if si == sj else "sub", ti, tj)
+                # (a result that is not a sum cannot be the pair itself)
+                if combined is not None and combined.op not in ("add", "sub", "neg"):
                     terms[i] = [si, combined]
                     del terms[j]
                     merged = True
@@ -192,6 +283,19 @@ def _combine_sum(a, b, negate_b):
     for sign, t in terms[1:]:
         out = build("add" if sign > 0 else "sub", (out, t))
     return out
+
+
+def _pair_rule(op: str, a: Node, b: Node) -> "Node | None":
+    """The add/sub rule on two terms of a sum (remembered as make_node is:
+    successive sums of adjoints try the same pairs again)."""
+    memo = _memo()
+    if memo is None:
+        return _RULES[op](a, b)
+    key = ("pair", op, id(a), id(b))
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = (_RULES[op](a, b), a, b)
+    return found[0]
 
 
 def _add(a, b):

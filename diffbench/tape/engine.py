@@ -25,10 +25,10 @@ class TapePrepared(Prepared):
         self.stats = {"prepare_seconds": setup_seconds, "tape_nodes": program.size,
                       "tape_steps": len(program.steps), "mode": {}}
 
-    def _mode(self, quantity: str, default: str) -> str:
+    def _mode(self, quantity: str, default: str, inputs: dict | None = None) -> str:
         mode = self.mode
         if mode == "auto":
-            mode = default if default else ops.choose_mode(self.program)
+            mode = default if default else ops.choose_mode(self.program, inputs)
         self.stats["mode"][quantity] = mode
         return mode
 
@@ -45,7 +45,7 @@ class TapePrepared(Prepared):
         return ops.hessian(self.program, inputs)
 
     def jacobian(self, inputs):
-        return ops.jacobian(self.program, inputs, self._mode("jacobian", ""))
+        return ops.jacobian(self.program, inputs, self._mode("jacobian", "", inputs))
 
     def hvp(self, inputs, vectors):
         """Forward-over-reverse: one sweep with one tangent direction."""
@@ -128,3 +128,5 @@ register(TapeEngine())
 register(CheckpointedTape("tape-sqrt", Schedule("sqrt"), "every ceil(sqrt(T))-th state (sqrt(T) segments)"))
 register(CheckpointedTape("tape-every4", Schedule("every", 4), "every 4th state"))
 register(CheckpointedTape("tape-every32", Schedule("every", 32), "every 32nd state"))
+register(CheckpointedTape("tape-revolve", Schedule("revolve"), "ceil(sqrt(T)) states placed by the binomial (revolve) schedule"))
+register(CheckpointedTape("tape-revolve8", Schedule("revolve", 8), "8 states placed by the binomial (revolve) schedule"))

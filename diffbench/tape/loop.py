@@ -14,7 +14,16 @@ what the forward pass keeps:
   reverses it and drops it: memory ``T/k`` states plus ``k`` step tapes,
   for one extra forward pass in time;
 * ``sqrt``: ``every k`` with ``k = ceil(sqrt(T))``, which minimises
-  ``T/k + k``: memory grows like ``sqrt(T)``.
+  ``T/k + k``: memory grows like ``sqrt(T)``;
+* ``revolve c``: Griewank's binomial schedule with ``c`` stored states
+  (``c = ceil(sqrt(T))`` unless given): the reverse sweep tapes one step at
+  a time, and the states it needs are recomputed from the nearest stored
+  one, the stored states being placed where the fewest recomputed steps
+  follow.  With ``r`` the least integer with ``C(c + r, c) >= T`` it takes
+  ``r T - C(c + r, c + 1)`` untaped forward steps in all (the forward pass
+  up to its last stored state included), the proven minimum for ``c``
+  states (Griewank and Walther, *Algorithm 799: revolve*, ACM TOMS 26(1),
+  2000); memory is ``c`` states and one step's tape.
 
 Gradients are bit-identical to the plain sweep's: the recomputed segments
 repeat exactly the same floating-point operations.
@@ -38,22 +47,60 @@ from ..iterate import parts
 
 @dataclass(frozen=True)
 class Schedule:
-    """What the forward pass keeps: ``kind`` is "plain", "every" or "sqrt"."""
+    """What the forward pass keeps: ``kind`` is "plain", "every", "sqrt" or
+    "revolve" (``every`` is then the number of stored states, 0 for sqrt(T))."""
 
     kind: str = "plain"
     every: int = 0
 
     def stride(self, count: int) -> int | None:
-        """Steps between checkpoints, or None for plain reverse mode."""
-        if self.kind == "plain":
+        """Steps between checkpoints, or None for plain reverse mode and revolve."""
+        if self.kind in ("plain", "revolve"):
             return None
         if self.kind == "sqrt":
             return max(1, math.ceil(math.sqrt(count)))
         return max(1, min(self.every, count))
 
+    def snapshots(self, count: int) -> int:
+        """Revolve: how many states may be stored at once (``h_0`` included)."""
+        return max(1, min(self.every or math.ceil(math.sqrt(count)), count))
+
     @property
     def label(self) -> str:
+        if self.kind == "revolve":
+            return f"revolve, {self.every} states" if self.every else "revolve, sqrt(T) states"
         return {"plain": "plain", "sqrt": "sqrt(T) segments"}.get(self.kind, f"every {self.every}")
+
+
+# ---------------------------------------------------------------- binomial schedule
+
+def binomial(c: int, r: int) -> int:
+    """``beta(c, r) = C(c + r, c)``: the most steps ``c`` stored states can
+    reverse with every step run at most ``r`` times untaped."""
+    return math.comb(c + r, c) if r >= 0 else 0
+
+
+def repetitions(steps: int, states: int) -> int:
+    """The least ``r`` with ``beta(states, r) >= steps``."""
+    r = 0
+    while binomial(states, r) < steps:
+        r += 1
+    return r
+
+
+def revolve_steps(steps: int, states: int) -> int:
+    """The published minimum of untaped forward steps to reverse ``steps``
+    steps with ``states`` stored states: ``r T - beta(c + 1, r - 1)``."""
+    r = repetitions(steps, states)
+    return r * steps - binomial(states + 1, r - 1)
+
+
+def revolve_split(steps: int, states: int) -> int:
+    """Where to store the next state: ``l`` steps after the current one,
+    in the range where the cost above is attained (the left part then needs
+    one repetition fewer, the right part one state fewer)."""
+    r = repetitions(steps, states)
+    return max(1, steps - binomial(states - 1, r), binomial(states, r - 2))
 
 
 PLAIN = Schedule()
@@ -69,6 +116,8 @@ class LoopRecord:
     special: bool = False  # values were dual numbers or series: recompute them so
     segment_bytes: int = 0
     recomputed_steps: int = 0
+    extra_state_bytes: int = 0  # revolve: states stored during the reverse sweep, at their peak
+    advanced_steps: int = 0  # revolve: steps run untaped during the reverse sweep
 
 
 class Loop:
@@ -86,6 +135,7 @@ class Loop:
         self.body = program(step, [self.state] + self.active_free, sizes)
         self.computed = [slot for slot, _ in self.body.steps]
         self.stride = schedule.stride(count)
+        self.states = schedule.snapshots(count) if schedule.kind == "revolve" else None
 
     # ------------------------------------------------------------ forward
     def _step(self, inputs: dict, special: bool) -> list:
@@ -94,14 +144,26 @@ class Loop:
     def _bytes(self, tape: list) -> int:
         return sum(np.asarray(getattr(tape[s], "primal", tape[s])).nbytes for s in self.computed)
 
+    def _stored(self) -> set[int] | None:
+        """The steps whose state the forward pass keeps (None: every tape)."""
+        if self.states is not None:  # revolve's first descent
+            start, left, states, kept = 0, self.count, self.states, {0}
+            while left > 1 and states > 1:
+                split = revolve_split(left, states)
+                start, left, states = start + split, left - split, states - 1
+                kept.add(start)
+            return kept
+        return None if self.stride is None else set(range(0, self.count, self.stride))
+
     def forward(self, h0, free_values, special: bool = False):
         """``(h_T, record)``; ``special`` for dual or Taylor values."""
         inputs = dict(zip(self.free, free_values))
         h, out = h0, self.body.output
-        tapes, checkpoints, kept = ([], None, 0) if self.stride is None else (None, {}, 0)
+        stored = self._stored()
+        tapes, checkpoints, kept = ([], None, 0) if stored is None else (None, {}, 0)
         for t in range(self.count):
             inputs[self.state] = h
-            if checkpoints is not None and t % self.stride == 0:
+            if checkpoints is not None and t in stored:
                 checkpoints[t] = h
                 kept += np.asarray(getattr(h, "primal", h)).nbytes
             tape = self._step(inputs, special)
@@ -118,6 +180,9 @@ class Loop:
         totals: dict = {}
         if record.tapes is not None:
             g = self._reverse(record.tapes, g, totals)
+        elif self.states is not None:
+            saved = dict(record.checkpoints)
+            g = self._revolve(0, self.count, self.states, g, saved, record, inputs, totals)
         else:
             for start in sorted(record.checkpoints, reverse=True):
                 if g is None:
@@ -136,6 +201,50 @@ class Loop:
         record.recomputed_steps += len(tapes)
         record.segment_bytes = max(record.segment_bytes, sum(self._bytes(t) for t in tapes))
         return tapes
+
+    def _advance(self, h, steps: int, record: LoopRecord, inputs: dict):
+        """``h`` run ``steps`` steps on, keeping no tape (counted as recomputed)."""
+        for _ in range(steps):
+            inputs[self.state] = h
+            h = self._step(inputs, record.special)[self.body.output]
+        record.recomputed_steps += steps
+        record.advanced_steps += steps
+        return h
+
+    def _revolve(self, start: int, end: int, states: int, g, saved: dict, record, inputs, totals):
+        """Reverse steps ``start .. end-1`` from the stored ``h_start`` with
+        ``states`` stored states (that one included): store a state ``split``
+        steps on, reverse the right part with one state fewer, free it, then
+        the left part.  The recursion is as deep as the states are many."""
+        while end - start > 1 and g is not None:
+            if states == 1:  # nothing to store: recompute the last state from the start
+                h = self._advance(saved[start], end - 1 - start, record, inputs)
+                g = self._reverse_one(h, g, record, inputs, totals)
+                end -= 1
+                continue
+            mid = start + revolve_split(end - start, states)
+            if mid not in saved:  # the forward pass stored the first descent's states
+                saved[mid] = self._advance(saved[start], mid - start, record, inputs)
+                self._track(saved, record)
+            g = self._revolve(mid, end, states - 1, g, saved, record, inputs, totals)
+            del saved[mid]
+            end = mid
+        if end - start == 1 and g is not None:
+            g = self._reverse_one(saved[start], g, record, inputs, totals)
+        return g
+
+    def _reverse_one(self, h, g, record: LoopRecord, inputs: dict, totals: dict):
+        """Tape one step from ``h`` and pull ``g`` back through it."""
+        inputs[self.state] = h
+        tape = self._step(inputs, record.special)
+        record.recomputed_steps += 1
+        record.segment_bytes = max(record.segment_bytes, self._bytes(tape) + record.extra_state_bytes)
+        return self._reverse([tape], g, totals)
+
+    def _track(self, saved: dict, record: LoopRecord) -> None:
+        """Bytes of the states stored beyond the forward pass's, at their peak."""
+        now = sum(np.asarray(getattr(h, "primal", h)).nbytes for h in saved.values())
+        record.extra_state_bytes = max(record.extra_state_bytes, now - record.retained_bytes)
 
     def _reverse(self, tapes: list, g, totals: dict):
         for tape in reversed(tapes):

@@ -146,12 +146,13 @@ def jacobian(prog: Program, inputs: dict, mode: str = "auto") -> dict:
 
 
 def choose_mode(prog: Program, inputs: dict | None = None) -> str:
-    """The mode predicted to take less time (see :mod:`.cost`); it depends on
-    the program and its sizes only, so it is worked out once per program."""
+    """The mode predicted to take less time (see :mod:`.cost`; near a tie it
+    is measured on ``inputs``); it depends on the program and its sizes
+    only, so it is worked out once per program (``prog.mode_basis`` says how)."""
     from .cost import choose_mode as cheaper
 
-    if getattr(prog, "mode_choice", None) is None:
-        prog.mode_choice = cheaper(prog)
+    if getattr(prog, "mode_choice", None) is None or (prog.mode_basis == "unmeasured" and inputs is not None):
+        prog.mode_choice, prog.mode_basis = cheaper(prog, inputs)
     return prog.mode_choice
 
 

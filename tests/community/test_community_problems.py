@@ -1,6 +1,8 @@
 """Each community problem in the catalogue: engines agree with each other
 (check_agree) and with an independent autograd reference of the published
 formula, objective and full gradient, to rho <= 1e-8."""
+import time
+
 import numpy as np
 import pytest
 
@@ -162,7 +164,7 @@ def test_adbench_ba_matches_reference_at_sampled_blocks():
 
 
 @pytest.mark.parametrize("sizes, engines", [({"n": 5, "s": 1}, ("symbolic", "tape", "fd")),
-                                            ({"n": 7, "s": 4}, ("tape", "fd"))])
+                                            ({"n": 7, "s": 12}, ("symbolic", "tape", "fd"))])
 def test_ode_matches_reference(sizes, engines):
     entry = get_entry("gradbench-ode")
     inputs = entry.sample(sizes, seed=3)
@@ -176,7 +178,7 @@ def test_ode_matches_reference(sizes, engines):
 
 
 @pytest.mark.parametrize("sizes, engines", [({"l": 1, "c": 3}, ("symbolic", "tape", "fd")),
-                                            ({"l": 2, "c": 6}, ("tape", "fd"))])
+                                            ({"l": 2, "c": 6}, ("symbolic", "tape", "fd"))])
 def test_lstm_matches_reference(sizes, engines):
     entry = get_entry("adbench-lstm")
     inputs = entry.sample(sizes, seed=4)
@@ -201,3 +203,33 @@ def test_unrolled_entries_expand_with_their_sizes():
     assert ode.function_at({"n": 6, "s": 3}).bind(ode.sample({"n": 6, "s": 3}))["n"] == 6
     text = lstm.expression_at({"l": 3, "c": 5})
     assert "h3_4" in text and "+ 2))" in text and text.endswith("/56")  # (c-1) b = 4 * 14
+
+
+# ---------------------------------------------------------------- the symbolic engine's limits
+
+
+def test_symbolic_refuses_an_oversized_unrolled_function_at_once(monkeypatch):
+    from diffbench.errors import TooLarge
+
+    monkeypatch.setenv("DIFFBENCH_SYMBOLIC_MAX_NODES", "100")
+    entry = get_entry("gradbench-ode")
+    sizes = {"n": 5, "s": 8}
+    fn = entry.function_at(sizes)
+    start = time.perf_counter()
+    with pytest.raises(TooLarge, match=r"has [\d,]+ nodes, over the symbolic engine's limit of 100"):
+        get_engine("symbolic").prepare(fn, ["x"], fn.bind(entry.sample(sizes, seed=0)), 1)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_symbolic_stops_a_long_derivation_with_the_reason(monkeypatch):
+    """The LSTM's Hessian would run for many minutes: the time limit ends it."""
+    from diffbench.errors import TooLarge
+
+    monkeypatch.setenv("DIFFBENCH_SYMBOLIC_TIME_LIMIT", "1")
+    entry = get_entry("adbench-lstm")
+    sizes = {"l": 2, "c": 3}
+    fn = entry.function_at(sizes)
+    start = time.perf_counter()
+    with pytest.raises(TooLarge, match=r"ran past its 1 s limit \(in the \w+"):
+        get_engine("symbolic").prepare(fn, ["main", "extra"], fn.bind(entry.sample(sizes, seed=0)), 2)
+    assert time.perf_counter() - start < 6.0
