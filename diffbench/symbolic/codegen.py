@@ -322,7 +322,8 @@ class _Emitter:
         if isinstance(d, int):
             return str(d)
         if is_compound(d):  # n+m, m*n: the same arithmetic over the parts' sizes
-            return "(" + re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: self.dim(m.group()), d) + ")"
+            # (a function of dims, min(m,n), stays Python's own)
+            return "(" + re.sub(r"\b[A-Za-z_]\w*\b(?!\s*\()", lambda m: self.dim(m.group()), d) + ")"
         self.used_dims.add(d)
         return _ident("_n_", d)
 
