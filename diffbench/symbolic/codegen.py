@@ -168,7 +168,7 @@ class _Emitter:
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
         term = self.fused_einsum(n)
         if term is not None:  # the einsum term is never formed whole: its operands are read
-            return [n.args[0]] + list(term.args)
+            return [_other(n, term)] + list(term.args)
         if n.op in _BINOP and any(a.op != "broadcast" for a in n.args):
             # a broadcast scalar is left to NumPy's broadcasting, as long as an
             # operand of full shape is left to carry the result's shape
@@ -182,9 +182,11 @@ class _Emitter:
         if n.op not in ("add", "sub") or n.ndim < 3:
             return None
         a, b = n.args
-        if (b.op == "einsum" and len(b.args) > 1 and a.shape == b.shape == n.shape
-                and self.uses.get(id(b), 0) == 1):
-            return b
+        # a + einsum, a - einsum, and einsum + a (a sum is accumulated either way round)
+        for term, other in ((b, a), (a, b)) if n.op == "add" else ((b, a),):
+            if (term.op == "einsum" and len(term.args) > 1 and other.shape == term.shape == n.shape
+                    and self.uses.get(id(term), 0) == 1):
+                return term
         return None
 
     # ---------------------------------------------------------------- plans
@@ -446,7 +448,7 @@ class _Emitter:
         name = self.new_name()
         term = self.fused_einsum(n)
         if term is not None:
-            a = n.args[0]
+            a = _other(n, term)
             start = self.ref(a) if self.overwritable(a, n) else f"np.array({self.ref(a)}, dtype=float)"
             operands = ", ".join(self.ref(x) for x in term.args)
             sign = 1.0 if n.op == "add" else -1.0
@@ -584,6 +586,11 @@ def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes:
     for op in sorted(helpers):
         head += list(HELPERS[op]) + [""]
     return "\n".join(head + parts)
+
+
+def _other(n: Node, term: Node) -> Node:
+    """The argument of the sum ``n`` that is not its fused einsum ``term``."""
+    return n.args[1] if term is n.args[0] else n.args[0]
 
 
 def _einsum_into(out, sign: float, spec: str, *operands):
