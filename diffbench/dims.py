@@ -14,7 +14,9 @@ from collections import deque
 MAX_VALUE = 2**62
 # parentheses nest at most this deep: the parser recurses once per level
 MAX_DEPTH = 100
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*()]))")
+_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*(),]))")
+# the one function of dims: the thin SVD's min(m, n)
+FUNCTIONS = {"min": min}
 
 
 class DimExpressionError(ValueError):
@@ -52,7 +54,9 @@ def names(text: str | int) -> set[str]:
     """The dim names an expression refers to."""
     if isinstance(text, int):
         return set()
-    return {t for t in _tokens(str(text)) if t[0].isalpha() or t[0] == "_"}
+    tokens = _tokens(str(text))
+    return {t for i, t in enumerate(tokens) if (t[0].isalpha() or t[0] == "_")
+            and not (t in FUNCTIONS and tokens[i + 1:i + 2] == ["("])}
 
 
 def _bounded(value: int, text: str) -> int:
@@ -101,11 +105,29 @@ def _atom(tokens, sizes, text, depth):
         if not tokens or tokens.popleft() != ")":
             raise DimExpressionError(f"missing ')' in {_short(text)}")
         return value
+    if head in FUNCTIONS and tokens and tokens[0] == "(" and head not in sizes:
+        return _function(head, tokens, sizes, text, depth)
     if head[0].isalpha() or head[0] == "_":
         if head not in sizes:
             raise DimExpressionError(f"{_short(text)} names dimension {head!r}, which has no size")
         return int(sizes[head])
     raise DimExpressionError(f"unexpected {head!r} in {_short(text)}")
+
+
+def _function(name, tokens, sizes, text, depth):
+    """``min(a, b)``: the arguments are sums of products."""
+    if depth >= MAX_DEPTH:
+        raise DimExpressionError(f"{_short(text)} nests parentheses deeper than {MAX_DEPTH}")
+    tokens.popleft()  # "("
+    args = [_sum_of_products(tokens, sizes, text, depth + 1)]
+    while tokens and tokens[0] == ",":
+        tokens.popleft()
+        args.append(_sum_of_products(tokens, sizes, text, depth + 1))
+    if not tokens or tokens.popleft() != ")":
+        raise DimExpressionError(f"missing ')' in {_short(text)}")
+    if len(args) != 2:
+        raise DimExpressionError(f"{name} takes two dimensions in {_short(text)}")
+    return FUNCTIONS[name](*args)
 
 
 # ---------------------------------------------------------------- compound dims
@@ -117,8 +139,14 @@ def is_compound(dim) -> bool:
 
 
 def combine(op: str, a, b):
-    """The dim ``a op b`` (op "+" or "*"): folded when both are ints, else a
-    string written the same way wherever it is built (inference and IR)."""
+    """The dim ``a op b`` (op "+" or "*", or "min": ``min(a,b)``): folded when
+    both are ints, else a string written the same way wherever it is built
+    (inference and IR)."""
+    if op == "min":
+        if isinstance(a, int) and isinstance(b, int):
+            return min(a, b)
+        a, b = sorted((a, b), key=str)  # min(m,n) and min(n,m): one spelling
+        return a if a == b else f"min({a},{b})"
     if isinstance(a, int) and isinstance(b, int):
         return a + b if op == "+" else a * b
     if op == "*":

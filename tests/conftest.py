@@ -5,17 +5,11 @@ from pathlib import Path
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+import hypothesis_profiles  # noqa: E402  (tests/ is on sys.path: pytest's rootdir conftest)
 
-# The default is derandomized: the same examples on every run and machine, so
-# a CI failure reproduces and CI never fails on an example nobody changed code
-# for.  HYPOTHESIS_PROFILE=explore draws new examples each run (and more of them)
-# to hunt for bugs.
-settings.register_profile("default", deadline=None, max_examples=40, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("explore", deadline=None, max_examples=200,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# Derandomized by default (the same examples on every run, machine and test
+# order); DIFFBENCH_HYPOTHESIS_PROFILE=explore draws new ones, more of them.
+hypothesis_profiles.load()
 
 # Tests write only into their temporary folders: never a report or a store
 # into the project itself (a user's reports/index.html would list them).

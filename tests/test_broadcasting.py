@@ -70,6 +70,12 @@ CASES = [
     ("sum(inv(a + B*B'))", ["a"], lambda p: anp.sum(anp.linalg.inv(p["a"] + anp.dot(p["B"], p["B"].T)))),
     ("x'*(c + X)*x", ["c"], lambda p: anp.dot(p["x"], anp.dot(p["c"] + p["X"], p["x"]))),
     ("sum(exp(a - x)) + sum(x + a)", ["a", "x"], lambda p: anp.sum(anp.exp(p["a"] - p["x"])) + anp.sum(p["x"] + p["a"])),
+    # found by the wide random grammar: (0.5 + a) - A's gradient holds 0.5 + a
+    # broadcast, a sum of two broadcast scalars, whose generated code was a
+    # scalar and then the target of an in-place matrix subtraction
+    ("logdet((0.5 - (A - a))*A' + eye(n))", ["A", "a"],
+     lambda p: logdet(anp.dot(0.5 - (p["A"] - p["a"]), p["A"].T) + anp.eye(3))),
+    ("norm2(0.5 - (A - a))", ["A"], lambda p: norm(0.5 - (p["A"] - p["a"]))),
 ]
 
 

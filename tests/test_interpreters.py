@@ -62,3 +62,20 @@ def test_a_new_primitive_without_rules_is_caught(monkeypatch):
 def test_an_interpreter_out_of_reach_says_so_on_the_record():
     unknown = {i for prim in TABLE.values() for i in prim.unsupported_by} - set(INTERPRETERS)
     assert not unknown, f"unsupported_by names no interpreter: {unknown}"
+
+
+OUT_OF_SYMPY = sorted(n for n in PRIMITIVES if "sympy-scalar" in TABLE[n].unsupported_by)
+
+
+@pytest.mark.parametrize("name", OUT_OF_SYMPY)
+def test_sympy_scalar_refuses_what_it_lacks_naming_it(name):
+    """Declared out of reach is reported as unsupported with the primitive's
+    name, before any SymPy work: never a crash, never a wrong derivative."""
+    from test_ops_table import EXAMPLES, _probe
+
+    from diffbench.engines import get_engine
+    from diffbench.errors import Unsupported
+
+    fn, inputs, _ = _probe(name, EXAMPLES[TABLE[name].shape][0], seed=0)
+    with pytest.raises(Unsupported, match=rf"unsupported: {name} \(sympy-scalar has no scalar rule\)"):
+        get_engine("sympy-scalar").prepare(fn, [v for v in fn.shapes if v != "C"], fn.bind(inputs), 1)

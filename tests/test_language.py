@@ -175,6 +175,8 @@ BUILDING = [
     ("vec(X)", {"X": "m,n"}, lambda X: X.T.reshape(-1)),
     ("kron(X, W)", {"X": "m,n", "W": "n,m"}, np.kron),
     ("svdvals(A)", {"A": "n,n"}, lambda A: np.linalg.svd(A, compute_uv=False)),
+    ("svdvals(X)", {"X": "m,n"}, lambda X: np.linalg.svd(X, compute_uv=False)),  # min(m, n) of them
+    ("svdvals(X')'*svdvals(X)", {"X": "m,n"}, lambda X: np.sum(np.linalg.svd(X, compute_uv=False) ** 2)),
     ("sum(kron(X, W) * vec(Y))", {"X": "m,n", "W": "m,n", "Y": "n,n"},
      lambda X, W, Y: np.sum(np.kron(X, W) @ Y.T.reshape(-1))),
     ("sum(exp([x; y]))*x[1]", {"x": "n", "y": "m"}, lambda x, y: np.exp(np.concatenate([x, y])).sum() * x[0]),
@@ -211,3 +213,16 @@ def test_second_derivatives_through_svdvals_are_reported_unsupported():
 def _nuclear_gradient(A):
     u, _, vt = np.linalg.svd(A)
     return u @ vt  # d‖A‖_* / dA = U Vᵀ (distinct singular values)
+
+
+def test_rectangular_singular_values_have_min_m_n_entries():
+    from diffbench.dims import evaluate, names
+
+    fn = parse("svdvals(X)", {"X": "m,n"})
+    assert fn.root.shape == ("min(m,n)",) and parse("svdvals(A)", {"A": "n,n"}).root.shape == ("n",)
+    assert evaluate("min(m,n)*2", {"m": 3, "n": 5}) == 6 and names("min(m,n)+k") == {"m", "n", "k"}
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    from diffbench.engines import get_engine
+    prepared = get_engine("symbolic").prepare(parse("sum(svdvals(X))", {"X": "m,n"}), ["X"], {"m": 5, "n": 3}, 1)
+    u, _, vt = np.linalg.svd(X, full_matrices=False)
+    np.testing.assert_allclose(prepared.gradient({"X": X})["X"], u @ vt, rtol=1e-12)  # nuclear norm: U Vᵀ

@@ -47,8 +47,9 @@ EXAMPLES = {
     building._unvec_shape: [[("k*m",)]],
     linalg._kron_shape: [[("m", "n"), ("k", "n")]],
     linalg._unkron_shape: [[("m*k", "n*n"), ("k", "n")]],
-    linalg._svdvals_shape: [[("n", "n")]],
-    linalg._svd_factor_shape: [[("n", "n")]],
+    linalg._svdvals_shape: [[("n", "n")], [("m", "n")], [("n", "m")]],
+    TABLE["svd_u"].shape: [[("m", "n")]],
+    TABLE["svd_v"].shape: [[("n", "m")]],
 }
 EXTRA_ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")},
                "sum_axis": {"axis": 0}, "spread": {"axis": 1, "shape": ("n", "m")},

@@ -265,6 +265,7 @@ def test_rosenbrock_traces_with_sizes_and_agrees_with_autograd():
     (lambda A, b: np.linalg.solve(A, b), "solve(A, b)", {"A": "n,n", "b": "n"}),
     (lambda x, y: np.maximum(x, y) - np.abs(x), "max(x, y) - abs(x)", {"x": "n", "y": "n"}),
     (lambda X: np.tril(X, -1), "tril(X, -1)", {"X": "n,n"}),
+    (lambda X: np.sum(np.linalg.svd(X, compute_uv=False)), "sum(svdvals(X))", {"X": "m,n"}),
 ])
 def test_new_primitives_trace_to_the_language_dag(python, expr, shapes):
     params = list(shapes)

@@ -36,7 +36,7 @@ def _function_and_inputs(expr, shapes, sizes, wrt, seed, domain, guard):
     from ..sampling import sample_inputs
     from ..tracing.loader import is_python_reference, load
 
-    fn = load(expr, shapes) if is_python_reference(expr) else parse(expr, shapes or None)
+    fn = load(expr, shapes, sizes) if is_python_reference(expr) else parse(expr, shapes or None)
     if not wrt:
         raise UserError("--wrt is required for an expression (the variable to differentiate)")
     _check_wrt(fn, wrt)

@@ -122,19 +122,29 @@ def _from_expr(fspec: FunctionSpec, where: str) -> dict:
             "variables": fn.variables, "sizes": combos}
 
 
+def _declared_dims(declared_shape, name: str, text) -> list[str]:
+    try:
+        return [d for d in declared_shape(name, text) if isinstance(d, str)]
+    except (ValueError, TypeError):
+        return []  # the trace reports a bad declaration, naming it
+
+
 def _from_python(fspec: FunctionSpec, where: str) -> dict:
     """A Python function, imported and traced here to check it; the workers
     import and trace it again (their tasks carry the reference, not code)."""
+    from ..lang.declare import declared_shape
     from ..tracing.loader import load
     from ..tracing.tracer import TraceError
 
-    try:
-        fn = load(fspec.python, fspec.shapes)
-    except (TraceError, ValueError) as err:
-        raise UserError(f"{where}.python: {err}") from None
+    dims = list(dict.fromkeys(d for name, text in (fspec.shapes or {}).items()
+                              for d in _declared_dims(declared_shape, name, text)))
     if fspec.sizes is None:
         raise UserError(f"{where}.sizes: required for a 'python' function "
-                        f"(expected sizes for {', '.join(fn.dims) or 'no dims'}, e.g. {{ n = [10, 100] }})")
-    combos = expand_sizes(fspec.sizes, fspec.grid, fn.dims, f"{where}.sizes", required=tuple(fn.dims))
+                        f"(expected sizes for {', '.join(dims) or 'no dims'}, e.g. {{ n = [10, 100] }})")
+    combos = expand_sizes(fspec.sizes, fspec.grid, dims, f"{where}.sizes", required=tuple(dims))
+    try:  # with symbolic dims, or (a loop over a dim) at the first sizes, as a worker will
+        fn = load(fspec.python, fspec.shapes, combos[0] if combos else None)
+    except (TraceError, ValueError) as err:
+        raise UserError(f"{where}.python: {err}") from None
     return {"expr": fn.expr, "python": fspec.python, "shapes": dict(fspec.shapes), "wrt": fn.variables,
             "variables": fn.variables, "sizes": combos}

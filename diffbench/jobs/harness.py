@@ -42,7 +42,7 @@ def build(task: dict):
     if task.get("python"):  # imported and traced here, on the worker
         from ..tracing.loader import load
 
-        fn = load(task["python"], task["shapes"])
+        fn = load(task["python"], task["shapes"], task["sizes"])  # at the sizes if it loops over dims
     elif entry is not None:  # parsed afresh; an unrolled entry's text depends on the sizes
         fn = parse(entry.expression_at(task["sizes"]), task["shapes"])
     else:

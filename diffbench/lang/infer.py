@@ -112,6 +112,8 @@ class Inference:
             left, right = self.find(dim.left), self.find(dim.right)
             if isinstance(left, int) and isinstance(right, int):
                 return combine(dim.op, left, right)
+            if dim.op == "min" and left == right:
+                return left
             return Combined(dim.op, left, right)
         root = dim
         while isinstance(root, TVar) and root in self.parent:
@@ -138,6 +140,8 @@ class Inference:
             a, b = b, a
         if not isinstance(a, TVar):
             if isinstance(a, Combined) and isinstance(b, Combined) and a.op == b.op:
+                if a.op == "min" and (self.find(a.left), self.find(a.right)) == (self.find(b.right), self.find(b.left)):
+                    return True  # min(m,n) is min(n,m)
                 return self.unify(a.left, b.left) and self.unify(a.right, b.right)
             return False
         seen = self.observed.get(a)
@@ -457,8 +461,9 @@ class Inference:
         if n.name == "solve":
             return self.solve(n, a, self.resolve(self.shape[n.args[1]]))
         if n.name == "svdvals":
-            self.square(n, a, "a square matrix (singular values of rectangular ones: not yet)")
-            return (a[0],)
+            if len(a) != 2:
+                self.fail(f"{self.text(n)}: svdvals takes a matrix, got {self.fmt(a)}", n.start)
+            return (a[0],) if self.find(a[0]) == self.find(a[1]) else (Combined("min", a[0], a[1]),)
         if n.name == "kron":
             b = self.resolve(self.shape[n.args[1]])
             if len(a) != 2 or len(b) != 2:

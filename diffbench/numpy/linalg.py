@@ -58,4 +58,22 @@ def norm(x, ord=None):  # noqa: A002  (NumPy's name)
     raise fail(f"norm with ord={ord!r} of a rank-{node.ndim} array cannot be traced")
 
 
-__all__ = ["inv", "det", "solve", "slogdet", "norm"]
+def svd(a, full_matrices=True, compute_uv=True):
+    """``svd(A, compute_uv=False)``: the singular values (primitive ``svdvals``);
+    the factors U and V have no derivative rules, so they are refused."""
+    if not _traced(a):
+        return _np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    if compute_uv:
+        raise fail("svd's factors U and V cannot be traced (no derivative rules); use "
+                   "svd(A, compute_uv=False) or svdvals(A) for the singular values")
+    return make("svdvals", column(a))
+
+
+def svdvals(a):
+    """The singular values, decreasing (NumPy 2's ``linalg.svdvals``)."""
+    if not _traced(a):
+        return _np.linalg.svd(a, compute_uv=False)
+    return make("svdvals", column(a))
+
+
+__all__ = ["inv", "det", "solve", "slogdet", "norm", "svd", "svdvals"]

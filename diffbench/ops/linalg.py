@@ -258,20 +258,23 @@ def _svd_factor(which):
     return impl
 
 
-def _svd_factor_shape(a, **_):
-    if len(a) != 2:
-        return (), [(f"rank {len(a)}", "rank 2")]
-    return (a[0], a[0]), [(a[0], a[1])]
+def _svd_factor_shape(which):
+    """Thin SVD of an m x n matrix, k = min(m, n): U is m x k, V is n x k."""
+    def shape(a, **_):
+        if len(a) != 2:
+            return (), [(f"rank {len(a)}", "rank 2")]
+        return (a[0] if which == "u" else a[1], combine("min", a[0], a[1])), []
+    return shape
 
 
 def _svdvals_shape(a, **_):
     if len(a) != 2:
         return (), [(f"rank {len(a)}", "rank 2")]
-    return (a[0],), [(a[0], a[1])]  # square matrices (min(m, n) has no name yet)
+    return (combine("min", a[0], a[1]),), []  # min(m, n) values; n of a square matrix
 
 
 for _which in ("u", "v"):
-    define(Primitive(f"svd_{_which}", 1, _svd_factor_shape, _svd_factor(_which), family="linalg",
+    define(Primitive(f"svd_{_which}", 1, _svd_factor_shape(_which), _svd_factor(_which), family="linalg",
                      differentiable=False, domain=("real",),
                      doc=f"the {_which.upper()} factor of the thin SVD (no derivative rule)"))
 

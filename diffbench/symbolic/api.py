@@ -21,6 +21,7 @@ from ..ir import Node, topological, var
 from ..iterate import unroll, unroll_limit
 from ..ops.core import GENERATION
 from . import budget, codegen
+from .balance import balanced
 from .derive import differential, gradients, hessian, jacobian
 from .language import programs
 from .printing import STYLES, math_block, render, shared_subexpressions
@@ -91,6 +92,7 @@ class Derivation:
                         together[(group,) + (key if isinstance(key, tuple) else (key,))] = n
                         zero[(group,) + (key if isinstance(key, tuple) else (key,))] = zero[key]
             groups["together"] = together
+            groups = {name: balanced(quantities) for name, quantities in groups.items()}
             self._source = codegen.generate(groups, dict(self.function.shapes), zero)
         return self._source
 

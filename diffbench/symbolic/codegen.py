@@ -94,7 +94,15 @@ HELPERS = {
     "logdet": ("def _logdet(a):",
                "    return np.linalg.slogdet(a)[1]"),
     "norm2": ("def _norm2(a):",
-              "    return np.sqrt(np.vdot(a, a)) if np.ndim(a) else np.abs(a)"),
+              "    if not np.ndim(a):",
+              "        return np.abs(a)",
+              "    squares = np.vdot(a, a)  # rescaled when it leaves the float range",
+              "    if 1e-280 < squares < 1e280:",
+              "        return np.sqrt(squares)",
+              "    top = np.max(np.abs(a))",
+              "    if top == 0 or not np.isfinite(top):",
+              "        return np.sqrt(squares)",
+              "    return top * np.sqrt(np.vdot(a / top, a / top))"),
     # any other primitive: its NumPy evaluation from the op table
     "_impl": ("from diffbench.ops import TABLE as _TABLE",
               "_impl = {name: prim.impl for name, prim in _TABLE.items()}"),
@@ -160,8 +168,10 @@ class _Emitter:
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
         term = self.fused_einsum(n)
         if term is not None:  # the einsum term is never formed whole: its operands are read
-            return [n.args[0]] + list(term.args)
-        if n.op in _BINOP:  # a broadcast scalar is left to NumPy's broadcasting
+            return [_other(n, term)] + list(term.args)
+        if n.op in _BINOP and any(a.op != "broadcast" for a in n.args):
+            # a broadcast scalar is left to NumPy's broadcasting, as long as an
+            # operand of full shape is left to carry the result's shape
             return [a.args[0] if a.op == "broadcast" else a for a in n.args]
         return list(n.args)
 
@@ -172,9 +182,11 @@ class _Emitter:
         if n.op not in ("add", "sub") or n.ndim < 3:
             return None
         a, b = n.args
-        if (b.op == "einsum" and len(b.args) > 1 and a.shape == b.shape == n.shape
-                and self.uses.get(id(b), 0) == 1):
-            return b
+        # a + einsum, a - einsum, and einsum + a (a sum is accumulated either way round)
+        for term, other in ((b, a), (a, b)) if n.op == "add" else ((b, a),):
+            if (term.op == "einsum" and len(term.args) > 1 and other.shape == term.shape == n.shape
+                    and self.uses.get(id(term), 0) == 1):
+                return term
         return None
 
     # ---------------------------------------------------------------- plans
@@ -318,7 +330,8 @@ class _Emitter:
         if isinstance(d, int):
             return str(d)
         if is_compound(d):  # n+m, m*n: the same arithmetic over the parts' sizes
-            return "(" + re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: self.dim(m.group()), d) + ")"
+            # (a function of dims, min(m,n), stays Python's own)
+            return "(" + re.sub(r"\b[A-Za-z_]\w*\b(?!\s*\()", lambda m: self.dim(m.group()), d) + ")"
         self.used_dims.add(d)
         return _ident("_n_", d)
 
@@ -435,7 +448,7 @@ class _Emitter:
         name = self.new_name()
         term = self.fused_einsum(n)
         if term is not None:
-            a = n.args[0]
+            a = _other(n, term)
             start = self.ref(a) if self.overwritable(a, n) else f"np.array({self.ref(a)}, dtype=float)"
             operands = ", ".join(self.ref(x) for x in term.args)
             sign = 1.0 if n.op == "add" else -1.0
@@ -573,6 +586,11 @@ def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes:
     for op in sorted(helpers):
         head += list(HELPERS[op]) + [""]
     return "\n".join(head + parts)
+
+
+def _other(n: Node, term: Node) -> Node:
+    """The argument of the sum ``n`` that is not its fused einsum ``term``."""
+    return n.args[1] if term is n.args[0] else n.args[0]
 
 
 def _einsum_into(out, sign: float, spec: str, *operands):

@@ -13,7 +13,7 @@ import re
 import sys
 
 from ..function import Function
-from .tracer import TraceError, trace
+from .tracer import NeedsSizes, TraceError, trace
 
 REFERENCE = re.compile(r"(?P<module>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
                        r":(?P<function>[A-Za-z_][A-Za-z0-9_]*)\Z")
@@ -62,5 +62,13 @@ def _import(module_name: str):
 
 
 def load(reference: str, shapes: dict, sizes: dict | None = None) -> Function:
-    """Import and trace ``module:function`` with the declared ``shapes``."""
-    return trace(import_function(reference), shapes=shapes, sizes=sizes, name=reference.strip())
+    """Import and trace ``module:function`` with the declared ``shapes``:
+    with symbolic dims when it can, else (a loop over a dimension, a size
+    used as a number) at ``sizes``, when they are given."""
+    fn = import_function(reference)
+    try:
+        return trace(fn, shapes=shapes, name=reference.strip())
+    except NeedsSizes:
+        if not sizes:
+            raise
+    return trace(fn, shapes=shapes, sizes=sizes, name=reference.strip())

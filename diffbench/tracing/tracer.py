@@ -30,6 +30,10 @@ from ..lang.lower import Row, as_node, transpose, vector_of
 from ..ops import TABLE, ShapeError, build
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the machinery a traced call passes through; any other frame is the user's
+# (the community problems' Python versions live in the package, and are user code)
+_MACHINERY = tuple(os.path.join(_PACKAGE_DIR, part) for part in
+                   ("tracing", "numpy", "ops", "lang", "ir.py", "dims.py", "function.py"))
 
 
 class TraceError(ValueError):
@@ -37,22 +41,27 @@ class TraceError(ValueError):
     user's function name and line."""
 
 
+class NeedsSizes(TraceError):
+    """The function used a dimension as a number (a loop, arithmetic, an
+    index from the end): it traces once the dims have sizes."""
+
+
 def user_frame():
     """The innermost frame outside diffbench: the user's line."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_MACHINERY):
         frame = frame.f_back
     return frame
 
 
-def fail(message: str) -> TraceError:
+def fail(message: str, kind: type = TraceError) -> TraceError:
     """A :class:`TraceError` that names the user's function and line."""
     frame = user_frame()
     if frame is None:
-        return TraceError(message)
+        return kind(message)
     line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     where = f"{frame.f_code.co_name}(), line {frame.f_lineno}"
-    return TraceError(f"{where}: {message}" + (f"  [{line}]" if line else ""))
+    return kind(f"{where}: {message}" + (f"  [{line}]" if line else ""))
 
 
 # ---------------------------------------------------------------- dims
@@ -72,9 +81,16 @@ class SymbolicDim:
 
     def __index__(self):
         raise fail(f"dimension {self.name!r} has no size at trace time; pass "
-                   f"sizes={{{self.name!r}: ...}} to trace() to unroll loops over it")
+                   f"sizes={{{self.name!r}: ...}} to trace() to unroll loops over it", NeedsSizes)
+
+    def _as_number(self, *_):
+        raise fail(f"dimension {self.name!r} is used as a number, and has no size at trace "
+                   f"time; pass sizes={{{self.name!r}: ...}} to trace()", NeedsSizes)
 
     __int__ = __index__
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _as_number
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __pow__ = _as_number
+    __lt__ = __le__ = __gt__ = __ge__ = __float__ = _as_number
 
     def __eq__(self, other):
         return isinstance(other, SymbolicDim) and other.name == self.name
@@ -358,7 +374,7 @@ def _one_index(item, dim):
 def _concrete(dim, what: str) -> int:
     if isinstance(dim, int):
         return dim
-    raise fail(f"{what} needs the size of dimension {dim!r}: pass sizes={{{dim!r}: ...}} to trace()")
+    raise fail(f"{what} needs the size of dimension {dim!r}: pass sizes={{{dim!r}: ...}} to trace()", NeedsSizes)
 
 
 # ---------------------------------------------------------------- trace()
@@ -439,7 +455,7 @@ def trace(fn, shapes: dict | None = None, sizes: dict | None = None, name: str |
     return Function(f"python:{title}", root, declared, intermediates=labels)
 
 
-__all__ = ["trace", "Traced", "TraceError", "SymbolicDim", "make", "lift", "column", "matmul_values", "fail"]
+__all__ = ["trace", "Traced", "TraceError", "NeedsSizes", "SymbolicDim", "make", "lift", "column", "matmul_values", "fail"]
 
 
 def along_axis(op: str, x, axis):

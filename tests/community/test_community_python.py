@@ -190,3 +190,18 @@ def test_the_python_versions_run_as_plain_numpy():
     _assert_close(plain, value, "gmm")
     ba = get_entry("adbench-ba").sample({}, seed=0)
     _assert_close(numpy_style.ba_block(**ba), ref.ba_block(**ba), "ba")
+
+
+def test_a_reference_that_loops_over_dims_traces_at_the_sizes_given():
+    """``compare module:function`` and job workers pass their sizes: a loop
+    over a dimension unrolls there; without sizes, the user's line is named."""
+    from diffbench.tracing.loader import load
+    from diffbench.tracing.tracer import NeedsSizes
+
+    reference = "diffbench.community.numpy_style:lstm_objective"
+    shapes = numpy_style.SHAPES["lstm_objective"]
+    with pytest.raises(NeedsSizes, match=r"^lstm_objective\(\), line \d+: dimension 'L2'"):
+        load(reference, shapes)
+    fn = load(reference, shapes, {"l": 1, "c": 3, "b": 14, "L2": 2, "B4": 56})
+    assert fn.shapes["sequence"] == (3, 14)
+    assert load("diffbench.community.numpy_style:lse_objective", {"x": "n"}, {"n": 4}).shapes["x"] == ("n",)
