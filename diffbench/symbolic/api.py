@@ -351,8 +351,10 @@ def higher_derivatives(d: Derivation, variables: dict, order: int) -> dict:
     """``{k: d^k f/dx^k}`` for k = 3..order: each the derivative of the one before.
 
     Raises ``TooLarge`` when a formula swells past ``HIGHER_ORDER_NODES``."""
+    from .scalar_form import tidy
+
     (x,) = d.wrt
-    previous = d.hessian.get((x, x))
+    previous = d.hessian[(x, x)] = tidy(d.hessian.get((x, x)))  # formulas of scalars: factored by SymPy
     out = {}
     for k in range(3, order + 1):
         if previous is not None:
@@ -360,7 +362,7 @@ def higher_derivatives(d: Derivation, variables: dict, order: int) -> dict:
             if size > HIGHER_ORDER_NODES:
                 raise TooLarge(f"too large: the derivative of order {k - 1} of {d.function.expr!r} is a formula "
                                f"of {size} nodes (limit {HIGHER_ORDER_NODES}); order {k} is left to the tape")
-            previous = gradients(previous, variables)[x]
+            previous = tidy(gradients(previous, variables)[x])
         out[k] = previous
     return out
 
