@@ -38,12 +38,15 @@ SPELLINGS = {
         "sum(log(exp(X*w) + 1)) - (X*w)'*y",
         "ones(m)'*log(1 + exp(X*w)) - y'*(X*w)",
         "-(y'*log(sigmoid(X*w)) + (ones(m) - y)'*log(1 - sigmoid(X*w)))",
+        "sum(log1p(exp(X*w))) - y'*X*w",
+        "-sum(log(sigmoid(-X*w))) - y'*X*w",
     ]),
     "log_one_plus_exp": ({"a": "n", "x": "n"}, "x", [
         "log(1 + exp(a'*x))",
         "softplus(a'*x)",
         "log(exp(x'*a) + 1)",
         "-log(sigmoid(-a'*x))",
+        "log1p(exp(a'*x))",
     ]),
     "least_squares": ({"A": "m,n", "x": "n", "b": "m"}, "x", [
         "0.5*norm2(A*x - b)^2",

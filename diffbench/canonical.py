@@ -12,7 +12,7 @@ where ``log(1 + exp(z))`` overflows, and its derivative is ``σ(z)``, not
 Every rewrite is an identity of real numbers (none assumes symmetry or a
 domain), and applies to scalars, vectors and matrices alike:
 
-* ``log(1 + exp(z)) -> softplus(z)`` (either order of the sum);
+* ``log(1 + exp(z))``, ``log1p(exp(z)) -> softplus(z)`` (either order of the sum);
 * ``log(σ(z)) -> -softplus(-z)``, ``log(1 - σ(z)) -> -softplus(z)``;
 * ``log(exp(z)) -> z``;
 * ``1 / (1 + exp(-z)) -> σ(z)``, ``exp(z) / (1 + exp(z)) -> σ(z)``;
@@ -101,6 +101,11 @@ def _log(n: Node) -> Node | None:
     return None
 
 
+def _log1p(n: Node) -> Node | None:
+    (x,) = n.args
+    return build("softplus", x.args) if x.op == "exp" else None  # log1p(e^z) = softplus(z)
+
+
 def _div(n: Node) -> Node | None:
     top, bottom = n.args
     e = _one_plus(bottom, "exp")
@@ -183,5 +188,5 @@ def _ones_operand(n: Node) -> Node | None:
     return None
 
 
-RULES = {"add": _ones_operand, "sub": _ones_operand, "log": _log, "div": _div, "inner": _inner,
+RULES = {"add": _ones_operand, "sub": _ones_operand, "log": _log, "log1p": _log1p, "div": _div, "inner": _inner,
          "sum": _sum, "pow": _pow, "sqrt": _sqrt}

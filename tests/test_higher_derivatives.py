@@ -134,3 +134,18 @@ def test_cli_order_on_a_vector_is_one_line_error():
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: unsupported: derivatives of order 3 need a scalar variable")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_higher_derivatives_print_as_polynomials_in_the_function():
+    """Each order is the derivative of the one before; without tidying the
+    sixth of tanh is a page of nested products. Formulas of scalars are
+    expanded and factored (SymPy), so each prints as a short polynomial in
+    tanh(x), with superscript powers, and is what is compiled."""
+    from diffbench.symbolic.api import derive
+
+    d = derive("tanh(x)", ["x"], {"x": ""}, order=6)
+    rows = dict(line.split(" = ", 1) for line in str(d).splitlines())
+    assert all(len(rows[f"d{k}f/dx{k}"]) <= 70 for k in "³⁴⁵⁶")
+    assert "tanh(x)⁶" in rows["d⁶f/dx⁶"] and "^" not in str(d)
+    gauss = dict(line.split(" = ", 1) for line in str(derive("exp(-x^2)", ["x"], {"x": ""}, order=6)).splitlines())
+    assert gauss["d⁴f/dx⁴"].startswith("4 exp(−x²) (") and "x⁴" in gauss["d⁴f/dx⁴"]

@@ -98,3 +98,77 @@ def test_derive_python_module_runs_on_its_own(tmp_path):
     expected = derivatives("logdet(X) + logsumexp(X*y) + sum(sigmoid(y))",
                            {"X": np.array(X), "y": np.array([0.2, -0.4])}, "y")["value"]
     assert float(proc.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def _scaled_norm(scale):
+    """‖v‖ = s ‖v/s‖ for a constant s: autograd never squares an entry of v itself."""
+    return lambda v: scale * anp.sqrt(anp.sum((v / scale) ** 2))
+
+
+@pytest.mark.parametrize("scale", [1e-110, 1e-160, 1e150, 1e200])
+@pytest.mark.parametrize("expr, inputs, reference", [
+    ("norm2(x)", {"x": np.array([1.0, 1.0, 0.0])}, lambda p, norm: norm(p["x"])),
+    ("norm2(X)", {"X": np.array([[1.0, 2.0], [0.0, -1.0]])}, lambda p, norm: norm(p["X"])),
+    ("norm2(A*x)", {"A": np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [1.0, 0.0, 1.0]]),
+                    "x": np.array([1.0, -1.0, 0.5])}, lambda p, norm: norm(anp.dot(p["A"], p["x"]))),
+])
+def test_norm2_hessian_is_scale_invariant(scale, expr, inputs, reference):
+    """The Hessian of ‖x‖ is (I − x xᵀ/‖x‖²)/‖x‖: the generated code once formed
+    ‖x‖³ (at x = [1e-110, 1e-110, 0] it underflowed: -inf and nan where ±3.5e109
+    is right; at 1e150 it overflowed and the x xᵀ term silently vanished), the
+    tape ‖x‖² (nan at 1e-160), the value <x, x> (0 at 1e-200)."""
+    wrt = "X" if "X" in inputs else "x"
+    inputs = {k: (v * scale if k == wrt else v) for k, v in inputs.items()}
+    norm = _scaled_norm(scale)
+    check_agree(expr, inputs, wrt, engines=("symbolic", "tape"), reference=lambda p: reference(p, norm))
+    # check_agree's measure is absolute below 1: at 1e150 every Hessian entry is
+    # ~1e-150, so compare at the answer's own scale too
+    truth = check_agree(expr, inputs, wrt, engines=(), reference=lambda p: reference(p, norm))
+    expected = truth.results["reference"]["hessian"] * scale
+    for engine in ("symbolic", "tape"):
+        got = np.ravel(derivatives(expr, inputs, wrt, engine=engine)["hessian"]) * scale
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, err_msg=engine)
+
+
+def test_norm2_hessian_in_the_issue():
+    got = derivatives("norm2(x)", {"x": np.array([1e-110, 1e-110, 0.0])}, "x", engine="symbolic")["hessian"]
+    expected = np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 2]]) * 3.5355339059327378e109
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def _det_by_cofactors(m):
+    """det by expansion along the first row (Laplace): a polynomial in the entries,
+    which autograd differentiates at a singular matrix as anywhere else."""
+    n = m.shape[0]
+    if n == 1:
+        return m[0, 0]
+    total = 0.0
+    for j in range(n):
+        minor = anp.concatenate([m[1:, :j], m[1:, j + 1:]], axis=1)
+        total = total + (-1) ** j * m[0, j] * _det_by_cofactors(minor)
+    return total
+
+
+@pytest.mark.parametrize("matrix", [
+    [[1, 2, 3], [2, 4, 6], [1, 0.5, 2]],  # rank 2 (the issue's example)
+    [[1, 2, 3], [2, 4, 6], [3, 6, 9]],  # rank 1: the adjugate is 0
+    [[2, 1], [4, 2]],
+    [[0.0, 0.0], [0.0, 0.0]],
+    [[1, 2, 0.5], [0.3, -1, 2], [1, 0, 1]],  # invertible: det(X) X⁻ᵀ as before
+], ids=["rank2", "rank1", "2x2", "zero", "invertible"])
+def test_det_gradient_is_the_adjugate_also_at_a_singular_matrix(matrix):
+    """d det(X) = tr(adj(X) dX): the gradient adj(X)ᵀ is the cofactor matrix,
+    defined at a singular X, where symbolic and tape raised LinAlgError."""
+    inputs = {"X": np.array(matrix, dtype=float)}
+    check_agree("det(X)", inputs, "X", engines=("symbolic", "tape"), order=1,
+                reference=lambda p: _det_by_cofactors(p["X"]))
+    if np.linalg.matrix_rank(inputs["X"]) == len(matrix):
+        check_agree("det(X)", inputs, "X", engines=("symbolic", "tape", "fd"),
+                    reference=lambda p: _det_by_cofactors(p["X"]))
+
+
+def test_det_gradient_in_the_issue():
+    X = np.array([[1, 2, 3], [2, 4, 6], [1, 0.5, 2]])
+    for engine in ("symbolic", "tape"):
+        got = derivatives("det(X)", {"X": X}, "X", engine=engine, order=1)["gradient"]
+        np.testing.assert_allclose(got.ravel(), [5, 2, -3, -2.5, -1, 1.5, 0, 0, 0], atol=1e-12)

@@ -20,7 +20,9 @@ SAME_CODE = {
         "sum(softplus(X*w)) - y'*X*w",
         "sum(log(1 + exp(X*w))) - y'*X*w",
         "sum(log(exp(X*w) + 1)) - (X*w)'*y",
-        "ones(m)'*log(1 + exp(X*w)) - y'*(X*w)"]),
+        "ones(m)'*log(1 + exp(X*w)) - y'*(X*w)",
+        "sum(log1p(exp(X*w))) - y'*X*w",
+        "-sum(log(sigmoid(-X*w))) - y'*X*w"]),
     "log_one_plus_exp": ({"a": "n", "x": "n"}, "x", [
         "log(1 + exp(a'*x))", "softplus(a'*x)", "log(exp(x'*a) + 1)", "-log(sigmoid(-a'*x))"]),
     "least_squares": ({"A": "m,n", "x": "n", "b": "m"}, "x", [

@@ -17,13 +17,28 @@ linear("sum", S.scalar_out, np.sum, family="reduction", doc="sum of all entries"
        adjoint=lambda g, a: prims.broadcast(g, shape=shape_of(a)), batched=_batch_sum)
 
 
+# Squared sums in this range cannot have lost precision to underflow or overflowed
+_SAFE_SQUARES = (1e-280, 1e280)
+
+
 def _norm2(a):
-    return np.sqrt(np.vdot(a, a)) if np.ndim(a) else np.abs(a)
+    """sqrt(<a, a>), rescaled by the largest entry when <a, a> leaves the float
+    range (entries below 1e-154 or above 1e154): then ‖a‖ is still representable."""
+    if not np.ndim(a):
+        return np.abs(a)
+    squares = np.vdot(a, a)
+    if _SAFE_SQUARES[0] < squares < _SAFE_SQUARES[1]:
+        return np.sqrt(squares)
+    top = np.max(np.abs(a))
+    if top == 0 or not np.isfinite(top):  # all zeros, or an inf/nan entry
+        return np.sqrt(squares)
+    return top * np.sqrt(np.vdot(a / top, a / top))
 
 
 define(Primitive(
     "norm2", 1, S.scalar_out, _norm2, family="reduction",
-    vjp=(lambda g, ans, a: prims.mul(prims.div(g, ans), a),),
+    # g (a / ‖a‖): the unit vector first, so the tape's Hessian never forms ‖a‖² (scale-invariant)
+    vjp=(lambda g, ans, a: prims.mul(g, prims.div(a, ans)),),
     jvp=(lambda t, ans, a: (t.reshape(t.shape[0], -1) @ np.ravel(a)) / ans,),
     domain=("nonzero",), doc="Euclidean norm of a vector, Frobenius norm of a matrix",
     symbolic={"jvp": (lambda t, ans, a: prims.div(prims.inner(a, t), ans),)}))

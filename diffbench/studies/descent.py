@@ -189,7 +189,10 @@ class NewtonRun(_Run):
             moved = _backtrack(obj, x, step, g)
             elapsed += time.perf_counter() - start
             trajectory.append([k, elapsed, obj.value(moved) - f_star])
-            if trajectory[-1][2] <= TARGET * 1e-3 or np.array_equal(moved, x):  # solved, or stalled at round-off
+            gap, before = trajectory[-1][2], trajectory[-2][2]
+            # solved; stalled at round-off; or below the target and no longer falling (f* is
+            # itself known to round-off only, so the gap need not reach TARGET * 1e-3)
+            if gap <= TARGET * 1e-3 or np.array_equal(moved, x) or (gap <= TARGET and gap >= before):
                 break
             x = moved
         self.trajectory = trajectory

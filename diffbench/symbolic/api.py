@@ -21,6 +21,7 @@ from ..ir import Node, topological, var
 from ..iterate import unroll, unroll_limit
 from ..ops.core import GENERATION
 from . import budget, codegen
+from .balance import balanced
 from .derive import differential, gradients, hessian, jacobian
 from .language import programs
 from .printing import STYLES, math_block, render, shared_subexpressions
@@ -91,6 +92,7 @@ class Derivation:
                         together[(group,) + (key if isinstance(key, tuple) else (key,))] = n
                         zero[(group,) + (key if isinstance(key, tuple) else (key,))] = zero[key]
             groups["together"] = together
+            groups = {name: balanced(quantities) for name, quantities in groups.items()}
             self._source = codegen.generate(groups, dict(self.function.shapes), zero)
         return self._source
 
@@ -349,8 +351,10 @@ def higher_derivatives(d: Derivation, variables: dict, order: int) -> dict:
     """``{k: d^k f/dx^k}`` for k = 3..order: each the derivative of the one before.
 
     Raises ``TooLarge`` when a formula swells past ``HIGHER_ORDER_NODES``."""
+    from .scalar_form import tidy
+
     (x,) = d.wrt
-    previous = d.hessian.get((x, x))
+    previous = d.hessian[(x, x)] = tidy(d.hessian.get((x, x)))  # formulas of scalars: factored by SymPy
     out = {}
     for k in range(3, order + 1):
         if previous is not None:
@@ -358,7 +362,7 @@ def higher_derivatives(d: Derivation, variables: dict, order: int) -> dict:
             if size > HIGHER_ORDER_NODES:
                 raise TooLarge(f"too large: the derivative of order {k - 1} of {d.function.expr!r} is a formula "
                                f"of {size} nodes (limit {HIGHER_ORDER_NODES}); order {k} is left to the tape")
-            previous = gradients(previous, variables)[x]
+            previous = tidy(gradients(previous, variables)[x])
         out[k] = previous
     return out
 

@@ -93,8 +93,30 @@ HELPERS = {
                   "    return top + np.log(np.sum(np.exp(a - top))) if np.isfinite(top) else top"),
     "logdet": ("def _logdet(a):",
                "    return np.linalg.slogdet(a)[1]"),
+    "adj": ("def _adj(a):",
+            "    # det(a) inv(a) when well conditioned, else from the SVD (a may be singular)",
+            "    if a.shape[-1] == 1:",
+            "        return np.ones_like(a, dtype=float)",
+            "    try:",
+            "        inverse = np.linalg.inv(a)",
+            "        if np.max(np.abs(a)) * np.max(np.abs(inverse)) < 1e8:",
+            "            return np.linalg.det(a) * inverse",
+            "    except np.linalg.LinAlgError:",
+            "        pass",
+            "    u, s, vt = np.linalg.svd(a)",
+            "    before = np.concatenate(([1.0], np.cumprod(s[:-1])))",
+            "    after = np.concatenate((np.cumprod(s[::-1][:-1])[::-1], [1.0]))",
+            "    return np.linalg.det(u) * np.linalg.det(vt) * ((vt.T * (before * after)) @ u.T)"),
     "norm2": ("def _norm2(a):",
-              "    return np.sqrt(np.vdot(a, a)) if np.ndim(a) else np.abs(a)"),
+              "    if not np.ndim(a):",
+              "        return np.abs(a)",
+              "    squares = np.vdot(a, a)  # rescaled when it leaves the float range",
+              "    if 1e-280 < squares < 1e280:",
+              "        return np.sqrt(squares)",
+              "    top = np.max(np.abs(a))",
+              "    if top == 0 or not np.isfinite(top):",
+              "        return np.sqrt(squares)",
+              "    return top * np.sqrt(np.vdot(a / top, a / top))"),
     # any other primitive: its NumPy evaluation from the op table
     "_impl": ("from diffbench.ops import TABLE as _TABLE",
               "_impl = {name: prim.impl for name, prim in _TABLE.items()}"),
@@ -160,7 +182,7 @@ class _Emitter:
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
         term = self.fused_einsum(n)
         if term is not None:  # the einsum term is never formed whole: its operands are read
-            return [n.args[0]] + list(term.args)
+            return [_other(n, term)] + list(term.args)
         if n.op in _BINOP and any(a.op != "broadcast" for a in n.args):
             # a broadcast scalar is left to NumPy's broadcasting, as long as an
             # operand of full shape is left to carry the result's shape
@@ -174,9 +196,11 @@ class _Emitter:
         if n.op not in ("add", "sub") or n.ndim < 3:
             return None
         a, b = n.args
-        if (b.op == "einsum" and len(b.args) > 1 and a.shape == b.shape == n.shape
-                and self.uses.get(id(b), 0) == 1):
-            return b
+        # a + einsum, a - einsum, and einsum + a (a sum is accumulated either way round)
+        for term, other in ((b, a), (a, b)) if n.op == "add" else ((b, a),):
+            if (term.op == "einsum" and len(term.args) > 1 and other.shape == term.shape == n.shape
+                    and self.uses.get(id(term), 0) == 1):
+                return term
         return None
 
     # ---------------------------------------------------------------- plans
@@ -438,7 +462,7 @@ class _Emitter:
         name = self.new_name()
         term = self.fused_einsum(n)
         if term is not None:
-            a = n.args[0]
+            a = _other(n, term)
             start = self.ref(a) if self.overwritable(a, n) else f"np.array({self.ref(a)}, dtype=float)"
             operands = ", ".join(self.ref(x) for x in term.args)
             sign = 1.0 if n.op == "add" else -1.0
@@ -576,6 +600,11 @@ def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes:
     for op in sorted(helpers):
         head += list(HELPERS[op]) + [""]
     return "\n".join(head + parts)
+
+
+def _other(n: Node, term: Node) -> Node:
+    """The argument of the sum ``n`` that is not its fused einsum ``term``."""
+    return n.args[1] if term is n.args[0] else n.args[0]
 
 
 def _einsum_into(out, sign: float, spec: str, *operands):

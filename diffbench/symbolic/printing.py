@@ -54,6 +54,8 @@ class Style:
         table = {"T": "ᵀ", "-1": "⁻¹", "-T": "⁻ᵀ", "2": "²", "3": "³"}
         if s in table:
             return base + table[s]
+        if s.isdigit():  # x⁴ ... x¹²: the higher derivatives' powers
+            return base + s.translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
         # a^(b − 1), x^(5/2): an exponent that is not one token keeps its grouping
         return f"{base}^{s}" if _TOKEN.match(s) else f"{base}^({s})"
 
