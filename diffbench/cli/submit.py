@@ -21,7 +21,24 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, as_json, 
     """
     from ..jobs.scheduler import Target, submit
 
+    _import_in_background("diffbench.report")  # the report's plotting stack loads while the cells run
     target = Target(workers, scheduler, db, reports, connect_timeout)
     result = run_guarded(lambda progress: submit(jobfile, target, progress, limits))
     result = with_report(result, reports)
     echo_json(result) if as_json else print_summary(result)
+
+
+def _import_in_background(module: str) -> None:
+    """Import ``module`` on a daemon thread: the submitter mostly waits on the
+    cluster meanwhile, so the seconds matplotlib takes to load leave the
+    command's critical path (the report is written after the last cell)."""
+    import importlib
+    import threading
+
+    def load():
+        try:
+            importlib.import_module(module)
+        except Exception:  # the report's own import, later, says what is wrong
+            pass
+
+    threading.Thread(target=load, daemon=True).start()

@@ -14,6 +14,7 @@ task costs a pipe round trip, not an interpreter start.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import select
 import signal
@@ -165,6 +166,19 @@ def acquire() -> Sandbox:
 def release(box: Sandbox) -> None:
     with _lock:
         _idle.append(box)
+
+
+def stop_all() -> None:
+    """Kill the idle children now (the worker is closing): waiting for them to
+    notice their parent is gone kept the cluster's close waiting seconds."""
+    with _lock:
+        boxes = list(_idle)
+        _idle.clear()
+    for box in boxes:
+        box.kill()
+
+
+atexit.register(stop_all)
 
 
 def prewarm(count: int = 1) -> int:
