@@ -164,23 +164,23 @@ TABLE_ENGINES = ("symbolic", "tape", "autograd", "jax-jit", "torch")
 PREPARE_BUDGET = 60.0  # seconds an engine may take to derive, compile or jit one cell
 
 
-def run_table(rounds: int, only: set | None = None):
+def run_table(rounds: int, only: set | None = None, engines=TABLE_ENGINES):
     print(f"\n{'problem':<16}{'sizes':<18}{'engine':<10}{'objective':>11}{'gradient':>11}{'ratio':>7}  note")
     for name, grid in TABLE:
         if only and name not in only:
             continue
         entry = get_entry(name)
         for user_sizes in grid:
-            _table_cell(entry, user_sizes, rounds)
+            _table_cell(entry, user_sizes, rounds, engines)
 
 
-def _table_cell(entry, user_sizes, rounds):
+def _table_cell(entry, user_sizes, rounds, engines=TABLE_ENGINES):
     inputs = entry.sample(user_sizes, seed=0)
     fn, wrt = entry.function_at(user_sizes), list(entry.wrt)
     sizes = fn.bind(inputs)
     quantity = "gradient" if fn.is_scalar else "jacobian"
     label = ",".join(f"{k}={v}" for k, v in user_sizes.items()) or "-"
-    for engine in TABLE_ENGINES:
+    for engine in engines:
         start = time.perf_counter()
         try:
             with time_limit(PREPARE_BUDGET, f"{engine}'s prepare"):  # a cell never hangs the table
@@ -211,11 +211,13 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--table", action="store_true", help="also every engine per problem and size")
     parser.add_argument("--only", default="", help="comma-separated problems: only these targets and table rows")
+    parser.add_argument("--engines", default=",".join(TABLE_ENGINES), help="the table's engines")
+    parser.add_argument("--no-targets", action="store_true", help="the table alone")
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
-    misses = run_targets(args.rounds, only)
+    misses = [] if args.no_targets else run_targets(args.rounds, only)
     if args.table:
-        run_table(max(3, args.rounds // 2), only)
+        run_table(max(3, args.rounds // 2), only, tuple(e.strip() for e in args.engines.split(",")))
     if misses:
         print("\nMISSED:\n  " + "\n  ".join(misses))
     return 0

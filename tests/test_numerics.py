@@ -134,3 +134,41 @@ def test_norm2_hessian_in_the_issue():
     got = derivatives("norm2(x)", {"x": np.array([1e-110, 1e-110, 0.0])}, "x", engine="symbolic")["hessian"]
     expected = np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 2]]) * 3.5355339059327378e109
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def _det_by_cofactors(m):
+    """det by expansion along the first row (Laplace): a polynomial in the entries,
+    which autograd differentiates at a singular matrix as anywhere else."""
+    n = m.shape[0]
+    if n == 1:
+        return m[0, 0]
+    total = 0.0
+    for j in range(n):
+        minor = anp.concatenate([m[1:, :j], m[1:, j + 1:]], axis=1)
+        total = total + (-1) ** j * m[0, j] * _det_by_cofactors(minor)
+    return total
+
+
+@pytest.mark.parametrize("matrix", [
+    [[1, 2, 3], [2, 4, 6], [1, 0.5, 2]],  # rank 2 (the issue's example)
+    [[1, 2, 3], [2, 4, 6], [3, 6, 9]],  # rank 1: the adjugate is 0
+    [[2, 1], [4, 2]],
+    [[0.0, 0.0], [0.0, 0.0]],
+    [[1, 2, 0.5], [0.3, -1, 2], [1, 0, 1]],  # invertible: det(X) X⁻ᵀ as before
+], ids=["rank2", "rank1", "2x2", "zero", "invertible"])
+def test_det_gradient_is_the_adjugate_also_at_a_singular_matrix(matrix):
+    """d det(X) = tr(adj(X) dX): the gradient adj(X)ᵀ is the cofactor matrix,
+    defined at a singular X, where symbolic and tape raised LinAlgError."""
+    inputs = {"X": np.array(matrix, dtype=float)}
+    check_agree("det(X)", inputs, "X", engines=("symbolic", "tape"), order=1,
+                reference=lambda p: _det_by_cofactors(p["X"]))
+    if np.linalg.matrix_rank(inputs["X"]) == len(matrix):
+        check_agree("det(X)", inputs, "X", engines=("symbolic", "tape", "fd"),
+                    reference=lambda p: _det_by_cofactors(p["X"]))
+
+
+def test_det_gradient_in_the_issue():
+    X = np.array([[1, 2, 3], [2, 4, 6], [1, 0.5, 2]])
+    for engine in ("symbolic", "tape"):
+        got = derivatives("det(X)", {"X": X}, "X", engine=engine, order=1)["gradient"]
+        np.testing.assert_allclose(got.ravel(), [5, 2, -3, -2.5, -1, 1.5, 0, 0, 0], atol=1e-12)

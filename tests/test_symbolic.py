@@ -137,7 +137,7 @@ PRIMITIVE_ARGS = {
     "sin": [("m", "n")], "cos": [("n",)], "tanh": [("n",)], "sqrt": [("n",)], "sigmoid": [("n",)],
     "softplus": [("n",)], "matmul": [("m", "n"), ("n",)], "outer": [("m",), ("n",)],
     "transpose": [("m", "n")], "inner": [("m", "n"), ("m", "n")], "tr": [("n", "n")],
-    "det": [("n", "n")], "logdet": [("n", "n")], "inv": [("n", "n")], "diag_embed": [("n",)],
+    "det": [("n", "n")], "adj": [("n", "n")], "logdet": [("n", "n")], "inv": [("n", "n")], "diag_embed": [("n",)],
     "diag_part": [("n", "n")], "sum": [("m", "n")], "norm2": [("n",)], "logsumexp": [("n",)],
     "reshape": [("n",)], "broadcast": [()],
     "tan": [("n",)], "arcsin": [("n",)], "arccos": [("n",)], "arctan": [("m", "n")],

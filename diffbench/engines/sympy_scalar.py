@@ -70,6 +70,11 @@ def _det(a):
     return sp.Matrix(a).det(method="berkowitz")
 
 
+def _adj(a):
+    _det(a)
+    return np.array(sp.Matrix(a).adjugate(), dtype=object)
+
+
 def _inv(a):
     _det(a)
     m = sp.Matrix(a)
@@ -94,7 +99,7 @@ _SCALAR_RULES = {
     "transpose": lambda a: a.T, "inner": lambda a, b: _add_entries(np.multiply(a, b)),
     "tr": lambda a: _add_entries(np.diagonal(a)), "det": _det, 
     "logdet": lambda a: sp.log(_det(a) ** 2) / 2,  # log|det X|, as every engine; its derivative is d'/d
-    "inv": _inv, "diag_part": lambda a: np.array(np.diagonal(a)),
+    "inv": _inv, "adj": _adj, "diag_part": lambda a: np.array(np.diagonal(a)),
     "diag_embed": lambda v: np.array([[v[i] if i == j else sp.Integer(0) for j in range(len(v))]
                                       for i in range(len(v))], dtype=object),
     "sum": _add_entries, "norm2": lambda a: sp.sqrt(_add_entries(np.multiply(a, a))),
@@ -144,9 +149,9 @@ def estimate_ops(fn: Function, wrt: list[str], sizes: dict[str, int], order: int
         out = math.prod(resolve_shape(n.shape, sizes))
         arg_shapes = [resolve_shape(a.shape, sizes) for a in n.args]
         arg_size = max((math.prod(s) for s in arg_shapes), default=1)
-        if n.op in ("det", "logdet", "inv"):
+        if n.op in ("det", "logdet", "inv", "adj"):
             k = arg_shapes[0][0]
-            value += math.factorial(min(k, 20)) * k * (out if n.op == "inv" else 1) * 8
+            value += math.factorial(min(k, 20)) * k * (out if n.op in ("inv", "adj") else 1) * 8
         else:
             value += out * _COST.get(n.op, lambda s, a: 1)(arg_shapes, arg_size)
     entries = sum(math.prod(resolve_shape(fn.shapes[w], sizes)) for w in wrt)

@@ -79,13 +79,63 @@ def _inv_t(a):
     return np.linalg.inv(a).T
 
 
+def _adjugate(a):
+    """adj(A) = det(A) A⁻¹, also where A is singular (its entries are cofactors:
+    polynomials, defined everywhere).  Well conditioned: det(A) A⁻¹ (LU);
+    otherwise from the SVD A = U S Vᵀ: adj(A) = det(U) det(V) V diag(∏_{j≠i} s_j) Uᵀ,
+    the products taken without dividing by an s_i that may be 0."""
+    a = np.asarray(a, dtype=float)
+    if a.shape[-1] == 1:
+        return np.ones_like(a)
+    try:
+        inverse = np.linalg.inv(a)
+        if np.max(np.abs(a)) * np.max(np.abs(inverse)) < ADJUGATE_BY_INVERSE:
+            return np.linalg.det(a) * inverse
+    except np.linalg.LinAlgError:
+        pass
+    u, s, vt = np.linalg.svd(a)
+    before = np.concatenate(([1.0], np.cumprod(s[:-1])))
+    after = np.concatenate((np.cumprod(s[::-1][:-1])[::-1], [1.0]))
+    return np.linalg.det(u) * np.linalg.det(vt) * ((vt.T * (before * after)) @ u.T)
+
+
+# ‖A‖ ‖A⁻¹‖ (entry-wise max norms) below this: det(A) A⁻¹ is accurate; above, the SVD
+ADJUGATE_BY_INVERSE = 1e8
+
+
+def _adjugate_jvp(t, ans, a):
+    """d adj(A)[T] = det(A) (tr(A⁻¹ T) A⁻¹ − A⁻¹ T A⁻¹) (Cookbook (49) and (59)): the
+    Hessian of det, where A is invertible (at a singular A it raises, never a nan)."""
+    inverse = np.linalg.inv(a)
+    traces = np.einsum("ij,kji->k", inverse, t)
+    return np.linalg.det(a) * (traces[:, None, None] * inverse - inverse @ t @ inverse)
+
+
+def _adjugate_vjp(g, ans, a):
+    inv_t = prims.transpose(prims.inv(a))
+    return prims.mul(prims.det(a), prims.sub(prims.mul(prims.inner(g, prims.inv(a)), inv_t),
+                                             prims.matmul(inv_t, prims.matmul(g, inv_t))))
+
+
+def _adjugate_tangent(t, ans, a):
+    inverse = prims.inv(a)
+    return prims.mul(prims.det(a), prims.sub(prims.mul(prims.inner(prims.transpose(inverse), t), inverse),
+                                             prims.matmul(inverse, prims.matmul(t, inverse))))
+
+
+define(Primitive(
+    "adj", 1, S.square, _adjugate, family="linalg", printed=("adj", r"\operatorname{adj}"),
+    vjp=(_adjugate_vjp,), jvp=(_adjugate_jvp,), symbolic={"jvp": (_adjugate_tangent,)},
+    domain=("invertible",), doc="the adjugate det(X) X⁻¹ (the derivative of det; defined for singular X too)"))
+
 define(Primitive(
     "det", 1, S.square_to_scalar, np.linalg.det, family="linalg", numpy="linalg.det", printed=("det", r"\det"),
-    # Cookbook (49): d det(X) = det(X) tr(X^-1 dX)
-    vjp=(lambda g, ans, a: prims.mul(prims.mul(g, ans), prims.transpose(prims.inv(a))),),
-    jvp=(lambda t, ans, a: ans * _batched_inner(t, _inv_t(a)),),
-    domain=("invertible",),
-    symbolic={"jvp": (lambda t, ans, a: prims.mul(ans, prims.inner(prims.transpose(prims.inv(a)), t)),)}))
+    # Cookbook (49): d det(X) = det(X) tr(X^-1 dX) = tr(adj(X) dX); the adjugate
+    # form holds at a singular X too (the gradient is its cofactor matrix)
+    vjp=(lambda g, ans, a: prims.mul(g, prims.transpose(prims.adj(a))),),
+    jvp=(lambda t, ans, a: _batched_inner(t, _adjugate(a).T),),
+    domain=("invertible",),  # the Hessian (adj's derivative) divides by det X
+    symbolic={"jvp": (lambda t, ans, a: prims.inner(prims.transpose(prims.adj(a)), t),)}))
 
 
 def _logdet(a):

@@ -31,6 +31,7 @@ def op_map(anp, special) -> dict:
         # linear algebra
         "inner": lambda a, b: anp.sum(a * b),
         "logdet": lambda a: anp.linalg.slogdet(a)[1],
+        "adj": lambda a: anp.linalg.det(a) * anp.linalg.inv(a),  # where X is invertible
         "solve": anp.linalg.solve,
         "svdvals": lambda a: anp.linalg.svd(a, full_matrices=False)[1],
         "svd_u": lambda a: np.linalg.svd(a)[0], "svd_v": lambda a: np.linalg.svd(a)[2].T,

@@ -34,7 +34,9 @@ def op_map(jnp, jax) -> dict:
         "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus,
         "relu": lambda x: jnp.maximum(x, 0.0), "step": lambda x: jnp.where(x > 0, 1.0, 0.0),
         # linear algebra
-        "inner": jnp.vdot, "logdet": lambda a: jnp.linalg.slogdet(a)[1], "diag_part": jnp.diagonal,
+        "inner": jnp.vdot, "logdet": lambda a: jnp.linalg.slogdet(a)[1],
+        "adj": lambda a: jnp.linalg.det(a) * jnp.linalg.inv(a),  # where X is invertible
+        "diag_part": jnp.diagonal,
         "solve": jnp.linalg.solve,
         "svdvals": lambda a: jnp.linalg.svd(a, compute_uv=False),
         "svd_u": lambda a: jnp.linalg.svd(a)[0], "svd_v": lambda a: jnp.linalg.svd(a)[2].T,

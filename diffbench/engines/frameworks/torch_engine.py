@@ -37,7 +37,9 @@ def op_map(torch) -> dict:
         # linear algebra
         "transpose": lambda a: torch.transpose(a, -2, -1) if a.ndim >= 2 else a,
         "inner": lambda a, b: torch.sum(a * b),
-        "logdet": lambda a: torch.linalg.slogdet(a)[1], "diag_part": torch.diagonal,
+        "logdet": lambda a: torch.linalg.slogdet(a)[1],
+        "adj": lambda a: torch.linalg.det(a) * torch.linalg.inv(a),  # where X is invertible
+        "diag_part": torch.diagonal,
         "solve": torch.linalg.solve,
         "svdvals": torch.linalg.svdvals,
         "svd_u": lambda a: torch.linalg.svd(a)[0], "svd_v": lambda a: torch.linalg.svd(a)[2].T,
