@@ -210,13 +210,23 @@ def _measure(prog) -> dict | None:
     return {mode: max(0.0, best[mode] - _work(mode, work[mode])) for mode in best}
 
 
+def _traced() -> bool:
+    """Whether tracemalloc is tracing (a job's warm-up call, traced for its
+    peak memory): Python runs slower then, by more for the mode that makes
+    more Python calls, and a measurement would count toward the call's peak."""
+    import tracemalloc
+
+    return tracemalloc.is_tracing()
+
+
 def overheads(prog) -> dict:
     """``{"forward": s, "reverse": s, "measured": bool}``: measured once per
-    function and ``wrt`` (see above), else the fitted per-step constants."""
+    function and ``wrt`` (see above), else the fitted per-step constants
+    (also while traced: measured at the next untraced call)."""
     key = (prog.fn.expr, tuple(sorted(_size_free(prog.fn)[0].items())), tuple(prog.wrt))
-    if key not in _measured:
+    if key not in _measured and not _traced():
         _measured[key] = _measure(prog)
-    found = _measured[key]
+    found = _measured.get(key)
     if found is not None:
         return {**found, "measured": True}
     steps = sum(1 for slot, _ in prog.steps if prog.active[slot])
@@ -233,16 +243,20 @@ def mode_costs(prog) -> dict:
 
 def choose_mode(prog, inputs: dict | None = None) -> tuple[str, str]:
     """``(mode, basis)``: the mode predicted to take less time, ``basis``
-    ``"model"`` (``"unmeasured"`` for a near tie when no inputs are given); or, where the model's two predictions are within its own
+    ``"model"``; or, where the model's two predictions are within its own
     error of each other (``TIE``) and a call is cheap, the faster of the two
-    measured on ``inputs`` (basis ``"measured"``, like FFTW's planner)."""
+    measured on ``inputs`` (basis ``"measured"``, like FFTW's planner).
+    ``"unmeasured"``: a prediction to be revisited at the first untraced
+    call with inputs (none were given, or tracemalloc is tracing)."""
     costs = mode_costs(prog)
     f, r = costs["forward"]["seconds"], costs["reverse"]["seconds"]
     predicted = "forward" if f < r else "reverse"
+    if costs["forward"]["measured"] and (max(f, r) > TIE * min(f, r) or max(f, r) > BUDGET):
+        return predicted, "model"
+    if inputs is None or _traced():
+        return predicted, "unmeasured"  # measured at the first untraced call that has inputs
     if max(f, r) > TIE * min(f, r) or max(f, r) > BUDGET:
         return predicted, "model"
-    if inputs is None:
-        return predicted, "unmeasured"  # measured at the first call that has inputs
     from . import operators as ops
 
     with np.errstate(all="ignore"):
