@@ -23,8 +23,9 @@ EPS = np.finfo(float).eps
 DIRECTIONS = ("sphere", "gauss")
 
 
-def forward_differences(f, x: np.ndarray) -> np.ndarray:
-    steps = np.sqrt(EPS) * np.maximum(1.0, np.abs(x))
+def forward_differences(f, x: np.ndarray, step: float | None = None) -> np.ndarray:
+    """One-sided differences, step ``step`` (default sqrt(machine eps)) scaled by max(1, |x_i|)."""
+    steps = (np.sqrt(EPS) if step is None else step) * np.maximum(1.0, np.abs(x))
     f0 = f(x)
     out = np.empty(x.size)
     for i in range(x.size):

@@ -105,6 +105,9 @@ def scalar(depth: int):
         st.builds(_apply("({} - {})", lambda t, r: t - r), s, s),
         st.builds(_apply("({}*{})", lambda t, r: t * r), s, s),
         st.builds(_apply("({} / (2 + ({})^2))", lambda t, r: t / (2 + r ** 2)), s, s),
+        st.builds(_apply("det({}*{}' + eye(n))",
+                         lambda M, N: anp.linalg.det(anp.dot(M, N.T) + anp.eye(M.shape[0]))), m, m),
+        st.builds(_apply("tr({}*{}')", lambda u, w: anp.sum(u * w)), v, v),
         st.builds(_apply("logdet({}*{}' + eye(n))",
                          lambda M, N: anp.log(anp.linalg.det(anp.dot(M, N.T) + anp.eye(M.shape[0])))), m, m),
         *_unaries(s))

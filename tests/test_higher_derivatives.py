@@ -40,6 +40,11 @@ EXPRESSIONS = [
     ("sqrt(x) + x^3*log(x)", {"x": 1.7}, "x"),
     ("sigmoid(x) + softplus(2*x) - cos(x)^2", {"x": -0.4}, "x"),
     ("sum(tanh(b*v)) + b'*b", {"b": 0.7, "v": np.array([0.5, -1.0, 2.0])}, "b"),
+    # the tape's Taylor recurrences on vectors (sin/cos pair, exp, log, sqrt, sigmoid) ...
+    ("sum(sin(b*v) .* exp(b*v))", {"b": 0.7, "v": np.array([0.5, -1.0, 2.0])}, "b"),
+    ("sum(sqrt(2 + b*v) + log(3 + b*v) - sigmoid(b*v))", {"b": 0.7, "v": np.array([0.5, -1.0, 2.0])}, "b"),
+    # ... and where a^b's recurrence divides by a_0 = 0: the tangent rule instead
+    ("x^3 - x^2 + cos(x)", {"x": 0.0}, "x"),
     ("logdet(A + b*B)", {"b": 0.2, "A": 4 * np.eye(3), "B": np.arange(9.0).reshape(3, 3) / 9}, "b"),
     ("c'*inv(A + b*B)*c", {"b": 0.2, "A": 4 * np.eye(3), "B": np.arange(9.0).reshape(3, 3) / 9,
                            "c": np.array([1.0, -2.0, 0.5])}, "b"),

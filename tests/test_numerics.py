@@ -172,3 +172,26 @@ def test_det_gradient_in_the_issue():
     for engine in ("symbolic", "tape"):
         got = derivatives("det(X)", {"X": X}, "X", engine=engine, order=1)["gradient"]
         np.testing.assert_allclose(got.ravel(), [5, 2, -3, -2.5, -1, 1.5, 0, 0, 0], atol=1e-12)
+
+
+ONE = {"x": np.array([1.5]), "y": np.array([-0.7]), "A": np.array([[2.0]])}
+
+
+@pytest.mark.parametrize("expr, reference", [
+    ("tr(x*x')", lambda p: anp.sum(p["x"] * p["x"])),
+    ("tr(x*y')*2", lambda p: 2 * anp.sum(p["x"] * p["y"])),
+    ("det(x*y')", lambda p: anp.sum(p["x"] * p["y"])),
+    ("logdet(x*y')", lambda p: anp.log(anp.abs(anp.sum(p["x"] * p["y"])))),
+    ("inv(x*x') + x'*A*x", lambda p: 1 / anp.sum(p["x"] ** 2) + anp.sum(p["x"] * p["A"][0] * p["x"])),
+    ("x'*A*x", lambda p: anp.sum(p["x"] * p["A"][0] * p["x"])),
+])
+def test_a_one_by_one_product_is_a_scalar_everywhere(expr, reference):
+    """x*x' of a length-1 x is 1x1: a scalar in the language, which tr, det,
+    logdet and inv take as the 1x1 matrix it is (tr(x*x') was refused:
+    'tr needs a square matrix, got ()')."""
+    fn = parse(expr, {"x": "1", "y": "1", "A": "1,1"})
+    assert fn.shape == ()
+    inputs = {name: ONE[name] for name in fn.variables}
+    check_agree(fn, inputs, fn.variables, engines=("symbolic", "tape", "fd"), reference=reference)
+    got = derivatives(expr, inputs, "x")
+    assert np.shape(got["value"]) == () and np.shape(got["gradient"]) == (1,)

@@ -63,3 +63,18 @@ def test_forward_difference_engine_against_autograd():
     out = diffbench.derivatives("log(x'*A*x) + sum(sin(x))", {"x": X0, "A": A}, wrt="x", engine="fd-forward",
                                 order=1)
     assert relative_error(out["gradient"], EXACT) < 1e-6
+
+
+def test_error_sweep_falls_like_one_over_sqrt_V_and_one_sided_with_eps():
+    """The report's error-against-V data: the engines' own sweep against the
+    autograd gradient written from the formula above."""
+    fn = diffbench.parse("log(x'*A*x) + sum(sin(x))", {"x": "n", "A": "n,n"})
+    inputs, sizes = {"x": X0, "A": A}, {"n": 6}
+    exact = {"x": EXACT}
+    sweep = get_engine("zo-sphere").prepare(fn, ["x"], sizes, 1).error_sweep(inputs, exact)
+    at = [(v, err) for v, eps, err in sweep if eps == 1e-6]
+    slope = np.polyfit(np.log([v for v, _ in at]), np.log([e for _, e in at]), 1)[0]
+    assert -0.85 <= slope <= -0.25  # V^(-1/2), one seeded draw per V
+    one_sided = {eps: err for _, eps, err in get_engine("fd-forward").prepare(fn, ["x"], sizes, 1)
+                 .error_sweep(inputs, exact)}
+    assert one_sided[1e-2] > 30 * one_sided[1e-4] > 0  # truncation error O(eps)

@@ -20,6 +20,12 @@ from .base import Engine, Unsupported, register
 from .fd import FDPrepared
 
 
+# the error sweep: directions V and steps eps at which an estimator is re-run
+# against an exact gradient (the report's error-against-V plot, one line per eps)
+SWEEP_COUNTS = (1, 4, 16, 64, 256)
+SWEEP_EPS = (1e-2, 1e-4, 1e-6, 1e-8)
+
+
 class ZerothPrepared(FDPrepared):
     def __init__(self, program: Program, max_evaluations: int, method: str, kind: str = "",
                  count: int | None = None, eps: float = 1e-6, seed: int = 0):
@@ -45,6 +51,33 @@ class ZerothPrepared(FDPrepared):
         self._guard(2 * count, "gradient")
         self.stats["V"] = count
         return self._split(zeroth.two_point(f, x0, count, self.eps, self.kind, self.rng), shapes)
+
+    def sweep_evaluations(self, inputs) -> int:
+        """Function evaluations :meth:`error_sweep` would take."""
+        d = self._function(inputs)[1].size
+        per_eps = d + 1 if self.method == "forward" else 2 * sum(SWEEP_COUNTS)
+        return per_eps * len(SWEEP_EPS)
+
+    def error_sweep(self, inputs, exact: dict) -> list[list[float]]:
+        """``[[V, eps, |G - g| / |g|], ...]``: the estimator re-run at each V of
+        ``SWEEP_COUNTS`` (one-sided differences: V = d) and each step of
+        ``SWEEP_EPS`` against the exact gradient ``g`` (per variable, as the
+        engines return it), with directions from a generator seeded per V, so
+        the sweep is reproducible and apart from the timed calls.  The norm
+        ratio, unlike the agreement metric, does not saturate at 1: one
+        random direction misses by about sqrt(d)."""
+        f, x0, shapes = self._function(inputs)
+        g = np.concatenate([np.ravel(np.asarray(exact[name], dtype=float)) for name in self.program.wrt])
+        scale = max(float(np.linalg.norm(g)), 1e-300)
+        out = []
+        for eps in SWEEP_EPS:
+            if self.method == "forward":
+                out.append([x0.size, eps, float(np.linalg.norm(zeroth.forward_differences(f, x0, eps) - g)) / scale])
+                continue
+            for count in SWEEP_COUNTS:
+                got = zeroth.two_point(f, x0, count, eps, self.kind, np.random.default_rng([self.seed, count]))
+                out.append([count, eps, float(np.linalg.norm(got - g)) / scale])
+        return out
 
     def hessian(self, inputs, step=None):
         raise Unsupported("unsupported: the zero-order engines estimate gradients only")

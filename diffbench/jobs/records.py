@@ -17,7 +17,7 @@ def now() -> str:
 def make_record(task: dict, run_id: str, fields: dict, env: dict, attempts: int, started: str) -> dict:
     """A full record from the task, what the sandbox measured and where."""
     stats = dict(fields.get("stats") or {})
-    for key in ("reference_note", "step_errors", "step_note"):  # from the reference phase
+    for key in ("reference_note", "step_errors", "step_note", "zo_errors"):  # from the reference phase
         if fields.get(key):
             stats[key] = fields[key]
     return {

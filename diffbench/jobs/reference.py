@@ -51,6 +51,8 @@ def run_reference(task: dict, kept: tuple) -> dict:
             found = {"reference": name, "accuracy": compare(out, expected)}
             if task["engine"] == "fd" and name != "fd":
                 found.update(fd_steps(task, fn, inputs, sizes, expected))
+            if task["engine"] in ZERO_ORDER and task["quantity"] == "gradient" and name not in ZERO_ORDER:
+                found.update(zero_order_sweep(task, fn, inputs, sizes, expected))
             return found
         except MemoryError:
             notes.append(f"{name}: out of memory")
@@ -74,6 +76,23 @@ def fd_steps(task: dict, fn, inputs: dict, sizes: dict, exact) -> dict:
         return {"step_note": f"no step sweep: it would take {cost:,} function evaluations "
                              f"(limit {FD_SWEEP_EVALUATIONS:,})"}
     return {"step_errors": step_sweep(prepared, task["quantity"], inputs, exact, compare)}
+
+
+ZERO_ORDER = ("fd-forward", "zo-sphere", "zo-gauss", "zo-sphere-v1", "zo-gauss-v1")
+
+
+def zero_order_sweep(task: dict, fn, inputs: dict, sizes: dict, exact) -> dict:
+    """A zero-order estimator's error against an exact gradient as V and eps
+    vary (``zo_errors``, the report's error-against-V plot), when the sweep
+    fits in ``FD_SWEEP_EVALUATIONS`` function evaluations."""
+    from .registry import get_engine
+
+    prepared = get_engine(task["engine"]).prepare(fn, list(task["wrt"]), sizes, 1)
+    cost = prepared.sweep_evaluations(inputs)
+    if cost > FD_SWEEP_EVALUATIONS:
+        return {"step_note": f"no error sweep: it would take {cost:,} function evaluations "
+                             f"(limit {FD_SWEEP_EVALUATIONS:,})"}
+    return {"zo_errors": prepared.error_sweep(inputs, exact)}
 
 
 def referees(task: dict, inputs: dict) -> list[str]:

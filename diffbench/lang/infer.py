@@ -476,6 +476,9 @@ class Inference:
             return (Combined("*", a[0], a[1]),)
         if n.name == "diag":
             return self.diag(n, a)
+        if a == ():  # a scalar is the language's 1x1 matrix (x*x' for x of length 1)
+            self.kind[n] = "1x1"
+            return ()
         self.square(n, a)
         return a if n.name == "inv" else ()
 

@@ -187,11 +187,22 @@ class Lowering:
         if n.name in REDUCTIONS and isinstance(value, Row):
             return build(n.name, (vector_of(value),))  # same entries, no reshape needed
         value = as_node(value)
+        if kind == "1x1":  # tr, det, logdet, inv of a 1x1 matrix, i.e. of a scalar
+            return _of_one_by_one(n.name, value)
         if n.name == "diag":
             kind = self.inference.kind[n]
             return build("diag_embed" if kind == "embed" else "diag_part", (value,))
         # elementwise, reductions, tr det logdet inv: same names as the op table's
         return build(n.name, (value,))
+
+
+def _of_one_by_one(name: str, value: Node) -> Node:
+    """tr(s) = det(s) = s, logdet(s) = log|s|, inv(s) = 1/s."""
+    if name in ("tr", "det"):
+        return value
+    if name == "logdet":
+        return build("log", (build("abs", (value,)),))
+    return build("div", (const(1.0), value))
 
 
 # ---------------------------------------------------------------- concatenation

@@ -8,7 +8,6 @@ and IR nodes alike) and the SymPy scalar function that referees it.
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from . import prims
 from . import shapes as S
@@ -60,48 +59,27 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
-# SymPy has no named sigmoid; this one differentiates to sigma*(1-sigma),
-# which is the form the seed documents print.
-class sigmoid_fn(sp.Function):
-    def fdiff(self, argindex=1):
-        s = sigmoid_fn(self.args[0])
-        return s * (1 - s)
+class _SymPy:
+    """The SymPy scalar function ``name`` (of SymPy, or of :mod:`.sympy_functions`),
+    looked up when first called: importing SymPy takes about a second, which
+    every process loading the op table (the CLI, each worker, each sandbox
+    child) would otherwise pay before doing anything."""
 
-    def _eval_rewrite_as_exp(self, x, **_):
-        return 1 / (1 + sp.exp(-x))
+    def __init__(self, name: str):
+        self.name = name
+        self.found = None
 
+    def resolve(self):
+        if self.found is None:
+            import sympy
 
-class softplus_fn(sp.Function):
-    def fdiff(self, argindex=1):
-        return sigmoid_fn(self.args[0])
+            from . import sympy_functions
 
-    def _eval_rewrite_as_exp(self, x, **_):
-        return sp.log(1 + sp.exp(x))
+            self.found = getattr(sympy_functions, self.name, None) or getattr(sympy, self.name)
+        return self.found
 
-
-# Non-smooth functions: SymPy's own Abs/sign/Max differentiate to expressions
-# in re/im that numpy cannot evaluate; these spell the derivative chosen at
-# the kink (the same one the op table's rules use, see ``step``).
-class step_fn(sp.Function):
-    """Heaviside step with step(0) = 0."""
-
-    def fdiff(self, argindex=1):
-        return sp.Integer(0)
-
-
-class sign_fn(sp.Function):
-    def fdiff(self, argindex=1):
-        return sp.Integer(0)
-
-
-class abs_fn(sp.Function):
-    def fdiff(self, argindex=1):
-        return sign_fn(self.args[0])
-
-
-class relu_fn(sp.Function):
-    def fdiff(self, argindex=1):
-        return step_fn(self.args[0])
+    def __call__(self, *args):
+        return self.resolve()(*args)
 
 
 def _step(x):
@@ -118,7 +96,8 @@ def scalar_functions() -> dict:
     needs to turn a scalar derivative back into numbers."""
     from .core import TABLE
 
-    return {p.scalar.__name__: p.impl for p in TABLE.values() if isinstance(p.scalar, type)}
+    scalars = [(p, p.scalar.resolve() if isinstance(p.scalar, _SymPy) else p.scalar) for p in TABLE.values()]
+    return {f.__name__: p.impl for p, f in scalars if isinstance(f, type)}
 
 
 def unary(name, impl, deriv, scalar, domain="real", doc="", printed=None, numpy=None):
@@ -144,26 +123,26 @@ def unary(name, impl, deriv, scalar, domain="real", doc="", printed=None, numpy=
 # ------------------------------------------------------------ unary table
 # name       numpy            f'(x) given x and ans=f(x)                         sympy
 unary("neg", np.negative, lambda x, ans: -1.0, lambda s: -s, doc="-x", numpy="negative")
-unary("exp", np.exp, lambda x, ans: ans, sp.exp, printed=("exp", r"\exp"))
-unary("log", np.log, lambda x, ans: prims.div(1.0, x), sp.log, domain="positive", printed=("ln", r"\ln"))
-unary("sin", np.sin, lambda x, ans: prims.cos(x), sp.sin, printed=("sin", r"\sin"))
-unary("cos", np.cos, lambda x, ans: prims.neg(prims.sin(x)), sp.cos, printed=("cos", r"\cos"))
-unary("tanh", np.tanh, lambda x, ans: prims.sub(1.0, prims.mul(ans, ans)), sp.tanh, printed=("tanh", r"\tanh"))
-unary("sqrt", np.sqrt, lambda x, ans: prims.div(0.5, ans), sp.sqrt, domain="positive")
-unary("sigmoid", _sigmoid, lambda x, ans: prims.mul(ans, prims.sub(1.0, ans)), sigmoid_fn,
+unary("exp", np.exp, lambda x, ans: ans, _SymPy("exp"), printed=("exp", r"\exp"))
+unary("log", np.log, lambda x, ans: prims.div(1.0, x), _SymPy("log"), domain="positive", printed=("ln", r"\ln"))
+unary("sin", np.sin, lambda x, ans: prims.cos(x), _SymPy("sin"), printed=("sin", r"\sin"))
+unary("cos", np.cos, lambda x, ans: prims.neg(prims.sin(x)), _SymPy("cos"), printed=("cos", r"\cos"))
+unary("tanh", np.tanh, lambda x, ans: prims.sub(1.0, prims.mul(ans, ans)), _SymPy("tanh"), printed=("tanh", r"\tanh"))
+unary("sqrt", np.sqrt, lambda x, ans: prims.div(0.5, ans), _SymPy("sqrt"), domain="positive")
+unary("sigmoid", _sigmoid, lambda x, ans: prims.mul(ans, prims.sub(1.0, ans)), _SymPy("sigmoid_fn"),
       printed=("σ", r"\sigma"))
-unary("softplus", _softplus, lambda x, ans: prims.sigmoid(x), softplus_fn, doc="log(1+exp(x))",
+unary("softplus", _softplus, lambda x, ans: prims.sigmoid(x), _SymPy("softplus_fn"), doc="log(1+exp(x))",
       printed=("softplus", r"\operatorname{softplus}"))
-unary("tan", np.tan, lambda x, ans: prims.add(1.0, prims.square(ans)), sp.tan, printed=("tan", r"\tan"))
+unary("tan", np.tan, lambda x, ans: prims.add(1.0, prims.square(ans)), _SymPy("tan"), printed=("tan", r"\tan"))
 unary("arcsin", np.arcsin, lambda x, ans: prims.div(1.0, prims.sqrt(prims.sub(1.0, prims.square(x)))),
-      sp.asin, domain="unit", doc="inverse sine, |x| < 1", printed=("arcsin", r"\arcsin"))
+      _SymPy("asin"), domain="unit", doc="inverse sine, |x| < 1", printed=("arcsin", r"\arcsin"))
 unary("arccos", np.arccos, lambda x, ans: prims.neg(prims.div(1.0, prims.sqrt(prims.sub(1.0, prims.square(x))))),
-      sp.acos, domain="unit", doc="inverse cosine, |x| < 1", printed=("arccos", r"\arccos"))
-unary("arctan", np.arctan, lambda x, ans: prims.div(1.0, prims.add(1.0, prims.square(x))), sp.atan,
+      _SymPy("acos"), domain="unit", doc="inverse cosine, |x| < 1", printed=("arccos", r"\arccos"))
+unary("arctan", np.arctan, lambda x, ans: prims.div(1.0, prims.add(1.0, prims.square(x))), _SymPy("atan"),
       printed=("arctan", r"\arctan"))
-unary("log1p", np.log1p, lambda x, ans: prims.div(1.0, prims.add(1.0, x)), lambda s: sp.log(1 + s),
+unary("log1p", np.log1p, lambda x, ans: prims.div(1.0, prims.add(1.0, x)), _SymPy("log1p_of"),
       domain="positive", doc="log(1+x), accurate for small x (x > -1)", printed=("log1p", r"\operatorname{log1p}"))
-unary("expm1", np.expm1, lambda x, ans: prims.add(ans, 1.0), lambda s: sp.exp(s) - 1,
+unary("expm1", np.expm1, lambda x, ans: prims.add(ans, 1.0), _SymPy("expm1_of"),
       doc="exp(x)-1, accurate for small x", printed=("expm1", r"\operatorname{expm1}"))
 unary("square", np.square, lambda x, ans: prims.mul(2.0, x), lambda s: s ** 2, doc="x.^2")
 
@@ -171,13 +150,13 @@ unary("square", np.square, lambda x, ans: prims.mul(2.0, x), lambda s: s ** 2, d
 # (abs'(0) = sign(0) = 0, relu'(0) = step(0) = 0, sign' = step' = 0).  Their
 # domain is "nonzero" so sampled inputs (and central differences' stencils)
 # stay off the kink at 0.
-unary("step", _step, lambda x, ans: prims.mul(0.0, x), step_fn, domain="nonzero",
+unary("step", _step, lambda x, ans: prims.mul(0.0, x), _SymPy("step_fn"), domain="nonzero",
       doc="Heaviside step, step(0) = 0 (the derivative of relu)", printed=("step", r"\operatorname{step}"))
-unary("sign", np.sign, lambda x, ans: prims.mul(0.0, x), sign_fn, domain="nonzero",
+unary("sign", np.sign, lambda x, ans: prims.mul(0.0, x), _SymPy("sign_fn"), domain="nonzero",
       doc="-1, 0 or 1 (derivative 0 everywhere it exists)", printed=("sign", r"\operatorname{sign}"))
-unary("abs", np.abs, lambda x, ans: prims.sign(x), abs_fn, domain="nonzero",
+unary("abs", np.abs, lambda x, ans: prims.sign(x), _SymPy("abs_fn"), domain="nonzero",
       doc="|x|, derivative sign(x) (0 at 0)")
-unary("relu", _relu, lambda x, ans: prims.step(x), relu_fn, domain="nonzero",
+unary("relu", _relu, lambda x, ans: prims.step(x), _SymPy("relu_fn"), domain="nonzero",
       doc="max(x, 0), derivative step(x) (0 at 0)", printed=("relu", r"\operatorname{relu}"))
 
 

@@ -83,8 +83,16 @@ def auto_choices(results: list[dict]) -> list[dict]:
         ratio = times.get(chosen, math.inf) / times[faster] if chosen in times else math.inf
         out.append({"quantity": quantity, "sizes": label, "chosen": chosen, "faster": faster,
                     "forward": times["forward"], "reverse": times["reverse"],
-                    "right": chosen == faster, "tie": ratio <= TIE})
+                    "right": chosen == faster, "tie": ratio <= TIE,
+                    "noise": _samples_overlap(*(by_engine[m] for m in MODES))})
     return out
+
+
+def _samples_overlap(a: dict, b: dict) -> bool:
+    """Whether two results' timed samples overlap: which is faster is then
+    within this run's measurement noise (a loaded machine widens them)."""
+    ta, tb = a.get("times") or [], b.get("times") or []
+    return bool(ta and tb) and min(ta) <= max(tb) and min(tb) <= max(ta)
 
 
 def modes_section(fn: dict, dim: str | None) -> dict | None:
@@ -105,7 +113,8 @@ def modes_section(fn: dict, dim: str | None) -> dict | None:
                         "svg": plots.modes_plot(points, dim, quantity, cross)})
     choices = auto_choices(fn["results"])
     return {"figures": figures, "choices": choices,
-            "right": sum(c["right"] for c in choices), "ties": sum(c["tie"] and not c["right"] for c in choices)}
+            "right": sum(c["right"] for c in choices), "ties": sum(c["tie"] and not c["right"] for c in choices),
+            "noise": sum(c["noise"] and not c["right"] for c in choices)}
 
 
 # ---------------------------------------------------------------- Hutchinson

@@ -240,6 +240,32 @@ def step_plot(results: list[dict]) -> str | None:
     return to_svg(fig, "finite-difference error against step")
 
 
+def zero_order_plot(results: list[dict]) -> str | None:
+    """A zero-order estimator's error against its number of directions V,
+    one line per engine and step eps (``stats["zo_errors"]``), beside the
+    V^(-1/2) a mean of V independent estimates should follow."""
+    lines = {}
+    for r in results:
+        for count, eps, err in (r.get("stats") or {}).get("zo_errors") or []:
+            lines.setdefault((r["engine"], r["size_label"], eps), []).append((count, max(err, ERROR_FLOOR)))
+    lines = {k: sorted(pts) for k, pts in lines.items()}
+    if not lines:
+        return None
+    fig = _figure()
+    ax = _axes(fig, "directions V (log scale)", "relative error (log)")
+    for (engine, size, eps), pts in lines.items():
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, "-", marker="o", markersize=3, label=f"{engine} {size} eps={eps:g}")
+    counts = sorted({c for pts in lines.values() for c, _ in pts})
+    if len(counts) > 1:
+        top = max(pts[0][1] for pts in lines.values() if pts[0][0] == counts[0])
+        ax.plot(counts, [top * (c / counts[0]) ** -0.5 for c in counts], "k:", lw=1, label="V^(-1/2)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _legend(ax)
+    return to_svg(fig, "zero-order estimator error against directions")
+
+
 def function_plots(fn: dict, colours: dict) -> list[dict]:
     """Every plot of one function that has data: ``[{"kind", "title", "svg"}]``."""
     rs, dim = fn["results"], fn["dim"]
@@ -247,7 +273,9 @@ def function_plots(fn: dict, colours: dict) -> list[dict]:
              ("memory", "Peak memory per call against size", memory_plot(rs, dim, colours)),
              ("cost", "Cost relative to the value", ratio_plot(rs, dim, colours)),
              ("accuracy", "Accuracy against the reference", accuracy_plot(rs, dim, colours)),
-             ("finite-difference", "Finite differences: error against step", step_plot(rs))]
+             ("finite-difference", "Finite differences: error against step", step_plot(rs)),
+             ("zero-order", "Zero-order estimators: error against directions V and step eps",
+              zero_order_plot(rs))]
     return [{"kind": k, "title": t, "svg": s} for k, t, s in plots if s]
 
 

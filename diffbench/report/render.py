@@ -101,6 +101,10 @@ _CAPTIONS = {
                 "quantity plotted (dashed: between exact engines; dash-dot: when fd is involved).",
     "finite-difference": "Central-difference error against the step h: truncation error grows with h, "
                          "round-off error grows as h shrinks.",
+    "zero-order": "A zero-order estimator's error against an exact gradient as its number of random "
+                  "directions V grows, one line per step eps (each V from its own seeded directions); "
+                  "dotted: the V^(-1/2) of a mean of V independent estimates. One-sided differences "
+                  "have V = d and vary with eps only.",
 }
 
 

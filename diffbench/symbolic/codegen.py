@@ -93,6 +93,9 @@ HELPERS = {
                   "    return top + np.log(np.sum(np.exp(a - top))) if np.isfinite(top) else top"),
     "logdet": ("def _logdet(a):",
                "    return np.linalg.slogdet(a)[1]"),
+    "softmax": ("def _softmax(a, axis):",
+                "    e = np.exp(a - np.max(a, axis=axis, keepdims=True))",
+                "    return e / np.sum(e, axis=axis, keepdims=True)"),
     "adj": ("def _adj(a):",
             "    # det(a) inv(a) when well conditioned, else from the SVD (a may be singular)",
             "    if a.shape[-1] == 1:",
@@ -399,7 +402,8 @@ class _Emitter:
             return f"np.greater({r[0]}, 0.0) * 1.0"
         if op in HELPERS:
             self.helpers.add(op)
-            return f"_{op}({', '.join(r)})"
+            extra = "".join(f", {key}={value!r}" for key, value in n.attrs if key != "shape")
+            return f"_{op}({', '.join(r)}{extra})"
         if op in TABLE and TABLE[op].numpy:  # the record's NumPy spelling
             return f"np.{TABLE[op].numpy}({', '.join(r)})"
         if op in TABLE and TABLE[op].impl is not None:

@@ -38,6 +38,10 @@ class Style:
     def sym(self, name):
         return name
 
+    def ones(self, ndim: int):
+        """𝟏 for a vector of ones, 𝟏𝟏ᵀ for a matrix: one symbol, one meaning."""
+        return self.one() if ndim < 2 else self.row(self.one(), self.sup(self.one(), "T"))
+
     def num(self, v):
         return _number(v)[0]
 
@@ -266,7 +270,7 @@ class _Printer:
         if op == "eye":
             return st.eye(), ATOM
         if op == "ones":
-            return st.one(), ATOM
+            return st.ones(n.ndim), (ATOM if n.ndim < 2 else MUL)
         if op in ("add", "sub"):  # a broadcast scalar in a sum reads as the scalar: a + x
             a = [x.args[0] if x.op == "broadcast" else x for x in a]
         if op == "add":
@@ -329,7 +333,9 @@ class _Printer:
                 return st.sup(self.operand(a[0], POST + 1), "T"), POST
             return self.memo[id(a[0])]
         if op == "broadcast":
-            return st.row(self.operand(a[0], MUL), st.cdot, st.one()), MUL
+            if a[0].op == "const" and a[0].attr("value") == 0:
+                return st.num(0.0), ATOM  # 0 𝟏 is the zero vector: 0
+            return st.row(self.operand(a[0], MUL), st.cdot, st.ones(n.ndim)), MUL
         if op == "einsum":
             return self.einsum(n), MUL
         if op == "exp" and a[0].op == "sub" and a[0].args[1].op == "logsumexp" \

@@ -299,6 +299,9 @@ def _pair_rule(op: str, a: Node, b: Node) -> "Node | None":
 
 
 def _add(a, b):
+    ones = _ones_beside_a_scalar("add", a, b)
+    if ones is not None:
+        return ones
     if a.shape == b.shape and ("add" in (a.op, b.op) or "sub" in (a.op, b.op)):
         combined = _combine_sum(a, b, False)
         if combined is not None:
@@ -395,7 +398,19 @@ def _common_factor(a, b):
             make_node("mul", (_product(cb / g, rest_b), rb)))
 
 
+def _ones_beside_a_scalar(op: str, a: Node, b: Node) -> Node | None:
+    """``c ± 𝟏`` is ``(c ± 1)`` broadcast: ``1 − 𝟏`` (the gradient of sum(x − x)) is 0."""
+    ones = a if a.op == "ones" else b if b.op == "ones" else None
+    if ones is None or (a.shape, b.shape).count(()) != 1:
+        return None
+    scalar = make_node(op, tuple(const(1.0) if n is ones else n for n in (a, b)))
+    return make_node("broadcast", (scalar,), {"shape": ones.shape})
+
+
 def _sub(a, b):
+    ones = _ones_beside_a_scalar("sub", a, b)
+    if ones is not None:
+        return ones
     if a.shape == b.shape and ("add" in (a.op, b.op) or "sub" in (a.op, b.op)):
         combined = _combine_sum(a, b, True)
         if combined is not None:
@@ -453,11 +468,54 @@ def _mul(a, b):
     the rewrites of a scalar times anything or of an element-wise product."""
     if a.shape != () and b.shape == ():
         return make_node("mul", (b, a))  # scalars to the front
-    for rewrite in (_fold_constants, _mul_identity, _scale if a.shape == () else _hadamard):
+    for rewrite in (_fold_constants, _mul_identity, _merge_powers, _scale if a.shape == () else _hadamard):
         out = rewrite(a, b)
         if out is not None:
             return out
     return None
+
+
+def _two_formulas(a: Node, b: Node) -> bool:
+    return a.shape == () and b.shape == () and not is_const(a) and not is_const(b)
+
+
+def _power_of(n: Node) -> tuple:
+    """``s^p`` as ``(s, p)``; any other scalar as ``(s, 1)``."""
+    if n.op == "pow" and is_const(n.args[1]):
+        return n.args[0], n.args[1].attr("value")
+    return n, 1.0
+
+
+def _merge_powers(a, b):
+    """A product of scalar formulas as one monomial: the factors flattened, the
+    powers of one base added (``‖X‖² ‖X‖ -> ‖X‖³``, ``ln x · x^y · ln x -> (ln x)² x^y``)
+    and the bases in one canonical order (``s t`` and ``t s`` are one node)."""
+    if not _two_formulas(a, b):
+        return None
+    factors = _formula_factors(a, []) + _formula_factors(b, [])
+    if any(is_const(f) for f in factors):
+        return None  # _fold_constants puts the constant in front first
+    exponents: dict[int, list] = {}
+    for f in factors:
+        base, p = _power_of(f)
+        exponents.setdefault(id(base), [base, 0.0])[1] += p
+    bases = sorted(exponents.values(), key=lambda be: order_key(be[0]))
+    if len(bases) == len(factors) and [id(b) for b, _ in bases] == [id(_power_of(f)[0]) for f in factors]:
+        return None  # already one monomial in canonical order
+    out = None
+    for base, p in bases:
+        term = base if p == 1.0 else make_node("pow", (base, p))
+        out = term if out is None else make_node("mul", (out, term))
+    return out
+
+
+def _formula_factors(n: Node, out: list) -> list:
+    if n.op == "mul" and n.shape == () and n.args[0].shape == () and n.args[1].shape == ():
+        _formula_factors(n.args[0], out)
+        _formula_factors(n.args[1], out)
+    else:
+        out.append(n)
+    return out
 
 
 def _fold_constants(a, b):
@@ -547,6 +605,8 @@ def _div(a, b):
         return make_node("sigmoid", a.args)  # e^u / (1 + e^u) = σ(u)
     if a is b and a.shape == ():
         return const(1.0)
+    if _two_formulas(a, b) and _power_of(a)[0] is _power_of(b)[0]:  # s^p / s^q -> s^(p-q)
+        return make_node("pow", (_power_of(a)[0], _power_of(a)[1] - _power_of(b)[1]))
     if a.op == "neg":
         return make_node("neg", (make_node("div", (a.args[0], b)),))
     if a.op == "div" and a.shape == () and b.shape == ():  # (p / q) / r -> p / (q r)
@@ -574,10 +634,38 @@ def _neg(a):
     return None
 
 
+def _symmetric(n: Node) -> bool:
+    """Is the matrix ``n`` symmetric by its form: X + Xᵀ, u uᵀ, P Pᵀ, Pᵀ P,
+    diagonals, I, square ones, and inverses, scalings and sums of such."""
+    if n.ndim != 2:
+        return False
+    op, a = n.op, n.args
+    if op in ("eye", "diag_embed"):
+        return True
+    if op == "ones":
+        return n.shape[0] == n.shape[1]
+    if op == "outer":
+        return a[0] is a[1]
+    if op == "matmul":
+        return a[1].op == "transpose" and a[1].args[0] is a[0] or a[0].op == "transpose" and a[0].args[0] is a[1]
+    if op == "add":
+        mirrored = a[1].op == "transpose" and a[1].args[0] is a[0] or a[0].op == "transpose" and a[0].args[0] is a[1]
+        return mirrored or (_symmetric(a[0]) and _symmetric(a[1]))
+    if op == "sub":
+        return _symmetric(a[0]) and _symmetric(a[1])
+    if op == "mul":
+        return a[0].shape == () and _symmetric(a[1])
+    if op in ("inv", "neg"):
+        return _symmetric(a[0])
+    return False
+
+
 def _transpose(a):
     op = a.op
     if op == "transpose":
         return a.args[0]
+    if _symmetric(a):  # (X + Xᵀ)⁻ᵀ is (X + Xᵀ)⁻¹
+        return a
     if op == "matmul" and a.args[1].ndim == 2:
         return make_node("matmul", (make_node("transpose", (a.args[1],)), make_node("transpose", (a.args[0],))))
     if op in ("add", "sub") and a.args[0].shape == a.args[1].shape:

@@ -51,6 +51,7 @@ import time
 import numpy as np
 
 from ..ir import resolve_shape, topological
+from . import operators as ops
 
 # seconds per entry written, per mode (an identity seed and a diagonal are
 # written differently), fitted on the study grids (bench_modes.py --fit)
@@ -192,7 +193,6 @@ def _small_program(prog):
 def _measure(prog) -> dict | None:
     """Each mode's overhead: its time at size ``SMALL`` less the array work there."""
     from ..sampling import sample_inputs
-    from . import operators as ops
 
     if prog.loops:
         return None  # a loop's count is no size: size 2 would not make it cheap
@@ -210,13 +210,23 @@ def _measure(prog) -> dict | None:
     return {mode: max(0.0, best[mode] - _work(mode, work[mode])) for mode in best}
 
 
+def _traced() -> bool:
+    """Whether tracemalloc is tracing (a job's warm-up call, traced for its
+    peak memory): Python runs slower then, by more for the mode that makes
+    more Python calls, and a measurement would count toward the call's peak."""
+    import tracemalloc
+
+    return tracemalloc.is_tracing()
+
+
 def overheads(prog) -> dict:
     """``{"forward": s, "reverse": s, "measured": bool}``: measured once per
-    function and ``wrt`` (see above), else the fitted per-step constants."""
+    function and ``wrt`` (see above), else the fitted per-step constants
+    (also while traced: measured at the next untraced call)."""
     key = (prog.fn.expr, tuple(sorted(_size_free(prog.fn)[0].items())), tuple(prog.wrt))
-    if key not in _measured:
+    if key not in _measured and not _traced():
         _measured[key] = _measure(prog)
-    found = _measured[key]
+    found = _measured.get(key)
     if found is not None:
         return {**found, "measured": True}
     steps = sum(1 for slot, _ in prog.steps if prog.active[slot])
@@ -233,17 +243,20 @@ def mode_costs(prog) -> dict:
 
 def choose_mode(prog, inputs: dict | None = None) -> tuple[str, str]:
     """``(mode, basis)``: the mode predicted to take less time, ``basis``
-    ``"model"`` (``"unmeasured"`` for a near tie when no inputs are given); or, where the model's two predictions are within its own
+    ``"model"``; or, where the model's two predictions are within its own
     error of each other (``TIE``) and a call is cheap, the faster of the two
-    measured on ``inputs`` (basis ``"measured"``, like FFTW's planner)."""
+    measured on ``inputs`` (basis ``"measured"``, like FFTW's planner).
+    ``"unmeasured"``: a prediction to be revisited at the first untraced
+    call with inputs (none were given, or tracemalloc is tracing)."""
     costs = mode_costs(prog)
     f, r = costs["forward"]["seconds"], costs["reverse"]["seconds"]
     predicted = "forward" if f < r else "reverse"
+    if costs["forward"]["measured"] and (max(f, r) > TIE * min(f, r) or max(f, r) > BUDGET):
+        return predicted, "model"
+    if inputs is None or _traced():
+        return predicted, "unmeasured"  # measured at the first untraced call that has inputs
     if max(f, r) > TIE * min(f, r) or max(f, r) > BUDGET:
         return predicted, "model"
-    if inputs is None:
-        return predicted, "unmeasured"  # measured at the first call that has inputs
-    from . import operators as ops
 
     with np.errstate(all="ignore"):
         best = _interleaved({"forward": lambda: ops.jacobian_forward(prog, inputs),
@@ -251,3 +264,19 @@ def choose_mode(prog, inputs: dict | None = None) -> tuple[str, str]:
     if best is None:
         return predicted, "model"
     return ("forward" if best["forward"] < best["reverse"] else "reverse"), "measured"
+
+
+def mode_for(prog, inputs: dict | None = None) -> str:
+    """The mode predicted to take less time (near a tie measured on
+    ``inputs``); it depends on the program and its sizes only, so it is worked
+    out once per program (``prog.mode_basis`` says how)."""
+    if getattr(prog, "mode_choice", None) is None or (prog.mode_basis == "unmeasured" and inputs is not None):
+        prog.mode_choice, prog.mode_basis = choose_mode(prog, inputs)
+    return prog.mode_choice
+
+
+def jacobian(prog, inputs: dict, mode: str = "auto") -> dict:
+    """The Jacobian in ``mode``; ``auto`` asks :func:`mode_for`."""
+    if mode == "auto":
+        mode = mode_for(prog, inputs)
+    return (ops.jacobian_forward if mode == "forward" else ops.jacobian_reverse)(prog, inputs)

@@ -19,7 +19,10 @@ Primitives are applied in three ways:
   which is small for the orders asked (up to about 8).
 
 ``div`` has the classic recurrence ``y_k = (a_k - sum_{j>=1} b_j y_{k-j}) / b_0``
-instead, so a quotient costs ``O(K^2)`` products rather than ``3^K``.
+instead, so a quotient costs ``O(K^2)`` products rather than ``3^K``.  The
+sums over ``j`` of an element-wise product or quotient are one NumPy call
+per order on the stacked coefficients (a convolution for scalars): at the
+orders asked the interpreter's calls, not the arithmetic, are the cost.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from ..ops.core import TABLE
 
 LINEAR = {"add", "sub", "neg", "transpose", "tr", "diag_embed", "diag_part", "sum", "reshape", "broadcast"}
 BILINEAR = {"mul", "matmul", "inner", "outer"}
+RECURRENCES = {"exp", "log", "sqrt", "pow", "sin", "cos", "tanh", "sigmoid"}  # see _by_recurrence
 
 
 class Taylor:
@@ -84,8 +88,28 @@ def _linear(prim, args, attrs, order):
     return Taylor([prim.impl(*[_coeff(a, k) for a in args], **attrs) for k in range(order + 1)])
 
 
+def _stacked(series: "Taylor", order: int, ndim: int) -> np.ndarray:
+    """Coefficients ``0 .. order`` as one array ``(order + 1, ...)``, with
+    axes of length 1 in front of the value's so two stacks broadcast like
+    their values do."""
+    stack = np.asarray(series.coeffs[:order + 1], dtype=float)
+    return stack.reshape((order + 1,) + (1,) * (ndim - stack.ndim + 1) + stack.shape[1:])
+
+
+def _cauchy(a: "Taylor", b: "Taylor", order: int) -> "Taylor":
+    """``y_k = sum_j a_j b_{k-j}`` for element-wise products, one NumPy call per
+    order (a convolution for scalars) instead of one per pair of coefficients."""
+    ndim = max(np.ndim(a.coeffs[0]), np.ndim(b.coeffs[0]))
+    A, B = _stacked(a, order, ndim), _stacked(b, order, ndim)
+    if ndim == 0:
+        return Taylor(list(np.convolve(A, B)[:order + 1]))
+    return Taylor([np.sum(A[:k + 1] * B[k::-1], axis=0) for k in range(order + 1)])
+
+
 def _bilinear(prim, args, attrs, order):
     a, b = args
+    if prim.name == "mul" and type(a) is Taylor and type(b) is Taylor:
+        return _cauchy(a, b, order)
     if type(b) is not Taylor:
         return Taylor([prim.impl(a.coeffs[k], b, **attrs) for k in range(order + 1)])
     if type(a) is not Taylor:
@@ -98,11 +122,12 @@ def _divide(prim, args, attrs, order):
     a, b = args
     if type(b) is not Taylor:
         return Taylor([prim.impl(_coeff(a, k), b) for k in range(order + 1)])
-    out = []
+    ndim = max(np.ndim(b.coeffs[0]), np.ndim(_coeff(a, 0)))
+    B, out = _stacked(b, order, ndim), []
     for k in range(order + 1):
         acc = _coeff(a, k)
-        for j in range(1, k + 1):
-            acc = acc - b.coeffs[j] * out[k - j]
+        if k:  # sum_{j>=1} b_j y_{k-j}, in one call
+            acc = acc - np.sum(B[1:k + 1] * np.asarray(out[::-1]), axis=0)
         out.append(acc / b.coeffs[0])
     return Taylor(out)
 
@@ -126,6 +151,107 @@ def _by_tangent_rule(prim, args, attrs, order):
     return Taylor([y0] + [_coeff(slope, k) / (k + 1) for k in range(order)])
 
 
+# ---------------------------------------------------------------- recurrences
+# The tangent-rule recursion re-evaluates a rule's own non-linear calls at every
+# order: pow's rule calls pow again, so a^b costs 2^K.  The textbook recurrences
+# (Griewank and Walther, *Evaluating Derivatives*, 2nd ed., table 13.2) cost
+# O(K^2) instead; each is ``y' = (something) y a'`` written coefficient-wise.
+
+def _weighted(a: "Taylor", y: list, k: int, weights) -> np.ndarray:
+    """``sum_{j=1..k} w_j a_j y_{k-j}`` in one NumPy call."""
+    A = np.asarray(a.coeffs[1:k + 1], dtype=float)
+    Y = np.asarray(y[::-1], dtype=float)
+    w = np.asarray(weights, dtype=float).reshape((k,) + (1,) * (max(A.ndim, Y.ndim) - 1))
+    return np.sum(w * A * Y, axis=0)
+
+
+def _exp_series(a: "Taylor", order: int) -> "Taylor":
+    y = [np.exp(a.coeffs[0])]  # y' = y a'
+    for k in range(1, order + 1):
+        y.append(_weighted(a, y, k, np.arange(1, k + 1)) / k)
+    return Taylor(y)
+
+
+def _log_series(a: "Taylor", order: int) -> "Taylor":
+    y = [np.log(a.coeffs[0])]  # a y' = a'
+    for k in range(1, order + 1):
+        j = np.arange(1, k + 1)
+        y.append((a.coeffs[k] - _weighted(a, y, k, k - j) / k) / a.coeffs[0])
+    return Taylor(y)
+
+
+def _pow_series(a: "Taylor", b: float, order: int) -> "Taylor":
+    y = [np.power(a.coeffs[0], b)]  # a y' = b y a'
+    for k in range(1, order + 1):
+        j = np.arange(1, k + 1)
+        y.append(_weighted(a, y, k, b * j - (k - j)) / (k * a.coeffs[0]))
+    return Taylor(y)
+
+
+def _integer_power(a: "Taylor", n: int, order: int) -> "Taylor":
+    """a^n by repeated squaring of series: exact, and no division by a_0
+    (the recurrence below would divide by zero at a_0 = 0, e.g. x^3 at 0)."""
+    result, base = None, a.truncated(order)
+    while n:
+        if n & 1:
+            result = base if result is None else _cauchy(result, base, order)
+        n >>= 1
+        if n:
+            base = _cauchy(base, base, order)
+    return result
+
+
+def _sin_cos_series(a: "Taylor", order: int, want: str) -> "Taylor":
+    s, c = [np.sin(a.coeffs[0])], [np.cos(a.coeffs[0])]  # s' = c a', c' = -s a'
+    for k in range(1, order + 1):
+        j = np.arange(1, k + 1)
+        s_k, c_k = _weighted(a, c, k, j) / k, -_weighted(a, s, k, j) / k
+        s.append(s_k)
+        c.append(c_k)
+    return Taylor(s if want == "sin" else c)
+
+
+def _square_of(y: list, i: int):
+    """The i-th coefficient of y², from y_0 .. y_i."""
+    Y = np.asarray(y[:i + 1], dtype=float)
+    return np.sum(Y * Y[::-1], axis=0)
+
+
+def _logistic_series(a: "Taylor", order: int, name: str) -> "Taylor":
+    """tanh: y' = (1 - y²) a';  sigmoid: y' = (y - y²) a'  (g(y) built as y grows)."""
+    y = [TABLE[name].impl(a.coeffs[0])]
+    g = []
+    for k in range(1, order + 1):
+        i = k - 1
+        square = _square_of(y, i)
+        g.append((1.0 if i == 0 else 0.0) - square if name == "tanh" else y[i] - square)
+        j = np.arange(1, k + 1)
+        y.append(_weighted(a, g, k, j) / k)
+    return Taylor(y)
+
+
+def _by_recurrence(prim, args, order) -> "Taylor | None":
+    """exp, sin, cos, tanh, sigmoid; log, sqrt and a^b with b constant where
+    a_0 is nonzero everywhere; else None (the tangent rule then)."""
+    a = args[0]
+    if type(a) is not Taylor or any(type(x) is Taylor for x in args[1:]):
+        return None
+    if prim.name == "exp":
+        return _exp_series(a, order)
+    if prim.name in ("sin", "cos"):
+        return _sin_cos_series(a, order, prim.name)
+    if prim.name in ("tanh", "sigmoid"):
+        return _logistic_series(a, order, prim.name)
+    if prim.name == "pow" and np.ndim(args[1]) == 0 and float(args[1]).is_integer() and 0 < args[1] <= 64:
+        return _integer_power(a, int(args[1]), order)
+    nonzero = bool(np.all(np.asarray(a.coeffs[0]) != 0))
+    if prim.name == "log" and nonzero:
+        return _log_series(a, order)
+    if prim.name in ("sqrt", "pow") and nonzero and (prim.name == "sqrt" or np.ndim(args[1]) == 0):
+        return _pow_series(a, 0.5 if prim.name == "sqrt" else float(args[1]), order)
+    return None
+
+
 def apply(prim, args, attrs, order=None):
     """``prim(*args)`` where some arguments are series; result to ``order``."""
     order = _order_of(args) if order is None else order
@@ -135,7 +261,8 @@ def apply(prim, args, attrs, order=None):
         return _bilinear(prim, args, attrs, order)
     if prim.name == "div":
         return _divide(prim, args, attrs, order)
-    return _by_tangent_rule(prim, args, attrs, order)
+    found = _by_recurrence(prim, args, order) if prim.name in RECURRENCES else None
+    return found if found is not None else _by_tangent_rule(prim, args, attrs, order)
 
 
 def _handler(prim, args, attrs):

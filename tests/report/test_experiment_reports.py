@@ -136,3 +136,19 @@ def test_crossover_is_where_the_modes_swap_for_good():
     same = {"tape:forward": [(1, 1.0), (10, 1.0)], "tape:reverse": [(1, 2.0), (10, 3.0)]}
     assert crossover(same) is None
     assert crossover({"tape:forward": [(1, 1.0)], "tape:reverse": [(1, 2.0)]}) is None
+
+
+def test_a_wrong_choice_is_a_tie_within_noise_only_when_the_samples_overlap():
+    from diffbench.report.experiments import auto_choices
+
+    def result(engine, size, times, mode=None):
+        return {"status": "ok", "engine": engine, "quantity": "jacobian", "size_label": size,
+                "median": sorted(times)[len(times) // 2], "times": times, "stats": {"mode": mode}}
+
+    results = [result("tape:forward", "m=1", [1.0, 1.1, 1.4]), result("tape:reverse", "m=1", [1.3, 1.5, 1.6]),
+               result("tape", "m=1", [1.5], "reverse"),  # wrong, but the samples overlap: noise
+               result("tape:forward", "m=2", [1.0, 1.1, 1.2]), result("tape:reverse", "m=2", [2.0, 2.1, 2.2]),
+               result("tape", "m=2", [2.1], "reverse")]  # wrong and clearly so
+    choices = {c["sizes"]: c for c in auto_choices(results)}
+    assert not choices["m=1"]["right"] and choices["m=1"]["noise"]
+    assert not choices["m=2"]["right"] and not choices["m=2"]["noise"]

@@ -51,6 +51,16 @@ domain = { A = "spd" }
 sizes = { n = [5] }
 engines = ["tape", "zo-sphere-v1"]
 quantities = ["descent"]
+
+[[functions]]
+name = "quadratic-gradient"
+expr = "0.5*x'*A*x - b'*x"
+wrt = "x"
+shapes = { x = "n", A = "n,n", b = "n" }
+domain = { A = "spd" }
+sizes = { n = [4] }
+engines = ["zo-sphere", "fd-forward"]
+quantities = ["gradient"]
 """
 
 
@@ -93,5 +103,9 @@ def test_study_sections_are_drawn(browser, study_report):  # noqa: F811
         assert any("f(x_k)" in t for t in _axes_labels(optimisation[0]))
         rates = v.page.eval_on_selector_all("#rates-table tbody tr", "rs => rs.map(r => r.innerText)")
         assert len(rates) == 2 and any(r.startswith("quadratic\tn=5\tzo-sphere-v1") for r in rates)
+        (sweep,) = v.page.query_selector_all("figure.plot-zero-order svg")  # the estimators' error sweep
+        labels = _axes_labels(sweep)
+        assert any("directions V" in t for t in labels) and any("zo-sphere" in t for t in labels)
+        assert any("fd-forward" in t for t in labels) and any("V^(-1/2)" in t for t in labels)
     finally:
         v.close()

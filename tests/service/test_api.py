@@ -175,3 +175,29 @@ def test_a_stopped_server_interrupts_its_run_cleanly(server, tmp_path):
                               "--workers", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
                              env={**os.environ, "DIFFBENCH_TEST_ENGINES": "1"})
     assert resumed.returncode == 0 and "finished, 6/6 tasks: 6 ok" in resumed.stdout, resumed.stderr
+
+
+def test_the_http_api_takes_the_lectures_quantities_and_modes(server, tmp_path):
+    """Jacobians in each forced mode, HVPs and traces, submitted over HTTP
+    like any job: every result ok, each recording the mode that ran."""
+    srv = server("--db", "store.sqlite")
+    job = json.dumps({"version": 1, "name": "modes-over-http", "engines": ["tape:forward", "tape:reverse", "symbolic"],
+                      "quantities": ["jacobian"],
+                      "repeat": 1, "sample_time": "1ms", "reference": ["tape"],
+                      "functions": [{"name": "layer", "expr": "sigmoid(A*x)", "wrt": "x",
+                                     "shapes": {"A": "m,n", "x": "n"}, "sizes": {"n": [3], "m": [2]},
+                                     "quantities": ["jacobian"]},
+                                    {"catalogue": "logistic_regression", "sizes": {"n": [3]},
+                                     "quantities": ["hvp", "trace"]}]})
+    status, body = request("POST", f"{srv.url}/api/runs", job, content_type="application/json")
+    assert status == 202 and body["planned"] == 9, body
+    done = wait_for_run(srv.url, body["run_id"])
+    assert done["status"] == "finished" and done["counts"]["ok"] == 9, done
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
+        records = [json.loads(r) for (r,) in conn.execute("select record from results where run_id = ?",
+                                                           (body["run_id"],))]
+    modes = {(r["engine"], r["quantity"]): r["stats"]["mode"] for r in records}
+    assert modes[("tape:forward", "jacobian")] == "forward" and modes[("tape:reverse", "jacobian")] == "reverse"
+    assert modes[("tape:reverse", "hvp")] == "forward-over-reverse"

@@ -1,0 +1,80 @@
+"""Printed formulas that misled: exponents keep their grouping, like
+factors are collected, ones vectors and ones matrices read differently, a
+zero reads 0, a symmetric inverse is not transposed.  Each formula's
+numbers are also held to a reference written directly in autograd.numpy
+(``check_agree``), so a printing fix never hides a wrong derivative."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from diffbench.symbolic.api import derive
+from diffbench.testing import check_agree
+
+anp = pytest.importorskip("autograd.numpy")
+
+X = np.array([[1.2, -0.3, 0.5], [0.4, 0.9, -0.7], [-0.2, 0.6, 1.5]])
+x = np.array([0.3, -0.8, 1.1])
+
+
+def _lines(expr, shapes, wrt=None, fmt="text"):
+    d = derive(expr, wrt, shapes)
+    return (str(d) if fmt == "text" else d.latex()).splitlines()
+
+
+def test_powers_keep_their_grouping_in_text_and_latex():
+    """a^b once printed ∇_a f = b a^b − 1 (meaning a^(b−1)) and left x^y − 1 − 1 unfolded."""
+    text = _lines("a^b", {"a": "", "b": ""})
+    assert "∇_a f = b a^(b − 1)" in text
+    assert "∇²_aa f = b (b − 1) a^(b − 2)" in text
+    assert not any("− 1 − 1" in line for line in text)
+    latex = "\n".join(_lines("a^b", {"a": "", "b": ""}, fmt="latex"))
+    assert "a^{b - 1}" in latex and "a^{b - 2}" in latex and "- 1 - 1" not in latex
+    assert _lines("sum(x.^2.5)", {"x": "n"})[1:] == ["∇_x f = 5/2 x^(3/2)", "∇²_xx f = 15/4 diag(x^(1/2))"]
+    check_agree("a^b", {"a": 1.7, "b": 0.6}, ["a", "b"], engines=("symbolic", "tape"),
+                reference=lambda p: p["a"] ** p["b"])
+    check_agree("sum(x.^2.5)", {"x": np.abs(x) + 0.1}, "x", engines=("symbolic", "tape"),
+                reference=lambda p: anp.sum(p["x"] ** 2.5))
+
+
+def test_like_factors_are_collected_in_one_order():
+    """‖X‖² ‖X‖ beside ‖X‖ ‖X‖²; ln(x) x^y ln(x); ‖x‖² ‖x‖ in the norm's Hessian."""
+    shapes = {"X": "n,n", "x": "n", "a": "", "b": ""}
+    assert _lines("norm2(X)^2*norm2(X) + norm2(X)*norm2(X)^2", shapes)[0] == "f = 2 ‖X‖ ⟨X, X⟩"
+    assert _lines("norm2(x)", shapes)[2] == "∇²_xx f = I / ‖x‖ − x xᵀ / ‖x‖³"
+    assert _lines("norm2(X)^3", shapes)[1] == "∇_X f = 3 ‖X‖ X"
+    assert _lines("a^b", shapes)[-1] == "∇²_bb f = ln(a)² a^b"
+
+    def frob(M):
+        return anp.sqrt(anp.sum(M * M))
+    check_agree("norm2(X)^2*norm2(X) + norm2(X)*norm2(X)^2", {"X": X}, "X", engines=("symbolic", "tape"),
+                reference=lambda p: 2 * frob(p["X"]) ** 3)
+    check_agree("x^y*x*y*x^2", {"x": 1.3, "y": 0.7}, ["x", "y"], engines=("symbolic", "tape"),
+                reference=lambda p: p["x"] ** p["y"] * p["x"] ** 3 * p["y"])
+
+
+def test_ones_vectors_and_matrices_read_differently():
+    """𝟏 stood for both in one output: 𝟏 𝟏 + n."""
+    shapes = {"x": "n"}
+    text = _lines("sum(ones(n,n)*x) + sum(ones(n))*sum(x)", shapes)
+    assert text[1] == "∇_x f = 𝟏𝟏ᵀ 𝟏 + n"
+    assert _lines("x'*ones(n,n)*x", shapes)[1:] == ["∇_x f = 2 𝟏𝟏ᵀ x", "∇²_xx f = 2 𝟏𝟏ᵀ"]
+    check_agree("sum(ones(n,n)*x) + sum(ones(n))*sum(x)", {"x": x}, "x", engines=("symbolic", "tape"),
+                reference=lambda p: 3 * anp.sum(p["x"]) + 3 * anp.sum(p["x"]))
+    check_agree("x'*ones(n,n)*x", {"x": x}, "x", engines=("symbolic", "tape"),
+                reference=lambda p: anp.sum(p["x"]) ** 2)
+
+
+def test_one_minus_ones_is_zero():
+    """sum(x - x) printed ∇_x f = 1 − 𝟏."""
+    assert _lines("sum(x - x)", {"x": "n"})[1] == "∇_x f = 0"
+    check_agree("sum(x - x)", {"x": x}, "x", engines=("symbolic", "tape"), reference=lambda p: anp.sum(p["x"] - p["x"]))
+
+
+def test_a_symmetric_inverse_is_not_transposed():
+    """(X + Xᵀ)⁻ᵀ is (X + Xᵀ)⁻¹: the gradient of tr((X + Xᵀ)⁻¹) reads −2 (X + Xᵀ)⁻²."""
+    text = _lines("tr(inv(X + X'))", {"X": "n,n"})
+    assert text[1] == "∇_X f = −2 z2" and "z1 = (X + Xᵀ)⁻¹" in text and "z2 = z1 z1" in text
+    assert not any("⁻ᵀ" in line for line in text)
+    check_agree("tr(inv(X + X'))", {"X": X}, "X", engines=("symbolic", "tape"),
+                reference=lambda p: anp.trace(anp.linalg.inv(p["X"] + p["X"].T)))
