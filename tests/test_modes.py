@@ -18,6 +18,7 @@ import diffbench
 from diffbench.api import as_function
 from diffbench.cli.main import cli
 from diffbench.function import InputError
+from diffbench.tape import cost
 from diffbench.tape import operators as ops
 from diffbench.tape.core import Program
 from diffbench.testing import Disagreement, check_agree, wrong_rule
@@ -88,7 +89,7 @@ def _program(expr, m, n):
     ("sum(exp(A*x))", 50, 1000, "reverse"),  # a scalar: one backward sweep
 ])
 def test_cost_model_choice(expr, m, n, mode):
-    assert ops.choose_mode(_program(expr, m, n)) == mode
+    assert cost.mode_for(_program(expr, m, n)) == mode
 
 
 def test_api_rejects_bad_modes_and_engines_without_modes():
@@ -167,7 +168,7 @@ def test_the_overhead_is_measured_once_per_function_and_loops_fall_back():
     key = next(k for k in cost._measured if k[0] == prog.fn.expr)
     cost._measured[key] = {"forward": 1.0, "reverse": 0.0}  # a planted measurement is what is used
     try:
-        assert ops.choose_mode(_program("tanh(A*x)", 30, 20)) == "reverse"
+        assert cost.mode_for(_program("tanh(A*x)", 30, 20)) == "reverse"
     finally:
         del cost._measured[key]
     rng = np.random.default_rng(0)
@@ -190,7 +191,7 @@ def test_a_predicted_tie_is_measured_on_the_inputs():
     cost._measured[key] = {"forward": 1e-3, "reverse": 1e-3 + work["forward"] - work["reverse"]}
     try:
         assert cost.choose_mode(prog) == ("reverse", "unmeasured") or cost.choose_mode(prog)[1] == "unmeasured"
-        assert ops.choose_mode(prog, inputs) == "reverse" and prog.mode_basis == "measured"
+        assert cost.mode_for(prog, inputs) == "reverse" and prog.mode_basis == "measured"
     finally:
         del cost._measured[key]
 
@@ -205,9 +206,9 @@ def test_nothing_is_measured_while_tracemalloc_traces():
     prog, inputs = _program("sigmoid(A*x) + x'*x", 7, 5), _inputs(7, 5)  # an expression no other test uses
     tracemalloc.start()
     try:
-        mode = ops.choose_mode(prog, inputs)
+        mode = cost.mode_for(prog, inputs)
     finally:
         tracemalloc.stop()
     assert prog.mode_basis == "unmeasured" and not any(k[0] == prog.fn.expr for k in cost._measured)
-    assert ops.choose_mode(prog, inputs) in ("forward", "reverse") and prog.mode_basis in ("model", "measured")
+    assert cost.mode_for(prog, inputs) in ("forward", "reverse") and prog.mode_basis in ("model", "measured")
     assert any(k[0] == prog.fn.expr for k in cost._measured) and mode in ("forward", "reverse")

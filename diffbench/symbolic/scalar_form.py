@@ -65,10 +65,18 @@ def to_sympy(root: Node):
 
 
 def _functions() -> dict:
+    """SymPy function class -> primitive name, for the element-wise primitives
+    whose SymPy spelling is a function class (looked up lazily by the table)."""
     from ..ops import TABLE
 
-    return {p.scalar: name for name, p in TABLE.items()
-            if p.family == "elementwise" and p.arity == 1 and isinstance(p.scalar, type)}
+    out = {}
+    for name, p in TABLE.items():
+        if p.family != "elementwise" or p.arity != 1 or p.scalar is None:
+            continue
+        found = p.scalar.resolve() if hasattr(p.scalar, "resolve") else p.scalar
+        if isinstance(found, type):
+            out.setdefault(found, name)
+    return out
 
 
 def from_sympy(expr, variables: dict[str, Node], functions: dict) -> Node:

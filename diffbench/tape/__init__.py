@@ -1,8 +1,10 @@
 """Tape-based reverse-mode AD: ``core`` (the tape), ``dual`` (batched forward
-mode), ``operators`` (grad, vjp, jvp, jacobian, hvp, hessian), ``engine``."""
+mode), ``operators`` (grad, vjp, jvp, hvp, hessian), ``cost`` (the choice of
+mode, and ``jacobian`` in the chosen mode), ``engine``."""
 from . import dual  # noqa: F401  (registers the dual-number interpreter)
 from .core import Program
-from .operators import grad, hessian, hvp, jacobian, jacobian_forward, jacobian_reverse, jvp, value, vjp
+from .cost import jacobian
+from .operators import grad, hessian, hvp, jacobian_forward, jacobian_reverse, jvp, value, vjp
 
 __all__ = ["Program", "grad", "hessian", "hvp", "jacobian", "jacobian_forward", "jacobian_reverse",
            "jvp", "value", "vjp"]

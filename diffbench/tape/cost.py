@@ -51,6 +51,7 @@ import time
 import numpy as np
 
 from ..ir import resolve_shape, topological
+from . import operators as ops
 
 # seconds per entry written, per mode (an identity seed and a diagonal are
 # written differently), fitted on the study grids (bench_modes.py --fit)
@@ -192,7 +193,6 @@ def _small_program(prog):
 def _measure(prog) -> dict | None:
     """Each mode's overhead: its time at size ``SMALL`` less the array work there."""
     from ..sampling import sample_inputs
-    from . import operators as ops
 
     if prog.loops:
         return None  # a loop's count is no size: size 2 would not make it cheap
@@ -257,7 +257,6 @@ def choose_mode(prog, inputs: dict | None = None) -> tuple[str, str]:
         return predicted, "unmeasured"  # measured at the first untraced call that has inputs
     if max(f, r) > TIE * min(f, r) or max(f, r) > BUDGET:
         return predicted, "model"
-    from . import operators as ops
 
     with np.errstate(all="ignore"):
         best = _interleaved({"forward": lambda: ops.jacobian_forward(prog, inputs),
@@ -265,3 +264,19 @@ def choose_mode(prog, inputs: dict | None = None) -> tuple[str, str]:
     if best is None:
         return predicted, "model"
     return ("forward" if best["forward"] < best["reverse"] else "reverse"), "measured"
+
+
+def mode_for(prog, inputs: dict | None = None) -> str:
+    """The mode predicted to take less time (near a tie measured on
+    ``inputs``); it depends on the program and its sizes only, so it is worked
+    out once per program (``prog.mode_basis`` says how)."""
+    if getattr(prog, "mode_choice", None) is None or (prog.mode_basis == "unmeasured" and inputs is not None):
+        prog.mode_choice, prog.mode_basis = choose_mode(prog, inputs)
+    return prog.mode_choice
+
+
+def jacobian(prog, inputs: dict, mode: str = "auto") -> dict:
+    """The Jacobian in ``mode``; ``auto`` asks :func:`mode_for`."""
+    if mode == "auto":
+        mode = mode_for(prog, inputs)
+    return (ops.jacobian_forward if mode == "forward" else ops.jacobian_reverse)(prog, inputs)

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..engines.base import Engine, Prepared, check_higher_order, register
 from ..ir import resolve_shape
+from . import cost
 from . import operators as ops
 from .core import Program
 from .loop import PLAIN, Schedule
@@ -28,7 +29,7 @@ class TapePrepared(Prepared):
     def _mode(self, quantity: str, default: str, inputs: dict | None = None) -> str:
         mode = self.mode
         if mode == "auto":
-            mode = default if default else ops.choose_mode(self.program, inputs)
+            mode = default if default else cost.mode_for(self.program, inputs)
         self.stats["mode"][quantity] = mode
         return mode
 
@@ -45,7 +46,7 @@ class TapePrepared(Prepared):
         return ops.hessian(self.program, inputs)
 
     def jacobian(self, inputs):
-        return ops.jacobian(self.program, inputs, self._mode("jacobian", "", inputs))
+        return cost.jacobian(self.program, inputs, self._mode("jacobian", "", inputs))
 
     def hvp(self, inputs, vectors):
         """Forward-over-reverse: one sweep with one tangent direction."""

@@ -138,24 +138,6 @@ def grad_forward(prog: Program, inputs: dict) -> dict:
 MODES = ("forward", "reverse", "auto")
 
 
-def jacobian(prog: Program, inputs: dict, mode: str = "auto") -> dict:
-    """The Jacobian in ``mode``; ``auto`` asks :func:`choose_mode`."""
-    if mode == "auto":
-        mode = choose_mode(prog, inputs)
-    return (jacobian_forward if mode == "forward" else jacobian_reverse)(prog, inputs)
-
-
-def choose_mode(prog: Program, inputs: dict | None = None) -> str:
-    """The mode predicted to take less time (see :mod:`.cost`; near a tie it
-    is measured on ``inputs``); it depends on the program and its sizes
-    only, so it is worked out once per program (``prog.mode_basis`` says how)."""
-    from .cost import choose_mode as cheaper
-
-    if getattr(prog, "mode_choice", None) is None or (prog.mode_basis == "unmeasured" and inputs is not None):
-        prog.mode_choice, prog.mode_basis = cheaper(prog, inputs)
-    return prog.mode_choice
-
-
 # ---------------------------------------------------------------- second order
 
 def _second_order(prog: Program, inputs: dict, seeds: dict) -> dict:
