@@ -78,3 +78,15 @@ def test_a_symmetric_inverse_is_not_transposed():
     assert not any("⁻ᵀ" in line for line in text)
     check_agree("tr(inv(X + X'))", {"X": X}, "X", engines=("symbolic", "tape"),
                 reference=lambda p: anp.trace(anp.linalg.inv(p["X"] + p["X"].T)))
+
+
+def test_a_sum_of_a_broadcast_scalar_prints():
+    """sum(c 𝟏) prints as its entry count times c; the printer once called a
+    renamed method there, so derive of norm2(a + x) with respect to a crashed."""
+    shapes = {"a": "", "x": "n"}
+    for fmt in ("text", "latex"):
+        lines = _lines("norm2(a + x)", shapes, "a", fmt=fmt)
+        assert len(lines) >= 2
+    assert _lines("norm2(a + x)", shapes, "a")[1] == "∇_a f = sum(a + x) / ‖a + x‖"
+    check_agree("norm2(a + x)", {"a": 0.4, "x": x}, "a", engines=("symbolic", "tape"),
+                reference=lambda p: anp.sqrt(anp.sum((p["a"] + p["x"]) ** 2)))

@@ -323,7 +323,7 @@ class _Printer:
                 st.sym(d) if isinstance(d, str) else st.num(d) for d in a[0].shape)])
             if a[0].op == "ones":
                 return count, (MUL if a[0].ndim > 1 else ATOM)
-            return st.row(count, st.cdot, self.p(a[0].args[0], MUL + 1)), MUL
+            return st.row(count, st.cdot, self.operand(a[0].args[0], MUL + 1)), MUL
         if op == "norm2":
             return st.norm(self.memo[id(a[0])][0]), ATOM
         if op == "sqrt":

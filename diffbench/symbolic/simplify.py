@@ -642,7 +642,7 @@ def _symmetric(n: Node) -> bool:
     op, a = n.op, n.args
     if op in ("eye", "diag_embed"):
         return True
-    if op == "ones":
+    if op in ("ones", "broadcast"):
         return n.shape[0] == n.shape[1]
     if op == "outer":
         return a[0] is a[1]
