@@ -1,6 +1,9 @@
 """``diffbench submit JOBFILE``: run every cell of a job on dask and store it."""
 from __future__ import annotations
 
+import importlib
+import threading
+
 import click
 
 from .common import echo_json
@@ -21,24 +24,28 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, as_json, 
     """
     from ..jobs.scheduler import Target, submit
 
-    _import_in_background("diffbench.report")  # the report's plotting stack loads while the cells run
+    # the report's modules (matplotlib, jinja2: seconds of imports) load while the cluster
+    # starts; the cells wait for them, so no timed sample shares a core with the import
+    loading = _import_in_background(REPORT_MODULES)
     target = Target(workers, scheduler, db, reports, connect_timeout)
-    result = run_guarded(lambda progress: submit(jobfile, target, progress, limits))
+    result = run_guarded(lambda progress: submit(jobfile, target, progress, limits, before_cells=loading.join))
     result = with_report(result, reports)
     echo_json(result) if as_json else print_summary(result)
 
 
-def _import_in_background(module: str) -> None:
-    """Import ``module`` on a daemon thread: the submitter mostly waits on the
-    cluster meanwhile, so the seconds matplotlib takes to load leave the
-    command's critical path (the report is written after the last cell)."""
-    import importlib
-    import threading
+REPORT_MODULES = ("diffbench.report.render", "diffbench.report.sections", "diffbench.report.index")
 
+
+def _import_in_background(modules) -> threading.Thread:
+    """Import ``modules`` on a daemon thread (the submitter mostly waits on
+    the cluster's processes meanwhile); the thread, to join."""
     def load():
         try:
-            importlib.import_module(module)
+            for module in modules:
+                importlib.import_module(module)
         except Exception:  # the report's own import, later, says what is wrong
             pass
 
-    threading.Thread(target=load, daemon=True).start()
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    return thread

@@ -46,15 +46,21 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def submit(job_path: str, target: Target, progress=None, limits=None) -> dict:
+def submit(job_path: str, target: Target, progress=None, limits=None, before_cells=None) -> dict:
     """Validate, plan, run and summarise a job file.  Errors in the file or
     the cluster address surface before the store is touched.  The caller
-    asks for the report (:func:`diffbench.report.write_report`)."""
+    asks for the report (:func:`diffbench.report.write_report`);
+    ``before_cells()``, if given, is called once the cluster is up and
+    before any task is sent (the submitter's own start-up work ends there,
+    so it never shares a core with a timed cell)."""
     job, text = load_job(job_path, limits)
     tasks = plan(job, str(job_path))
     with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
+        prewarm_children(client)  # they import numpy and the engines while the run is recorded
         store = Store(target.db)
         run_id = record_run(store, job, text, tasks, cluster)
+        if before_cells is not None:
+            before_cells()
         drive(client, store, run_id, tasks, progress)
     return summary(store, run_id)
 
@@ -134,10 +140,7 @@ def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
     tasks = sorted(tasks, key=_cost, reverse=True)
     attempts = store.submitted(run_id, [t["key"] for t in tasks])
     token = secrets.token_hex(3)  # fresh dask keys: never collide with a dead submitter's
-    try:
-        client.run(prewarm)  # children start importing while tasks are being sent
-    except Exception:  # only an optimisation: tasks start their own child anyway
-        pass
+    prewarm_children(client)  # children start importing while tasks are being sent
     futures = client.map(run_task, tasks, [run_id] * len(tasks), [attempts[t["key"]] for t in tasks],
                          key=[f"diffbench-{run_id}-{token}-{i}" for i in range(len(tasks))], pure=False)
     by_key = {f.key: t for f, t in zip(futures, tasks)}
@@ -154,6 +157,14 @@ def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
         future.release()
         if progress is not None:
             progress.update(result)
+
+
+def prewarm_children(client) -> None:
+    """Every worker starts its sandbox child now, if it has none idle."""
+    try:
+        client.run(prewarm)
+    except Exception:  # only an optimisation: tasks start their own child anyway
+        pass
 
 
 def task_error(result) -> BaseException | None:

@@ -27,6 +27,7 @@ _COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#
 _MARKERS = {"value": "o", "gradient": "s", "jacobian": "D", "hvp": "v", "hessian": "^"}
 _STYLES = {"value": ":", "gradient": "--", "jacobian": "-.", "hvp": "--", "hessian": "-"}
 _ids = itertools.count()
+_scope = ""  # set while drawing one job of :func:`draw_all`, so ids stay unique across processes
 
 
 def engine_colours(engines: list[str]) -> dict[str, str]:
@@ -53,7 +54,7 @@ def to_svg(fig: Figure, label: str) -> str:
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    prefix = f"p{next(_ids)}-"
+    prefix = f"{_scope}p{next(_ids)}-"
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
@@ -266,17 +267,71 @@ def zero_order_plot(results: list[dict]) -> str | None:
     return to_svg(fig, "zero-order estimator error against directions")
 
 
+_PLOTS = (("time", "Time against size", "time_plot"),
+          ("memory", "Peak memory per call against size", "memory_plot"),
+          ("cost", "Cost relative to the value", "ratio_plot"),
+          ("accuracy", "Accuracy against the reference", "accuracy_plot"),
+          ("finite-difference", "Finite differences: error against step", "step_plot"),
+          ("zero-order", "Zero-order estimators: error against directions V and step eps", "zero_order_plot"))
+_SIZED = {"time_plot", "memory_plot", "ratio_plot", "accuracy_plot"}  # these also take the size axis and colours
+
+
 def function_plots(fn: dict, colours: dict) -> list[dict]:
     """Every plot of one function that has data: ``[{"kind", "title", "svg"}]``."""
+    return draw_all([plot_jobs(fn, colours)])[0]
+
+
+def plot_jobs(fn: dict, colours: dict) -> list[tuple]:
+    """One function's plots as ``(kind, title, plot function name, args)``:
+    plain data, so :func:`draw_all` can draw them in other processes."""
     rs, dim = fn["results"], fn["dim"]
-    plots = [("time", "Time against size", time_plot(rs, dim, colours)),
-             ("memory", "Peak memory per call against size", memory_plot(rs, dim, colours)),
-             ("cost", "Cost relative to the value", ratio_plot(rs, dim, colours)),
-             ("accuracy", "Accuracy against the reference", accuracy_plot(rs, dim, colours)),
-             ("finite-difference", "Finite differences: error against step", step_plot(rs)),
-             ("zero-order", "Zero-order estimators: error against directions V and step eps",
-              zero_order_plot(rs))]
-    return [{"kind": k, "title": t, "svg": s} for k, t, s in plots if s]
+    return [(kind, title, name, (rs, dim, colours) if name in _SIZED else (rs,)) for kind, title, name in _PLOTS]
+
+
+def draw_all(jobs: list[list[tuple]], processes: int = 1) -> list[list[dict]]:
+    """Each function's plots that have data, from :func:`plot_jobs` lists.
+    With ``processes`` > 1 the plots are drawn by that many forked processes
+    (matplotlib holds the GIL: threads would not help), each plot a job."""
+    flat = [(i, job) for i, jobs_of_fn in enumerate(jobs) for job in jobs_of_fn]
+    numbered = [(n, name, args) for n, (_, (_, _, name, args)) in enumerate(flat)]
+    svgs = _draw_in_processes(numbered, processes) if processes > 1 and len(numbered) > 1 else None
+    if svgs is None:
+        svgs = [_draw(job) for job in numbered]
+    out: list[list[dict]] = [[] for _ in jobs]
+    for (i, (kind, title, _, _)), svg in zip(flat, svgs):
+        if svg:
+            out[i].append({"kind": kind, "title": title, "svg": svg})
+    return out
+
+
+def _draw(job: tuple) -> str | None:
+    """One plot; its SVG ids are scoped by the job's number, so they are unique
+    in the page and the same whichever process draws it."""
+    global _scope, _ids
+    number, name, args = job
+    saved, _scope, _ids = _ids, f"d{number}", itertools.count()
+    try:
+        return globals()[name](*args)
+    finally:
+        _scope, _ids = "", saved
+
+
+def _draw_in_processes(jobs: list[tuple], processes: int) -> list[str | None] | None:
+    """The plots drawn by forked processes (they inherit the loaded matplotlib,
+    so they start in milliseconds); None where fork is not available."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    # the functions with the most results first, so no lone big plot is left at the end
+    order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k][2][0]))
+    with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
+        drawn = list(pool.map(_draw, [jobs[k] for k in order]))
+    svgs: list[str | None] = [None] * len(jobs)
+    for k, svg in zip(order, drawn):
+        svgs[k] = svg
+    return svgs
 
 
 def workers_plot(lines: dict[str, list[tuple[int, float]]], colours: dict) -> str | None:

@@ -44,13 +44,15 @@ def script() -> tuple[str, str]:
     return text, f"'sha256-{digest}'"
 
 
-def render_report(data: dict, sections: list[dict] = ()) -> str:
+def render_report(data: dict, sections: list[dict] = (), processes: int = 1) -> str:
     """The HTML page for a run loaded by :func:`.model.load`; ``sections``
-    are ready HTML from other packages (see :mod:`.sections`)."""
-    return environment().get_template("report.html.j2").render(**context(data), sections=list(sections))
+    are ready HTML from other packages (see :mod:`.sections`); ``processes``
+    > 1 draws the plots in that many forked processes (see :func:`.plots.draw_all`)."""
+    page = context(data, processes)
+    return environment().get_template("report.html.j2").render(**page, sections=list(sections))
 
 
-def context(data: dict) -> dict:
+def context(data: dict, processes: int = 1) -> dict:
     run, results = data["run"], data["results"]
     colours = plots.engine_colours(plots.run_engines(run, results))
     js, js_hash = script()
@@ -70,21 +72,33 @@ def context(data: dict) -> dict:
         "disagreements": summary.disagreements(results), "failures": summary.failures(results),
         "compared": sum(r["accuracy"] is not None for r in results),
         "thresholds": {"exact": TOLERANCE, "fd": FD_TOLERANCE},
-        "functions": [_function(fn, colours) for fn in data["functions"]],
+        "functions": _functions(data["functions"], colours, processes),
         "data": {"keys": list(KEYS), "results": _finite(data["raw"])},
         "script": js, "script_hash": js_hash, "version": _version(),
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def _function(fn: dict, colours: dict) -> dict:
+def _functions(functions: list[dict], colours: dict, processes: int) -> list[dict]:
+    """Every function's section; all their plots drawn in one batch (in parallel when asked)."""
+    split = [_split_estimates(fn) for fn in functions]
+    drawn = plots.draw_all([plots.plot_jobs(fn, colours) for fn, _ in split], processes)
+    return [_function(fn, estimates, fn_plots) for (fn, estimates), fn_plots in zip(split, drawn)]
+
+
+def _split_estimates(fn: dict) -> tuple[dict, list[dict]]:
+    """A copy of ``fn`` without its estimates (they have their own section), and the estimates."""
     fn = dict(fn)
     estimates = [r for r in fn["results"] if experiments.is_estimate(r)]
     fn["results"] = [r for r in fn["results"] if not experiments.is_estimate(r)]
     fn["missing"] = [t for t in fn["missing"] if not (t["quantity"] == "trace" and t.get("probes"))]
+    return fn, estimates
+
+
+def _function(fn: dict, estimates: list[dict], fn_plots: list[dict]) -> dict:
     fn["experiments"] = experiments.sections(fn, estimates)
     fn["formulas"] = formulas(fn)
-    fn["plots"] = [dict(p, caption=_CAPTIONS[p["kind"]]) for p in plots.function_plots(fn, colours)]
+    fn["plots"] = [dict(p, caption=_CAPTIONS[p["kind"]]) for p in fn_plots]
     fn["slopes"] = [s for s in summary.slopes(fn["results"], fn["dim"]) if s["slope"] is not None]
     fn["tables"] = [_table(fn, q) for q in fn["quantities"]]
     fn["bad"] = sum(r["status"] != "ok" for r in fn["results"])

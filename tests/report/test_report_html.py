@@ -77,6 +77,16 @@ def test_plots_present_for_each_kind(full):
     assert len(ids) == len(set(ids)), "ids must be unique across the inline SVGs"
 
 
+def test_plots_drawn_in_forked_processes_are_the_same_page(full, tmp_path):
+    store, run_id, serial = full
+    parallel = write_report(store, run_id, tmp_path, processes=2)
+
+    def plots(path):
+        return re.findall(r"<svg.*?</svg>", path.read_text(encoding="utf-8"), flags=re.S)
+
+    assert plots(parallel) == plots(serial) and len(plots(serial)) >= 5
+
+
 def test_no_step_plot_without_step_data(partial):
     html = partial[2].read_text(encoding="utf-8")
     assert 'class="plot-finite-difference"' not in html
