@@ -61,3 +61,22 @@ def test_fd_refuses_past_its_bound_with_a_too_large_message():
     with pytest.raises(TooLarge, match=r"^too large: fd Hessian needs 2,664 function evaluations \(limit 100\)"):
         fd.hessian(inputs)
     fd.gradient(inputs)  # 72 evaluations: within the bound
+
+
+def test_gradient_never_holds_all_perturbed_points_at_once(monkeypatch):
+    """2n points of n entries each would be 48 GiB at n = 80,000 (lse in the
+    community job ran out of memory): the points come a chunk at a time."""
+    from diffbench import parse
+    from diffbench.engines import fd as fd_module
+    from diffbench.engines import get_engine
+
+    monkeypatch.setattr(fd_module, "BATCH_BYTES", 8 * 3000 * 40)  # room for 40 points of n = 3000
+    fn = parse("logsumexp(x)", {"x": "n"})
+    x = np.random.default_rng(0).uniform(size=3000)
+    prepared = get_engine("fd").prepare(fn, ["x"], {"n": 3000}, 1)
+    largest = []
+    values = prepared._values
+    monkeypatch.setattr(prepared, "_values", lambda i, points, s: largest.append(len(points)) or values(i, points, s))
+    g = prepared.gradient({"x": x})["x"]
+    s = np.exp(x - x.max())
+    assert max(largest) <= 40 and np.allclose(g, s / s.sum(), atol=1e-9)

@@ -136,9 +136,16 @@ class FDPrepared(Prepared):
         n = x0.size
         self._guard(2 * n, "gradient")
         steps = step * np.maximum(1.0, np.abs(x0))
-        shifts = np.diag(steps)
-        values = self._values(inputs, np.concatenate([x0 + shifts, x0 - shifts]), shapes)
-        grad = (values[:n] - values[n:]) / (2 * steps)
+        grad = np.empty(n)
+        # a few coordinates at a time: all 2n perturbed points at once are 2n x n numbers
+        # (48 GiB at n = 80,000); each chunk's points stay near BATCH_BYTES
+        chunk = max(1, min(self.batch_rows(), BATCH_BYTES // (8 * n)) // 2)
+        for start in range(0, n, chunk):
+            idx = np.arange(start, min(n, start + chunk))
+            shifts = np.zeros((len(idx), n))
+            shifts[np.arange(len(idx)), idx] = steps[idx]
+            values = self._values(inputs, np.concatenate([x0 + shifts, x0 - shifts]), shapes)
+            grad[idx] = (values[:len(idx)] - values[len(idx):]) / (2 * steps[idx])
         return self._split(grad, shapes)
 
     def hessian(self, inputs, step: float | None = None):
