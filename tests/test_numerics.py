@@ -162,6 +162,11 @@ def test_det_gradient_is_the_adjugate_also_at_a_singular_matrix(matrix):
     inputs = {"X": np.array(matrix, dtype=float)}
     check_agree("det(X)", inputs, "X", engines=("symbolic", "tape"), order=1,
                 reference=lambda p: _det_by_cofactors(p["X"]))
+    # the Hessian (the adjugate's derivative, from the 2x2 minors) is defined there too
+    check_agree("det(X)", inputs, "X", engines=("symbolic", "tape"), order=2,
+                reference=lambda p: _det_by_cofactors(p["X"]))
+    check_agree("det(X*X') + det(X)", inputs, "X", engines=("symbolic", "tape"), order=2,
+                reference=lambda p: _det_by_cofactors(p["X"] @ p["X"].T) + _det_by_cofactors(p["X"]))
     if np.linalg.matrix_rank(inputs["X"]) == len(matrix):
         check_agree("det(X)", inputs, "X", engines=("symbolic", "tape", "fd"),
                     reference=lambda p: _det_by_cofactors(p["X"]))

@@ -103,12 +103,45 @@ def _adjugate(a):
 ADJUGATE_BY_INVERSE = 1e8
 
 
+def _adjugate_hessian(a):
+    """H[i, j, k, l] = ∂adj(A)_ij / ∂A_kl (the Hessian of det), also at a singular A.
+    Well conditioned: det(A) (A⁻¹_ij A⁻¹_lk − A⁻¹_ik A⁻¹_lj) (Cookbook (49) and (59));
+    otherwise from cofactors: adj(A)_ij = (−1)^(i+j) det(M_ji), M_ji being A without
+    row j and column i, whose gradient is the minor's own adjugate (no division)."""
+    a = np.asarray(a, dtype=float)
+    n = a.shape[-1]
+    if n == 1:
+        return np.zeros((1, 1, 1, 1))
+    try:
+        inverse = np.linalg.inv(a)
+        if np.max(np.abs(a)) * np.max(np.abs(inverse)) < ADJUGATE_BY_INVERSE:
+            return np.linalg.det(a) * (np.einsum("ij,lk->ijkl", inverse, inverse)
+                                       - np.einsum("ik,lj->ijkl", inverse, inverse))
+    except np.linalg.LinAlgError:
+        pass
+    return _adjugate_hessian_by_minors(a)
+
+
+def _adjugate_hessian_by_minors(a):
+    n = a.shape[-1]
+    hessian = np.zeros((n, n, n, n))
+    for i in range(n):
+        for j in range(n):
+            rows, cols = [r for r in range(n) if r != j], [c for c in range(n) if c != i]
+            minor_gradient = _adjugate(a[np.ix_(rows, cols)]).T
+            hessian[i, j][np.ix_(rows, cols)] = (-1) ** (i + j) * minor_gradient
+    return hessian
+
+
+def _adjugate_derivative(a, t):
+    """d adj(A)[T]; T may carry trailing axes (a Jacobian's), which ride along."""
+    return np.tensordot(_adjugate_hessian(a), t, axes=([2, 3], [0, 1]))
+
+
 def _adjugate_jvp(t, ans, a):
-    """d adj(A)[T] = det(A) (tr(A⁻¹ T) A⁻¹ − A⁻¹ T A⁻¹) (Cookbook (49) and (59)): the
-    Hessian of det, where A is invertible (at a singular A it raises, never a nan)."""
-    inverse = np.linalg.inv(a)
-    traces = np.einsum("ij,kji->k", inverse, t)
-    return np.linalg.det(a) * (traces[:, None, None] * inverse - inverse @ t @ inverse)
+    """d adj(A)[T] for a batch of tangents T (leading axis): the Hessian of det,
+    finite at a singular A too."""
+    return np.einsum("ijkl,bkl->bij", _adjugate_hessian(a), t)
 
 
 def _adjugate_vjp(g, ans, a):
@@ -118,9 +151,54 @@ def _adjugate_vjp(g, ans, a):
 
 
 def _adjugate_tangent(t, ans, a):
-    inverse = prims.inv(a)
-    return prims.mul(prims.det(a), prims.sub(prims.mul(prims.inner(prims.transpose(inverse), t), inverse),
-                                             prims.matmul(inverse, prims.matmul(t, inverse))))
+    return prims.adj_derivative(a, t)
+
+
+def _adjugate_derivative_in_a(s, ans, a, t):
+    """d/dA of d adj(A)[T] along S (the third derivative of det), where A is
+    invertible: with B = A⁻¹, F = det(A) (tr(BT) B − BTB) and
+    dF = tr(BS) F + det(A) (−tr(BSBT) B − tr(BT) BSB + BSBTB + BTBSB)."""
+    b = prims.inv(a)
+    bs, bt = prims.matmul(b, s), prims.matmul(b, t)
+    bsb, btb = prims.matmul(bs, b), prims.matmul(bt, b)
+    inner = prims.sub(prims.add(prims.matmul(bs, btb), prims.matmul(bt, bsb)),
+                      prims.add(prims.mul(prims.tr(prims.matmul(bsb, t)), b), prims.mul(prims.tr(bt), bsb)))
+    return prims.add(prims.mul(prims.tr(bs), ans), prims.mul(prims.det(a), inner))
+
+
+def _adjugate_derivative_vjp_a(g, ans, a, t):
+    g_t = prims.transpose(g)
+    return prims.transpose(_adjugate_derivative_in_a(t, prims.adj_derivative(a, g_t), a, g_t))
+
+
+def _adjugate_derivative_jvp_a(s, ans, a, t):
+    """The batch of d/dA (d adj(A)[T]) along each S (invertible A, as above)."""
+    b = np.linalg.inv(a)
+    bt = b @ t
+    out = []
+    for direction in s:
+        bs = b @ direction
+        bsb, btb = bs @ b, bt @ b
+        inner = bs @ btb + bt @ bsb - np.trace(bsb @ t) * b - np.trace(bt) * bsb
+        out.append(np.trace(bs) * ans + np.linalg.det(a) * inner)
+    return np.stack(out)
+
+
+def _adjugate_derivative_shape(a, t, **_):
+    return tuple(t), []
+
+
+define(Primitive(
+    "adj_derivative", 2, _adjugate_derivative_shape, _adjugate_derivative, family="linalg",
+    printed=("dadj", r"\operatorname{d\,adj}"),
+    # the third derivative of det is symmetric in its three directions, so both
+    # adjoints are d adj applied to Gᵀ, transposed
+    vjp=(_adjugate_derivative_vjp_a,
+         lambda g, ans, a, t: prims.transpose(prims.adj_derivative(a, prims.transpose(g)))),
+    jvp=(_adjugate_derivative_jvp_a, lambda s, ans, a, t: _adjugate_jvp(s, ans, a)),
+    domain=("real", "real"), doc="d adj(A)[T]: the Hessian of det applied to T (defined for singular A)",
+    symbolic={"jvp": (_adjugate_derivative_in_a, lambda s, ans, a, t: prims.adj_derivative(a, s)),
+              "leading": True}))
 
 
 define(Primitive(

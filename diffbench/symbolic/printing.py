@@ -355,7 +355,7 @@ class _Printer:
         if printed:  # the record's name for it
             text, latex = printed
             name = latex if st is STYLES["latex"] else text
-            return st.func(name, self.memo[id(a[0])][0]), ATOM
+            return st.func(name, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
         return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
 
     def with_number(self, n: Node) -> str:
