@@ -47,6 +47,7 @@ EXAMPLES = {
     building._unvec_shape: [[("k*m",)]],
     linalg._kron_shape: [[("m", "n"), ("k", "n")]],
     linalg._unkron_shape: [[("m*k", "n*n"), ("k", "n")]],
+    linalg._adjugate_derivative_shape: [[("n", "n"), ("n", "n")]],
     linalg._svdvals_shape: [[("n", "n")], [("m", "n")], [("n", "m")]],
     TABLE["svd_u"].shape: [[("m", "n")]],
     TABLE["svd_v"].shape: [[("n", "m")]],

@@ -148,6 +148,7 @@ PRIMITIVE_ARGS = {
     "tril": [("m", "n")], "triu": [("n", "n")], "solve": [("n", "n"), ("n", "m")],
     "take": [("m", "n")], "put": [("n",)], "concat": [("n",), ("m",)], "vec": [("m", "n")],
     "unvec": [("m*n",)], "svdvals": [("m", "n")], "kron": [("m", "n"), ("n", "m")], "unkron": [("m*n", "n*m"), ("m", "n")],
+    "adj_derivative": [("n", "n"), ("n", "n")],
 }
 ATTRS = {"reshape": {"shape": (1, "n")}, "broadcast": {"shape": ("m", "n")},
          "sum_axis": {"axis": 1}, "spread": {"axis": 0, "shape": ("m", "n")},
