@@ -76,6 +76,10 @@ CASES = [
     ("logdet((0.5 - (A - a))*A' + eye(n))", ["A", "a"],
      lambda p: logdet(anp.dot(0.5 - (p["A"] - p["a"]), p["A"].T) + anp.eye(3))),
     ("norm2(0.5 - (A - a))", ["A"], lambda p: norm(0.5 - (p["A"] - p["a"]))),
+    # found by the wide grammar: 2 a 𝟏𝟏ᵀ + Aᵀ + A formed a 𝟏𝟏ᵀ as an array, doubled
+    # it in place, and a + A (which reads the scalar a) then wrote into that array
+    ("x'*(a + A)*(x + y)", ["x", "a", "y"], lambda p: anp.dot(p["x"], anp.dot(p["a"] + p["A"], p["x"] + p["y"]))),
+    ("x'*(a + A)*(x + x)", ["x", "a", "A"], lambda p: anp.dot(p["x"], anp.dot(p["a"] + p["A"], 2 * p["x"]))),
 ]
 
 

@@ -187,7 +187,7 @@ class _Emitter:
         term = self.fused_einsum(n)
         if term is not None:  # the einsum term is never formed whole: its operands are read
             return [_other(n, term)] + list(term.args)
-        if n.op in _BINOP and any(a.op != "broadcast" for a in n.args):
+        if n.op in _BINOP and any(a.op != "broadcast" and a.shape == n.shape for a in n.args):
             # a broadcast scalar is left to NumPy's broadcasting, as long as an
             # operand of full shape is left to carry the result's shape
             return [a.args[0] if a.op == "broadcast" else a for a in n.args]
@@ -431,7 +431,9 @@ class _Emitter:
         """An argument of the element-wise ``n`` whose buffer ``n`` may overwrite."""
         if n.ndim < 2 or n.op not in _INPLACE:
             return None
-        return next((a for a in n.args if self.overwritable(a, n)), None)
+        # only what n's code reads: a broadcast operand left to NumPy (its scalar is
+        # read) is no target, even if its full array exists for another reader
+        return next((a for a in self.deps(n) if self.overwritable(a, n)), None)
 
     def overwritable(self, a: Node, n: Node) -> bool:
         """May ``n`` write into ``a``'s buffer?  Only a fresh temporary of ``n``'s shape

@@ -642,7 +642,7 @@ def _symmetric(n: Node) -> bool:
     op, a = n.op, n.args
     if op in ("eye", "diag_embed"):
         return True
-    if op in ("ones", "broadcast"):
+    if op == "ones" or (op == "broadcast" and a[0].shape == ()):  # a broadcast vector is not
         return n.shape[0] == n.shape[1]
     if op == "outer":
         return a[0] is a[1]
