@@ -33,6 +33,7 @@ def connect(address: str | None = None, workers: int | None = None, timeout: flo
             client, cluster = _remote(address, timeout), None
         else:
             stack.enter_context(_environ(BLAS_ENV))  # kept while a restarted worker may spawn
+            stack.enter_context(_forked_workers())
             client, cluster = _local(workers)
             stack.callback(cluster.close)
         stack.callback(client.close)
@@ -68,6 +69,22 @@ def _local(workers: int | None):
                            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                            silence_logs=logging.ERROR, env=dict(BLAS_ENV))
     return Client(cluster, set_as_default=False), cluster
+
+
+def _forked_workers():
+    """dask's worker processes forked from one server process that imported
+    dask once (``forkserver``), not each started as a fresh interpreter that
+    imports it again (``spawn``, dask's default): about half the cluster's
+    start on two cores.  The server starts inside :func:`_environ`, so it and
+    every worker it forks have the one-thread BLAS environment.  The cells
+    themselves run in sandbox children started afresh (:mod:`.sandbox`)."""
+    import multiprocessing
+
+    import dask
+    import distributed  # noqa: F401 -- loads dask's "distributed" defaults: set before that, they are lost
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return dask.config.set({"distributed.worker.multiprocessing-method": method})
 
 
 @contextlib.contextmanager
