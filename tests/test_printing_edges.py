@@ -71,6 +71,18 @@ def test_one_minus_ones_is_zero():
     check_agree("sum(x - x)", {"x": x}, "x", engines=("symbolic", "tape"), reference=lambda p: anp.sum(p["x"] - p["x"]))
 
 
+def test_a_difference_of_a_term_with_itself_folds_to_zero():
+    """f = sum(x − x) was printed as is, and 0 times a term was left as n 0 ⟨x, x⟩."""
+    shapes = {"x": "n", "A": "n,n"}
+    assert _lines("sum(x - x)", shapes, "x") == ["f = 0", "∇_x f = 0", "∇²_xx f = 0"]
+    assert _lines("sum(x - x) + x'*x", shapes, "x") == ["f = ⟨x, x⟩", "∇_x f = 2 x", "∇²_xx f = 2 I"]
+    assert _lines("x'*(A - A)*x + sum(x)", shapes, "x")[:2] == ["f = sum(x)", "∇_x f = 𝟏"]
+    check_agree("sum(x - x)*x'*x + x'*(X - X)*x + sum(x)", {"x": x, "X": X}, "x",
+                engines=("symbolic", "tape"), reference=lambda p: anp.sum(p["x"]))
+    check_agree("sum(x - x)*x + x", {"x": x}, "x", engines=("symbolic", "tape"), order=1,
+                reference=lambda p: p["x"])
+
+
 def test_a_symmetric_inverse_is_not_transposed():
     """(X + Xᵀ)⁻ᵀ is (X + Xᵀ)⁻¹: the gradient of tr((X + Xᵀ)⁻¹) reads −2 (X + Xᵀ)⁻²."""
     text = _lines("tr(inv(X + X'))", {"X": "n,n"})

@@ -129,7 +129,22 @@ def make_node(op: str, args: tuple | list, attrs: dict | None = None) -> Node:
     return found[0]
 
 
+# linear in each argument: a zero argument makes the result zero (sum(x − x) = 0)
+_ZERO_IN_ZERO_OUT = frozenset({"mul", "neg", "inner", "matmul", "outer", "sum", "tr", "transpose",
+                               "diag_embed", "diag_part", "sum_axis"})
+
+
+def _is_zero(n: Node) -> bool:
+    return is_const(n, 0.0) or (n.op == "broadcast" and is_const(n.args[0], 0.0))
+
+
+def _zero_like(n: Node) -> Node:
+    return const(0.0) if n.shape == () else make_node("broadcast", (const(0.0),), {"shape": n.shape})
+
+
 def _make_node(op: str, args: tuple, attrs: dict | None) -> Node:
+    if op in _ZERO_IN_ZERO_OUT and any(map(_is_zero, args)):
+        return _zero_like(_fold(op, args, attrs or {}))
     if op in TABLE and TABLE[op].broadcasts:
         args = _scalars_of(args)
     rule = _RULES.get(op)
@@ -419,8 +434,8 @@ def _sub(a, b):
         return a
     if is_const(a, 0.0) and b.shape == _bshape(a, b):
         return make_node("neg", (b,))
-    if a is b and a.shape == ():
-        return const(0.0)
+    if a is b:  # x − x: zero, broadcast to x's shape (sum(x − x) is 0, not sum(𝟏 − 𝟏))
+        return _zero_like(a)
     if b.op == "neg":
         return make_node("add", (a, b.args[0]))
     if a.op == "diag_embed" and b.op == "diag_embed":  # diag(u) - diag(v) = diag(u - v)
