@@ -202,6 +202,15 @@ def test_a_one_by_one_product_is_a_scalar_everywhere(expr, reference):
     assert np.shape(got["value"]) == () and np.shape(got["gradient"]) == (1,)
 
 
+def test_a_length_one_quadratic_form_prints_as_for_general_n():
+    """x'*A*x with dims declared 1 printed f = Aᵀ x x and ∇ = Aᵀ x 1 + A sum(x ⊙ 1)."""
+    from diffbench.symbolic.api import derive
+    lines = str(derive("x'*A*x", "x", {"x": "1", "A": "1,1"})).splitlines()
+    assert lines == ["f = ⟨x, Aᵀ x⟩", "∇_x f = (A + Aᵀ) x", "∇²_xx f = A + Aᵀ"]
+    check_agree(parse("(x'*A)*x*2", {"x": "1", "A": "1,1"}), {"x": ONE["x"], "A": ONE["A"]}, ["x", "A"],
+                engines=("symbolic", "tape"), reference=lambda p: 2 * anp.sum(p["x"] * p["A"][0] * p["x"]))
+
+
 def test_the_references_own_round_off_counts():
     """Found by the explore profile: det(x xᵀ x xᵀ + I) at x ≈ [10.4, 24.6] has a
     badly conditioned Hessian. The engines are off the exact 4‖x‖² I + 8 x xᵀ by

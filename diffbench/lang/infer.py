@@ -318,7 +318,7 @@ class Inference:
     def product(self, n: Binary, a, b):
         """``*``: scaling, matrix products, and the row/vector cases."""
         if a == () and n.left in self.collapsed and len(b) == 1 and self.is_one(b[0]):
-            self.kind[n] = "scale"  # (x'*A)*x, all of length 1: still a row times a vector
+            self.kind[n] = "inner"  # (x'*A)*x, all of length 1: still a row times a vector, xᵀ A x
             return ()
         if a == () or b == ():
             self.kind[n] = "scale"

@@ -249,12 +249,24 @@ def _matvec(a, b):
 
 def _inner(a, b):
     """row * vector: u' M1 .. Mk y = <u, M1 (.. (Mk y))>, matrix-vector products only."""
+    if not isinstance(a, Row) and a.ndim == 0:  # u'*M of length 1, already a scalar: <Mᵀ u, y>
+        return build("inner", (_length_one_vector(a), b))
     if not isinstance(a, Row):
         return build("inner", (vector_of(a), b))
     out = b
     for matrix in reversed(a.matrices):
         out = build("matmul", (matrix, out))
     return build("inner", (a.vector, out))
+
+
+def _length_one_vector(scalar: Node) -> Node:
+    """The vector of length 1 a scalar was reshaped from (else the scalar reshaped)."""
+    inner = scalar
+    while inner.op == "reshape":
+        inner = inner.args[0]
+    if inner.shape == (1,):
+        return inner
+    return reshape(inner, (1,))
 
 
 def _outer(a, b):
