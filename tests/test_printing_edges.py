@@ -83,6 +83,12 @@ def test_a_difference_of_a_term_with_itself_folds_to_zero():
                 reference=lambda p: p["x"])
 
 
+def test_a_repeated_dimension_in_an_entry_count_is_a_power():
+    """sum(a 𝟏𝟏ᵀ) printed a n n."""
+    assert _lines("sum(a*ones(n,n))", {"a": ""}, "a")[:2] == ["f = a n²", "∇_a f = n²"]
+    assert _lines("sum(a*ones(n,n))", {"a": ""}, "a", fmt="latex")[1] == r"f &= a n^2 \\"
+
+
 def test_a_symmetric_inverse_is_not_transposed():
     """(X + Xᵀ)⁻ᵀ is (X + Xᵀ)⁻¹: the gradient of tr((X + Xᵀ)⁻¹) reads −2 (X + Xᵀ)⁻²."""
     text = _lines("tr(inv(X + X'))", {"X": "n,n"})

@@ -319,8 +319,7 @@ class _Printer:
         if op == "inner":
             return st.angle(self.memo[id(a[0])][0], self.memo[id(a[1])][0]), ATOM
         if op == "sum" and a[0].op in ("ones", "broadcast"):  # sum(𝟏) is the entry count: n, n m
-            count = st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(
-                st.sym(d) if isinstance(d, str) else st.num(d) for d in a[0].shape)])
+            count = self.entry_count(a[0].shape)
             if a[0].op == "ones":
                 return count, (MUL if a[0].ndim > 1 else ATOM)
             return st.row(count, st.cdot, self.operand(a[0].args[0], MUL + 1)), MUL
@@ -357,6 +356,15 @@ class _Printer:
             name = latex if st is STYLES["latex"] else text
             return st.func(name, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
         return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
+
+    def entry_count(self, shape) -> str:
+        """The number of entries of ``shape``: ``n m``, a repeated dim as a power (``n²``)."""
+        st, powers = self.st, {}
+        for d in shape:
+            powers[d] = powers.get(d, 0) + 1
+        parts = [st.sym(d) if isinstance(d, str) else st.num(d) for d in powers]
+        parts = [x if k == 1 else st.sup(x, str(k)) for x, k in zip(parts, powers.values())]
+        return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(parts)])
 
     def with_number(self, n: Node) -> str:
         """``sum(X, 2)``, ``softmax(x)``, ``tril(X, -1)``: the language's own spelling
