@@ -57,7 +57,7 @@ def test_ones_vectors_and_matrices_read_differently():
     """𝟏 stood for both in one output: 𝟏 𝟏 + n."""
     shapes = {"x": "n"}
     text = _lines("sum(ones(n,n)*x) + sum(ones(n))*sum(x)", shapes)
-    assert text[1] == "∇_x f = 𝟏𝟏ᵀ 𝟏 + n"
+    assert text[1] == "∇_x f = n 𝟏 + n"  # 𝟏𝟏ᵀ 𝟏 folded to n 𝟏
     assert _lines("x'*ones(n,n)*x", shapes)[1:] == ["∇_x f = 2 𝟏𝟏ᵀ x", "∇²_xx f = 2 𝟏𝟏ᵀ"]
     check_agree("sum(ones(n,n)*x) + sum(ones(n))*sum(x)", {"x": x}, "x", engines=("symbolic", "tape"),
                 reference=lambda p: 3 * anp.sum(p["x"]) + 3 * anp.sum(p["x"]))
@@ -87,6 +87,14 @@ def test_a_repeated_dimension_in_an_entry_count_is_a_power():
     """sum(a 𝟏𝟏ᵀ) printed a n n."""
     assert _lines("sum(a*ones(n,n))", {"a": ""}, "a")[:2] == ["f = a n²", "∇_a f = n²"]
     assert _lines("sum(a*ones(n,n))", {"a": ""}, "a", fmt="latex")[1] == r"f &= a n^2 \\"
+
+
+def test_products_of_ones_fold_to_entry_counts():
+    """sum(𝟏𝟏ᵀ 𝟏𝟏ᵀ 𝟏) was left unfolded: it is n³."""
+    assert _lines("sum(ones(n,n)*ones(n,n)*ones(n))*sum(x)", {"x": "n"})[1] == "∇_x f = n³ 𝟏"
+    check_agree("sum(ones(n,n)*ones(n,n)*x) + sum(ones(n,n)*ones(n,n)*ones(n))*sum(x) + x'*ones(n,n)*ones(n,n)*x",
+                {"x": x}, "x", engines=("symbolic", "tape"),
+                reference=lambda p: 36 * anp.sum(p["x"]) + 3 * anp.sum(p["x"]) ** 2)
 
 
 def test_a_symmetric_inverse_is_not_transposed():

@@ -722,6 +722,10 @@ def _matmul(a, b):
         return make_node("mul", (a.args[0], b))
     if a.op == "diag_embed":
         return _diag_times(a, b)
+    if a.op == "ones" and b.op == "ones":  # 𝟏𝟏ᵀ 𝟏 = k 𝟏, k the inner dimension (an entry count)
+        inner_count = make_node("sum", (build("ones", (), {"shape": (a.shape[-1],)}),))
+        ones = build("ones", (), {"shape": a.shape[:-1] + b.shape[1:]})
+        return make_node("mul", (inner_count, ones))
     return None
 
 
