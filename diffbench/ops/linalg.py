@@ -424,3 +424,6 @@ define(Primitive(
 
 # the scalar SymPy baseline has no rule for these (it reports them unsupported)
 out_of_reach("sympy-scalar", "kron", "solve", "svd_u", "svd_v", "svdvals", "unkron")
+# adj_derivative only appears in derived programs (the Hessian of det), which the
+# scalar baseline never runs: it differentiates the user's function itself
+out_of_reach("sympy-scalar", "adj_derivative")

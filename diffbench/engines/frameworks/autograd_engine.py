@@ -32,6 +32,7 @@ def op_map(anp, special) -> dict:
         "inner": lambda a, b: anp.sum(a * b),
         "logdet": lambda a: anp.linalg.slogdet(a)[1],
         "adj": lambda a: anp.linalg.det(a) * anp.linalg.inv(a),  # where X is invertible
+        "adj_derivative": lambda a, t: common.adj_derivative(anp.einsum, anp.linalg.det, anp.linalg.inv, a, t),
         "solve": anp.linalg.solve,
         "svdvals": lambda a: anp.linalg.svd(a, full_matrices=False)[1],
         "svd_u": lambda a: np.linalg.svd(a)[0], "svd_v": lambda a: np.linalg.svd(a)[2].T,

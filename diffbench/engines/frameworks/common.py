@@ -344,3 +344,11 @@ def unkron(einsum, g, other, side, shape):
         return einsum("ikjl,kl->ij", g.reshape((m, p, n, q)), other)
     (m, n), (p, q) = other.shape, shape
     return einsum("ikjl,ij->kl", g.reshape((m, p, n, q)), other)
+
+
+def adj_derivative(einsum, det, inv, a, t):
+    """d adj(A)[T] = det(A) (tr(A⁻¹T) A⁻¹ − A⁻¹ T A⁻¹), where A is invertible;
+    T may carry trailing axes (a Jacobian's), which ride along."""
+    b = inv(a)
+    trace = einsum("lk,kl...->...", b, t)
+    return det(a) * (einsum("ij,...->ij...", b, trace) - einsum("ik,kl...,lj->ij...", b, t, b))

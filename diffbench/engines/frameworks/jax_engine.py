@@ -36,6 +36,7 @@ def op_map(jnp, jax) -> dict:
         # linear algebra
         "inner": jnp.vdot, "logdet": lambda a: jnp.linalg.slogdet(a)[1],
         "adj": lambda a: jnp.linalg.det(a) * jnp.linalg.inv(a),  # where X is invertible
+        "adj_derivative": lambda a, t: common.adj_derivative(jnp.einsum, jnp.linalg.det, jnp.linalg.inv, a, t),
         "diag_part": jnp.diagonal,
         "solve": jnp.linalg.solve,
         "svdvals": lambda a: jnp.linalg.svd(a, compute_uv=False),

@@ -39,6 +39,7 @@ def op_map(torch) -> dict:
         "inner": lambda a, b: torch.sum(a * b),
         "logdet": lambda a: torch.linalg.slogdet(a)[1],
         "adj": lambda a: torch.linalg.det(a) * torch.linalg.inv(a),  # where X is invertible
+        "adj_derivative": lambda a, t: common.adj_derivative(torch.einsum, torch.linalg.det, torch.linalg.inv, a, t),
         "diag_part": torch.diagonal,
         "solve": torch.linalg.solve,
         "svdvals": torch.linalg.svdvals,
