@@ -47,6 +47,15 @@ def _flat_inputs(inputs: dict, wrt: list[str]):
     return np.concatenate(parts) if parts else np.zeros(0), shapes
 
 
+def _place(x: np.ndarray, wrt: list[str], shapes: list, into: dict) -> None:
+    """Split the stacked vector ``x`` back into the wrt variables of ``into``."""
+    offset = 0
+    for name, shape in zip(wrt, shapes):
+        size = int(np.prod(shape, dtype=int))
+        into[name] = x[offset:offset + size].reshape(shape) if shape else float(x[offset])
+        offset += size
+
+
 def _four_points(x0: np.ndarray, steps: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """The points ``x0 + s_i e_i + s_j e_j``, ``x0 + s_i e_i - s_j e_j``, ``x0 - s_i e_i + s_j e_j``,
     ``x0 - s_i e_i - s_j e_j`` of each pair ``(i, j)``, stacked in that order (``i == j`` allowed)."""
@@ -90,11 +99,7 @@ class FDPrepared(Prepared):
         fixed = dict(inputs)
 
         def f(x):
-            offset = 0
-            for name, shape in zip(self.wrt, shapes):
-                size = int(np.prod(shape, dtype=int))
-                fixed[name] = x[offset:offset + size].reshape(shape) if shape else float(x[offset])
-                offset += size
+            _place(x, self.wrt, shapes, fixed)
             return np.asarray(operators.value(self.program, fixed), dtype=float)
 
         return f, x0, shapes
@@ -173,11 +178,7 @@ class FDPrepared(Prepared):
         fixed = dict(inputs)
 
         def gradient(x):
-            offset = 0
-            for name, shape in zip(self.wrt, shapes):
-                size = int(np.prod(shape, dtype=int))
-                fixed[name] = x[offset:offset + size].reshape(shape) if shape else float(x[offset])
-                offset += size
+            _place(x, self.wrt, shapes, fixed)
             g = self.exact_gradient.gradient(fixed)
             return np.concatenate([np.asarray(g[name], dtype=float).ravel() for name in self.wrt])
 

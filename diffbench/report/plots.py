@@ -172,6 +172,15 @@ def ratio_plot(results: list[dict], dim: str | None, colours: dict) -> str | Non
     return to_svg(fig, "cost ratios against size")
 
 
+def _draw_series(ax, points: dict, colours: dict) -> None:
+    """One line per (engine, quantity, rest) series: the quantity picks the
+    line style and marker, the engine the colour."""
+    for (engine, q, rest), pts in sorted(points.items()):
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=colours.get(engine, "k"),
+                label=f"{engine} {q} {rest}".strip(), markersize=4)
+
+
 def memory_plot(results: list[dict], dim: str | None, colours: dict) -> str | None:
     """Peak bytes one call allocates above its inputs (``stats.call_peak_bytes``),
     against size, log-log: drawn next to the time plot, as the time is."""
@@ -182,10 +191,7 @@ def memory_plot(results: list[dict], dim: str | None, colours: dict) -> str | No
         return None
     fig = _figure()
     ax = _axes(fig, _dim_label(dim), "peak per call above the inputs (bytes)")
-    for (engine, q, rest), pts in sorted(points.items()):
-        xs, ys = zip(*pts)
-        ax.plot(xs, ys, _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=colours.get(engine, "k"),
-                label=f"{engine} {q} {rest}".strip(), markersize=4)
+    _draw_series(ax, points, colours)
     _log_axes(ax, [p[0] for pts in points.values() for p in pts])
     _legend(ax)
     return to_svg(fig, "peak memory per call against size")
@@ -204,10 +210,7 @@ def accuracy_plot(results: list[dict], dim: str | None, colours: dict) -> str | 
         return None
     fig = _figure()
     ax = _axes(fig, _dim_label(dim), "max relative error (log; 0 drawn at 1e-17)")
-    for (engine, q, rest), pts in sorted(points.items()):
-        xs, ys = zip(*pts)
-        ax.plot(xs, ys, _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=colours.get(engine, "k"),
-                label=f"{engine} {q} {rest}".strip(), markersize=4)
+    _draw_series(ax, points, colours)
     for bar, style in _tolerance_lines(results):
         ax.axhline(bar, color="#888", lw=0.8, ls=style)
     _log_axes(ax, [p[0] for pts in points.values() for p in pts])
