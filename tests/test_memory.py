@@ -60,3 +60,42 @@ def test_hessian_peak_is_a_small_multiple_of_the_hessian_and_inputs(name, engine
     prepared.hessian(inputs)
     out, peak = peak_allocated(prepared.hessian, inputs)
     assert peak <= target * (nbytes(out) + nbytes(inputs)) + 2**18  # + NumPy's ufunc buffers
+
+
+def _mds(n_points: int, engine: str):
+    entry = get_entry("mds_stress")
+    sizes = {"N": n_points}
+    inputs = entry.sample(sizes, seed=0)
+    prepared = get_engine(engine).prepare(entry.function, list(entry.wrt), entry.resolve_sizes(sizes))
+    return prepared, inputs
+
+
+def test_generated_mds_hessian_allocates_no_more_than_its_output_and_inputs_allow():
+    """N x N pairwise temporaries beside the Hessian: an identity, a diagonal that pins its
+    matrix, a scaled copy where an in-place update would do, must not add up past 1.5x."""
+    prepared, inputs = _mds(300, "symbolic")
+    assert "np.eye(_n_N)" not in prepared.derivation.source  # I (x) B lands on a diagonal
+    prepared.hessian(inputs)
+    out, peak = peak_allocated(prepared.hessian, inputs)
+    assert peak <= 1.5 * (nbytes(out) + nbytes(inputs)) + 2**16
+
+
+def test_the_tape_keeps_only_what_its_reverse_sweep_reads():
+    """mds_stress's forward pass makes seven N x N values; the reverse sweep reads one
+    (the residual, for the squared norm's rule): the rest go after their last reader."""
+    prepared, inputs = _mds(40, "tape")
+    program = prepared.program
+    kept = program.stats(program.forward(inputs))["tape_bytes"]
+    assert kept <= nbytes(inputs) + 40 * 40 * 8 + 2**12
+    everything = program.stats(program.forward(inputs, keep_all=True))["tape_bytes"]
+    assert everything >= nbytes(inputs) + 5 * 40 * 40 * 8
+
+
+def test_tape_mds_hessian_in_chunks_stays_within_three_times_its_output_and_inputs(monkeypatch):
+    monkeypatch.setattr(operators, "MIN_CHUNK_BYTES", 0)
+    prepared, inputs = _mds(120, "tape")
+    symbolic = get_engine("symbolic").prepare(prepared.program.fn, ["W"], {"N": 120, "d": 2}).hessian(inputs)
+    prepared.hessian(inputs)
+    out, peak = peak_allocated(prepared.hessian, inputs)
+    np.testing.assert_allclose(out[("W", "W")], symbolic[("W", "W")], rtol=1e-9, atol=1e-9)
+    assert peak <= 3.0 * (nbytes(out) + nbytes(inputs)) + 2**16

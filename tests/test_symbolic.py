@@ -479,3 +479,29 @@ def test_roundoff_is_measured_and_only_loosens_an_ill_conditioned_case():
     assert report.tolerance("hessian", "symbolic", "tape") == 1e-7
     with pytest.raises(Disagreement):  # and without roundoff=True the fixed bar holds
         check_agree(fn, bad, ["A"], engines=("symbolic", "tape", "fd"))
+
+
+@pytest.mark.parametrize("spec, shapes", [
+    ("ac,bd->abcd", [(4, 4), (3, 2)]),          # I (x) B: onto a diagonal
+    ("ab,ac,d->abcd", [(4, 3), (4, 4), (2,)]),   # the lead letter repeats on the output
+    ("ab,bc->ac", [(3, 4), (4, 4)]),             # a contracted identity
+    ("ad,ac,b->abcd", [(4, 2), (4, 4), (3,)]),
+])
+def test_an_einsum_with_an_identity_factor_adds_onto_a_diagonal(spec, shapes):
+    from diffbench.ir import node
+    from diffbench.symbolic.codegen import _einsum_into, _without_identities
+
+    rng = np.random.default_rng(0)
+    operands = [np.eye(s[0]) if len(s) == 2 and s[0] == s[1] else rng.normal(size=s) for s in shapes]
+    subs, result = spec.split("->")
+    letters = {c: s for sub, shape in zip(subs.split(","), shapes) for c, s in zip(sub, shape)}
+    out_shape = tuple(letters[c] for c in result)
+    start = rng.normal(size=out_shape)
+    args = tuple(node("eye", (), {"n": s[0]}, s) if o.ndim == 2 and np.array_equal(o, np.eye(len(o)))
+                 else node("var", (), {"name": f"v{i}"}, s) for i, (o, s) in enumerate(zip(operands, shapes)))
+    term = node("einsum", args, {"spec": spec}, out_shape)
+    reduced, kept = _without_identities(term)
+    assert len(kept) < len(args)  # the identity is gone from the operands
+    left = [o for o, a in zip(operands, args) if a.op != "eye"]
+    got = _einsum_into(start.copy(), -1.0, reduced, *left)
+    np.testing.assert_allclose(got, start - np.einsum(spec, *operands), rtol=1e-12, atol=1e-12)

@@ -54,7 +54,7 @@ _INPLACE = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": 
             "cos": "np.cos", "tanh": "np.tanh", "sqrt": "np.sqrt"}
 # ops whose result never shares its argument's buffer (anything else may be a view of it,
 # e.g. a transpose, reshape, slice or diagonal, so its argument is never overwritten)
-_COPYING = _FRESH | {"sum", "inner", "tr", "det", "logdet", "norm2", "logsumexp"}
+_COPYING = _FRESH | {"sum", "inner", "tr", "det", "logdet", "norm2", "logsumexp", "diag_part"}
 # ops a _Plan looks through (the rest are dense terms)
 _LINEAR = ("add", "sub", "neg", "mul", "outer", "eye", "diag_embed")
 
@@ -186,7 +186,9 @@ class _Emitter:
             return [a.args[0] if a.op == "diag_embed" else a for a in n.args]
         term = self.fused_einsum(n)
         if term is not None:  # the einsum term is never formed whole: its operands are read
-            return [_other(n, term)] + list(term.args)
+            return [_other(n, term)] + list(_without_identities(term)[1])
+        if n.op == "einsum":
+            return list(_without_identities(n)[1])
         if n.op in _BINOP and any(a.op != "broadcast" and a.shape == n.shape for a in n.args):
             # a broadcast scalar is left to NumPy's broadcasting, as long as an
             # operand of full shape is left to carry the result's shape
@@ -333,7 +335,9 @@ class _Emitter:
             stack = [(root, 0)]
             while stack:
                 cur, i = stack[-1]
-                ds = self.deps(cur)
+                # arguments of lower rank first: a vector or scalar read off a matrix is taken
+                # before a same-sized consumer may overwrite that matrix in place
+                ds = sorted(self.deps(cur), key=lambda d: d.ndim)
                 if i < len(ds):
                     stack[-1] = (cur, i + 1)
                     if id(ds[i]) not in seen:
@@ -393,8 +397,13 @@ class _Emitter:
             return f"np.reshape({r[0]}, {self.shape(n.shape)})"
         if op == "broadcast":
             return f"np.full({self.shape(n.shape)}, {r[0]})"
+        if op == "diag_part":  # a copy (N entries), not NumPy's view that would pin the N x N matrix
+            return f"np.diagonal({r[0]}).copy()"
         if op == "einsum":
-            return f"np.einsum({n.attr('spec')!r}, {', '.join(r)}, optimize=True)"
+            spec, _ = _without_identities(n)
+            if spec != n.attr("spec"):  # an identity factor: the term lands on a diagonal of zeros
+                return f"_einsum_into(np.zeros({self.shape(n.shape)}), 1.0, {spec!r}, {', '.join(r)})"
+            return f"np.einsum({spec!r}, {', '.join(r)}, optimize=True)"
         if op == "softplus":
             return f"np.logaddexp(0.0, {r[0]})"
         if op == "relu":
@@ -442,7 +451,7 @@ class _Emitter:
         fresh = a.op in _FRESH or (a.op == "einsum" and len(a.args) > 1)  # one operand: maybe a view
         return (a.shape == n.shape and fresh and id(a) in self.names
                 and self.remaining.get(id(a), 0) == 0 and id(a) not in self.viewed
-                and id(a) not in self.plans_named and self.names_held[self.names[id(a)]] == 1)
+                and self.names_held[self.names[id(a)]] == 1)
 
     def read(self, n: Node) -> None:
         """``n`` is emitted: its arguments have one reader fewer to wait for."""
@@ -471,9 +480,10 @@ class _Emitter:
         if term is not None:
             a = _other(n, term)
             start = self.ref(a) if self.overwritable(a, n) else f"np.array({self.ref(a)}, dtype=float)"
-            operands = ", ".join(self.ref(x) for x in term.args)
+            spec, args = _without_identities(term)
+            operands = ", ".join(self.ref(x) for x in args)
             sign = 1.0 if n.op == "add" else -1.0
-            self.lines.append(f"    {name} = _einsum_into({start}, {sign}, {term.attr('spec')!r}, {operands})")
+            self.lines.append(f"    {name} = _einsum_into({start}, {sign}, {spec!r}, {operands})")
             self._name(n, name)
             return
         target = self.inplace_target(n)
@@ -614,28 +624,80 @@ def _other(n: Node, term: Node) -> Node:
     return n.args[1] if term is n.args[0] else n.args[0]
 
 
+def _without_identities(n: Node) -> tuple[str, tuple]:
+    """An einsum's spec and operands with each identity factor ``δ_ac`` applied:
+    ``c`` becomes ``a`` everywhere else, so ``ac,bd->abcd`` over ``(I, B)`` is
+    ``bd->abad`` over ``(B,)`` -- a repeated output letter is a diagonal of the
+    result, which :func:`_einsum_into` writes through a strided view.  No N x N
+    identity is formed, and the term costs N times fewer products."""
+    spec, args = n.attr("spec"), n.args
+    if n.op != "einsum" or len(args) < 2 or not any(a.op == "eye" for a in args):
+        return spec, args
+    subscripts, result = spec.split("->")
+    subs = subscripts.split(",")
+    for i in reversed(range(len(args))):
+        sub = subs[i]
+        others = [j for j in range(len(subs)) if j != i]
+        if args[i].op != "eye" or len(sub) != 2 or sub[0] == sub[1] or not others:
+            continue
+        keep, gone = sub
+        subs = [subs[j].replace(gone, keep) for j in others]
+        result = result.replace(gone, keep)
+        args = tuple(args[j] for j in others)
+    return ",".join(subs) + "->" + result, args
+
+
+def _diagonal(out, result: str):
+    """``out`` seen through the distinct letters of ``result`` (a view on its
+    diagonal where a letter repeats: ``abad`` -> the entries with ``c == a``)."""
+    letters = "".join(dict.fromkeys(result))
+    if len(letters) == len(result):
+        return out, letters
+    shape = [out.shape[result.index(c)] for c in letters]
+    strides = [sum(st for st, c2 in zip(out.strides, result) if c2 == c) for c in letters]
+    return np.lib.stride_tricks.as_strided(out, shape, strides), letters
+
+
+def _term(subscripts: str, letters: str, operands):
+    """``einsum(subscripts -> letters)`` with a length-1 axis for each letter no
+    operand carries (the sum broadcasts along it)."""
+    subs = subscripts.split(",")
+    present = "".join(c for c in letters if any(c in sub for sub in subs))
+    block = np.einsum(f"{subscripts}->{present}", *operands, optimize=True)
+    if present == letters:
+        return block
+    return block.reshape([block.shape[present.index(c)] if c in present else 1 for c in letters])
+
+
 def _einsum_into(out, sign: float, spec: str, *operands):
     """``out += sign * einsum(spec, *operands)``, an eighth of the first output axis at a
-    time, so the term never exists whole (the operands are sliced along that axis)."""
+    time, so the term never exists whole (the operands are sliced along that axis).
+    A repeated output letter adds onto that diagonal of ``out``."""
     if out.dtype.kind != "f":
         out = out.astype(float)
     subscripts, result = spec.split("->")
     subs = subscripts.split(",")
-    lead = result[0]
-    if any(sub.count(lead) > 1 for sub in subs):  # a diagonal along it: no slicing, one piece
-        out += sign * np.einsum(spec, *operands, optimize=True)
+    target, letters = _diagonal(out, result)
+    lead = letters[0]
+    if not any(lead in sub for sub in subs) or any(sub.count(lead) > 1 for sub in subs):
+        # the term is constant along it, or a diagonal along it: one piece
+        block = _term(subscripts, letters, operands)
+        if sign > 0:
+            target += block
+        else:
+            target -= block
         return out
-    size = out.shape[0]
+    size = target.shape[0]
     step = max(1, -(-size // 8))
     for start in range(0, size, step):
         piece = slice(start, min(size, start + step))
         sliced = [op[(slice(None),) * sub.index(lead) + (piece,)] if lead in sub else op
                   for sub, op in zip(subs, operands)]
-        block = np.einsum(spec, *sliced, optimize=True)
+        block = _term(subscripts, letters, sliced)
         if sign > 0:
-            out[piece] += block
+            target[piece] += block
         else:
-            out[piece] -= block
+            target[piece] -= block
     return out
 
 

@@ -77,7 +77,7 @@ class TapePrepared(Prepared):
         segment the reverse sweep recomputes (so a gradient sweep is run too)."""
         tape = self.program.forward(inputs)
         if self.program.fn.is_scalar and self.program.wrt and self.program.loops:
-            self.program.backward(tape, 1.0)
+            self.program.backward(tape, 1.0, release=False)  # the tape is counted after it
         return self.program.stats(tape)
 
 

@@ -142,7 +142,7 @@ class Loop:
         return self.body.forward(inputs, inputs if special else None)
 
     def _bytes(self, tape: list) -> int:
-        return sum(np.asarray(getattr(tape[s], "primal", tape[s])).nbytes for s in self.computed)
+        return self.body.held_bytes(tape, self.computed)
 
     def _stored(self) -> set[int] | None:
         """The steps whose state the forward pass keeps (None: every tape)."""

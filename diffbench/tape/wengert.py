@@ -87,8 +87,8 @@ def wengert(fn, inputs: dict, direction: dict | None = None) -> dict:
     direction = direction or {n: np.ones(np.shape(arrays[n])) if n == first else np.zeros(np.shape(arrays[n]))
                               for n in names}
     seeds = {n: Dual(np.asarray(arrays[n], dtype=float), np.asarray(direction[n], dtype=float)[None]) for n in names}
-    duals = prog.forward(arrays, seeds)
-    values = prog.forward(arrays)
+    duals = prog.forward(arrays, seeds, keep_all=True)
+    values = prog.forward(arrays, keep_all=True)
     adjoint = _adjoints(prog, values)
     nodes = topological(fn.root)
     labels = _labels(prog, nodes)
