@@ -66,14 +66,12 @@ def run_guarded(body):
 
 def with_report(result: dict, reports: str) -> dict:
     """The run's summary with the path of its report, written now."""
-    from ..jobs.cluster import usable_cores
     from ..jobs.store import Store
     from ..report import report_after_run
 
     store = Store(result["db"])
     try:
-        # the run's cells are done, so its cores are free: the plots are drawn on all of them
-        path = report_after_run(store, result["run_id"], reports, processes=usable_cores())
+        path = report_after_run(store, result["run_id"], reports)
         return {**result, "report": str(path)}
     finally:
         store.close()

@@ -24,7 +24,7 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, as_json, 
     """
     from ..jobs.scheduler import Target, submit
 
-    # the report's modules (matplotlib, jinja2: seconds of imports) load while the cluster
+    # the report's modules (jinja2, the engines the formulas use) load while the cluster
     # starts; the cells wait for them, so no timed sample shares a core with the import
     loading = _import_in_background(REPORT_MODULES)
     target = Target(workers, scheduler, db, reports, connect_timeout)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .plots import _axes, _figure, _legend, _log_axes, run_colours, to_svg
+from .plots import MARK, SMALL, THIN, log_axes, new_chart, run_colours
 
 PLAIN = "tape"
 
@@ -70,15 +70,13 @@ def _width(r: dict) -> str:
 def _depth_plot(rows: list[dict], colours: dict) -> tuple[str | None, str]:
     lines = _series(rows, lambda r: r["stats"]["tape"]["loop_steps"], lambda r: r["stats"]["tape"]["tape_bytes"],
                     lambda r: (r["engine"], _width(r), r["quantity"]))
-    fig = _figure()
-    ax = _axes(fig, "depth T (loop steps, log scale)", "tape bytes")
-    for i, ((engine, width, quantity), points) in enumerate(lines.items()):
+    chart = new_chart("depth T (loop steps, log scale)", "tape bytes")
+    for (engine, width, quantity), points in lines.items():
         xs, ys = zip(*points)
-        ax.plot(xs, ys, "-" if engine == PLAIN else "--", marker="o", markersize=4,
-                color=colours.get(engine, "k"), label=f"{engine} {width} {quantity}")
-    _log_axes(ax, [x for ps in lines.values() for x, _ in ps])
-    _legend(ax)
-    return to_svg(fig, "tape bytes against depth"), \
+        chart.line(xs, ys, style="-" if engine == PLAIN else "--", marker="o", size=MARK,
+                   colour=colours.get(engine, "#000"), label=f"{engine} {width} {quantity}")
+    log_axes(chart, [x for ps in lines.values() for x, _ in ps])
+    return chart.svg("tape bytes against depth"), \
         "Tape bytes against the depth T: linear for the plain tape, like √T with √T segments."
 
 
@@ -100,18 +98,16 @@ def _tradeoff_plot(rows: list[dict], colours: dict) -> tuple[str | None, str]:
     points = [p for p in _against_plain(rows) if p["result"]["engine"] != PLAIN]
     if not points:
         return None, ""
-    fig = _figure()
-    ax = _axes(fig, "time of a gradient / plain tape's", "tape bytes / plain tape's (log scale)")
+    chart = new_chart("time of a gradient / plain tape's", "tape bytes / plain tape's (log scale)", y="log")
     by_engine: dict = {}
     for p in points:
         by_engine.setdefault(p["result"]["engine"], []).append(p)
     for engine, ps in sorted(by_engine.items()):
-        ax.scatter([p["time"] for p in ps], [p["bytes"] for p in ps], s=[10 + 4 * len(str(p["T"])) ** 2 for p in ps],
-                   color=colours.get(engine, "k"), label=engine, alpha=0.8)
-    ax.set_yscale("log")
-    ax.axvline(1.0, color="grey", lw=0.8)
-    _legend(ax)
-    return to_svg(fig, "memory against recompute time"), \
+        # the dot's size grows with the digits of T
+        chart.line([p["time"] for p in ps], [p["bytes"] for p in ps], style="", marker="o", opacity=0.8,
+                   size=[4.5 + 2.2 * len(str(p["T"])) for p in ps], colour=colours.get(engine, "#000"), label=engine)
+    chart.rule("x", 1.0, colour="grey", style="-", width=THIN)
+    return chart.svg("memory against recompute time"), \
         "Each schedule's memory against its time, relative to the plain tape (larger dots: larger T)."
 
 
@@ -124,18 +120,16 @@ def _size_plot(rows: list[dict], dim: str | None, colours: dict) -> tuple[str | 
                     lambda r: (r["function"], r["engine"], r["quantity"]))
     if not any(len(ps) > 1 for ps in lines.values()):
         return None, ""
-    fig = _figure()
-    ax = _axes(fig, f"size {dim} (log scale)", "bytes")
+    chart = new_chart(f"size {dim} (log scale)", "bytes")
     for (function, engine, quantity), ps in lines.items():
         xs, ys = zip(*ps)
-        ax.plot(xs, ys, "-", marker="o", markersize=3, color=colours.get(engine, "k"),
-                label=f"{function} {quantity}: tape")
+        chart.line(xs, ys, marker="o", size=SMALL, colour=colours.get(engine, "#000"),
+                   label=f"{function} {quantity}: tape")
         if peaks.get((function, engine, quantity)):
             px, py = zip(*peaks[(function, engine, quantity)])
-            ax.plot(px, py, ":", color=colours.get(engine, "k"), label=f"{function} {quantity}: peak")
-    _log_axes(ax, [x for ps in lines.values() for x, _ in ps])
-    _legend(ax)
-    return to_svg(fig, "tape bytes and peak memory against size"), \
+            chart.line(px, py, style=":", colour=colours.get(engine, "#000"), label=f"{function} {quantity}: peak")
+    log_axes(chart, [x for ps in lines.values() for x, _ in ps])
+    return chart.svg("tape bytes and peak memory against size"), \
         "Tape bytes (solid) and the call's peak memory (dotted) against size."
 
 

@@ -1,37 +1,28 @@
-"""Plots as inline SVG strings (matplotlib, no GUI backend, no files).
+"""The report's plots, as inline SVG strings drawn by :mod:`.chart`.
 
-Text stays text in the SVG (``svg.fonttype = none``): smaller, selectable,
-sharp when printed.  Every id matplotlib writes is prefixed per plot,
-because many SVGs share one HTML document and ids must not collide.
+Each function takes a run's results (or the numbers a section computed)
+and returns one ``<svg>``, or None when there is nothing to draw.  Colour
+stands for the engine, line style and marker for the quantity, on every
+plot of a page.  Drawing is string building: the quickstart's 26 plots
+take milliseconds, so they are drawn in the report's own process.
 """
 from __future__ import annotations
 
-import io
-import itertools
 import math
-import re
 
-import matplotlib
+from ..agreement import APPROXIMATE_ENGINES
+from . import summary
+from .chart import Axis, Chart
 
-matplotlib.use("Agg")  # never a GUI backend, even if pyplot is imported later
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
-
-from ..agreement import APPROXIMATE_ENGINES  # noqa: E402
-from . import summary  # noqa: E402
-
-_RC = {"svg.fonttype": "none", "svg.hashsalt": "diffbench", "font.size": 9.5,
-       "font.family": ["DejaVu Sans", "sans-serif"], "axes.grid": True, "grid.alpha": 0.3,
-       "axes.spines.top": False, "axes.spines.right": False}
-_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
 _MARKERS = {"value": "o", "gradient": "s", "jacobian": "D", "hvp": "v", "hessian": "^"}
 _STYLES = {"value": ":", "gradient": "--", "jacobian": "-.", "hvp": "--", "hessian": "-"}
-_ids = itertools.count()
-_scope = ""  # set while drawing one job of :func:`draw_all`, so ids stay unique across processes
+#: line widths and marker sizes, in the chart's units (its width is 640)
+THIN, NORMAL, SMALL, MARK = 1.1, 2.0, 5.0, 6.5
 
 
 def engine_colours(engines: list[str]) -> dict[str, str]:
-    return {e: _COLOURS[i % len(_COLOURS)] for i, e in enumerate(engines)}
+    return {e: COLOURS[i % len(COLOURS)] for i, e in enumerate(engines)}
 
 
 def run_engines(run: dict, results: list[dict]) -> list[str]:
@@ -46,85 +37,23 @@ def run_colours(store, run_id: str) -> dict[str, str]:
     return engine_colours(run_engines(store.run(run_id), store.results(run_id)))
 
 
-def to_svg(fig: Figure, label: str) -> str:
-    """``fig`` as an ``<svg>`` element that scales with its container."""
-    buf = io.StringIO()
-    with matplotlib.rc_context(_RC):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg"):]
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    prefix = f"{_scope}p{next(_ids)}-"
-    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
-    text = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
-    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
-                  lambda m: f'<svg{m.group(1)} class="plot" role="img" aria-label="{_attr(label)}"', text, count=1)
-    return text
+def new_chart(xlabel: str, ylabel: str, x: str = "linear", y: str = "linear") -> Chart:
+    """An empty chart; ``x`` and ``y`` are the axes' scales ("linear" or "log")."""
+    return Chart(Axis(xlabel, x), Axis(ylabel, y))
 
 
-def _attr(s: str) -> str:
-    return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+def quantity_look(quantity: str, colour: str) -> dict:
+    """The line style and marker of ``quantity`` in ``colour``: the style of every per-quantity line."""
+    return {"style": _STYLES.get(quantity, "-"), "marker": _MARKERS.get(quantity, "o"), "colour": colour,
+            "size": MARK, "width": NORMAL}
 
 
-def _figure(width: float = 6.4, height: float = 3.4) -> Figure:
-    # fixed margins, not constrained layout: that lays the text out four
-    # times over and made each plot four times slower; the right third
-    # holds the legend
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width, height))
-    fig.subplots_adjust(left=0.12, right=0.62, bottom=0.15, top=0.95)
-    return fig
-
-
-def _axes(fig: Figure, xlabel: str, ylabel: str):
-    with matplotlib.rc_context(_RC):
-        ax = fig.add_subplot()
-    # the title is the HTML figure's caption: a matplotlib title makes
-    # every draw measure all tick labels once more
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    return ax
-
-
-def _legend(ax) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _tick(v: float, _pos=None) -> str:
-    """``10⁻⁵`` for a power of ten, ``0.03`` otherwise: plain text, because
-    matplotlib's mathtext labels cost ~30 ms each to lay out."""
-    if v <= 0:
-        return ""
-    k = math.log10(v)
-    if abs(k - round(k)) < 1e-9:
-        return "1" if round(k) == 0 else ("10" if round(k) == 1 else "10" + str(round(k)).translate(_SUPERSCRIPT))
-    return f"{v:.3g}"
-
-
-def _log_axes(ax, sizes, size_ticks: bool = True) -> None:
-    """Log-log with the measured sizes as x ticks and plain-text y labels."""
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+def log_axes(chart: Chart, sizes, size_ticks: bool = True) -> None:
+    """Log-log, with the measured sizes as the x ticks when there are few."""
+    chart.x.scale = chart.y.scale = "log"
     sizes = sorted(set(sizes))
     if size_ticks and len(sizes) <= 12:
-        ax.xaxis.set_major_locator(FixedLocator(sizes))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{v:g}"))
-    else:
-        ax.xaxis.set_major_formatter(FuncFormatter(_tick))
-        ax.xaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
-    low, high = ax.get_ylim()
-    # minor ticks are most of the drawing time: only a few, and only on a short axis
-    if high / max(low, 1e-300) < 30:
-        ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-        ax.yaxis.set_minor_formatter(FuncFormatter(_tick))
-    else:
-        ax.yaxis.set_minor_locator(NullLocator())
+        chart.x.ticks, chart.x.tick_labels = sizes, [f"{v:g}" for v in sizes]
 
 
 def _dim_label(dim: str | None) -> str:
@@ -137,17 +66,14 @@ def time_plot(results: list[dict], dim: str | None, colours: dict) -> str | None
     fits = [f for f in summary.slopes(results, dim) if f["points"]]
     if not fits:
         return None
-    fig = _figure()
-    ax = _axes(fig, _dim_label(dim), "median time per call (s)")
+    chart = new_chart(_dim_label(dim), "median time per call (s)")
     for f in fits:
         xs, ys = zip(*f["points"])
         k = "one size" if f["slope"] is None else f"k={f['slope']:.2f}"
         label = f"{f['engine']} {f['quantity']} {f['rest']} ({k})".replace("  ", " ")
-        ax.plot(xs, ys, _STYLES.get(f["quantity"], "-"), marker=_MARKERS.get(f["quantity"], "o"),
-                color=colours.get(f["engine"], "k"), label=label, markersize=4)
-    _log_axes(ax, [p[0] for f in fits for p in f["points"]])
-    _legend(ax)
-    return to_svg(fig, "time against size, log-log")
+        chart.line(xs, ys, label=label, **quantity_look(f["quantity"], colours.get(f["engine"], "#000")))
+    log_axes(chart, [p[0] for f in fits for p in f["points"]])
+    return chart.svg("time against size, log-log")
 
 
 def ratio_plot(results: list[dict], dim: str | None, colours: dict) -> str | None:
@@ -161,24 +87,20 @@ def ratio_plot(results: list[dict], dim: str | None, colours: dict) -> str | Non
                 lines.setdefault((row["engine"], q), []).append((row["sizes"][dim], ratio))
     if not lines:
         return None
-    fig = _figure()
-    ax = _axes(fig, _dim_label(dim), "time ÷ time of the value (×)")
+    chart = new_chart(_dim_label(dim), "time ÷ time of the value (×)")
     for (engine, q), pts in sorted(lines.items()):
         xs, ys = zip(*sorted(pts))
-        ax.plot(xs, ys, _STYLES[q], marker=_MARKERS[q], color=colours.get(engine, "k"),
-                label=f"{engine} {q} / value", markersize=4)
-    _log_axes(ax, [p[0] for pts in lines.values() for p in pts])
-    _legend(ax)
-    return to_svg(fig, "cost ratios against size")
+        chart.line(xs, ys, label=f"{engine} {q} / value", **quantity_look(q, colours.get(engine, "#000")))
+    log_axes(chart, [p[0] for pts in lines.values() for p in pts])
+    return chart.svg("cost ratios against size")
 
 
-def _draw_series(ax, points: dict, colours: dict) -> None:
+def _draw_series(chart: Chart, points: dict, colours: dict) -> None:
     """One line per (engine, quantity, rest) series: the quantity picks the
     line style and marker, the engine the colour."""
     for (engine, q, rest), pts in sorted(points.items()):
         xs, ys = zip(*pts)
-        ax.plot(xs, ys, _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=colours.get(engine, "k"),
-                label=f"{engine} {q} {rest}".strip(), markersize=4)
+        chart.line(xs, ys, label=f"{engine} {q} {rest}".strip(), **quantity_look(q, colours.get(engine, "#000")))
 
 
 def memory_plot(results: list[dict], dim: str | None, colours: dict) -> str | None:
@@ -189,12 +111,10 @@ def memory_plot(results: list[dict], dim: str | None, colours: dict) -> str | No
               for k, v in summary.series(rows, dim, field="call_peak_bytes").items()}
     if not points:
         return None
-    fig = _figure()
-    ax = _axes(fig, _dim_label(dim), "peak per call above the inputs (bytes)")
-    _draw_series(ax, points, colours)
-    _log_axes(ax, [p[0] for pts in points.values() for p in pts])
-    _legend(ax)
-    return to_svg(fig, "peak memory per call against size")
+    chart = new_chart(_dim_label(dim), "peak per call above the inputs (bytes)")
+    _draw_series(chart, points, colours)
+    log_axes(chart, [p[0] for pts in points.values() for p in pts])
+    return chart.svg("peak memory per call against size")
 
 
 #: an exact 0 error is drawn at this floor (a log axis has no 0)
@@ -208,14 +128,12 @@ def accuracy_plot(results: list[dict], dim: str | None, colours: dict) -> str | 
     points = {k: [(x, min(max(y, ERROR_FLOOR), 1.0)) for x, y in v] for k, v in points.items()}
     if not points:
         return None
-    fig = _figure()
-    ax = _axes(fig, _dim_label(dim), "max relative error (log; 0 drawn at 1e-17)")
-    _draw_series(ax, points, colours)
+    chart = new_chart(_dim_label(dim), "max relative error (log; 0 drawn at 1e-17)")
     for bar, style in _tolerance_lines(results):
-        ax.axhline(bar, color="#888", lw=0.8, ls=style)
-    _log_axes(ax, [p[0] for pts in points.values() for p in pts])
-    _legend(ax)
-    return to_svg(fig, "accuracy against size")
+        chart.rule("y", bar, colour="#888", style=style, width=THIN)
+    _draw_series(chart, points, colours)
+    log_axes(chart, [p[0] for pts in points.values() for p in pts])
+    return chart.svg("accuracy against size")
 
 
 def _tolerance_lines(results: list[dict]) -> list[tuple[float, str]]:
@@ -233,15 +151,13 @@ def step_plot(results: list[dict]) -> str | None:
     lines = [(r, pts) for r, pts in lines if len(pts) >= 2]
     if not lines:
         return None
-    fig = _figure()
-    ax = _axes(fig, "step h (log scale)", "max relative error (log)")
-    for r, pts in lines:
+    chart = new_chart("step h (log scale)", "max relative error (log)")
+    for i, (r, pts) in enumerate(lines):
         xs, ys = zip(*[(h, max(e, ERROR_FLOOR)) for h, e in pts])
-        ax.plot(xs, ys, _STYLES.get(r["quantity"], "-"), marker=_MARKERS.get(r["quantity"], "o"), markersize=4,
-                label=f"{r['engine']} {r['quantity']} {r['size_label']}")
-    _log_axes(ax, [p[0] for _, pts in lines for p in pts], size_ticks=False)
-    _legend(ax)
-    return to_svg(fig, "finite-difference error against step")
+        chart.line(xs, ys, label=f"{r['engine']} {r['quantity']} {r['size_label']}",
+                   **quantity_look(r["quantity"], COLOURS[i % len(COLOURS)]))
+    log_axes(chart, [p[0] for _, pts in lines for p in pts], size_ticks=False)
+    return chart.svg("finite-difference error against step")
 
 
 def zero_order_plot(results: list[dict]) -> str | None:
@@ -255,86 +171,33 @@ def zero_order_plot(results: list[dict]) -> str | None:
     lines = {k: sorted(pts) for k, pts in lines.items()}
     if not lines:
         return None
-    fig = _figure()
-    ax = _axes(fig, "directions V (log scale)", "relative error (log)")
-    for (engine, size, eps), pts in lines.items():
+    chart = new_chart("directions V (log scale)", "relative error (log)", "log", "log")
+    for i, ((engine, size, eps), pts) in enumerate(lines.items()):
         xs, ys = zip(*pts)
-        ax.plot(xs, ys, "-", marker="o", markersize=3, label=f"{engine} {size} eps={eps:g}")
+        chart.line(xs, ys, marker="o", size=SMALL, colour=COLOURS[i % len(COLOURS)], width=NORMAL,
+                   label=f"{engine} {size} eps={eps:g}")
     counts = sorted({c for pts in lines.values() for c, _ in pts})
     if len(counts) > 1:
         top = max(pts[0][1] for pts in lines.values() if pts[0][0] == counts[0])
-        ax.plot(counts, [top * (c / counts[0]) ** -0.5 for c in counts], "k:", lw=1, label="V^(-1/2)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    _legend(ax)
-    return to_svg(fig, "zero-order estimator error against directions")
+        chart.line(counts, [top * (c / counts[0]) ** -0.5 for c in counts], style=":", colour="#000",
+                   width=1.4, label="V^(-1/2)")
+    return chart.svg("zero-order estimator error against directions")
 
 
-_PLOTS = (("time", "Time against size", "time_plot"),
-          ("memory", "Peak memory per call against size", "memory_plot"),
-          ("cost", "Cost relative to the value", "ratio_plot"),
-          ("accuracy", "Accuracy against the reference", "accuracy_plot"),
-          ("finite-difference", "Finite differences: error against step", "step_plot"),
-          ("zero-order", "Zero-order estimators: error against directions V and step eps", "zero_order_plot"))
-_SIZED = {"time_plot", "memory_plot", "ratio_plot", "accuracy_plot"}  # these also take the size axis and colours
+_PLOTS = (("time", "Time against size", time_plot),
+          ("memory", "Peak memory per call against size", memory_plot),
+          ("cost", "Cost relative to the value", ratio_plot),
+          ("accuracy", "Accuracy against the reference", accuracy_plot),
+          ("finite-difference", "Finite differences: error against step", step_plot),
+          ("zero-order", "Zero-order estimators: error against directions V and step eps", zero_order_plot))
+_SIZED = {time_plot, memory_plot, ratio_plot, accuracy_plot}  # these also take the size axis and colours
 
 
 def function_plots(fn: dict, colours: dict) -> list[dict]:
     """Every plot of one function that has data: ``[{"kind", "title", "svg"}]``."""
-    return draw_all([plot_jobs(fn, colours)])[0]
-
-
-def plot_jobs(fn: dict, colours: dict) -> list[tuple]:
-    """One function's plots as ``(kind, title, plot function name, args)``:
-    plain data, so :func:`draw_all` can draw them in other processes."""
     rs, dim = fn["results"], fn["dim"]
-    return [(kind, title, name, (rs, dim, colours) if name in _SIZED else (rs,)) for kind, title, name in _PLOTS]
-
-
-def draw_all(jobs: list[list[tuple]], processes: int = 1) -> list[list[dict]]:
-    """Each function's plots that have data, from :func:`plot_jobs` lists.
-    With ``processes`` > 1 the plots are drawn by that many forked processes
-    (matplotlib holds the GIL: threads would not help), each plot a job."""
-    flat = [(i, job) for i, jobs_of_fn in enumerate(jobs) for job in jobs_of_fn]
-    numbered = [(n, name, args) for n, (_, (_, _, name, args)) in enumerate(flat)]
-    svgs = _draw_in_processes(numbered, processes) if processes > 1 and len(numbered) > 1 else None
-    if svgs is None:
-        svgs = [_draw(job) for job in numbered]
-    out: list[list[dict]] = [[] for _ in jobs]
-    for (i, (kind, title, _, _)), svg in zip(flat, svgs):
-        if svg:
-            out[i].append({"kind": kind, "title": title, "svg": svg})
-    return out
-
-
-def _draw(job: tuple) -> str | None:
-    """One plot; its SVG ids are scoped by the job's number, so they are unique
-    in the page and the same whichever process draws it."""
-    global _scope, _ids
-    number, name, args = job
-    saved, _scope, _ids = _ids, f"d{number}", itertools.count()
-    try:
-        return globals()[name](*args)
-    finally:
-        _scope, _ids = "", saved
-
-
-def _draw_in_processes(jobs: list[tuple], processes: int) -> list[str | None] | None:
-    """The plots drawn by forked processes (they inherit the loaded matplotlib,
-    so they start in milliseconds); None where fork is not available."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    # the functions with the most results first, so no lone big plot is left at the end
-    order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k][2][0]))
-    with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
-        drawn = list(pool.map(_draw, [jobs[k] for k in order]))
-    svgs: list[str | None] = [None] * len(jobs)
-    for k, svg in zip(order, drawn):
-        svgs[k] = svg
-    return svgs
+    drawn = [(kind, title, draw(rs, dim, colours) if draw in _SIZED else draw(rs)) for kind, title, draw in _PLOTS]
+    return [{"kind": kind, "title": title, "svg": svg} for kind, title, svg in drawn if svg]
 
 
 def workers_plot(lines: dict[str, list[tuple[int, float]]], colours: dict) -> str | None:
@@ -344,22 +207,18 @@ def workers_plot(lines: dict[str, list[tuple[int, float]]], colours: dict) -> st
     lines = {k: sorted(v) for k, v in lines.items() if v}
     if not lines:
         return None
-    fig = _figure()
-    ax = _axes(fig, "workers", "throughput (tasks / s)")
+    chart = new_chart("workers", "throughput (tasks / s)")
     for name, pts in lines.items():
         xs, ys = zip(*pts)
         colour = colours.get(name, "#333")
-        ax.plot(xs, ys, "-", marker="o", color=colour, label=name, markersize=4)
+        chart.line(xs, ys, marker="o", size=MARK, colour=colour, label=name)
         if len(xs) > 1:
-            ax.plot(xs, [ys[0] * x / xs[0] for x in xs], "--", color=colour, lw=0.8, alpha=0.6,
-                    label=f"{name}: ideal")
+            chart.line(xs, [ys[0] * x / xs[0] for x in xs], style="--", colour=colour, width=THIN, opacity=0.6,
+                       label=f"{name}: ideal")
     counts = sorted({x for pts in lines.values() for x, _ in pts})
-    ax.xaxis.set_major_locator(FixedLocator(counts))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{v:g}"))
-    ax.set_xlim(0, counts[-1] * 1.08)
-    ax.set_ylim(bottom=0)
-    _legend(ax)
-    return to_svg(fig, "throughput against workers")
+    chart.x.ticks, chart.x.limits = counts, (0, counts[-1] * 1.08)
+    chart.y.limits = (0, None)
+    return chart.svg("throughput against workers")
 
 
 def history_plot(lines: dict[str, dict], runs: list, changes: list[int]) -> str | None:
@@ -373,34 +232,25 @@ def history_plot(lines: dict[str, dict], runs: list, changes: list[int]) -> str 
     timed = [y for line in lines.values() for y in line["points"] if _timed(y)]
     if len(timed) < 2:
         return None
-    fig = _figure()
-    fig.subplots_adjust(bottom=0.22)  # room for two-line date ticks
-    ax = _axes(fig, "run (UTC)", "median time per call (s)")
-    ax.set_yscale("log")
+    chart = new_chart("run (UTC)", "median time per call (s)", y="log")
     floor = min(timed) / 1.5
+    for i in changes:
+        chart.rule("x", i - 0.5, colour="#888", style=":", width=THIN)
     for label, line in lines.items():
-        q, ys = line["quantity"], line["points"]
-        ok = [(i, y) for i, y in enumerate(ys) if _timed(y)]
-        if ok:
-            ax.plot(*zip(*ok), _STYLES.get(q, "-"), marker=_MARKERS.get(q, "o"), color=line["colour"],
-                    label=label, markersize=4)
+        ys = line["points"]
+        # a NaN stays in the list: the line has a gap there
+        chart.line(range(len(ys)), [y if y is not None else math.nan for y in ys], label=label,
+                   **quantity_look(line["quantity"], line["colour"]))
         failed = [i for i, y in enumerate(ys) if y is None]
         if failed:
-            ax.plot(failed, [floor] * len(failed), "x", color="#c00", markersize=7)
+            chart.line(failed, [floor] * len(failed), style="", marker="x", colour="#c00", size=9.5)
         rings = [(i, ys[i]) for i in line.get("regressed", ()) if _timed(ys[i])]
         if rings:
-            ax.plot(*zip(*rings), "o", mfc="none", mec="#c00", markersize=10, mew=1.5)
-    for i in changes:
-        ax.axvline(i - 0.5, color="#888", lw=0.8, ls=":")
+            chart.line(*zip(*rings), style="", marker="o", hollow=True, colour="#c00", size=14)
     ticks = sorted({round(k * (len(runs) - 1) / 4) for k in range(5)})
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: _run_tick(runs, v)))
-    ax.set_xlim(-0.5, len(runs) - 0.5)
-    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
-    ax.yaxis.set_minor_locator(NullLocator())
-    _legend(ax)
-    return to_svg(fig, "median time over runs")
+    chart.x.ticks, chart.x.tick_labels = ticks, [_run_tick(runs, v) for v in ticks]
+    chart.x.limits = (-0.5, len(runs) - 0.5)
+    return chart.svg("median time over runs")
 
 
 def _timed(y) -> bool:
@@ -421,63 +271,57 @@ _MODE_STYLE = {"tape:forward": ("#1f77b4", "o", "-"), "tape:reverse": ("#d62728"
 def modes_plot(points: dict[str, list], dim: str | None, quantity: str, cross: float | None) -> str:
     """Forward and reverse mode (and auto) time against the varying size,
     log-log, with the measured crossover as a vertical line."""
-    fig = _figure()
-    ax = _axes(fig, _dim_label(dim), f"{quantity} time per call (s)")
+    chart = new_chart(_dim_label(dim), f"{quantity} time per call (s)")
     for engine, pts in points.items():
-        colour, marker, style = _MODE_STYLE.get(engine, ("k", "o", "-"))
+        colour, marker, style = _MODE_STYLE.get(engine, ("#000", "o", "-"))
         xs, ys = zip(*pts)
         k = summary.fit_slope(list(xs), list(ys)) if len(xs) > 1 else None
-        ax.plot(xs, ys, style, marker=marker, color=colour, markersize=4,
-                label=f"{engine} ({'one size' if k is None else f'k={k:.2f}'})")
+        chart.line(xs, ys, style=style, marker=marker, colour=colour, size=MARK,
+                   label=f"{engine} ({'one size' if k is None else f'k={k:.2f}'})")
     if cross is not None:
-        ax.axvline(cross, color="#2ca02c", linestyle="--", linewidth=1, label=f"crossover ≈ {cross:.3g}")
-    _log_axes(ax, [x for pts in points.values() for x, _ in pts])
-    _legend(ax)
-    return to_svg(fig, f"{quantity} time of forward and reverse mode against {dim}")
+        chart.rule("x", cross, colour="#2ca02c", style="--", width=1.4, label=f"crossover ≈ {cross:.3g}")
+    log_axes(chart, [x for pts in points.values() for x, _ in pts])
+    return chart.svg(f"{quantity} time of forward and reverse mode against {dim}")
 
 
 def hutchinson_error_plot(lines: list[dict]) -> str:
     """Relative error of the estimate against V, log-log, with the
     standard-error band and the V^-1/2 reference line."""
-    fig = _figure()
-    ax = _axes(fig, "probes V (log scale)", "|estimate − exact| / |exact|")
+    chart = new_chart("probes V (log scale)", "|estimate − exact| / |exact|")
     xs_all = []
     for i, line in enumerate(lines):
-        colour = _COLOURS[i % len(_COLOURS)]
+        colour = COLOURS[i % len(COLOURS)]
         xs = [p["probes"] for p in line["points"]]
-        errors = [max(p["error"], 1e-17) for p in line["points"]]
+        errors = [max(p["error"], ERROR_FLOOR) for p in line["points"]]
         band = [p["band"] for p in line["points"]]
         xs_all += xs
         k = "" if line["slope"] is None else f", slope {line['slope']:.2f}"
-        ax.plot(xs, errors, "-", marker="o", markersize=4, color=colour,
-                label=f"{line['engine']} {line['distribution']} {line['sizes']}{k}")
+        chart.line(xs, errors, marker="o", size=MARK, colour=colour,
+                   label=f"{line['engine']} {line['distribution']} {line['sizes']}{k}")
         if any(band):
-            ax.fill_between(xs, [1e-17] * len(xs), band, color=colour, alpha=0.15, linewidth=0)
+            chart.band(xs, band, colour)
     first = next((line for line in lines if line["points"]), None)
     if first is not None:  # the V^-1/2 law through the first line's stderr at V = 1
         p0 = next((p for p in first["points"] if p["band"] > 0), first["points"][0])
         scale = (p0["band"] or p0["error"]) * math.sqrt(p0["probes"])
         vs = sorted(set(xs_all))
-        ax.plot(vs, [scale / math.sqrt(v) for v in vs], ":", color="#777777", label="∝ V^-1/2")
-    _log_axes(ax, xs_all)
-    _legend(ax)
-    return to_svg(fig, "Hutchinson estimate error against the number of probes")
+        chart.line(vs, [scale / math.sqrt(v) for v in vs], style=":", colour="#777777", width=1.4, label="∝ V^-1/2")
+    log_axes(chart, xs_all)
+    return chart.svg("Hutchinson estimate error against the number of probes")
 
 
 def hutchinson_cost_plot(lines: list[dict], costs: list[dict]) -> str:
     """Time of V probes against V, with each engine's full Hessian and exact
     trace as horizontal lines."""
-    fig = _figure()
-    ax = _axes(fig, "probes V (log scale)", "time per call (s)")
+    chart = new_chart("probes V (log scale)", "time per call (s)")
     xs_all = []
     for i, line in enumerate(lines):
         xs = [p["probes"] for p in line["points"]]
         xs_all += xs
-        ax.plot(xs, [p["seconds"] for p in line["points"]], "-", marker="o", markersize=4,
-                color=_COLOURS[i % len(_COLOURS)], label=f"{line['engine']} {line['distribution']} {line['sizes']}")
+        chart.line(xs, [p["seconds"] for p in line["points"]], marker="o", size=MARK,
+                   colour=COLOURS[i % len(COLOURS)], label=f"{line['engine']} {line['distribution']} {line['sizes']}")
     for j, c in enumerate(costs):
-        ax.axhline(c["seconds"], linestyle=["--", "-.", ":"][j % 3], linewidth=1,
-                   color=_COLOURS[(len(lines) + j) % len(_COLOURS)], label=f"{c['engine']} {c['what']} {c['sizes']}")
-    _log_axes(ax, xs_all)
-    _legend(ax)
-    return to_svg(fig, "cost of Hutchinson probes against the Hessian and the exact trace")
+        chart.rule("y", c["seconds"], style=["--", "-.", ":"][j % 3], width=1.4,
+                   colour=COLOURS[(len(lines) + j) % len(COLOURS)], label=f"{c['engine']} {c['what']} {c['sizes']}")
+    log_axes(chart, xs_all)
+    return chart.svg("cost of Hutchinson probes against the Hessian and the exact trace")

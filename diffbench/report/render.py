@@ -3,7 +3,7 @@
 Jinja2 with autoescape on for everything: user text (names, descriptions,
 expressions, messages, the job file) can only ever be text.  The few
 ``|safe`` insertions are built from trusted parts: sanitised MathML
-(:mod:`.formulas`), matplotlib's SVG and the escaped HTML of contributed
+(:mod:`.formulas`), the SVG of :mod:`.chart` (which escapes its text) and the escaped HTML of contributed
 sections (:mod:`.sections`).  The embedded results JSON goes
 through ``|tojson``, which escapes ``<``, ``>`` and ``&``, so ``</script>``
 inside a string cannot close the tag.  A Content-Security-Policy allows
@@ -44,15 +44,14 @@ def script() -> tuple[str, str]:
     return text, f"'sha256-{digest}'"
 
 
-def render_report(data: dict, sections: list[dict] = (), processes: int = 1) -> str:
+def render_report(data: dict, sections: list[dict] = ()) -> str:
     """The HTML page for a run loaded by :func:`.model.load`; ``sections``
-    are ready HTML from other packages (see :mod:`.sections`); ``processes``
-    > 1 draws the plots in that many forked processes (see :func:`.plots.draw_all`)."""
-    page = context(data, processes)
+    are ready HTML from other packages (see :mod:`.sections`)."""
+    page = context(data)
     return environment().get_template("report.html.j2").render(**page, sections=list(sections))
 
 
-def context(data: dict, processes: int = 1) -> dict:
+def context(data: dict) -> dict:
     run, results = data["run"], data["results"]
     colours = plots.engine_colours(plots.run_engines(run, results))
     js, js_hash = script()
@@ -72,18 +71,11 @@ def context(data: dict, processes: int = 1) -> dict:
         "disagreements": summary.disagreements(results), "failures": summary.failures(results),
         "compared": sum(r["accuracy"] is not None for r in results),
         "thresholds": {"exact": TOLERANCE, "fd": FD_TOLERANCE},
-        "functions": _functions(data["functions"], colours, processes),
+        "functions": [_function(*_split_estimates(fn), colours) for fn in data["functions"]],
         "data": {"keys": list(KEYS), "results": _finite(data["raw"])},
         "script": js, "script_hash": js_hash, "version": _version(),
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def _functions(functions: list[dict], colours: dict, processes: int) -> list[dict]:
-    """Every function's section; all their plots drawn in one batch (in parallel when asked)."""
-    split = [_split_estimates(fn) for fn in functions]
-    drawn = plots.draw_all([plots.plot_jobs(fn, colours) for fn, _ in split], processes)
-    return [_function(fn, estimates, fn_plots) for (fn, estimates), fn_plots in zip(split, drawn)]
 
 
 def _split_estimates(fn: dict) -> tuple[dict, list[dict]]:
@@ -95,10 +87,11 @@ def _split_estimates(fn: dict) -> tuple[dict, list[dict]]:
     return fn, estimates
 
 
-def _function(fn: dict, estimates: list[dict], fn_plots: list[dict]) -> dict:
+def _function(fn: dict, estimates: list[dict], colours: dict) -> dict:
+    """One function's section: its experiments, formulas, plots and tables."""
     fn["experiments"] = experiments.sections(fn, estimates)
     fn["formulas"] = formulas(fn)
-    fn["plots"] = [dict(p, caption=_CAPTIONS[p["kind"]]) for p in fn_plots]
+    fn["plots"] = [dict(p, caption=_CAPTIONS[p["kind"]]) for p in plots.function_plots(fn, colours)]
     fn["slopes"] = [s for s in summary.slopes(fn["results"], fn["dim"]) if s["slope"] is not None]
     fn["tables"] = [_table(fn, q) for q in fn["quantities"]]
     fn["bad"] = sum(r["status"] != "ok" for r in fn["results"])

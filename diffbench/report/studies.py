@@ -9,7 +9,7 @@ from html import escape
 import numpy as np
 
 from .memory import run_results
-from .plots import _COLOURS, _axes, _figure, _legend, run_colours, to_svg
+from .plots import COLOURS, SMALL, new_chart, run_colours
 
 
 # ---------------------------------------------------------------- derivatives
@@ -34,13 +34,11 @@ def derivatives_html(store, run_id: str) -> str:
 
 def _curves_plot(r: dict) -> str:
     curves = r["stats"]["curves"]
-    fig = _figure()
-    ax = _axes(fig, curves.get("variable", "x"), "value")
+    chart = new_chart(curves.get("variable", "x"), "value")
     for k, ys in enumerate(curves["derivatives"]):
         label = ("f", "f′", "f″", "f‴")[k] if k <= 3 else f"f^({k})"
-        ax.plot(curves["x"], ys, color=_COLOURS[k % len(_COLOURS)], lw=1.4, label=label)
-    _legend(ax)
-    return to_svg(fig, "a function and its first six derivatives")
+        chart.line(curves["x"], ys, colour=COLOURS[k % len(COLOURS)], width=1.9, label=label)
+    return chart.svg("a function and its first six derivatives")
 
 
 # ---------------------------------------------------------------- optimisation
@@ -82,20 +80,16 @@ def optimisation_html(store, run_id: str) -> str:
 
 
 def _trajectory_plot(rows: list[dict], axis: str, colours: dict) -> str:
-    fig = _figure()
-    ax = _axes(fig, "iteration k (log scale)" if axis == "k" else "seconds (log scale)",
-               "f(x_k) − f* (log scale)")
+    chart = new_chart("iteration k (log scale)" if axis == "k" else "seconds (log scale)",
+                      "f(x_k) − f* (log scale)", "log", "log")
     for r in rows:
         pts = [(k if axis == "k" else s, gap) for k, s, gap in r["stats"]["trajectory"]
                if gap is not None and gap > 0 and (k if axis == "k" else s) > 0]
         if pts:
             xs, ys = zip(*pts)
-            ax.plot(xs, ys, "-" if r["quantity"] == "descent" else "--", marker=".", markersize=3,
-                    color=colours.get(r["engine"], "k"), label=f"{r['engine']} {r['quantity']}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    _legend(ax)
-    return to_svg(fig, f"optimality gap against {axis}")
+            chart.line(xs, ys, style="-" if r["quantity"] == "descent" else "--", marker=".", size=SMALL,
+                       colour=colours.get(r["engine"], "#000"), label=f"{r['engine']} {r['quantity']}")
+    return chart.svg(f"optimality gap against {axis}")
 
 
 #: a zero-order run's measured slow-down within this factor of m (about n) counts as the seeds' claim holding

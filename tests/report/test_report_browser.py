@@ -84,12 +84,20 @@ def test_each_plot_has_axes(visit):
     for svg in plots:
         box = svg.bounding_box()
         assert box["width"] > 300 and box["height"] > 150
-        for axis in ('[id$="matplotlib.axis_1"]', '[id$="matplotlib.axis_2"]'):
-            assert svg.query_selector(axis).bounding_box()["width"] > 0
+        for axis in ("g.x-axis", "g.y-axis"):
+            box = svg.query_selector(axis).bounding_box()
+            assert box["width"] > 0 and box["height"] > 0
+            assert len(svg.query_selector_all(f"{axis} > text")) >= 3  # two tick labels at least, and the title
         labels = svg.eval_on_selector_all("text", "ts => ts.map(t => t.textContent)")
         assert any("size" in t or "step" in t for t in labels)  # x axis label
         assert any("(s)" in t or "(×)" in t or "(bytes)" in t or "error" in t for t in labels)  # y label, units
-        assert svg.query_selector('[id*="legend"]') is not None
+        legend = svg.query_selector("g.legend")
+        assert legend is not None and legend.bounding_box()["width"] > 0
+        # nothing is drawn outside the chart: no legend cut off at the edge
+        outer = svg.bounding_box()
+        inner = legend.bounding_box()
+        assert inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+        assert inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
 
 
 def test_history_and_workers_sections(browser, scheduled):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -77,14 +79,23 @@ def test_plots_present_for_each_kind(full):
     assert len(ids) == len(set(ids)), "ids must be unique across the inline SVGs"
 
 
-def test_plots_drawn_in_forked_processes_are_the_same_page(full, tmp_path):
-    store, run_id, serial = full
-    parallel = write_report(store, run_id, tmp_path, processes=2)
+def test_plots_are_the_same_each_time_the_page_is_written(full, tmp_path):
+    store, run_id, first = full
+    again = write_report(store, run_id, tmp_path)
 
     def plots(path):
         return re.findall(r"<svg.*?</svg>", path.read_text(encoding="utf-8"), flags=re.S)
 
-    assert plots(parallel) == plots(serial) and len(plots(serial)) >= 5
+    assert plots(again) == plots(first) and len(plots(first)) >= 5
+
+
+def test_the_report_does_not_load_a_plotting_library():
+    """The plots are written as SVG text: importing the report (as ``submit``
+    does while the cluster starts) loads no matplotlib."""
+    code = "import sys, diffbench.report.render, diffbench.report.sections; print('matplotlib' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
 
 
 def test_no_step_plot_without_step_data(partial):

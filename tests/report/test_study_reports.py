@@ -80,7 +80,7 @@ def study_report(tmp_path_factory):
 def _axes_labels(svg) -> list[str]:
     box = svg.bounding_box()
     assert box["width"] > 300 and box["height"] > 150
-    for axis in ('[id$="matplotlib.axis_1"]', '[id$="matplotlib.axis_2"]'):
+    for axis in ("g.x-axis", "g.y-axis"):
         assert svg.query_selector(axis).bounding_box()["width"] > 0
     return svg.eval_on_selector_all("text", "ts => ts.map(t => t.textContent)")
 
