@@ -1,6 +1,8 @@
 """The Python entry points: ``parse`` and ``derivatives``."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from .catalogue import Entry
@@ -46,8 +48,21 @@ def as_function(f, inputs: dict | None = None) -> Function:
     raise TypeError(f"expected an expression string, a parsed Function or a catalogue entry, not {type(f).__name__}")
 
 
+_FLOAT64 = np.dtype(float)
+
+
 def _as_arrays(inputs: dict) -> dict:
-    return {k: v if type(v) is np.ndarray and v.dtype == np.float64 and v.ndim else  # noqa: E721 (the common case, as is)
+    """Inputs as float64 arrays (scalars as floats); the common case, float64 arrays
+    and floats already, is the caller's own dict, unconverted."""
+    if type(inputs) is dict:
+        for v in inputs.values():
+            if not ((type(v) is np.ndarray and v.dtype == _FLOAT64 and v.ndim) or type(v) is float):
+                break
+        else:
+            return inputs
+    if not isinstance(inputs, Mapping):
+        raise InputError(f"inputs must be a dict of name -> array, not {type(inputs).__name__}")
+    return {k: v if type(v) is np.ndarray and v.dtype == _FLOAT64 and v.ndim else  # noqa: E721 (as is)
             (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
 
 
@@ -67,55 +82,73 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     a dim an input does show is read off it (``x'*eye(n)*x`` with ``x`` of length 3).
     A ``wrt`` name given an input but not occurring in ``f`` has zero
     derivatives: they are returned, with a line in ``result["notes"]``.
+
+    A loop that calls it pays the set-up once: the checks of ``wrt``, ``order``
+    and the input shapes, and the engine's preparation, are cached per function,
+    engine, ``wrt``, order, sizes and input shapes (:class:`_Call`).
     """
-    fn = as_function(f, inputs)
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
-    unknown = [n for n in names if n not in fn.shapes and n not in inputs]
-    if unknown:
-        raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
-                         f"(variables: {', '.join(fn.variables)})")
-    if not 1 <= order <= MAX_ORDER:
-        raise InputError(f"order must be 1 to {MAX_ORDER}, not {order}")
-    check_higher_order(fn, names, order)
+    fn = f if type(f) is Function else as_function(f, inputs)
     inputs = _as_arrays(inputs)
-    absent = [n for n in names if n not in fn.shapes]
-    used = [n for n in names if n in fn.shapes]
-    prepared = _prepared_for(fn, used, inputs, sizes, engine, order)
-    if order > 2 or not used:  # higher derivatives (or none): one quantity at a time
-        result = {"value": prepared.value(inputs)}
-        _derivatives(result, prepared, fn, used, order, inputs)
-        if order > 2 and used and fn.is_scalar:
-            result["derivatives"] = prepared.derivatives(inputs, order)
-    else:  # value, gradient (and Hessian) in one pass: one forward sweep, shared temporaries
-        result = prepared.evaluate(inputs, order, fn.is_scalar)
-    if absent:
-        _zeros(result, fn, names, absent, order, inputs, np.shape(result["value"]))
-        result["notes"] = [f"{n!r} does not occur in {fn.expr!r}: its derivatives are zero" for n in absent]
-    if isinstance(wrt, str):
-        for key in ("gradient", "jacobian"):
-            if key in result:
-                result[key] = result[key][names[0]]
-        if "hessian" in result:
-            result["hessian"] = result["hessian"][(names[0], names[0])]
-    return result
+    shapes = tuple(getattr(inputs[name], "shape", ()) if name in inputs else None for name in fn.shapes)
+    key = ("api-call", engine, wrt if type(wrt) is str else tuple(wrt), order,
+           tuple(sorted(sizes.items())) if sizes else (), shapes, GENERATION[0])
+    call = fn.cache.get(key)
+    if call is None:
+        call = _Call(fn, inputs, wrt, engine, order, sizes)
+        if len(fn.cache) < 4 * PREPARED_KEPT:  # a bounded shortcut, never a leak
+            fn.cache[key] = call
+    return call(inputs)
 
 
 #: prepared computations kept per function (a loop over inputs pays set-up once)
 PREPARED_KEPT = 32
 
 
-def _prepared_for(fn: Function, names: list[str], inputs: dict, sizes: dict | None, engine: str, order: int):
-    """:func:`prepared` for these inputs; inputs of shapes seen before skip the size
-    check (:meth:`Function.bind` passed for exactly these shapes and sizes)."""
-    shapes = tuple(getattr(inputs[name], "shape", ()) if name in inputs else None for name in fn.shapes)
-    given = tuple(sorted(sizes.items())) if sizes else ()
-    key = ("api-call", engine, tuple(names), shapes, given, order, GENERATION[0])
-    found = fn.cache.get(key)
-    if found is None:
-        found = prepared(fn, names, fn.bind(inputs, sizes), engine, order)
-        if len(fn.cache) < 4 * PREPARED_KEPT:  # a bounded shortcut, never a leak
-            fn.cache[key] = found
-    return found
+class _Call:
+    """One way of calling :func:`derivatives` (function, engine, ``wrt``, order,
+    sizes, input shapes), checked once; calling it evaluates at new inputs."""
+
+    def __init__(self, fn: Function, inputs: dict, wrt, engine: str, order: int, sizes: dict | None):
+        names = [wrt] if isinstance(wrt, str) else list(wrt)
+        unknown = [n for n in names if n not in fn.shapes and n not in inputs]
+        if unknown:
+            raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
+                             f"(variables: {', '.join(fn.variables)})")
+        if not 1 <= order <= MAX_ORDER:
+            raise InputError(f"order must be 1 to {MAX_ORDER}, not {order}")
+        check_higher_order(fn, names, order)
+        self.fn, self.names, self.order = fn, names, order
+        self.single = names[0] if isinstance(wrt, str) else None
+        self.absent = [n for n in names if n not in fn.shapes]
+        self.used = [n for n in names if n in fn.shapes]
+        self.prepared = prepared(fn, self.used, fn.bind(inputs, sizes), engine, order)
+        self.one_pass = order <= 2 and bool(self.used)
+
+    def __call__(self, inputs: dict) -> dict:
+        fn, prepared_, order = self.fn, self.prepared, self.order
+        if self.one_pass:  # value, gradient (and Hessian) in one pass: one forward sweep, shared temporaries
+            result = prepared_.evaluate(inputs, order, fn.is_scalar)
+        else:  # higher derivatives (or none): one quantity at a time
+            result = {"value": prepared_.value(inputs)}
+            _derivatives(result, prepared_, fn, self.used, order, inputs)
+            if order > 2 and self.used and fn.is_scalar:
+                result["derivatives"] = prepared_.derivatives(inputs, order)
+        if self.absent:
+            missing = [n for n in self.absent if n not in inputs]
+            if missing:
+                raise InputError(f"wrt names {', '.join(map(repr, missing))}, not a variable of {fn.expr!r} "
+                                 f"(variables: {', '.join(fn.variables)})")
+            _zeros(result, fn, self.names, self.absent, order, inputs, np.shape(result["value"]))
+            result["notes"] = [f"{n!r} does not occur in {fn.expr!r}: its derivatives are zero" for n in self.absent]
+        name = self.single
+        if name is not None:
+            if "gradient" in result:
+                result["gradient"] = result["gradient"][name]
+            elif "jacobian" in result:
+                result["jacobian"] = result["jacobian"][name]
+            if "hessian" in result:
+                result["hessian"] = result["hessian"][(name, name)]
+        return result
 
 
 def prepared(fn: Function, wrt: list[str], sizes: dict, engine: str = "tape", order: int = 2):

@@ -20,7 +20,10 @@ domain), and applies to scalars, vectors and matrices alike:
 * ``sum(u ⊙ u)``, ``sum(u.^2)``, ``norm2(u)^2 -> ⟨u, u⟩`` (non-scalar ``u``);
 * ``⟨x, Aᵀ (A x)⟩ -> ⟨A x, A x⟩`` (the product ``A x`` is then shared), scalar
   factors taken out first: ``⟨s u, v⟩ -> s ⟨u, v⟩``;
-* ``sqrt(⟨u, u⟩) -> norm2(u)``.
+* ``sqrt(⟨u, u⟩) -> norm2(u)``;
+* ``(-A) B``, ``A (-B) -> -(A B)``: the sign goes on the product, so ``-X*w`` is
+  ``-(X*w)`` (shared with ``X*w``), not a negated copy of ``X`` and a second product;
+  ``sum(-v) -> -sum(v)``, ``⟨-u, v⟩ -> -⟨u, v⟩``, ``-(-z) -> z``.
 
 The pass is one bottom-up walk (iterative, each shared node once), linear
 in the size of the DAG.
@@ -131,6 +134,10 @@ def _scaled(n: Node) -> tuple[Node | None, Node]:
 
 def _inner(n: Node) -> Node | None:
     a, b = n.args
+    for i, arg in enumerate((a, b)):  # ⟨-u, v⟩ = -⟨u, v⟩: the sign on the scalar
+        if arg.op == "neg":
+            rest = build("inner", (arg.args[0], b) if i == 0 else (a, arg.args[0]))
+            return build("neg", (_inner(rest) or rest,))
     for i, arg in enumerate((a, b)):  # ⟨s u, v⟩ = s ⟨u, v⟩: the rules below see u
         s, u = _scaled(arg)
         if s is not None:
@@ -159,8 +166,14 @@ def _square_of(n: Node) -> Node | None:
 
 
 def _sum(n: Node) -> Node | None:
+    if n.args[0].op == "neg":  # sum(-v) = -sum(v): the sign on the scalar
+        return build("neg", (build("sum", n.args[0].args, dict(n.attrs)),))
     u = _square_of(n.args[0])
     return build("inner", (u, u)) if u is not None else None
+
+
+def _double_neg(n: Node) -> Node | None:
+    return n.args[0].args[0] if n.args[0].op == "neg" else None
 
 
 def _pow(n: Node) -> Node | None:
@@ -188,5 +201,13 @@ def _ones_operand(n: Node) -> Node | None:
     return None
 
 
-RULES = {"add": _ones_operand, "sub": _ones_operand, "log": _log, "log1p": _log1p, "div": _div, "inner": _inner,
+def _matmul(n: Node) -> Node | None:
+    a, b = n.args
+    if a.op == "neg" or b.op == "neg":
+        product = build("matmul", (_neg(a) if a.op == "neg" else a, _neg(b) if b.op == "neg" else b))
+        return product if a.op == b.op == "neg" else build("neg", (product,))
+    return None
+
+
+RULES = {"matmul": _matmul, "neg": _double_neg, "add": _ones_operand, "sub": _ones_operand, "log": _log, "log1p": _log1p, "div": _div, "inner": _inner,
          "sum": _sum, "pow": _pow, "sqrt": _sqrt}

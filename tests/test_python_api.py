@@ -145,3 +145,36 @@ def test_one_pass_gives_what_the_separate_calls_give(engine, order):
     if order == 2:
         for key, h in prepared.hessian(inputs).items():
             np.testing.assert_allclose(together["hessian"][key], h, rtol=1e-9, atol=1e-12)
+
+
+def test_a_cached_call_is_checked_once_and_bad_inputs_still_name_the_problem(monkeypatch):
+    """The checks of wrt, order and shapes run once per way of calling; a later call
+    whose inputs differ in shape or presence is a new way, checked again."""
+    from diffbench.function import Function
+
+    f = diffbench.parse("x'*A*x", {"x": "n", "A": "n,n"})
+    inputs = {"x": np.ones(3), "A": np.eye(3)}
+    bound = []
+    original = Function.bind
+    monkeypatch.setattr(Function, "bind", lambda self, *a, **k: bound.append(1) or original(self, *a, **k))
+    for engine in ("tape", "symbolic"):
+        for _ in range(3):
+            out = diffbench.derivatives(f, inputs, wrt="x", engine=engine, order=1)
+            np.testing.assert_allclose(out["gradient"], 2 * np.ones(3))
+    assert len(bound) == 2  # once per engine
+    with pytest.raises(InputError, match="missing input 'A'"):
+        diffbench.derivatives(f, {"x": np.ones(3)}, wrt="x", order=1)
+    with pytest.raises(InputError, match="dimension"):
+        diffbench.derivatives(f, {"x": np.ones(3), "A": np.eye(4)}, wrt="x", order=1)
+    with pytest.raises(InputError, match="inputs must be a dict"):
+        diffbench.derivatives(f, [np.ones(3), np.eye(3)], wrt="x", order=1)
+    out = diffbench.derivatives(f, {"x": [1.0, 1.0, 1.0], "A": np.eye(3, dtype=int)}, wrt="x", order=1)
+    np.testing.assert_allclose(out["gradient"], 2 * np.ones(3))  # lists and int arrays are converted
+
+
+def test_an_absent_wrt_name_must_be_given_on_every_call():
+    f = diffbench.parse("sum(x)", {"x": "n"})
+    out = diffbench.derivatives(f, {"x": np.ones(2), "y": np.ones(3)}, wrt=["x", "y"], order=1)
+    assert out["gradient"]["y"].shape == (3,) and out["notes"]
+    with pytest.raises(InputError, match="not a variable"):
+        diffbench.derivatives(f, {"x": np.ones(2)}, wrt=["x", "y"], order=1)

@@ -135,3 +135,15 @@ def test_no_dense_diagonal_in_other_spellings(expr):
     inputs = {"X": rng.normal(size=(40, 5)), "w": rng.normal(size=5), "y": rng.integers(0, 2, 40) * 1.0}
     largest, _ = _temporaries_peak(derive_function(fn, ["w"], 2).source, "hessian", inputs)
     assert largest <= inputs["X"].nbytes
+
+
+@pytest.mark.parametrize("function", list(SAME_CODE))
+def test_equivalent_spellings_give_the_tape_the_same_steps(function):
+    """The tape interprets the canonical form: ``-X*w`` is ``-(X*w)``, sharing the one
+    product with ``X*w`` (not a negated copy of ``X`` and a second product)."""
+    from diffbench.canonical import canonical_root
+    from diffbench.ir import topological
+
+    shapes, _, spellings = SAME_CODE[function]
+    steps = {tuple(n.op for n in topological(canonical_root(parse(e, shapes))) if n.args) for e in spellings}
+    assert len(steps) == 1, f"{function}: {steps}"

@@ -99,7 +99,7 @@ class Derivation:
     def evaluate(self, inputs: dict) -> dict:
         """Value and every derivative in one pass (shared temporaries):
         ``{"value": v, "gradient": {...}, "hessian": {...}}`` or ``{"value", "jacobian"}``."""
-        return _nested(self.compiled()["together"](inputs))
+        return self.compiled()["together"](inputs)  # generated nested: no per-call regrouping
 
     def compiled(self) -> dict:
         """``{"value": f, "gradient": f, ...}`` callables over an inputs dict."""
@@ -245,14 +245,6 @@ class Derivation:
             "jacobian": {k: render(v, "text") if v is not None else "0" for k, v in self.jacobian.items()},
             "derivatives": {str(k): render(v, "text") if v is not None else "0" for k, v in self.higher.items()},
             "source": self.source, "stats": self.stats}, indent=2, sort_keys=True, default=str)
-
-
-def _nested(flat: dict) -> dict:
-    """``{("value",): v, ("gradient", "x"): g, ...}`` as ``{"value": v, "gradient": {"x": g}}``."""
-    out: dict = {"value": flat.pop(("value",))}
-    for (group, *key), v in flat.items():
-        out.setdefault(group, {})[key[0] if len(key) == 1 else tuple(key)] = v
-    return out
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")

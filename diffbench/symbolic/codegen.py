@@ -572,9 +572,27 @@ def _function(fname: str, outputs: dict, var_shapes: dict[str, tuple], zero_shap
                 break
     if scalar_out:
         tail = [f"    return {results[0][1]}"]
+    elif fname == "together":  # ("gradient", "x") keys: nested, as the API returns it
+        tail = ["    return " + _nested_literal(results)]
     else:
         tail = ["    return {" + ", ".join(f"{k!r}: {v}" for k, v in results) + "}"]
     return "\n".join(head + _release(em.lines, tail) + tail)
+
+
+def _nested_literal(results: list) -> str:
+    """``{("value",): v, ("gradient", "x"): g, ("hessian", "x", "x"): h}`` written as
+    ``{"value": v, "gradient": {"x": g}, "hessian": {("x", "x"): h}}``."""
+    groups: dict = {}
+    for (group, *key), ref in results:
+        groups.setdefault(group, []).append((key, ref))
+    parts = []
+    for group, entries in groups.items():
+        if entries == [([], entries[0][1])]:
+            parts.append(f"{group!r}: {entries[0][1]}")
+        else:
+            inner = ", ".join(f"{(key[0] if len(key) == 1 else tuple(key))!r}: {ref}" for key, ref in entries)
+            parts.append(f"{group!r}: {{{inner}}}")
+    return "{" + ", ".join(parts) + "}"
 
 
 _TEMP = re.compile(r"\bt\d+\b")

@@ -47,9 +47,14 @@ def value_and_grad(prog: Program, inputs: dict) -> dict:
 
 def _dense(g, like):
     """An adjoint as a float array shaped like its variable (zeros if it got none)."""
+    if type(g) is np.ndarray and g.dtype == _FLOAT64 and type(like) is np.ndarray and g.shape == like.shape:
+        return g  # already so (the common case: no conversion per call)
     if g is None:
         return np.zeros(np.shape(like))
     return np.asarray(g, dtype=float).reshape(np.shape(like))
+
+
+_FLOAT64 = np.dtype(float)
 
 
 # ---------------------------------------------------------------- forward mode
