@@ -60,5 +60,6 @@ def _task(job, fspec, info, sizes, engine, quantity) -> dict:
         "sample_time": job.sample_seconds,
         "reference": [r for r in job.reference if r != engine],
         "fd_max_evaluations": job.fd_max_evaluations,
+        "skip_larger_after_give_out": job.skip_larger_after_give_out,
         "job_version": VERSION,
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-STATUSES = ("ok", "failed", "timeout", "oom", "unsupported")
+# skipped: never sent, a smaller size of the same series gave out (diffbench.jobs.frontier)
+STATUSES = ("ok", "failed", "timeout", "oom", "unsupported", "skipped")
 KEYS = ("run_id", "task_key", "function", "expr", "wrt", "engine", "quantity", "sizes", "status",
         "message", "times", "median", "spread", "inner_loops", "prepare_seconds", "peak_bytes",
         "accuracy", "reference", "stats", "env", "attempts", "started", "finished")

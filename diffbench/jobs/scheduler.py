@@ -10,6 +10,7 @@ a task that raised inside dask itself.
 """
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from concurrent.futures import CancelledError
@@ -24,6 +25,7 @@ from .harness import ORDERS
 from .plan import plan
 from .records import STATUSES, lost_record, now
 from .checks import load_job
+from .frontier import Frontier
 from .store import DEFAULT_PATH, Store
 from .worker import prewarm, run_task
 
@@ -137,6 +139,8 @@ def _entries(shape: str, sizes: dict) -> float:
 
 
 def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
+    if any(t.get("skip_larger_after_give_out") for t in tasks):
+        return _run_frontier(client, store, run_id, tasks, progress, as_completed)
     tasks = sorted(tasks, key=_cost, reverse=True)
     attempts = store.submitted(run_id, [t["key"] for t in tasks])
     token = secrets.token_hex(3)  # fresh dask keys: never collide with a dead submitter's
@@ -146,17 +150,58 @@ def _run_all(client, store, run_id, tasks, progress, as_completed) -> None:
     by_key = {f.key: t for f, t in zip(futures, tasks)}
     for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
         task = by_key[future.key]
-        error = task_error(result)
-        if isinstance(error, CancelledError):
-            # only a closing client cancels our futures (a service stopping):
-            # the task did not run, so it has no result, not a failed one
-            raise Interrupted(f"run {run_id}: its dask client closed before every task ran")
-        if error is not None:
-            result = lost_record(task, run_id, f"{type(error).__name__}: {error}", attempts[task["key"]])
-        store.put(result)
+        _store(store, _checked(run_id, task, result, attempts), progress)
         future.release()
-        if progress is not None:
-            progress.update(result)
+
+
+def _run_frontier(client, store, run_id, tasks, progress, as_completed) -> None:
+    """Small sizes first, and nothing sent past a give-out (:mod:`.frontier`).
+    A few tasks more than there are worker threads are in flight, so no
+    worker waits for the submitter between two tasks."""
+    frontier = Frontier(tasks, store.results(run_id), order=_cost)
+    window = 2 * max(1, sum(client.nthreads().values()))
+    token = secrets.token_hex(3)
+    prewarm_children(client)
+    pending = as_completed([], loop=client.loop, with_results=True, raise_errors=False)
+    by_key: dict[str, tuple[dict, int]] = {}  # in flight
+    numbers = itertools.count()
+
+    def send() -> None:
+        for record in frontier.skips(run_id):
+            _store(store, record, progress)
+        batch = frontier.take(window - len(by_key))
+        attempts = store.submitted(run_id, [t["key"] for t in batch]) if batch else {}
+        for task in batch:
+            key = f"diffbench-{run_id}-{token}-{next(numbers)}"
+            pending.add(client.submit(run_task, task, run_id, attempts[task["key"]], key=key, pure=False))
+            by_key[key] = (task, attempts[task["key"]])
+
+    send()
+    for future, result in pending:
+        task, attempt = by_key.pop(future.key)
+        record = _checked(run_id, task, result, {task["key"]: attempt})
+        _store(store, record, progress)
+        future.release()
+        frontier.finished(task, record)
+        send()
+
+
+def _checked(run_id: str, task: dict, result, attempts: dict) -> dict:
+    """The result record of a finished future (``failed`` if dask lost the task)."""
+    error = task_error(result)
+    if isinstance(error, CancelledError):
+        # only a closing client cancels our futures (a service stopping):
+        # the task did not run, so it has no result, not a failed one
+        raise Interrupted(f"run {run_id}: its dask client closed before every task ran")
+    if error is not None:
+        return lost_record(task, run_id, f"{type(error).__name__}: {error}", attempts[task["key"]])
+    return result
+
+
+def _store(store: Store, record: dict, progress) -> None:
+    store.put(record)
+    if progress is not None:
+        progress.update(record)
 
 
 def prewarm_children(client) -> None:

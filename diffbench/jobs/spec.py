@@ -160,6 +160,9 @@ class JobSpec(BaseModel):
     reference: Names = ["fd", "tape", "symbolic"]
     # fd refuses ("too large") a quantity needing more function evaluations than this
     fd_max_evaluations: int | None = Field(None, ge=1)
+    # once an engine times out or runs out of memory on a function, its sizes at least as large
+    # in every dim (same engine and quantity) are not run but stored as skipped, smallest sent first
+    skip_larger_after_give_out: bool = False
     functions: list[FunctionSpec] = Field(min_length=1)
     # read by other parts, see docs/service.md: when `diffbench serve` runs the
     # job (a cron expression, UTC) and a sweep over worker counts

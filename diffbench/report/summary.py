@@ -153,7 +153,7 @@ def disagreements(results: list[dict]) -> list[dict]:
 
 
 def failures(results: list[dict]) -> list[dict]:
-    """Results that produced no measurement: failed, timeout, oom, unsupported."""
+    """Results that produced no measurement: failed, timeout, oom, unsupported, skipped."""
     return [r for r in results if r["status"] != "ok"]
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import diffbench, job_text
 
 SUMMARY_KEYS = {"run_id", "job", "status", "planned", "done", "db", "report",
-                "ok", "failed", "timeout", "oom", "unsupported"}
+                "ok", "failed", "timeout", "oom", "unsupported", "skipped"}
 
 
 def test_submit_status_runs_export_on_a_local_cluster(write_job, tmp_path):
