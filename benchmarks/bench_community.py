@@ -9,6 +9,10 @@ Targets (issue: "Real functions"):
     within 1.5x of jax-jit (diffbench's JAX engine, jit-compiled, on the same
     expression); a JAX jit of the published per-component formula is shown beside it.
 
+``--malloc steady`` (the default) has glibc keep freed memory (``_common.keep_freed_memory``)
+so the NumPy engines are timed without the page faults whose number depends on what ran
+before in the process; ``--malloc default`` times them as glibc comes.
+
 ``--table`` adds, per problem and size, each engine's objective and gradient
 time and the gradient / objective ratio ADBench plots, or why an engine gave
 out (unsupported, error, over the time budget).  One core, one BLAS / XLA
@@ -22,7 +26,7 @@ import os
 import sys
 import time
 
-import _common  # noqa: F401  (pins BLAS / XLA threads before NumPy loads)
+import _common  # (pins BLAS / XLA threads before NumPy loads)
 
 if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
@@ -213,7 +217,12 @@ def main(argv=None):
     parser.add_argument("--only", default="", help="comma-separated problems: only these targets and table rows")
     parser.add_argument("--engines", default=",".join(TABLE_ENGINES), help="the table's engines")
     parser.add_argument("--no-targets", action="store_true", help="the table alone")
+    parser.add_argument("--malloc", choices=("steady", "default"), default="steady",
+                        help="steady: glibc keeps freed memory (no page faults that depend on what ran before)")
     args = parser.parse_args(argv)
+    steady = args.malloc == "steady" and _common.keep_freed_memory()
+    print(f"malloc: {'steady (glibc keeps freed memory)' if steady else 'default'}; "
+          f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
     misses = [] if args.no_targets else run_targets(args.rounds, only)
     if args.table:

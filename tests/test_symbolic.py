@@ -362,6 +362,31 @@ def test_rank_one_and_identity_patterns_agree_and_leave_inputs_alone(expr, shape
             np.testing.assert_allclose(v, d.compiled()[group](inputs)[key], rtol=1e-12)
 
 
+SPREADS = [  # (expr, what the value function must contain): an outer product with 𝟏 is broadcast
+    ("sum(exp(X*A - ones(m)*w'))", " -= v_w"),                              # row, onto a fresh product
+    ("sum(exp(u*ones(k)' - X*A))", "np.subtract(v_u[:, None], "),           # column minus a dying product
+    ("sum(sin(2*ones(m)*w' - B + u*ones(k)'))", "[:, None]"),               # scaled, onto an input's copy
+    ("sum(sin(ones(m)*w' + u*ones(k)'))", "np.multiply.outer("),             # nothing else: one is built
+]
+
+
+@pytest.mark.parametrize("expr,pattern", SPREADS)
+def test_outer_products_with_ones_are_broadcast_and_agree(expr, pattern):
+    shapes = {"X": "m,n", "A": "n,k", "B": "m,k", "w": "k", "u": "m"}
+    fn = parse(expr, shapes)
+    wrt = [v for v in ("w", "u") if v in fn.variables]
+    d = derive(expr, wrt, {k: v for k, v in shapes.items() if k in fn.variables})
+    value = d.source.split("def value")[1].split("\ndef ")[0]
+    assert pattern in value
+    if "multiply.outer" not in pattern:
+        assert "multiply.outer" not in value
+    inputs = sample_inputs(fn, {"m": 6, "n": 4, "k": 5}, seed=4)
+    before = {k: np.array(v, copy=True) for k, v in inputs.items()}
+    check_agree(fn, inputs, wrt, engines=ENGINES)
+    for k, v in inputs.items():  # broadcasting updates never write into an input
+        np.testing.assert_array_equal(v, before[k])
+
+
 def test_identity_plus_shared_dense_matrix_is_copied_not_updated():
     # A B is one output and, plus 3 I, the other: the diagonal add must go into a copy
     d = derive("(A*B)*(x + y) + 3*x", ["x", "y"], {"x": "n", "y": "n", "A": "n,n", "B": "n,n"})

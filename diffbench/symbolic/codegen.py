@@ -60,16 +60,20 @@ _LINEAR = ("add", "sub", "neg", "mul", "outer", "eye", "diag_embed")
 
 
 class _Plan:
-    """A matrix ``Σ ±u vᵀ + Σ ±M + diag(α)``, α a scalar or a vector (scalars already
-    folded into ``u``, ``M`` and ``α``)."""
+    """A matrix ``Σ ±u vᵀ + Σ ±M + Σ ±𝟏 wᵀ + Σ ±w 𝟏ᵀ + diag(α)``, α a scalar or a vector
+    (scalars already folded into ``u``, ``M``, ``w`` and ``α``).  An outer product with an
+    all-ones vector is a *spread*: ``w`` repeated down the rows (``"row"``) or along the
+    columns (``"col"``), added by broadcasting, so no ``𝟏 wᵀ`` array is ever built."""
 
-    __slots__ = ("alpha", "outers", "dense", "deps")
+    __slots__ = ("alpha", "outers", "dense", "spreads", "deps")
 
-    def __init__(self, alpha, outers, dense):
+    def __init__(self, alpha, outers, dense, spreads=()):
         self.alpha = alpha      # scalar node or None
         self.outers = outers    # [(sign, u, v)]
         self.dense = dense      # [(sign, M)]
-        self.deps = [n for _, u, v in outers for n in (u, v)] + [m for _, m in dense]
+        self.spreads = list(spreads)  # [(sign, w, "row" | "col")]
+        self.deps = ([n for _, u, v in outers for n in (u, v)] + [m for _, m in dense]
+                     + [w for _, w, _ in self.spreads])
         if alpha is not None:
             self.deps.append(alpha)
 
@@ -299,14 +303,28 @@ class _Emitter:
             return None  # a plain I, diag(d) or u vᵀ
         # the array starts from an outer product if there is one, else from a dense term;
         # that first term takes its sign (and scalar) along, the others are added in place
-        starts = [i for i, k in enumerate(kinds) if k == "outer"] or [i for i, k in enumerate(kinds) if k == "dense"]
-        first = next((i for i in starts if terms[i][1] > 0), starts[0] if starts else None)
-        alpha, outers, dense = None, [], []
+        # an outer product with 𝟏 is broadcast onto a term that has the full shape, if one does
+        spread = [k == "outer" and "ones" in (t[3][0].op, t[3][1].op) for k, t in zip(kinds, terms)]
+        if all(spread[i] or k not in ("outer", "dense") for i, k in enumerate(kinds)):
+            spread = [False] * len(terms)
+        starts = ([i for i, k in enumerate(kinds) if k == "outer" and not spread[i]]
+                  or [i for i, k in enumerate(kinds) if k == "dense"])
+        # the first term takes a sign along, unless a positive spread can start the sum (w 𝟏ᵀ - M)
+        lead = (bool(starts) and kinds[starts[0]] == "dense"
+                and any(spread[i] and terms[i][1] > 0 for i in range(len(terms))))
+        first = next((i for i in starts if terms[i][1] > 0), None if lead else starts[0] if starts else None)
+        alpha, outers, dense, spreads = None, [], [], []
         for i, (kind, c, factors, payload) in enumerate(terms):
             sign = 1 if (c > 0 or i == first or kind in ("eye", "diag")) else -1
             if kind in ("eye", "diag"):
                 add = self._scalar(c, factors) if kind == "eye" else self._scaled(c, factors, payload)
                 alpha = add if alpha is None else make_node("add", (alpha, add))
+            elif spread[i]:
+                u, v = payload
+                w, where = (v, "row") if u.op == "ones" else (u, "col")
+                if c * sign != 1.0 or factors:
+                    w = make_node("mul", (self._scalar(c * sign, factors), w))
+                spreads.append((sign, w, where))
             elif kind == "outer":
                 u, v = payload
                 if c * sign != 1.0 or factors:  # scale the vector, not the matrix
@@ -317,7 +335,7 @@ class _Emitter:
                 if m is n:  # (cannot happen for a sum with an I, diag or outer term; be safe)
                     return None
                 dense.insert(0 if i == first else len(dense), (sign, m))
-        return _Plan(alpha, outers, dense)
+        return _Plan(alpha, outers, dense, spreads)
 
     def owned(self, m: Node) -> bool:
         """May the code update ``m``'s temporary in place? Only a fresh array read once."""
@@ -508,9 +526,20 @@ class _Emitter:
 
     def emit_plan(self, n: Node, plan: _Plan) -> str:
         """One fresh array (or an owned temporary) and in-place updates; returns its name."""
-        outers, dense = list(plan.outers), list(plan.dense)
+        outers, dense, spreads = list(plan.outers), list(plan.dense), list(plan.spreads)
         lines = []
-        if outers:
+        plus = [i for i, (sign, _, _) in enumerate(spreads) if sign > 0]
+        if not outers and plus and dense and all(sign < 0 for sign, _ in dense):
+            # w 𝟏ᵀ - M in one pass: into M's buffer if M is a dying temporary, else a fresh array
+            _, m = dense.pop(0)
+            _, w, where = spreads.pop(plus[0])
+            if self.owned(m):
+                name = self.ref(m)
+                lines.append(f"{name} = np.subtract({self._spread_ref(w, where)}, {name}, out={name})")
+            else:
+                name = self.new_name()
+                lines.append(f"{name} = np.subtract({self._spread_ref(w, where)}, {self.ref(m)}, dtype=float)")
+        elif outers:
             _, u, v = outers.pop(0)
             name = self.new_name()
             lines.append(f"{name} = np.multiply.outer({self.ref(u)}, {self.ref(v)})")
@@ -535,12 +564,19 @@ class _Emitter:
             lines.append(f"{name} {'+' if sign > 0 else '-'}= np.multiply.outer({self.ref(u)}, {self.ref(v)})")
         for sign, m in dense:
             lines.append(f"{name} {'+' if sign > 0 else '-'}= {self.ref(m)}")
+        for sign, w, where in spreads:
+            lines.append(f"{name} {'+' if sign > 0 else '-'}= {self._spread_ref(w, where)}")
         if plan.alpha is not None:
             cols = n.shape[1]
             step = str(cols + 1) if isinstance(cols, int) else f"{self.dim(cols)} + 1"
             lines.append(f"{name}.flat[::{step}] += {self.ref(plan.alpha)}")
         self.lines += [f"    {line}" for line in lines]
         return name
+
+
+    def _spread_ref(self, w: Node, where: str) -> str:
+        """``w`` as NumPy broadcasts it down the rows, or along the columns."""
+        return self.ref(w) if where == "row" else f"{self.ref(w)}[:, None]"
 
 
 def _function(fname: str, outputs: dict, var_shapes: dict[str, tuple], zero_shapes: dict,
