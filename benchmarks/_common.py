@@ -45,7 +45,6 @@ def keep_freed_memory(limit: int = 256 << 20) -> bool:
     and the process's history, not the engine; a benchmark that calls this times the
     engines' own work, and says so.  Called before anything is timed.
     """
-    """
     import ctypes
 
     try:
