@@ -29,12 +29,12 @@ LEGEND_ROW, LEGEND_SAMPLE, LEGEND_MAX = 16.0, 30.0, 0.42 * WIDTH
 MARGIN = 0.05  # of the axis span, each side, in the axis's own (log or linear) coordinate
 GRID, AXIS, INK = "#e3e6eb", "#444", "#222"
 DASHES = {"-": "", "--": "6 3.5", ":": "1.5 2.5", "-.": "7 3 1.5 3", "": ""}
-MARKERS = ("o", "s", "D", "^", "v", "x", ".")
 
 
 @dataclass
 class Series:
-    """One line (``style`` "-", "--", ":", "-." or "" for none) with optional markers."""
+    """One line (``style`` "-", "--", ":", "-." or "" for none) with optional
+    markers (``marker`` "o", "s", "D", "^", "v", "x" or "."; ``hollow`` rings them)."""
     xs: list
     ys: list
     colour: str = "#333"
@@ -69,6 +69,7 @@ class Band:
 
 @dataclass
 class Axis:
+    """An axis's title, scale, and limits (None: the data's, with margins) and ticks if given."""
     label: str
     scale: str = "linear"  # or "log"
     limits: tuple = (None, None)
@@ -497,7 +498,8 @@ def _legend_sample(item, x: float, y: float) -> str:
     """The line (and marker) an entry stands for, drawn short."""
     out = ""
     if item.style:
-        out += f'<path d="M{_f(x)},{_f(y)}h{LEGEND_SAMPLE:g}" fill="none" {_stroke(item.colour, item.style, item.width)}/>'
+        stroke = _stroke(item.colour, item.style, item.width)
+        out += f'<path d="M{_f(x)},{_f(y)}h{LEGEND_SAMPLE:g}" fill="none" {stroke}/>'
     marker = getattr(item, "marker", None)
     if marker:
         size = item.size if not isinstance(item.size, list) else 7.0
