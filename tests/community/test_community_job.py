@@ -18,6 +18,7 @@ def test_community_job_runs_every_problem_on_its_published_grid():
     job, _ = load_job(JOB)
     grids = {f.catalogue: f.sizes for f in job.functions}
     assert set(grids) == set(NAMES)
+    assert job.skip_larger_after_give_out  # "as far as each engine gets": past a give-out, skipped
     for name, published in PUBLISHED_SIZES.items():
         for dim, values in (grids[name] or {}).items():
             assert list(values) == published[dim], (name, dim)
