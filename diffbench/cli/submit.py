@@ -15,12 +15,15 @@ from .options import cluster_options, limit_options, print_summary, run_guarded,
 @click.argument("jobfile", type=click.Path(dir_okay=False))
 @cluster_options
 @limit_options(CLI)
+@click.option("--only", metavar="NAME[,NAME...]", help="Run only these functions of the job.")
+@click.option("--engines", metavar="NAME[,NAME...]", help="Run only these engines of the job.")
 @click.option("--json", "as_json", is_flag=True, help="Print a stable JSON summary on stdout.")
-def command(jobfile, workers, scheduler, db, reports, connect_timeout, as_json, limits):
+def command(jobfile, workers, scheduler, db, reports, connect_timeout, only, engines, as_json, limits):
     """Run JOBFILE (a jobs/*.toml file) and store every result.
 
     Without --scheduler a local cluster is started (one single-threaded
     worker per core); with it, the job runs on that existing dask cluster.
+    --only and --engines run part of the job; the run records that part.
     """
     from ..jobs.scheduler import Target, submit
 
@@ -28,9 +31,15 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, as_json, 
     # starts; the cells wait for them, so no timed sample shares a core with the import
     loading = _import_in_background(REPORT_MODULES)
     target = Target(workers, scheduler, db, reports, connect_timeout)
-    result = run_guarded(lambda progress: submit(jobfile, target, progress, limits, before_cells=loading.join))
+    narrowing = {"only": _names(only), "engines": _names(engines)}
+    result = run_guarded(lambda progress: submit(jobfile, target, progress, limits, before_cells=loading.join,
+                                                 **narrowing))
     result = with_report(result, reports)
     echo_json(result) if as_json else print_summary(result)
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None
 
 
 REPORT_MODULES = ("diffbench.report.render", "diffbench.report.sections", "diffbench.report.index")

@@ -26,6 +26,7 @@ from .plan import plan
 from .records import STATUSES, lost_record, now
 from .checks import load_job
 from .frontier import Frontier
+from .narrow import narrow
 from .store import DEFAULT_PATH, Store
 from .worker import prewarm, run_task
 
@@ -48,14 +49,17 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def submit(job_path: str, target: Target, progress=None, limits=None, before_cells=None) -> dict:
+def submit(job_path: str, target: Target, progress=None, limits=None, before_cells=None,
+           only: list[str] | None = None, engines: list[str] | None = None) -> dict:
     """Validate, plan, run and summarise a job file.  Errors in the file or
     the cluster address surface before the store is touched.  The caller
     asks for the report (:func:`diffbench.report.write_report`);
     ``before_cells()``, if given, is called once the cluster is up and
     before any task is sent (the submitter's own start-up work ends there,
-    so it never shares a core with a timed cell)."""
+    so it never shares a core with a timed cell).  ``only`` and ``engines``
+    narrow the job to some of its functions and engines (:mod:`.narrow`)."""
     job, text = load_job(job_path, limits)
+    job = narrow(job, only, engines, str(job_path))
     tasks = plan(job, str(job_path))
     with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
         prewarm_children(client)  # they import numpy and the engines while the run is recorded
