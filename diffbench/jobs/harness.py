@@ -8,12 +8,17 @@ The protocol a benchmark engineer can check:
    (the libraries an engine ``requires`` are imported before the clock);
 3. one warm-up call, whose output is the one checked for accuracy, traced by
    ``tracemalloc`` for its peak memory (so its ``warmup_seconds`` include tracing);
-4. inner loops: enough calls per sample that a sample lasts ``sample_time``
-   (well above the timer's resolution), found by doubling from the warm-up;
-5. ``repeat`` samples with the garbage collector paused (as ``timeit``);
+4. inner loops: calls per sample so that a sample lasts ``sample_time``
+   (well above the timer's resolution): runs sized from the warm-up's time,
+   then from the run before, until one lasts ``sample_time``; that run is a
+   valid sample and counts as the first of the ``repeat`` (a call slower than
+   a sample is not run once more just to learn that it is);
+5. ``repeat`` samples in all with the garbage collector paused (as ``timeit``);
    each sample's per-call time is kept raw, reported as median and IQR.
    If ``repeat`` samples cannot fit the time limit, fewer are taken
    (``stats.repeat_cut``) rather than wasting the whole task on a timeout.
+   ``stats.calibration_seconds`` is what finding the inner loops cost
+   beyond the samples kept.
 """
 from __future__ import annotations
 
@@ -62,25 +67,36 @@ def measure(call, inputs, repeat: int, sample_time: float, deadline: float, trac
     start = perf_counter()
     out, peak = peak_allocated(call, inputs) if trace else (call(inputs), None)
     first = perf_counter() - start
-    number, per_call = _inner_loops(call, inputs, sample_time, first)
+    start = perf_counter()
+    number, per_call, times = _calibrate(call, inputs, sample_time, first)
+    calibration = perf_counter() - start - sum(times) * number
     room = deadline - perf_counter()
     fits = max(1, int(0.8 * room / max(per_call * number, 1e-9)))
-    samples = min(repeat, fits)
-    times = _samples(call, inputs, number, samples)
+    more = min(repeat - len(times), fits)
+    times += _samples(call, inputs, number, more)
     return {"out": out, "times": times, "inner_loops": number, "call_peak": peak,
-            "cut": samples < repeat, "warmup_seconds": first}
+            "cut": len(times) < repeat, "warmup_seconds": first, "calibration_seconds": calibration}
 
 
-def _inner_loops(call, inputs, sample_time: float, first: float) -> tuple[int, float]:
-    """Calls per sample so that a sample lasts at least ``sample_time``."""
-    number, per_call = 1, first
-    while per_call * number < sample_time and number < MAX_INNER:
-        number = min(MAX_INNER, max(2 * number, math.ceil(1.2 * sample_time / max(per_call, 1e-9))))
-        elapsed = _samples(call, inputs, number, 1)[0] * number
-        per_call = elapsed / number
-        if elapsed >= sample_time:
-            break
-    return number, per_call
+MARGIN = 1.1  # calls per sample aimed a little above sample_time: a run that falls short is wasted
+
+
+def _calibrate(call, inputs, sample_time: float, first: float) -> tuple[int, float, list[float]]:
+    """Calls per sample, a call's seconds, and the calibrating sample: runs of
+    ``number`` calls, each sized from the time per call the run before it
+    showed (the first from the warm-up ``first``, which tracing makes slower
+    than a call), until one lasts ``sample_time``.  That run is a valid
+    sample, the first of the ``repeat``; the shorter ones are thrown away."""
+    number = 1 if first >= sample_time else _calls(sample_time, first)
+    while True:
+        per_call = _samples(call, inputs, number, 1)[0]
+        if per_call * number >= sample_time or number >= MAX_INNER:
+            return number, per_call, [per_call]
+        number = max(number + 1, _calls(sample_time, per_call))
+
+
+def _calls(sample_time: float, per_call: float) -> int:
+    return min(MAX_INNER, math.ceil(MARGIN * sample_time / max(per_call, 1e-9)))
 
 
 def _samples(call, inputs, number: int, count: int) -> list[float]:
@@ -147,7 +163,8 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
                            **({"hvp_direction": {"seed": task["seed"], "entries": "standard normal"}}
                               if task["quantity"] == "hvp" else {}),
                            **trace_stats(task, fn, inputs, sizes, prepared, m["out"]),
-                           warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"])
+                           warmup_seconds=m["warmup_seconds"], repeat_cut=m["cut"],
+                           calibration_seconds=m["calibration_seconds"])
     fields["stats"].update(call_memory(task, m["call_peak"]))
     tape_stats = getattr(prepared, "tape_stats", None)
     if tape_stats is not None:  # counted after the peak was read: one more sweep, off the clock

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import job_text
-from diffbench.jobs.harness import measure, summarise
+from diffbench.jobs import harness
+from diffbench.jobs.harness import MARGIN, measure, summarise
 from diffbench.jobs.plan import plan
 from diffbench.jobs.sandbox import Sandbox
 from diffbench.jobs.checks import load_job
@@ -32,6 +34,71 @@ def test_repeats_are_cut_to_fit_the_time_limit():
                      deadline=time.perf_counter() + 0.5)
     assert result["cut"] and 1 <= len(result["times"]) < 10
     assert result["inner_loops"] == 1
+
+
+class SteadyClock:
+    """A clock that only the measured call moves: each call costs ``cost``
+    seconds, the first (the traced warm-up) ``warmup`` seconds.  It makes the
+    sample accounting exact, where the machine's clock would add its noise."""
+
+    def __init__(self, cost: float, warmup: float):
+        self.now, self.cost, self.warmup, self.calls = 0.0, cost, warmup, 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def call(self, inputs):
+        self.now += self.warmup if self.calls == 0 else self.cost
+        self.calls += 1
+
+
+def steady_measure(monkeypatch, cost, warmup, repeat, sample_time, room=60.0):
+    clock = SteadyClock(cost, warmup)
+    monkeypatch.setattr(harness, "perf_counter", clock)
+    result = measure(clock.call, {}, repeat=repeat, sample_time=sample_time, deadline=room)
+    return result, clock.calls
+
+
+def test_a_calibrating_run_that_lasts_a_sample_is_counted_as_one(monkeypatch):
+    # 4 ms calls, 10 ms samples: 3 calls a sample, found by the first run, which is kept
+    result, calls = steady_measure(monkeypatch, cost=0.004, warmup=0.004, repeat=5, sample_time=0.010)
+    assert result["inner_loops"] == 3 and len(result["times"]) == 5 and not result["cut"]
+    assert calls == 1 + 5 * 3  # the warm-up and five samples: no call spent on calibration alone
+    assert result["calibration_seconds"] == 0
+
+
+def test_a_call_slower_than_a_sample_is_not_run_again_to_calibrate(monkeypatch):
+    result, calls = steady_measure(monkeypatch, cost=0.020, warmup=0.030, repeat=3, sample_time=0.010)
+    assert result["inner_loops"] == 1 and result["times"] == pytest.approx([0.020] * 3)
+    assert calls == 1 + 3
+
+
+def test_a_slow_traced_warm_up_costs_one_short_run(monkeypatch):
+    # tracing made the warm-up 5x a call: the first run falls short, is thrown
+    # away, and the one sized from it is the first sample
+    result, calls = steady_measure(monkeypatch, cost=1e-6, warmup=5e-6, repeat=5, sample_time=0.001)
+    short = harness._calls(0.001, 5e-6)
+    assert result["inner_loops"] == harness._calls(0.001, 1e-6) and len(result["times"]) == 5
+    assert calls == 1 + short + 5 * result["inner_loops"]
+    assert result["calibration_seconds"] == pytest.approx(short * 1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cost=st.floats(1e-7, 0.05), slower=st.floats(1.0, 50.0), repeat=st.integers(1, 9),
+       sample_time=st.sampled_from([0.0, 0.001, 0.01, 0.05]))
+def test_samples_last_sample_time_and_little_more(cost, slower, repeat, sample_time):
+    """Every sample lasts at least ``sample_time`` and not much more (MARGIN
+    and one call), there are ``repeat`` of them, and calibrating wastes less
+    than one sample."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result, calls = steady_measure(monkeypatch, cost, cost * slower, repeat, sample_time)
+    number = result["inner_loops"]
+    assert len(result["times"]) == repeat and not result["cut"]
+    for per_call in result["times"]:
+        assert sample_time <= per_call * number * (1 + 1e-9)
+        assert per_call * number <= max(MARGIN * sample_time + cost, cost) * (1 + 1e-9)
+    wasted = (calls - 1 - repeat * number) * cost
+    assert wasted < max(sample_time, cost)
 
 
 def make_task(write_job, engine, quantity="value", n=2, timeout="20s", memory="1GiB", reference=()):
