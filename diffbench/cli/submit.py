@@ -29,11 +29,11 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, only, eng
 
     # the report's modules (jinja2, the engines the formulas use) load while the cluster
     # starts; the cells wait for them, so no timed sample shares a core with the import
-    loading = _import_in_background(REPORT_MODULES)
+    loading = _background_import(REPORT_MODULES)
     target = Target(workers, scheduler, db, reports, connect_timeout)
     narrowing = {"only": _names(only), "engines": _names(engines)}
-    result = run_guarded(lambda progress: submit(jobfile, target, progress, limits, before_cells=loading.join,
-                                                 **narrowing))
+    result = run_guarded(lambda progress: submit(jobfile, target, progress, limits, checked=loading.start,
+                                                 before_cells=loading.join, **narrowing))
     result = with_report(result, reports)
     echo_json(result) if as_json else print_summary(result)
 
@@ -45,9 +45,12 @@ def _names(text: str | None) -> list[str] | None:
 REPORT_MODULES = ("diffbench.report.render", "diffbench.report.sections", "diffbench.report.index")
 
 
-def _import_in_background(modules) -> threading.Thread:
-    """Import ``modules`` on a daemon thread (the submitter mostly waits on
-    the cluster's processes meanwhile); the thread, to join."""
+def _background_import(modules) -> threading.Thread:
+    """A thread that imports ``modules`` once started (the submitter mostly
+    waits on the cluster's processes meanwhile).  It is started only once the
+    job is checked, so a bad job file's one-line error never races an import,
+    and it is not a daemon: an interpreter that exits while a daemon thread
+    is inside an import can abort."""
     def load():
         try:
             for module in modules:
@@ -55,6 +58,4 @@ def _import_in_background(modules) -> threading.Thread:
         except Exception:  # the report's own import, later, says what is wrong
             pass
 
-    thread = threading.Thread(target=load, daemon=True)
-    thread.start()
-    return thread
+    return threading.Thread(target=load, name="report-import")

@@ -15,6 +15,8 @@ import sys
 from ..errors import UserError
 from .env import BLAS_ENV
 
+WORKER_MODULE = "diffbench.jobs.worker"
+
 
 def usable_cores() -> int:
     try:
@@ -65,10 +67,34 @@ def _local(workers: int | None):
               "(more would time each other, not the engines)", file=sys.stderr)
     # no dashboard, and the scheduler's HTTP server on any free loopback port
     # (given no address, dask binds it to 8787)
+    # and each worker starts its sandbox child as it starts (diffbench.jobs.worker.dask_setup)
     cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
                            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                           silence_logs=logging.ERROR, env=dict(BLAS_ENV))
+                           silence_logs=logging.ERROR, env=dict(BLAS_ENV), preload=[WORKER_MODULE])
     return Client(cluster, set_as_default=False), cluster
+
+
+# what the server that forks the workers imports once, for all of them: dask's own
+# list (distributed.utils.get_mp_context) and the module the workers run
+FORKSERVER_PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy", WORKER_MODULE]
+
+
+def start_forkserver() -> None:
+    """Start the server process a local cluster's workers are forked from
+    (:func:`_forked_workers`) now, before the cluster: it imports dask,
+    numpy and the worker's modules on the other core while the submitter
+    checks and plans the job, and every worker forked from it has them
+    already.  It starts with the one-thread BLAS environment, as the workers
+    need; a submitter that stops before starting a cluster leaves nothing
+    behind (the server exits with the process that started it)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    with _environ(BLAS_ENV):
+        forkserver.set_forkserver_preload(FORKSERVER_PRELOAD)
+        forkserver.ensure_running()
 
 
 def _forked_workers():

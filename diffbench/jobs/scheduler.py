@@ -10,6 +10,7 @@ a task that raised inside dask itself.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import secrets
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from .. import dims
 from ..errors import UserError
-from .cluster import connect
+from .cluster import connect, start_forkserver
 from .env import versions
 from .harness import ORDERS
 from .plan import plan
@@ -49,26 +50,33 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def submit(job_path: str, target: Target, progress=None, limits=None, before_cells=None,
+def submit(job_path: str, target: Target, progress=None, limits=None, checked=None, before_cells=None,
            only: list[str] | None = None, engines: list[str] | None = None) -> dict:
     """Validate, plan, run and summarise a job file.  Errors in the file or
     the cluster address surface before the store is touched.  The caller
-    asks for the report (:func:`diffbench.report.write_report`);
-    ``before_cells()``, if given, is called once the cluster is up and
-    before any task is sent (the submitter's own start-up work ends there,
-    so it never shares a core with a timed cell).  ``only`` and ``engines``
-    narrow the job to some of its functions and engines (:mod:`.narrow`)."""
+    asks for the report (:func:`diffbench.report.write_report`).
+    ``checked()``, if given, is called once the job file has passed its
+    checks; ``before_cells()`` once the cluster is up and before any task is
+    sent (the submitter's own start-up work ends there, so it never shares a
+    core with a timed cell).  ``only`` and ``engines`` narrow the job to some
+    of its functions and engines (:mod:`.narrow`)."""
+    if target.address is None:
+        start_forkserver()  # the workers' imports, on another core while the job is checked
     job, text = load_job(job_path, limits)
     job = narrow(job, only, engines, str(job_path))
     tasks = plan(job, str(job_path))
-    with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
+    if checked is not None:
+        checked()
+    with contextlib.ExitStack() as stack:  # left in reverse: the store, then the cluster
+        client, cluster = stack.enter_context(connect(target.address, target.workers, target.connect_timeout))
         prewarm_children(client)  # they import numpy and the engines while the run is recorded
-        store = Store(target.db)
+        # closed on the way out, not whenever the collector finds it (see diffbench.cli.main)
+        store = stack.enter_context(contextlib.closing(Store(target.db)))
         run_id = record_run(store, job, text, tasks, cluster)
         if before_cells is not None:
             before_cells()
         drive(client, store, run_id, tasks, progress)
-    return summary(store, run_id)
+        return summary(store, run_id)
 
 
 def record_run(store: Store, job, text: str, tasks: list[dict], cluster: dict) -> str:
@@ -82,20 +90,20 @@ def record_run(store: Store, job, text: str, tasks: list[dict], cluster: dict) -
 
 
 def resume(run_id: str | None, target: Target, progress=None, force: bool = False) -> dict:
-    store = open_store(target.db)
-    run_id = find_run(store, run_id)
-    run = store.run(run_id)
-    if run["status"] == "running" and not force:
-        raise UserError(f"run {run_id} is still being run by another process; "
-                        "expected a finished or interrupted run (use --force if that process is gone)")
-    missing = store.tasks(run_id, missing_only=True)
-    if missing:
-        with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
-            store.claim(run_id, cluster)
-            drive(client, store, run_id, missing, progress)
-    elif run["status"] != "finished":
-        store.finish(run_id, "finished", now())
-    return summary(store, run_id)
+    with contextlib.closing(open_store(target.db)) as store:
+        run_id = find_run(store, run_id)
+        run = store.run(run_id)
+        if run["status"] == "running" and not force:
+            raise UserError(f"run {run_id} is still being run by another process; "
+                            "expected a finished or interrupted run (use --force if that process is gone)")
+        missing = store.tasks(run_id, missing_only=True)
+        if missing:
+            with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
+                store.claim(run_id, cluster)
+                drive(client, store, run_id, missing, progress)
+        elif run["status"] != "finished":
+            store.finish(run_id, "finished", now())
+        return summary(store, run_id)
 
 
 class Interrupted(RuntimeError):

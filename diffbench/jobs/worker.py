@@ -31,3 +31,11 @@ def _worker_address() -> str | None:
 def prewarm() -> int:
     """Run on every worker before tasks arrive (``client.run``)."""
     return sandbox.prewarm(1)
+
+
+def dask_setup(worker) -> None:
+    """dask's hook for a worker ``preload`` module: a local cluster's workers
+    load this one (see :mod:`.cluster`), so each starts its sandbox child as
+    it starts, and the child imports numpy and the engines while the rest of
+    the cluster comes up, not after."""
+    sandbox.prewarm(1)
