@@ -12,7 +12,9 @@ prints, measured side by side in one run (calls interleaved, fastest of ``--repe
   prepared computations and the one-pass value + gradient are what is timed):
   tape value+gradient / hand-written value (target <= 3x) and symbolic
   value+gradient / hand-written value+gradient (target <= 1.25x), at every n;
-* whether every spelling of a function gives the same generated Hessian code.
+* whether every spelling of a function gives the same generated Hessian code;
+* not judged, to read the API rows by: what the API adds per call to the prepared
+  engine's own one-pass ``evaluate`` (microseconds), and the times themselves.
 
 Grow the list: a new spelling is one line.  BLAS is pinned to one thread.
 """
@@ -194,10 +196,13 @@ def run(functions, ns, repeat: int) -> list[tuple]:
                                                    lambda: prepared.hessian(p), lambda: hessian(p)], repeat)
                     rows += [("symbolic gradient / hand-written", tg / hg, 1.25),
                              ("symbolic Hessian / hand-written", th / hh, 1.25)]
-                api_tape, api_sym, hv, hvg = side_by_side([
+                engines = {e: diffbench.engines.get_engine(e).prepare(fn, [wrt], sizes_of(function, n), 1)
+                           for e in ("tape", "symbolic")}
+                api_tape, api_sym, hv, hvg, own_tape, own_sym = side_by_side([
                     lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="tape", order=1),
                     lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="symbolic", order=1),
-                    lambda: value(p), lambda: value_grad(p)], repeat)
+                    lambda: value(p), lambda: value_grad(p),
+                    lambda: engines["tape"].evaluate(p, 1), lambda: engines["symbolic"].evaluate(p, 1)], repeat)
                 rows += [("API tape value+grad / hand value", api_tape / hv, 3.0),
                          ("API symbolic value+grad / hand v+g", api_sym / hvg, 1.25)]
                 for measure, ratio, target in rows:
@@ -205,6 +210,11 @@ def run(functions, ns, repeat: int) -> list[tuple]:
                     verdicts.append((function, expr, n, measure, ratio, target, ok))
                     print(f"{function:17} {expr:62} {n:5d} {measure:34} {ratio:6.2f}x  <= {target}x"
                           f"  {'ok' if ok else 'MISSED'}", flush=True)
+                # not judged: what the API adds to the prepared engine's own one-pass call, and that call
+                print(f"{function:17} {expr:62} {n:5d} {'API overhead, us (tape, symbolic)':34} "
+                      f"{(api_tape - own_tape) * 1e6:6.1f} {(api_sym - own_sym) * 1e6:6.1f}   engine call "
+                      f"{own_tape * 1e6:.1f} {own_sym * 1e6:.1f} us, hand v {hv * 1e6:.1f} v+g {hvg * 1e6:.1f} us",
+                      flush=True)
         same = len(codes) == 1
         print(f"{function:17} {len(spellings)} spellings -> {len(codes)} distinct generated Hessian"
               f"{'' if same else 's'}", flush=True)

@@ -6,15 +6,29 @@ pushes tangents forward, on IR nodes it builds the formula.
 """
 from __future__ import annotations
 
+import operator
+
+import numpy as np
+
 from .core import HANDLERS, TABLE
+
+
+#: Python's own arithmetic for two scalars: a NumPy ufunc call on scalars costs ~0.7 us,
+#: the operator ~0.05 us, and a reverse sweep applies a few per step (same IEEE results;
+#: division is left to NumPy, which gives inf where Python raises)
+_SCALAR_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "neg": operator.neg}
+_SCALARS = (float, np.float64)
 
 
 def _function(name: str):
     prim = TABLE[name]
     impl = prim.impl
     handlers = HANDLERS
+    scalar_op = _SCALAR_OPS.get(name)
 
     def apply(*args, **attrs):
+        if scalar_op is not None and type(args[0]) in _SCALARS and (len(args) == 1 or type(args[1]) in _SCALARS):
+            return scalar_op(*args)
         for a in args:
             handler = handlers.get(type(a))
             if handler is not None:
