@@ -252,6 +252,7 @@ class Program:
 RELEASED_ENTRIES = 256
 
 _READ_CACHE: dict = {}
+_READS_KEPT = 4096
 
 
 def _reads(prim, k: int, rule, n: Node, attrs: dict, sizes: dict) -> tuple[int, ...]:
@@ -278,6 +279,8 @@ def _reads(prim, k: int, rule, n: Node, attrs: dict, sizes: dict) -> tuple[int, 
     except Exception:  # noqa: BLE001 (a rule written for arrays only: keep every value it may read)
         found = everything
     if key is not None:
+        if len(_READ_CACHE) >= _READS_KEPT:  # a long-running service sees many sizes: bounded
+            _READ_CACHE.clear()
         _READ_CACHE[key] = found
     return found
 
