@@ -46,6 +46,14 @@ def test_bad_input_is_one_clear_error_without_traceback(args, fragment):
     assert proc.stderr.startswith("error: ")
 
 
+def test_help_lists_every_command():
+    # the package holds shared helper modules beside the commands; --help must skip them
+    proc = run("--help")
+    for name in ("compare", "derive", "submit", "status", "report", "run-due", "trace"):
+        assert f"  {name} " in proc.stdout
+    assert "options" not in proc.stdout.split("Commands:")[1]
+
+
 def test_catalogue_and_engines_list():
     names = {row["name"] for row in json.loads(run("catalogue", "--json").stdout)}
     assert {"logistic_regression", "mds_stress", "softmax_cross_entropy", "log_determinant"} <= names

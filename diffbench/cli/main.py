@@ -13,7 +13,7 @@ import click
 
 from ..errors import UserError
 
-_NOT_COMMANDS = {"main", "common"}
+_NOT_COMMANDS = {"main"}
 
 
 class _Group(click.Group):
@@ -21,7 +21,10 @@ class _Group(click.Group):
         import diffbench.cli as pkg
 
         names = [m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in _NOT_COMMANDS]
-        return sorted(importlib.import_module(f"diffbench.cli.{n}").command.name for n in names)
+        # shared helpers (common, options) sit beside the commands: a module is a
+        # command when it defines one, so a new helper module cannot break --help
+        modules = [importlib.import_module(f"diffbench.cli.{n}") for n in names]
+        return sorted(m.command.name for m in modules if hasattr(m, "command"))
 
     def get_command(self, ctx, name):
         module_name = name.replace("-", "_")
