@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..function import InputError
+from ..ops.building import check_indices
 from .limits import CLI, Budget, Limits, combinations
 from .reading import decode
 from .registry import get_engine
@@ -117,6 +119,10 @@ def _from_expr(fspec: FunctionSpec, where: str) -> dict:
         raise UserError(f"{where}.sizes: required for an 'expr' function "
                         f"(expected sizes for {', '.join(fn.dims) or 'no dims'}, e.g. {{ n = [10, 100] }})")
     combos = expand_sizes(fspec.sizes, fspec.grid, fn.dims, f"{where}.sizes", required=tuple(fn.dims))
+    try:
+        check_indices(fn.root, combos)
+    except InputError as err:
+        raise UserError(f"{where}.sizes: {err} in {fspec.expr!r}") from None
     shapes = {name: ",".join(str(d) for d in shape) for name, shape in fn.shapes.items()}
     return {"expr": fspec.expr, "shapes": fspec.shapes or shapes, "wrt": fn.variables,
             "variables": fn.variables, "sizes": combos}

@@ -11,6 +11,8 @@ import numpy as np
 
 from . import prims
 from ..dims import combine
+from ..function import InputError
+from ..ir import resolve_shape, topological
 from .axes import linear
 from .core import Primitive, ShapeError, define, out_of_reach, shape_of
 
@@ -78,7 +80,7 @@ def slices(index, full, part):
             continue
         if kind == "range":
             if spec[2] > full[axis]:
-                raise ValueError(f"index {spec[2]} is out of range for a dimension of size {full[axis]}")
+                raise InputError(f"index {spec[2]} is out of range for a dimension of size {full[axis]}")
             out.append(slice(spec[1], spec[2]))
         elif kind == "all":
             out.append(slice(None))
@@ -89,8 +91,19 @@ def slices(index, full, part):
         k += 1
     for axis, spec in enumerate(index):
         if spec[0] == "at" and spec[1] >= full[axis]:
-            raise ValueError(f"index {spec[1] + 1} is out of range for a dimension of size {full[axis]}")
+            # the sizes came after the text: an index past them is the user's to fix, in one line
+            raise InputError(f"index {spec[1] + 1} is out of range for a dimension of size {full[axis]}")
     return tuple(out)
+
+
+def check_indices(root, combos: list[dict]) -> None:
+    """Every index of ``root`` within its dimension at each sizes of ``combos``:
+    a job knows its sizes before anything runs, so ``x[4]`` with n = 3 is refused
+    there, not found out cell by cell (``InputError``)."""
+    takes = [n for n in topological(root) if n.op == "take"]
+    for sizes in combos:
+        for n in takes:
+            slices(n.attr("index"), resolve_shape(n.args[0].shape, sizes), resolve_shape(n.shape, sizes))
 
 
 def _take(a, index, shape=None):

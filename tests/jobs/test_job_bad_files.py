@@ -46,6 +46,11 @@ BAD_FILES = {
     "sample_time nan": (BASE.replace('sample_time = "1ms"', "sample_time = nan"), "sample_time"),
     "version true": (BASE.replace("version = 1", "version = true"), "version"),
     "version 1.0": (BASE.replace("version = 1", "version = 1.0"), "version"),
+    # indices are checked against the job's sizes before a run is recorded, not cell by cell
+    "index past the size": (BASE.replace('expr = "sum(x)"', 'expr = "x[2]"'), "index 2 is out of range"),
+    "slice past the size": (BASE.replace('expr = "sum(x)"', 'expr = "sum(x[1:3])"').replace("[1]", "[2]"),
+                            "index 3 is out of range"),
+    "huge index": (BASE.replace('expr = "sum(x)"', 'expr = "x[99999999999999999999]"'), "out of range"),
 }
 
 
