@@ -79,6 +79,7 @@ def measure(call, inputs, repeat: int, sample_time: float, deadline: float, trac
 
 
 MARGIN = 1.1  # calls per sample aimed a little above sample_time: a run that falls short is wasted
+SLOWED = 2.0  # a run that lasts more than this times its aim was slowed down (a busy machine)
 
 
 def _calibrate(call, inputs, sample_time: float, first: float) -> tuple[int, float, list[float]]:
@@ -86,12 +87,20 @@ def _calibrate(call, inputs, sample_time: float, first: float) -> tuple[int, flo
     ``number`` calls, each sized from the time per call the run before it
     showed (the first from the warm-up ``first``, which tracing makes slower
     than a call), until one lasts ``sample_time``.  That run is a valid
-    sample, the first of the ``repeat``; the shorter ones are thrown away."""
+    sample, the first of the ``repeat``; the shorter ones are thrown away.
+    A short run rarely loses the processor, a whole sample on a busy machine
+    often does: a run slowed past ``SLOWED`` times its aim is thrown away too,
+    once, and the next is sized from it, so that samples last about
+    ``sample_time`` at the pace the machine now gives, not several times it."""
     number = 1 if first >= sample_time else _calls(sample_time, first)
+    resized = False
     while True:
         per_call = _samples(call, inputs, number, 1)[0]
         if per_call * number >= sample_time or number >= MAX_INNER:
-            return number, per_call, [per_call]
+            if number == 1 or resized or per_call * number <= SLOWED * MARGIN * sample_time:
+                return number, per_call, [per_call]
+            number, resized = _calls(sample_time, per_call), True
+            continue
         number = max(number + 1, _calls(sample_time, per_call))
 
 

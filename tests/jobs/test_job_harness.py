@@ -38,22 +38,29 @@ def test_repeats_are_cut_to_fit_the_time_limit():
 
 class SteadyClock:
     """A clock that only the measured call moves: each call costs ``cost``
-    seconds, the first (the traced warm-up) ``warmup`` seconds.  It makes the
-    sample accounting exact, where the machine's clock would add its noise."""
+    seconds, the first (the traced warm-up) ``warmup`` seconds, and from call
+    number ``busy_from`` on ``busy`` seconds (the machine got busy).  It makes
+    the sample accounting exact, where the machine's clock would add its noise."""
 
-    def __init__(self, cost: float, warmup: float):
+    def __init__(self, cost: float, warmup: float, busy_from: int | None = None, busy: float = 0.0):
         self.now, self.cost, self.warmup, self.calls = 0.0, cost, warmup, 0
+        self.busy_from, self.busy = busy_from, busy
 
     def __call__(self) -> float:
         return self.now
 
     def call(self, inputs):
-        self.now += self.warmup if self.calls == 0 else self.cost
+        if self.calls == 0:
+            self.now += self.warmup
+        elif self.busy_from is not None and self.calls >= self.busy_from:
+            self.now += self.busy
+        else:
+            self.now += self.cost
         self.calls += 1
 
 
-def steady_measure(monkeypatch, cost, warmup, repeat, sample_time, room=60.0):
-    clock = SteadyClock(cost, warmup)
+def steady_measure(monkeypatch, cost, warmup, repeat, sample_time, room=60.0, **busy):
+    clock = SteadyClock(cost, warmup, **busy)
     monkeypatch.setattr(harness, "perf_counter", clock)
     result = measure(clock.call, {}, repeat=repeat, sample_time=sample_time, deadline=room)
     return result, clock.calls
@@ -81,6 +88,16 @@ def test_a_slow_traced_warm_up_costs_one_short_run(monkeypatch):
     assert result["inner_loops"] == harness._calls(0.001, 1e-6) and len(result["times"]) == 5
     assert calls == 1 + short + 5 * result["inner_loops"]
     assert result["calibration_seconds"] == pytest.approx(short * 1e-6)
+
+
+def test_samples_are_sized_to_the_pace_of_a_machine_that_got_busy(monkeypatch):
+    # 1 us calls that take 3 us from the second calibrating run on: that run lasts
+    # three times its aim and is thrown away; the samples are sized from it
+    result, calls = steady_measure(monkeypatch, cost=1e-6, warmup=5e-6, repeat=5, sample_time=0.001,
+                                   busy_from=1 + harness._calls(0.001, 5e-6), busy=3e-6)
+    assert result["inner_loops"] == harness._calls(0.001, 3e-6) and len(result["times"]) == 5
+    for per_call in result["times"]:
+        assert 0.001 <= per_call * result["inner_loops"] <= MARGIN * 0.001 + 3e-6
 
 
 @settings(max_examples=200, deadline=None)
