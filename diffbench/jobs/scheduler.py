@@ -69,7 +69,8 @@ def submit(job_path: str, target: Target, progress=None, limits=None, checked=No
         checked()
     with contextlib.ExitStack() as stack:  # left in reverse: the store, then the cluster
         client, cluster = stack.enter_context(connect(target.address, target.workers, target.connect_timeout))
-        prewarm_children(client)  # they import numpy and the engines while the run is recorded
+        if cluster["kind"] != "local":  # a local cluster's workers started theirs as they started
+            prewarm_children(client)  # they import numpy and the engines while the run is recorded
         # closed on the way out, not whenever the collector finds it (see diffbench.cli.main)
         store = stack.enter_context(contextlib.closing(Store(target.db)))
         run_id = record_run(store, job, text, tasks, cluster)
