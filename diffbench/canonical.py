@@ -15,6 +15,9 @@ domain), and applies to scalars, vectors and matrices alike:
 * ``log(1 + exp(z))``, ``log1p(exp(z)) -> softplus(z)`` (either order of the sum);
 * ``log(σ(z)) -> -softplus(-z)``, ``log(1 - σ(z)) -> -softplus(z)``;
 * ``log(exp(z)) -> z``;
+* ``log(det(X)) -> logdet(X) + log(sign(det(X)))`` (the second term is 0, or NaN
+  where ``det X < 0`` as ``log(det X)`` is, and has no derivative): its derivatives
+  are ``logdet``'s, not the chain rule through ``det`` (90x slower Hessians);
 * ``1 / (1 + exp(-z)) -> σ(z)``, ``exp(z) / (1 + exp(z)) -> σ(z)``;
 * ``⟨1, v⟩ -> sum(v)``, ``1 ± v`` for an all-ones ``1 ± v`` (no all-ones array);
 * ``sum(u ⊙ u)``, ``sum(u.^2)``, ``norm2(u)^2 -> ⟨u, u⟩`` (non-scalar ``u``);
@@ -101,6 +104,8 @@ def _log(n: Node) -> Node | None:
         return build("neg", (build("softplus", x.args[1].args),))  # log(1 - σ(z)) = -softplus(z)
     if x.op == "exp":
         return x.args[0]
+    if x.op == "det":  # log det X = log|det X| + log sign(det X): NaN where det X < 0, as written
+        return build("add", (build("logdet", x.args), build("log", (build("sign", (x,)),))))
     return None
 
 

@@ -35,6 +35,9 @@ from ..ops import TABLE
 from ..ops.core import bind
 
 
+# piecewise constant: their derivative is 0 wherever it exists, so what they read
+# needs no reverse sweep (log(det X) is canonically logdet X + log sign(det X))
+FLAT = frozenset({"sign", "step"})
 LOOP = "loop"  # the reverse-sweep mark of an iterate step's active arguments
 
 
@@ -67,7 +70,7 @@ class Program:
             active[slot] = name in self.wrt
         self.steps: list[tuple[int, Step]] = []
         for s in lowered.steps:
-            active[s.slot] = any(active[j] for j in s.args)
+            active[s.slot] = s.op not in FLAT and any(active[j] for j in s.args)
             make = self._loop_step if s.op == "iterate" else self._step
             self.steps.append((s.slot, make(s, active)))
         self.active = active
