@@ -64,6 +64,9 @@ class Function:
                 raise InputError(
                     f"input {name!r} has shape {actual}, expected rank {len(shape)} {format_shape(shape)}")
             for dim, size in zip(shape, actual):
+                if size == 0:  # every engine would fail on it deep inside NumPy, each in its own way
+                    raise InputError(f"input {name!r} has shape {actual}: a dimension of size 0 "
+                                     "(expected every dimension at least 1)")
                 if isinstance(dim, int):
                     if dim != size:
                         raise InputError(f"input {name!r} has shape {actual}, expected {format_shape(shape)}")

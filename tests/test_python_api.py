@@ -63,6 +63,10 @@ def test_repeated_calls_do_no_repeated_set_up():
     (lambda: diffbench.derivatives("sum(x)", {"x": np.ones(2)}, wrt="y"), "not a variable"),
     (lambda: diffbench.derivatives("x'*A*x", {"x": np.ones(2), "A": np.eye(3)}, wrt="x"), "dimension"),
     (lambda: diffbench.derivatives("sum(x)", {}, wrt="x"), "missing input"),
+    (lambda: diffbench.derivatives("x'*x", {"x": np.ones(0)}, wrt="x"), "a dimension of size 0"),
+    (lambda: diffbench.derivatives(diffbench.parse("x'*A*x"), {"x": np.ones(3), "A": np.ones((3, 0))}, wrt="x",
+                                   engine="symbolic"), "'A' has shape (3, 0)"),
+    (lambda: diffbench.derivatives("x[4]", {"x": np.ones(3)}, wrt="x"), "index 4 is out of range"),
 ])
 def test_bad_inputs_name_the_problem(call, fragment):
     with pytest.raises((InputError, ValueError)) as caught:
