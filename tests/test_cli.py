@@ -55,6 +55,12 @@ def test_help_lists_every_command():
     assert "options" not in proc.stdout.split("Commands:")[1]
 
 
+def test_derive_takes_wrt_as_compare_does():
+    listed = run("derive", "c*x'*x", "--shape", "c=", "--wrt", "x,c", "--format", "expr").stdout
+    assert listed == run("derive", "c*x'*x", "--shape", "c=", "--wrt", "x", "--wrt", "c", "--format", "expr").stdout
+    assert "# ∇_c f" in listed and "# ∇²_xc f" in listed
+
+
 def test_catalogue_and_engines_list():
     names = {row["name"] for row in json.loads(run("catalogue", "--json").stdout)}
     assert {"logistic_regression", "mds_stress", "softmax_cross_entropy", "log_determinant"} <= names

@@ -141,3 +141,5 @@ def test_printed_formulas_keep_the_users_names():
     assert str(d).splitlines() == ["f = sum(softplus(z)) − ⟨y, z⟩", "∇_w f = Xᵀ (σ(z) − y)",
                                    "∇²_ww f = Xᵀ diag(σ(z) ⊙ (1 − σ(z))) X", "z = X w"]
     assert d.expressions()["∇_w f"] == "z = X*w; X'*(sigmoid(z) - y)"
+    # docs/language.md's example: a scalar beside an array is written as the scalar
+    assert d.expressions()["∇²_ww f"] == "z = X*w; (X'*diag(sigmoid(z) .* (1 - sigmoid(z))))*X"

@@ -50,3 +50,8 @@ def log_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+def wrt_names(options) -> list[str]:
+    """--wrt x,y --wrt A -> [x, y, A]; a name given twice counts once."""
+    return list(dict.fromkeys(w.strip() for item in options for w in item.split(",") if w.strip()))

@@ -16,7 +16,7 @@ from ..errors import Unsupported, UserError
 from ..jobs.registry import get_engine  # real engines (and the fault-injection ones in tests)
 from ..jobs.units import parse_bytes
 from ..operators import direction
-from .common import echo_json, parse_assignments
+from .common import echo_json, parse_assignments, wrt_names
 
 FD_OUT_OF_RANGE = 0.01  # an fd bar this loose no longer tells right from wrong
 
@@ -179,11 +179,6 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities,
         _print_table(summary)
     if not summary["agree"] or summary["failed"]:
         raise SystemExit(1)
-
-
-def wrt_names(options) -> list[str]:
-    """--wrt x,y --wrt A -> [x, y, A]; a name given twice counts once."""
-    return list(dict.fromkeys(w.strip() for item in options for w in item.split(",") if w.strip()))
 
 
 def _sizes(sizes) -> dict[str, int]:

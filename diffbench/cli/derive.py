@@ -5,7 +5,7 @@ import click
 
 from ..engines.base import MAX_ORDER
 from ..errors import UserError
-from .common import parse_assignments
+from .common import parse_assignments, wrt_names
 
 FORMATS = ("text", "expr", "latex", "mathml", "python", "json")
 
@@ -36,6 +36,7 @@ def command(expr, shapes, wrt, order, fmt, with_hvp, with_trace):
     from ..symbolic.api import derive
 
     declared = parse_assignments(shapes, "--shape")
+    wrt = wrt_names(wrt)  # --wrt x,c as compare takes it
     if expr in CATALOGUE and not declared:
         entry = CATALOGUE[expr]
         fn, names = entry.function, list(wrt or entry.wrt)

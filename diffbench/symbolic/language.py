@@ -95,6 +95,14 @@ def _broadcast(w, n, a):
     return f"{w.p(a[0], ATOM)}*{_ones(n.shape)}", PRODUCT
 
 
+def _side(w, x, other, at_least: int) -> str:
+    """An operand of + or -: a scalar spread to the other side's shape is written as
+    the scalar (``1 - v``, not ``1*ones(n) - v``): the language spreads it back."""
+    if x.op == "broadcast" and x.args[0].ndim == 0 and other.op != "broadcast" and other.shape == x.shape:
+        return w.p(x.args[0], at_least)
+    return w.p(x, at_least)
+
+
 def _reshape(w, n, a):
     src, dst = a[0].shape, n.shape
     if (len(src) == 1 and dst == (1, src[0])) or (len(src) == 2 and src[0] == 1 and dst == (src[1],)):
@@ -190,8 +198,8 @@ _WRITERS = {
     "const": lambda w, n, a: _number(n.attr("value")),
     "eye": lambda w, n, a: (f"eye({_dim(n.shape[0])})", ATOM),
     "ones": lambda w, n, a: (_ones(n.shape), ATOM),
-    "add": lambda w, n, a: (f"{w.p(a[0], SUM)} + {w.p(a[1], PRODUCT)}", SUM),
-    "sub": lambda w, n, a: (f"{w.p(a[0], SUM)} - {w.p(a[1], PRODUCT)}", SUM),
+    "add": lambda w, n, a: (f"{_side(w, a[0], a[1], SUM)} + {_side(w, a[1], a[0], PRODUCT)}", SUM),
+    "sub": lambda w, n, a: (f"{_side(w, a[0], a[1], SUM)} - {_side(w, a[1], a[0], PRODUCT)}", SUM),
     "neg": lambda w, n, a: (f"-{w.p(a[0], ATOM)}", UNARY),
     "mul": _product, "div": _divide, "pow": _power,
     "matmul": lambda w, n, a: (f"{w.p(a[0], ATOM)}*{w.p(a[1], ATOM)}", PRODUCT),
