@@ -98,3 +98,22 @@ def test_every_task_runs_or_is_skipped_by_a_smaller_give_out(cells, giving_out, 
         covered = any(at_most(g["sizes"], task["sizes"]) and series({"key": g["task_key"]}) == series(task)
                       and g["task_key"] != task["key"] for g in gave_out)
         assert (results[task["key"]]["status"] == "skipped") == covered, task["key"]
+
+
+def test_resume_keeps_skipping_past_a_give_out_the_store_holds(tmp_path):
+    from diffbench.jobs.plan import plan
+    from diffbench.jobs.records import make_record, now
+    from diffbench.jobs.scheduler import record_run, resume
+    from diffbench.jobs.spec import parse_job
+
+    job = parse_job(GIVE_OUT_JOB, "job.toml")
+    tasks = plan(job)
+    store = Store(tmp_path / "t.sqlite")
+    run_id = record_run(store, job, GIVE_OUT_JOB, tasks, {})
+    small = next(t for t in tasks if t["key"] == "f|sleep|value|n=5,m=1")
+    store.put(make_record(small, run_id, {"status": "timeout", "message": "stored before"}, {}, 1, now()))
+    store.finish(run_id, "interrupted", None)
+    result = resume(run_id, Target(workers=1, db=str(tmp_path / "t.sqlite")))
+    assert (result["status"], result["done"], result["ok"], result["skipped"]) == ("finished", 8, 4, 3)
+    skipped = [r for r in Store(tmp_path / "t.sqlite").results(run_id) if r["status"] == "skipped"]
+    assert {r["message"] for r in skipped} == {"gave out at n=5,m=1: timeout"}
