@@ -607,6 +607,8 @@ def _function(fname: str, outputs: dict, var_shapes: dict[str, tuple], zero_shap
             if d in shape:
                 head.append(f"    {_ident('_n_', d)} = np.shape(inputs[{vname!r}])[{list(shape).index(d)}]")
                 break
+        else:  # a dim no input shows (``b*ones(n)``, b scalar): its size comes with the inputs
+            head.append(f"    {_ident('_n_', d)} = inputs[{SIZE_KEY + d!r}]")
     if scalar_out:
         tail = [f"    return {results[0][1]}"]
     elif fname == "together":  # ("gradient", "x") keys: nested, as the API returns it
@@ -654,6 +656,10 @@ def _release(lines: list[str], tail: list[str]) -> list[str]:
         if i in done:
             out.append(f"    del {', '.join(sorted(done[i], key=lambda t: int(t[1:])))}")
     return out
+
+
+#: ``inputs[SIZE_KEY + "n"]``: the size of a dim no input's shape shows (no variable's name has ':')
+SIZE_KEY = "size:"
 
 
 def generate(groups: dict[str, dict], var_shapes: dict[str, tuple], zero_shapes: dict) -> str:

@@ -13,16 +13,29 @@ import numpy as np
 from ..engines.base import Engine, Prepared, register
 from ..function import Function
 from .api import derive_function
+from .codegen import SIZE_KEY
+
+
+def _with_sizes(call, sizes: dict):
+    return lambda inputs: call({**inputs, **sizes})
 
 
 class SymbolicPrepared(Prepared):
     accumulation = "closed form"
 
-    def __init__(self, derivation, wrt: list[str], stats: dict):
+    def __init__(self, derivation, wrt: list[str], stats: dict, sizes: dict | None = None):
         self.derivation = derivation
         self.wrt = wrt
         self.stats = stats
         self._code = derivation.compiled()
+        fn = derivation.function
+        shown = {d for shape in fn.shapes.values() for d in shape}
+        hidden = {SIZE_KEY + d: (sizes or {})[d] for d in fn.dims if d not in shown and d in (sizes or {})}
+        if hidden:  # the code is the same at every size: the sizes no input shows go in with the inputs
+            self._code = {k: _with_sizes(f, hidden) for k, f in self._code.items()}
+            self.evaluate_all = self._code["together"]
+        else:
+            self.evaluate_all = derivation.evaluate
 
     def value(self, inputs: dict):
         return self._code["value"](inputs)
@@ -40,7 +53,7 @@ class SymbolicPrepared(Prepared):
     def evaluate(self, inputs: dict, order: int = 2, scalar: bool = True) -> dict:
         """Value and derivatives from one generated function sharing its temporaries."""
         if order == self.derivation.order or not scalar:  # "together" holds exactly these
-            return self.derivation.evaluate(inputs)
+            return self.evaluate_all(inputs)
         return super().evaluate(inputs, order, scalar)
 
     def derivatives(self, inputs: dict, order: int) -> list:
@@ -87,7 +100,7 @@ class SymbolicEngine(Engine):
         compile_seconds = time.perf_counter() - start
         stats = dict(derivation.stats)
         stats.update(prepare_derive_seconds=derive_seconds, prepare_compile_seconds=compile_seconds)
-        return SymbolicPrepared(derivation, list(wrt), stats)
+        return SymbolicPrepared(derivation, list(wrt), stats, sizes)
 
 
 register(SymbolicEngine())
