@@ -313,7 +313,7 @@ def _blamed(report: Agreement, referee: str) -> bool:
 def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, referee: str = "fd",
                 seed: int = 0, allow_unsupported: tuple[str, ...] = (), strict: bool = True,
                 roundoff: bool = False, extra: tuple[str, ...] = (), reference=None,
-                keep_going: bool = False) -> Agreement:
+                keep_going: bool = False, sizes: dict | None = None) -> Agreement:
     """Compare ``engines`` on ``f`` at ``inputs``; raise :class:`Disagreement`
     naming the engine at fault (with ``strict=False``, record it in
     ``culprits`` instead), or return the :class:`Agreement` measured.
@@ -336,7 +336,7 @@ def check_agree(f, inputs: dict, wrt, engines=("tape", "fd"), order: int = 2, re
     fn = as_function(f, inputs)
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     inputs = _as_arrays(inputs)
-    sizes = fn.bind(inputs)
+    sizes = fn.bind(inputs, sizes)  # ``sizes``: dims no input shows (``b*ones(n)``)
     total = sum(np.size(inputs[n]) for n in names)
     proj = _Projector(inputs, names, seed) if total > FULL_LIMIT and fn.is_scalar else None
     report = Agreement()

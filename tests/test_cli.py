@@ -61,6 +61,11 @@ def test_derive_takes_wrt_as_compare_does():
     assert "# ∇_c f" in listed and "# ∇²_xc f" in listed
 
 
+def test_compare_sizes_a_dim_no_input_shows():
+    out = json.loads(run("compare", "logsumexp(b*ones(n))", "--wrt", "b", "--size", "n=4", "--json").stdout)
+    assert out["agree"] is True and out["sizes"] == {"n": 4} and not out["failed"]
+
+
 def test_catalogue_and_engines_list():
     names = {row["name"] for row in json.loads(run("catalogue", "--json").stdout)}
     assert {"logistic_regression", "mds_stress", "softmax_cross_entropy", "log_determinant"} <= names

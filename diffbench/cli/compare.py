@@ -104,8 +104,8 @@ def _quantities(fn, order, asked):
     return ["value"] + (["gradient", "hessian"][:order] if fn.is_scalar else ["jacobian"])
 
 
-def _measure(engine, fn, inputs, wrt, order, asked=()):
-    sizes = fn.bind(inputs)
+def _measure(engine, fn, inputs, wrt, order, asked=(), given=None):
+    sizes = fn.bind(inputs, given)
     start = time.perf_counter()
     prepared = get_engine(engine).prepare(fn, wrt, sizes, order)
     out = {"prepare_seconds": time.perf_counter() - start}
@@ -171,8 +171,8 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities,
                                                parse_assignments(domains, "--domain"), guard)
         # one BLAS thread, as in every benchmark and job worker: timings stay comparable
         with np.errstate(all="ignore"), threadpool_limits(1):
-            _check_finite(fn, inputs, wrt)
-            summary = _compare(fn, inputs, wrt, names, order, seed, asked)
+            _check_finite(fn, inputs, wrt, size_values)
+            summary = _compare(fn, inputs, wrt, names, order, seed, asked, size_values)
     if as_json:
         echo_json(summary)
     else:
@@ -230,20 +230,21 @@ def _with_mode(name: str, mode: str) -> str:
     return name
 
 
-def _check_finite(fn, inputs, wrt):
-    sizes = fn.bind(inputs)
+def _check_finite(fn, inputs, wrt, given=None):
+    sizes = fn.bind(inputs, given)
     value = get_engine("tape").prepare(fn, wrt, sizes).value(inputs)
     if not np.all(np.isfinite(value)):
         raise UserError(f"{fn.expr!r} is not finite at the sampled inputs (outside its domain?); "
                         "declare input domains, e.g. --domain A=spd or --domain x=positive")
 
 
-def _compare(fn, inputs, wrt, names, order, seed, asked=()):
+def _compare(fn, inputs, wrt, names, order, seed, asked=(), given=None):
+    # ``given``: the --size values, for dims no input shows (``b*ones(n)``)
     # time first, so each engine's prepare (derive, compile, tape set-up) is a cold one
     timings = {}
     for name in names:
         try:
-            timings[name] = _measure(name, fn, inputs, wrt, order, asked)
+            timings[name] = _measure(name, fn, inputs, wrt, order, asked, given)
         except Unsupported as err:
             timings[name] = {"unsupported": str(err)}
         except TimeLimit:  # --timeout ends the whole comparison, with its one line
@@ -252,7 +253,7 @@ def _compare(fn, inputs, wrt, names, order, seed, asked=()):
             timings[name] = {"failed": one_line(err)}
     extra = ("hvp",) if "hvp" in asked and fn.is_scalar else ()
     agreement = check_agree(fn, inputs, wrt, engines=names, order=max(order, 2 if extra else 1), strict=False,
-                            allow_unsupported=tuple(names), extra=extra, keep_going=True)
+                            allow_unsupported=tuple(names), extra=extra, keep_going=True, sizes=given)
     rows = []
     for name in names:
         row = {"engine": name, "max_relative_error": None, "unsupported": agreement.unsupported.get(name),
@@ -266,7 +267,7 @@ def _compare(fn, inputs, wrt, names, order, seed, asked=()):
             # fd's round-off grows with |f|: its bar was raised to it, and the table says so
             row["fd_range"] = {q: float(f"{bar:.2g}") for q, bar in sorted(agreement.fd_noise.items())}
         rows.append(row)
-    return {"expr": fn.expr, "wrt": wrt, "sizes": fn.bind(inputs), "order": order, "seed": seed,
+    return {"expr": fn.expr, "wrt": wrt, "sizes": fn.bind(inputs, given), "order": order, "seed": seed,
             "engines": rows, "agree": not agreement.culprits,
             "failed": sorted(r["engine"] for r in rows if r["failed"])}
 

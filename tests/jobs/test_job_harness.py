@@ -178,6 +178,18 @@ def test_a_child_that_dies_is_recorded(box, write_job):
     assert box.run(make_task(write_job, "noop"))["status"] == "ok"
 
 
+def test_a_dim_no_input_shows_is_sized_from_the_task(write_job):
+    from diffbench.jobs import reference
+    from diffbench.jobs.harness import run_measured
+
+    text = job_text(engines=("symbolic",), quantities=("gradient",), sizes=(4,), reference=("tape",))
+    text = text.replace('expr = "sum(x)"', 'expr = "logsumexp(b*ones(n))"').replace('x = "n"', 'b = ""')
+    task = plan(load_job(write_job(text))[0])[0]
+    fields, kept = run_measured(task, time.perf_counter() + 10)
+    assert fields["status"] == "ok" and fields["stats"]["bound_sizes"] == {"n": 4}, fields
+    assert reference.run_reference(task, kept)["accuracy"] < 1e-9
+
+
 def test_reference_outputs_are_kept_per_cell(write_job):
     from diffbench.jobs import reference
     from diffbench.jobs.harness import run_measured
