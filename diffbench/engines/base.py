@@ -87,6 +87,11 @@ class Prepared:
             out["hessian"] = self.hessian(inputs)
         return out
 
+    def one_pass(self, order: int, scalar: bool):
+        """``inputs -> evaluate(inputs, order, scalar)``, chosen once: an engine whose one
+        pass is a single function hands that out, and a loop calling it skips the dispatch."""
+        return lambda inputs: self.evaluate(inputs, order, scalar)
+
     def hvp(self, inputs: dict, vectors: dict) -> dict:
         """``{a: sum_b H[a, b] . v_b}``, shaped like each variable.  This
         default forms the Hessian first; engines that can do without override it."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import prims
 from . import shapes as S
-from .core import TABLE, Primitive, define, out_of_reach, shape_of
+from .core import TABLE, Primitive, define, ndim_of, out_of_reach, shape_of
 
 # ----------------------------------------------------------------- helpers
 
@@ -48,7 +48,7 @@ def widen(t, ans):
 def _sigmoid(x):
     # exp of -|x| only, so it never overflows; a scalar in plain floats (a
     # fraction of the array path's cost, which a scalar's gradient pays per call)
-    if np.ndim(x) == 0:
+    if ndim_of(x) == 0:
         x = float(x)
         return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
     e = np.exp(-np.abs(x))
@@ -83,7 +83,7 @@ class _SymPy:
 
 
 def _step(x):
-    return np.greater(x, 0.0).astype(float) if np.ndim(x) else float(x > 0)
+    return np.greater(x, 0.0).astype(float) if ndim_of(x) else float(x > 0)
 
 
 def _relu(x):

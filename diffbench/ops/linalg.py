@@ -11,7 +11,7 @@ import numpy as np
 from . import prims
 from . import shapes as S
 from ..dims import combine
-from .core import IdentityBatch, Primitive, define, linear, out_of_reach, shape_of
+from .core import IdentityBatch, Primitive, define, linear, ndim_of, out_of_reach, shape_of
 
 
 def _matvec_batch(a, t):
@@ -52,7 +52,7 @@ linear("transpose", S.transpose, np.transpose, family="linalg", numpy="transpose
 
 
 def _inner_impl(a, b):
-    return np.vdot(a, b) if np.ndim(a) else a * b
+    return np.vdot(a, b) if ndim_of(a) else a * b
 
 
 def _batched_inner(t, b):

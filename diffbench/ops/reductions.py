@@ -5,7 +5,7 @@ import numpy as np
 
 from . import prims
 from . import shapes as S
-from .core import Primitive, define, linear, out_of_reach, shape_of
+from .core import Primitive, define, linear, ndim_of, out_of_reach, shape_of
 
 
 def _batch_sum(t):
@@ -24,7 +24,7 @@ _SAFE_SQUARES = (1e-280, 1e280)
 def _norm2(a):
     """sqrt(<a, a>), rescaled by the largest entry when <a, a> leaves the float
     range (entries below 1e-154 or above 1e154): then ‖a‖ is still representable."""
-    if not np.ndim(a):
+    if not ndim_of(a):
         return np.abs(a)
     squares = np.vdot(a, a)
     if _SAFE_SQUARES[0] < squares < _SAFE_SQUARES[1]:

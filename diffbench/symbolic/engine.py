@@ -56,6 +56,11 @@ class SymbolicPrepared(Prepared):
             return self.evaluate_all(inputs)
         return super().evaluate(inputs, order, scalar)
 
+    def one_pass(self, order: int, scalar: bool = True):
+        if order == self.derivation.order or not scalar:  # the generated "together" itself
+            return self.derivation.compiled()["together"]
+        return super().one_pass(order, scalar)
+
     def derivatives(self, inputs: dict, order: int) -> list:
         if order > max(self.derivation.order, 2) or (order > 2 and "higher" not in self._code):
             return super().derivatives(inputs, order)

@@ -1,6 +1,7 @@
 """The ``tape`` engine: reverse-mode AD over a Wengert tape, in the registry."""
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -70,6 +71,11 @@ class TapePrepared(Prepared):
         if order >= 2:
             return ops.value_gradient_hessian(self.program, inputs)
         return ops.value_and_grad(self.program, inputs)
+
+    def one_pass(self, order=2, scalar=True):
+        if scalar and order < 2:  # the sweeps themselves
+            return functools.partial(ops.value_and_grad, self.program)
+        return super().one_pass(order, scalar)
 
     def tape_stats(self, inputs) -> dict:
         """Nodes and bytes one forward pass retains for the reverse sweep
