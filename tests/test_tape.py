@@ -78,6 +78,27 @@ def test_reused_values_sum_their_adjoints():
     np.testing.assert_allclose(g, 2 * np.sin(inputs["x"]) * np.cos(inputs["x"]))
 
 
+def test_one_value_in_both_places_of_a_symmetric_primitive_runs_one_vjp():
+    # x'x and x.*x: one product on 2g, whatever g is (a float for the gradient, a dual
+    # number in the Hessian's sweep, a batch of cotangents for a reverse Jacobian)
+    x = var("x", ("n",))
+    inputs = {"x": np.array([0.5, -1.5, 2.0, 0.25])}
+
+    def single_rule(fn, op):
+        p = Program(fn, ["x"], {"n": 4})
+        (slot,) = [slot for slot, step in p.steps if step.prim.name == op]
+        (rules,) = [rules for s, _, _, rules in p.reverse_steps if s == slot]
+        assert len(rules) == 1
+        return p
+
+    p = single_rule(Function("x'*x", build("inner", (x, x)), {"x": ("n",)}), "inner")
+    np.testing.assert_allclose(grad(p, inputs)["x"], 2 * inputs["x"])
+    np.testing.assert_allclose(hessian(p, inputs)[("x", "x")], 2 * np.eye(4))
+    p = single_rule(Function("x.*x", build("mul", (x, x)), {"x": ("n",)}), "mul")
+    np.testing.assert_allclose(jacobian_reverse(p, inputs)["x"], np.diag(2 * inputs["x"]))
+    np.testing.assert_allclose(jacobian_forward(p, inputs)["x"], np.diag(2 * inputs["x"]))
+
+
 def test_a_100000_node_chain_needs_no_recursion():
     x = var("x", ("n",))
     node = x

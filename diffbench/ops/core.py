@@ -65,6 +65,9 @@ class Primitive:
     printed: tuple[str, str] | None = None  # (text, LaTeX) name when printed as a function
     differentiable: bool = True
     broadcasts: bool = False  # a scalar beside a tensor becomes broadcast(scalar) in the IR
+    # f(a, b) = f(b, a) with the VJPs mirrored: given one value twice (x'x, x.*x) the
+    # tape runs the first VJP once on 2g (VJPs are linear in g), not both and a sum
+    symmetric: bool = False
     symbolic: dict = field(default_factory=dict)
     # interpreters that honestly cannot run it and report it unsupported
     # (names as in tests/test_interpreters.py: "sympy-scalar", "autograd", ...)

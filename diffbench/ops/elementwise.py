@@ -190,7 +190,7 @@ define(Primitive(
          lambda g, ans, a, b: unbroadcast(prims.mul(g, a), b)),
     jvp=(lambda t, ans, a, b: expand(t, a, ans) * b,
          lambda t, ans, a, b: expand(t, b, ans) * a),
-    domain=("real", "real"), doc="Hadamard product, or scaling by a scalar",
+    domain=("real", "real"), doc="Hadamard product, or scaling by a scalar", symmetric=True,
     symbolic={"jvp": (lambda t, ans, a, b: prims.mul(t, b),
                       lambda t, ans, a, b: prims.mul(a, t))}))
 

@@ -65,7 +65,7 @@ define(Primitive(
     vjp=(lambda g, ans, a, b: prims.mul(g, b), lambda g, ans, a, b: prims.mul(g, a)),
     jvp=(lambda t, ans, a, b: _batched_inner(t, b),
          lambda t, ans, a, b: _batched_inner(t, a)),
-    domain=("real", "real"), doc="<a, b> = sum of a .* b (Frobenius for matrices)",
+    domain=("real", "real"), doc="<a, b> = sum of a .* b (Frobenius for matrices)", symmetric=True,
     symbolic={"jvp": (lambda t, ans, a, b: prims.inner(t, b),
                       lambda t, ans, a, b: prims.inner(a, t))}))
 

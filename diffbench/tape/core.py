@@ -31,14 +31,32 @@ from ..canonical import canonical_root
 from ..function import Function
 from ..lowering import lower
 from ..ir import Node, resolve_shape, var
-from ..ops import TABLE
-from ..ops.core import bind
+from ..ops import TABLE, prims
+from ..ops.core import IdentityBatch, bind
 
 
 # piecewise constant: their derivative is 0 wherever it exists, so what they read
 # needs no reverse sweep (log(det X) is canonically logdet X + log sign(det X))
 FLAT = frozenset({"sign", "step"})
 LOOP = "loop"  # the reverse-sweep mark of an iterate step's active arguments
+
+
+def _rules(st) -> tuple:
+    """``(vjp, slot)`` pairs of a step's active arguments; a symmetric primitive given
+    one value twice gets one product on twice the cotangent (x'x: 2g x, not g x + g x)."""
+    rules = tuple((rule, j) for rule, j in zip(st.vjps, st.args) if rule is not None)
+    if st.prim is not None and st.prim.symmetric and len(rules) == 2 and rules[0][1] == rules[1][1]:
+        return ((_twice(rules[0][0]), rules[0][1]),)
+    return rules
+
+
+def _twice(rule):
+    def twice(g, ans, *args, **attrs):
+        doubled = prims.add(g, g)  # through the table: g may be a dual number or a cotangent batch
+        if type(doubled) is IdentityBatch:  # 2I is no identity: the marker stays on the seed only
+            doubled = doubled.view(np.ndarray)
+        return rule(doubled, ans, *args, **attrs)
+    return twice
 
 
 @dataclass
@@ -78,9 +96,7 @@ class Program:
         self.record_slot = {slot: self.size + k for k, slot in enumerate(self.loops)}
         # flat tuples for the hot loops (attribute lookups cost per step)
         self.plain_steps = [(slot, st.impl, st.args, st.attrs) for slot, st in self.steps]
-        self.reverse_steps = [
-            (slot, st.args, st.attrs, tuple((rule, j) for rule, j in zip(st.vjps, st.args) if rule is not None))
-            for slot, st in reversed(self.steps) if active[slot]]
+        self.reverse_steps = [(slot, st.args, st.attrs, _rules(st)) for slot, st in reversed(self.steps) if active[slot]]
         self.wrt_slots = {name: self.inputs[name] for name in self.wrt if name in self.inputs}
         self._plan_release(lowered)
 
