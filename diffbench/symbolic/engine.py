@@ -57,8 +57,8 @@ class SymbolicPrepared(Prepared):
         return super().evaluate(inputs, order, scalar)
 
     def one_pass(self, order: int, scalar: bool = True):
-        if order == self.derivation.order or not scalar:  # the generated "together" itself
-            return self.derivation.compiled()["together"]
+        if order == self.derivation.order or not scalar:  # the generated "together" (sizes no input shows bound)
+            return self._code["together"]
         return super().one_pass(order, scalar)
 
     def derivatives(self, inputs: dict, order: int) -> list:
