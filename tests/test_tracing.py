@@ -348,3 +348,21 @@ def test_loops_over_shapes_unroll_with_sizes_and_explain_without():
 def test_plain_numbers_still_run_as_numpy():
     assert autograd_tanh(0.3) == pytest.approx(onp.tanh(0.3))
     assert np.logsumexp(onp.array([0.0, 0.0])) == pytest.approx(onp.log(2.0))
+
+
+def _divides_by_zero(w):
+    return np.sum(w) / 0
+
+
+def test_what_the_function_itself_raises_on_a_stand_in_is_one_line_at_its_line():
+    # a library function handed a stand-in (`compare os:system`) or the user's own bug
+    # was a traceback out of the tracer
+    import os
+
+    with pytest.raises(TraceError) as err:
+        diffbench.trace(_divides_by_zero, shapes={"w": "n"})
+    message = str(err.value)
+    assert message.startswith("_divides_by_zero(), line ") and "ZeroDivisionError" in message
+    assert "[return np.sum(w) / 0]" in message and "\n" not in message
+    with pytest.raises(TraceError, match="raised TypeError while traced"):
+        diffbench.trace(os.path.basename, shapes={"p": "n"})

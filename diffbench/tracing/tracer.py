@@ -416,9 +416,31 @@ def _local_names(fn, args) -> tuple[object, dict[str, Node]]:
     sys.setprofile(profile)
     try:
         out = fn(*args)
+    except TraceError:
+        raise
+    except Exception as err:  # the function's own failure on a stand-in: one line at its line
+        raise _raised_by(fn, err) from err
     finally:
         sys.setprofile(previous)
     return out, names
+
+
+def _raised_by(fn, err: Exception) -> TraceError:
+    """``err``, raised while tracing ``fn``, as one line naming the innermost line
+    outside diffbench (``os:system`` given a stand-in, a bug in the user's code)."""
+    tb, frame = err.__traceback__, None
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_MACHINERY):
+            frame, lineno = tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+    inner = getattr(fn, "func", fn)
+    where, line = getattr(inner, "__qualname__", type(inner).__name__) + "()", ""
+    if frame is not None:
+        where = f"{frame.f_code.co_name}(), line {lineno}"
+        line = linecache.getline(frame.f_code.co_filename, lineno).strip()
+    message = str(err).splitlines()[0] if str(err) else ""
+    return TraceError(f"{where}: raised {type(err).__name__} while traced ({message}); diffbench.numpy "
+                      "carries what docs/python.md lists" + (f"  [{line}]" if line else ""))
 
 
 def trace(fn, shapes: dict | None = None, sizes: dict | None = None, name: str | None = None) -> Function:
