@@ -38,6 +38,7 @@ def test_compare_own_expression_text_table():
     (("compare", "sum(x)", "--wrt", "x"), "--size needed"),
     (("compare", "log(x'*A*x)", "--wrt", "x", "--size", "n=4"), "--domain"),
     (("compare", "x[4]", "--wrt", "x", "--size", "n=3"), "index 4 is out of range for a dimension of size 3"),
+    (("compare", "sum(x)", "--wrt", "x", "--size", "n=3", "--timeout", "nan"), "--timeout nan"),
 ])
 def test_bad_input_is_one_clear_error_without_traceback(args, fragment):
     proc = run(*args, check=False)

@@ -153,6 +153,8 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities,
     tape set-up, done once per function and sizes.  An expression may start with '-'
     ("-x'*x"); `--` before it works too.
     """
+    if timeout != timeout:  # NaN passes every range check click makes, and no alarm is set for it
+        raise UserError("--timeout nan: expected a number of seconds above 0")
     shape_decl = parse_assignments(shapes, "--shape")
     size_values = _sizes(sizes)
     names = [_with_mode(name, mode) for name in _engines(engines)]
