@@ -1,6 +1,7 @@
 """The Python entry points: ``parse`` and ``derivatives``."""
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -89,22 +90,77 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     """
     fn = f if type(f) is Function else as_function(f, inputs)
     inputs = _as_arrays(inputs)
-    if sizes is None and type(wrt) is str:  # the common loop: a short key, then the shapes compared
+    if sizes is None and type(wrt) is str and type(order) is int:  # the common loop: a short key, then the shapes compared
         call = fn.cache.get(("api-last", engine, wrt, order))
         if call is not None and call.generation == GENERATION[0] and call.fits(inputs):
             return call(inputs)
+    wrt_names(wrt)
+    check_order(order)
+    sizes = checked_sizes(sizes)
     shapes = tuple(getattr(inputs[name], "shape", ()) if name in inputs else None for name in fn.shapes)
     key = ("api-call", engine, wrt if type(wrt) is str else tuple(wrt), order,
            tuple(sorted(sizes.items())) if sizes else (), shapes, GENERATION[0])
     call = fn.cache.get(key)
     if call is None:
-        call = _Call(fn, inputs, wrt, engine, order, sizes)
+        call = _Call(fn, inputs, wrt, engine, order, sizes, isinstance(f, str))
         if len(fn.cache) < 4 * PREPARED_KEPT:  # a bounded shortcut, never a leak
             fn.cache[key] = call
     if sizes is None and type(wrt) is str:  # one per engine, name and order: the last shapes seen
         call.generation, call.shapes = GENERATION[0], tuple(zip(fn.shapes, shapes))
         fn.cache[("api-last", engine, wrt, order)] = call
     return call(inputs)
+
+
+def wrt_names(wrt) -> list[str]:
+    """``wrt`` as a list of names: one name, or a non-empty list (tuple) of names."""
+    if isinstance(wrt, str):
+        return [wrt]
+    if isinstance(wrt, (list, tuple)) and wrt and all(isinstance(n, str) for n in wrt):
+        return list(wrt)
+    raise InputError(f"wrt must be a variable name or a non-empty list of names, not {wrt!r}")
+
+
+def check_order(order) -> None:
+    if not (isinstance(order, numbers.Integral) and not isinstance(order, bool) and 1 <= order <= MAX_ORDER):
+        raise InputError(f"order must be an integer 1 to {MAX_ORDER}, not {order!r}")
+
+
+def checked_sizes(sizes) -> dict | None:
+    """``sizes`` as ``{dim name: int}``, every size a positive integer (a bool, 2.5 or "3" is refused:
+    ``int()`` would turn them into some other size without a word)."""
+    if sizes is None:
+        return None
+    if not isinstance(sizes, Mapping):
+        raise InputError(f"sizes must be a dict of dimension name -> size, such as {{'n': 3}}, not {sizes!r}")
+    for dim, size in sizes.items():
+        if not isinstance(dim, str) or not (isinstance(size, numbers.Integral) and not isinstance(size, bool)
+                                            and size >= 1):
+            raise InputError(f"sizes[{dim!r}] is {size!r}: expected a positive integer for a dimension name")
+    return {dim: int(size) for dim, size in sizes.items()}
+
+
+def bound_sizes(fn: Function, inputs: dict, sizes: dict | None, from_string: bool = False) -> dict:
+    """``fn.bind`` of ``inputs`` and the checked ``sizes``.  An expression string takes its
+    shapes from the inputs, so its dims are numbers and a size naming one (``n`` of ``x'*x``)
+    would go unread: such a size is checked against the input that shows the dim by the
+    naming convention (:func:`parse` without shapes)."""
+    if sizes and from_string and any(d not in fn.dims for d in sizes):
+        _check_conventional(fn, inputs, sizes)
+    return fn.bind(inputs, sizes)
+
+
+def _check_conventional(fn: Function, inputs: dict, sizes: dict) -> None:
+    try:
+        conventional = parse(fn.expr)
+    except Exception:  # noqa: BLE001  (ranks the convention does not give: no dim names to check)
+        return
+    for name, dims in conventional.shapes.items():
+        actual = np.shape(inputs[name]) if name in inputs else None
+        if actual is None or len(actual) != len(dims):
+            continue
+        for dim, size in zip(dims, actual):
+            if dim in sizes and dim not in fn.dims and sizes[dim] != size:
+                raise InputError(f"dimension {dim} is {sizes[dim]} from 'sizes' but {size} from {name!r}")
 
 
 class _Absent:
@@ -122,20 +178,19 @@ class _Call:
     """One way of calling :func:`derivatives` (function, engine, ``wrt``, order,
     sizes, input shapes), checked once; calling it evaluates at new inputs."""
 
-    def __init__(self, fn: Function, inputs: dict, wrt, engine: str, order: int, sizes: dict | None):
-        names = [wrt] if isinstance(wrt, str) else list(wrt)
+    def __init__(self, fn: Function, inputs: dict, wrt, engine: str, order: int, sizes: dict | None,
+                 from_string: bool = False):
+        names = wrt_names(wrt)
         unknown = [n for n in names if n not in fn.shapes and n not in inputs]
         if unknown:
             raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
                              f"(variables: {', '.join(fn.variables)})")
-        if not 1 <= order <= MAX_ORDER:
-            raise InputError(f"order must be 1 to {MAX_ORDER}, not {order}")
         check_higher_order(fn, names, order)
         self.fn, self.names, self.order = fn, names, order
         self.single = names[0] if isinstance(wrt, str) else None
         self.absent = [n for n in names if n not in fn.shapes]
         self.used = [n for n in names if n in fn.shapes]
-        self.prepared = prepared(fn, self.used, fn.bind(inputs, sizes), engine, order)
+        self.prepared = prepared(fn, self.used, bound_sizes(fn, inputs, sizes, from_string), engine, order)
         self.one_pass = order <= 2 and bool(self.used)
         if self.one_pass:  # the engine's one-pass callable, looked up once
             self.run = self.prepared.one_pass(order, fn.is_scalar)

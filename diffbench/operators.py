@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from .api import _as_arrays, as_function
+from .api import _as_arrays, as_function, bound_sizes, checked_sizes, wrt_names
 from .engines import get_engine
 from .function import InputError
 
@@ -23,16 +23,19 @@ PROBES = ("rademacher", "gaussian")
 PROBE_STREAM = 0x48757463  # "Hutc": Hutchinson's probes never share a stream with the inputs
 
 
-def _prepared(f, inputs: dict, wrt, engine: str, order: int):
+def _prepared(f, inputs: dict, wrt, engine: str, order: int, sizes: dict | None):
+    """The one path of every operator: the checks of ``diffbench.derivatives``
+    (``wrt``, ``sizes``, the inputs' shapes), then the engine's preparation."""
+    names = wrt_names(wrt)
+    sizes = checked_sizes(sizes)
     fn = as_function(f, inputs)
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
     unknown = [n for n in names if n not in fn.shapes]
     if unknown:
         raise InputError(f"wrt names {', '.join(map(repr, unknown))}, not a variable of {fn.expr!r} "
                          f"(variables: {', '.join(fn.variables)})")
     arrays = _as_arrays(inputs)
     try:
-        prepared = get_engine(engine).prepare(fn, names, fn.bind(arrays), order)
+        prepared = get_engine(engine).prepare(fn, names, bound_sizes(fn, arrays, sizes, isinstance(f, str)), order)
     except KeyError as err:
         raise InputError(str(err.args[0])) from None
     return fn, names, arrays, prepared
@@ -44,7 +47,7 @@ def _engine_name(engine: str, mode: str) -> str:
     return f"{engine}:{mode}"
 
 
-def jacobian(f, inputs: dict, wrt, engine: str = "tape", mode: str = "auto"):
+def jacobian(f, inputs: dict, wrt, engine: str = "tape", mode: str = "auto", sizes: dict | None = None):
     """The Jacobian of ``f`` at ``inputs``: shape ``out.shape + in.shape``
     (a dict of them when ``wrt`` is a list; a scalar function's Jacobian is
     its gradient).
@@ -52,7 +55,7 @@ def jacobian(f, inputs: dict, wrt, engine: str = "tape", mode: str = "auto"):
     ``mode`` is ``"forward"`` (every input direction in one batched sweep),
     ``"reverse"`` (every output cotangent in one batched backward sweep) or
     ``"auto"`` (the cheaper by the tape's cost model); engines without modes
-    accept only ``"auto"``.
+    accept only ``"auto"``.  ``sizes`` as in :func:`diffbench.derivatives`.
 
     >>> import numpy as np, diffbench
     >>> diffbench.jacobian("A*x", {"A": np.eye(2), "x": np.ones(2)}, "x", mode="reverse")
@@ -61,18 +64,18 @@ def jacobian(f, inputs: dict, wrt, engine: str = "tape", mode: str = "auto"):
     """
     if mode not in ("forward", "reverse", "auto"):
         raise InputError(f"mode must be forward, reverse or auto, not {mode!r}")
-    fn, names, arrays, prepared = _prepared(f, inputs, wrt, _engine_name(engine, mode), 1)
+    fn, names, arrays, prepared = _prepared(f, inputs, wrt, _engine_name(engine, mode), 1, sizes)
     jac = prepared.jacobian(arrays)
     return jac[names[0]] if isinstance(wrt, str) else jac
 
 
 
 
-def hvp(f, inputs: dict, wrt, v, engine: str = "tape"):
+def hvp(f, inputs: dict, wrt, v, engine: str = "tape", sizes: dict | None = None):
     """The Hessian-vector product ``∇²f · v`` without forming ``∇²f``
     (except in engines that have no other way: ``sympy-scalar``,
     ``closed-form``).  ``v`` is shaped like the variable (a dict of them when
-    ``wrt`` is a list); so is the result.
+    ``wrt`` is a list); so is the result.  ``sizes`` as in :func:`diffbench.derivatives`.
 
     tape: forward-over-reverse in one sweep; symbolic: the closed-form
     product ``d(∇f)[v]``; fd: a central difference of exact gradients;
@@ -82,7 +85,7 @@ def hvp(f, inputs: dict, wrt, v, engine: str = "tape"):
     >>> diffbench.hvp("x'*A*x", {"x": np.ones(2), "A": np.eye(2)}, "x", np.array([1.0, 0.0]))
     array([2., 0.])
     """
-    fn, names, arrays, prepared = _prepared(f, inputs, wrt, engine, 2)
+    fn, names, arrays, prepared = _prepared(f, inputs, wrt, engine, 2, sizes)
     if not fn.is_scalar:
         raise InputError(f"hvp needs a scalar function; {fn.expr!r} has shape {fn.shape}")
     vectors = _directions(v, wrt, names, arrays)
@@ -137,7 +140,7 @@ def hutchinson_samples(prepared, inputs: dict, names: list[str], probes: list[di
 
 
 def hessian_trace(f, inputs: dict, wrt, engine: str = "tape", method: str = "exact", probes: int = 100,
-                  seed: int = 0, distribution: str = "rademacher") -> dict:
+                  seed: int = 0, distribution: str = "rademacher", sizes: dict | None = None) -> dict:
     """``Tr ∇²f`` over the ``wrt`` entries: ``{"trace", "stderr", "probes", "seconds"}``.
 
     ``method="exact"``: the symbolic engine's closed-form trace (one
@@ -147,7 +150,7 @@ def hessian_trace(f, inputs: dict, wrt, engine: str = "tape", method: str = "exa
     vectors with ``E[v vᵀ] = I`` (``distribution`` ``"rademacher"``, entries
     ±1, or ``"gaussian"``), each term a Hessian-vector product; ``stderr`` is
     the sample standard deviation over ``sqrt(V)``.  ``seconds`` is the
-    computation alone (set-up excluded).
+    computation alone (set-up excluded).  ``sizes`` as in :func:`diffbench.derivatives`.
     """
     if method not in METHODS:
         raise InputError(f"method must be {' or '.join(METHODS)}, not {method!r}")
@@ -155,7 +158,7 @@ def hessian_trace(f, inputs: dict, wrt, engine: str = "tape", method: str = "exa
         raise InputError(f"distribution must be {' or '.join(PROBES)}, not {distribution!r}")
     if method == "hutchinson" and (not isinstance(probes, int) or probes < 1):
         raise InputError(f"probes must be a positive integer, not {probes!r}")
-    fn, names, arrays, prepared = _prepared(f, inputs, wrt, engine, 2)
+    fn, names, arrays, prepared = _prepared(f, inputs, wrt, engine, 2, sizes)
     if not fn.is_scalar:
         raise InputError(f"a Hessian trace needs a scalar function; {fn.expr!r} has shape {fn.shape}")
     start = time.perf_counter()

@@ -107,6 +107,24 @@ def _cli(*args):
                           timeout=120)
 
 
+@pytest.mark.parametrize("engine", ["tape", "symbolic"])
+def test_operators_take_sizes_for_a_dim_no_input_shows(engine):
+    # logsumexp(b*ones(n)) = b + log(n): its Hessian in b is 0, its Jacobian of b*ones(n) is ones(n)
+    f, inputs = "logsumexp(b*ones(n))", {"b": 0.5}
+    assert diffbench.hvp(f, inputs, "b", 1.0, engine=engine, sizes={"n": 4}) == pytest.approx(0.0)
+    assert diffbench.hessian_trace(f, inputs, "b", engine=engine, sizes={"n": 4})["trace"] == pytest.approx(0.0)
+    np.testing.assert_allclose(diffbench.jacobian("b*ones(n)", inputs, "b", engine=engine, sizes={"n": 3}),
+                               np.ones(3))
+    with pytest.raises(InputError, match="sizes="):
+        diffbench.hvp(f, inputs, "b", 1.0, engine=engine)
+    with pytest.raises(InputError, match="dimension n is 4 from 'sizes' but 3 from 'x'"):
+        diffbench.hvp("x'*x", {"x": np.ones(3)}, "x", np.ones(3), engine=engine, sizes={"n": 4})
+    with pytest.raises(InputError, match=r"sizes\['n'\] is 2.5"):
+        diffbench.jacobian("b*ones(n)", inputs, "b", engine=engine, sizes={"n": 2.5})
+    with pytest.raises(InputError, match="wrt must be a variable name"):
+        diffbench.hvp("x'*x", {"x": np.ones(3)}, 3, np.ones(3), engine=engine)
+
+
 def test_derive_prints_the_closed_form_hvp_and_trace():
     out = _cli("derive", "logistic_regression", "--hvp", "--trace")
     assert out.returncode == 0, out.stderr

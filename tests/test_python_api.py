@@ -102,6 +102,39 @@ def test_sizes_argument_gives_a_dim_no_input_shows(engine):
         diffbench.derivatives("x'*eye(n)*x", {"x": np.ones(3)}, "x", sizes={"n": 4})
 
 
+@pytest.mark.parametrize("size", [-1, 0, 2.5, "3", True, None])
+def test_a_size_that_is_not_a_positive_integer_is_one_error_line(size):
+    # int() turned 2.5 into 2, "3" into 3 and True into 1 without a word; -1 and 0 reached NumPy
+    with pytest.raises(InputError, match=r"sizes\['n'\] is .*expected a positive integer") as err:
+        diffbench.derivatives("logsumexp(b*ones(n))", {"b": 0.5}, "b", sizes={"n": size})
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="sizes must be a dict"):
+        diffbench.derivatives("logsumexp(b*ones(n))", {"b": 0.5}, "b", sizes=5)
+
+
+def test_a_size_that_conflicts_with_an_input_names_both_values():
+    # a string takes its shapes off the inputs, so its dims are numbers: n of x'*x went unread
+    x, A = np.ones(3), np.ones((2, 3))
+    with pytest.raises(InputError, match="dimension n is 5 from 'sizes' but 3 from 'x'"):
+        diffbench.derivatives("x'*x", {"x": x}, "x", sizes={"n": 5})
+    with pytest.raises(InputError, match="dimension m is 4 from 'sizes' but 3 from 'A'"):
+        diffbench.derivatives("sum(A*x)", {"A": A, "x": x}, "x", sizes={"m": 4})
+    assert diffbench.derivatives("x'*x", {"x": x}, "x", sizes={"n": np.int64(3)})["value"] == 3.0
+
+
+@pytest.mark.parametrize("wrt", [3, None, [], ["x", 3]])
+def test_a_wrt_that_is_not_names_is_one_error_line(wrt):
+    with pytest.raises(InputError, match="wrt must be a variable name or a non-empty list of names"):
+        diffbench.derivatives("x'*x", {"x": np.ones(3)}, wrt)
+
+
+@pytest.mark.parametrize("order", [2.5, "2", True, 0, 9])
+def test_an_order_that_is_not_an_integer_in_range_is_one_error_line(order):
+    with pytest.raises(InputError, match=r"order must be an integer 1 to 8, not "):
+        diffbench.derivatives("x'*x", {"x": np.ones(3)}, "x", order=order)
+    diffbench.derivatives("x'*x", {"x": np.ones(3)}, "x", order=1)  # a cached order 1 is no door for True
+
+
 @pytest.mark.parametrize("engine", ["tape", "symbolic"])
 def test_a_variable_that_does_not_occur_has_zero_derivatives_and_a_note(engine):
     fn = diffbench.parse("y'*A*y", {"x": "n", "y": "n", "A": "n,n"})

@@ -31,6 +31,7 @@ class SymbolicPrepared(Prepared):
         fn = derivation.function
         shown = {d for shape in fn.shapes.values() for d in shape}
         hidden = {SIZE_KEY + d: (sizes or {})[d] for d in fn.dims if d not in shown and d in (sizes or {})}
+        self.hidden = hidden  # the compiled HVP and trace take them with the inputs too
         if hidden:  # the code is the same at every size: the sizes no input shows go in with the inputs
             self._code = {k: _with_sizes(f, hidden) for k, f in self._code.items()}
             self.evaluate_all = self._code["together"]
@@ -75,7 +76,7 @@ class SymbolicPrepared(Prepared):
 
         call, _, directions = compiled_hvp(self.derivation.function, self.wrt)
         self.note_mode("hvp", "closed form")
-        return call({**inputs, **{directions[b]: vectors[b] for b in self.wrt}})
+        return call({**inputs, **self.hidden, **{directions[b]: vectors[b] for b in self.wrt}})
 
     def hessian_trace(self, inputs: dict) -> float:
         """The closed-form trace, one contraction of the Hessian's factors."""
@@ -83,7 +84,7 @@ class SymbolicPrepared(Prepared):
 
         call, _ = compiled_trace(self.derivation.function, self.wrt)
         self.note_mode("trace", "closed form")
-        return float(call(inputs))
+        return float(call({**inputs, **self.hidden}))
 
     def jacobian(self, inputs: dict) -> dict:
         if "jacobian" not in self._code:
