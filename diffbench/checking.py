@@ -23,6 +23,7 @@ from .operators import direction
 from .engines import get_engine
 from .budget import TimeLimit
 from .errors import Unsupported
+from .function import InputError
 
 FULL_LIMIT = 64  # above this many wrt entries, compare random projections
 # Round-off grows with the conditioning of the function at the inputs, so with
@@ -34,6 +35,21 @@ ROUNDOFF_NUDGE = 1e-13
 ROUNDOFF_MARGIN = 10.0
 # fd's own round-off (see _fd_noise): four evaluations' errors at most add up
 FD_NOISE_MARGIN = 4.0
+
+
+class NotFinite(InputError):
+    """The function is not finite at the drawn inputs: no engine has anything to compare there."""
+
+
+def check_finite(fn, inputs: dict, wrt: list[str], sizes: dict) -> None:
+    """Raise :class:`NotFinite` when ``fn``'s value (by the tape) has a NaN or an
+    infinity at ``inputs``: every engine would give NaNs, which agree with nothing
+    (an accuracy of inf), though the inputs, not an engine, are at fault.  ``compare``
+    refuses such inputs and a job records such a cell as failed, by this one check."""
+    with np.errstate(all="ignore"):
+        value = get_engine("tape").prepare(fn, list(wrt), sizes).value(inputs)
+    if not np.all(np.isfinite(value)):
+        raise NotFinite(f"{fn.expr!r} is not finite at the sampled inputs (outside its domain?)")
 
 
 class Disagreement(AssertionError):

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from ..budget import TimeLimit, check_memory, time_limit
 from ..catalogue import CATALOGUE, default_size
-from ..checking import check_agree, one_line
+from ..checking import NotFinite, check_agree, check_finite, one_line
 from ..errors import Unsupported, UserError
 from ..jobs.registry import get_engine  # real engines (and the fault-injection ones in tests)
 from ..jobs.units import parse_bytes
@@ -233,11 +233,10 @@ def _with_mode(name: str, mode: str) -> str:
 
 
 def _check_finite(fn, inputs, wrt, given=None):
-    sizes = fn.bind(inputs, given)
-    value = get_engine("tape").prepare(fn, wrt, sizes).value(inputs)
-    if not np.all(np.isfinite(value)):
-        raise UserError(f"{fn.expr!r} is not finite at the sampled inputs (outside its domain?); "
-                        "declare input domains, e.g. --domain A=spd or --domain x=positive")
+    try:
+        check_finite(fn, inputs, wrt, fn.bind(inputs, given))
+    except NotFinite as err:
+        raise UserError(f"{err}; declare input domains, e.g. --domain A=spd or --domain x=positive") from None
 
 
 def _compare(fn, inputs, wrt, names, order, seed, asked=(), given=None):

@@ -138,6 +138,7 @@ def run_measured(task: dict, deadline: float, probe=None) -> tuple[dict, tuple |
     """The timed part.  Returns the record fields and, when it went well,
     what the reference phase needs: ``(fn, inputs, sizes, out)``.  ``probe``
     (see :mod:`.memory`) measures peak memory of prepare plus evaluation."""
+    from ..checking import NotFinite
     from ..errors import Unsupported
 
     fields: dict = {"stats": {}}
@@ -145,6 +146,9 @@ def run_measured(task: dict, deadline: float, probe=None) -> tuple[dict, tuple |
         return _timed(task, deadline, probe or _NoProbe(), fields)
     except Unsupported as err:
         fields.update(status="unsupported", message=line(err))
+    except NotFinite as err:  # the inputs are at fault, not the engine: no traceback
+        fields.update(status="failed", message=f"{line(err)}; declare input domains in the job file, "
+                                               "e.g. domain = {x = \"positive\"}")
     except MemoryError:
         fields.update(status="oom", message="MemoryError: an allocation beyond the address-space "
                                             f"backstop of the {task['memory'] / 2**20:.0f} MiB memory limit")
@@ -155,9 +159,12 @@ def run_measured(task: dict, deadline: float, probe=None) -> tuple[dict, tuple |
 
 
 def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tuple]:
+    from ..checking import check_finite
+
     fn, inputs = build(task)
     sizes = fn.bind(inputs, task["sizes"])  # the task's sizes: a dim no input shows too
     fields["stats"]["bound_sizes"] = sizes
+    check_finite(fn, inputs, task["wrt"], sizes)  # off the clock, before the engine's memory is probed
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
     from .curvature import quantity_call, trace_stats
