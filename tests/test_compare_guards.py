@@ -46,6 +46,13 @@ def test_bad_compare_input_is_one_line_naming_the_option(capsys, args, fragment)
     assert fragment in err and len(err) < 500, err
 
 
+def test_a_function_not_finite_at_the_sampled_inputs_is_refused_with_the_domain_hint(capsys):
+    # the check a job cell makes too (diffbench.checking.check_finite): one message for both
+    code, _, err = cli(capsys, "log(-sum(x.*x))", "--wrt", "x", "--size", "n=3", "--engines", "tape")
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1, err
+    assert "'log(-sum(x.*x))' is not finite at the sampled inputs (outside its domain?); declare input domains" in err
+
+
 OPTIONS = ("--wrt", "x", "--size", "n=3", "--engines", "tape,fd", "--json")
 
 
