@@ -80,7 +80,10 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     maps each name to its array and ``"hessian"`` each pair to its block.
 
     ``sizes`` (``{"n": 3}``) gives dims no input shows (``logsumexp(b*ones(n))``);
-    a dim an input does show is read off it (``x'*eye(n)*x`` with ``x`` of length 3).
+    a dim an input does show is read off it (``x'*eye(n)*x`` with ``x`` of length 3),
+    and a size given for it must equal it.  Sizes are positive integers, each naming
+    a dim of ``f``; anything else is one :class:`InputError` line, as a bad ``wrt``
+    (a name or a list of names) or ``order`` (an integer 1 to 8) is.
     A ``wrt`` name given an input but not occurring in ``f`` has zero
     derivatives: they are returned, with a line in ``result["notes"]``.
 
@@ -144,16 +147,23 @@ def bound_sizes(fn: Function, inputs: dict, sizes: dict | None, from_string: boo
     shapes from the inputs, so its dims are numbers and a size naming one (``n`` of ``x'*x``)
     would go unread: such a size is checked against the input that shows the dim by the
     naming convention (:func:`parse` without shapes)."""
-    if sizes and from_string and any(d not in fn.dims for d in sizes):
-        _check_conventional(fn, inputs, sizes)
+    unread = [d for d in (sizes or ()) if d not in fn.dims]
+    if unread:
+        known = _check_conventional(fn, inputs, sizes) if from_string else set(fn.dims)
+        unknown = [d for d in unread if known is not None and d not in known]
+        if unknown:  # a typo (sizes={"N": 4}) would otherwise be ignored without a word
+            raise InputError(f"sizes names {', '.join(map(repr, unknown))}, not a dimension of {fn.expr!r} "
+                             f"(its dimensions: {', '.join(sorted(known, key=str)) or 'none'})")
     return fn.bind(inputs, sizes)
 
 
-def _check_conventional(fn: Function, inputs: dict, sizes: dict) -> None:
+def _check_conventional(fn: Function, inputs: dict, sizes: dict) -> set | None:
+    """The dim names ``fn``'s expression has by the naming convention (None when its inputs'
+    ranks are not the convention's), each size of one checked against the input showing it."""
     try:
         conventional = parse(fn.expr)
     except Exception:  # noqa: BLE001  (ranks the convention does not give: no dim names to check)
-        return
+        return None
     for name, dims in conventional.shapes.items():
         actual = np.shape(inputs[name]) if name in inputs else None
         if actual is None or len(actual) != len(dims):
@@ -161,6 +171,7 @@ def _check_conventional(fn: Function, inputs: dict, sizes: dict) -> None:
         for dim, size in zip(dims, actual):
             if dim in sizes and dim not in fn.dims and sizes[dim] != size:
                 raise InputError(f"dimension {dim} is {sizes[dim]} from 'sizes' but {size} from {name!r}")
+    return set(conventional.dims) | set(fn.dims)
 
 
 class _Absent:

@@ -122,6 +122,16 @@ def test_a_size_that_conflicts_with_an_input_names_both_values():
     assert diffbench.derivatives("x'*x", {"x": x}, "x", sizes={"n": np.int64(3)})["value"] == 3.0
 
 
+def test_a_size_naming_no_dimension_of_the_function_is_one_error_line():
+    with pytest.raises(InputError, match=r"sizes names 'N', not a dimension of 'logsumexp\(b\*ones\(n\)\)' "
+                                         r"\(its dimensions: n\)"):
+        diffbench.derivatives("logsumexp(b*ones(n))", {"b": 0.5}, "b", sizes={"n": 3, "N": 2})
+    with pytest.raises(InputError, match=r"sizes names 'm', not a dimension of \"x'\*x\" \(its dimensions: n\)"):
+        diffbench.derivatives("x'*x", {"x": np.ones(3)}, "x", sizes={"m": 4})
+    with pytest.raises(InputError, match="its dimensions: none"):
+        diffbench.derivatives(diffbench.parse("x'*x", {"x": "3"}), {"x": np.ones(3)}, "x", sizes={"n": 3})
+
+
 @pytest.mark.parametrize("wrt", [3, None, [], ["x", 3]])
 def test_a_wrt_that_is_not_names_is_one_error_line(wrt):
     with pytest.raises(InputError, match="wrt must be a variable name or a non-empty list of names"):
