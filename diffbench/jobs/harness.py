@@ -147,8 +147,7 @@ def run_measured(task: dict, deadline: float, probe=None) -> tuple[dict, tuple |
     except Unsupported as err:
         fields.update(status="unsupported", message=line(err))
     except NotFinite as err:  # the inputs are at fault, not the engine: no traceback
-        fields.update(status="failed", message=f"{line(err)}; declare input domains in the job file, "
-                                               "e.g. domain = {x = \"positive\"}")
+        fields.update(status="failed", message=not_finite_message(err))
     except MemoryError:
         fields.update(status="oom", message="MemoryError: an allocation beyond the address-space "
                                             f"backstop of the {task['memory'] / 2**20:.0f} MiB memory limit")
@@ -164,13 +163,14 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     fn, inputs = build(task)
     sizes = fn.bind(inputs, task["sizes"])  # the task's sizes: a dim no input shows too
     fields["stats"]["bound_sizes"] = sizes
-    check_finite(fn, inputs, task["wrt"], sizes)  # off the clock, before the engine's memory is probed
     probe.restart()  # the inputs are not the engine's memory
     prepared = _prepare(task, fn, sizes, fields)
     from .curvature import quantity_call, trace_stats
 
     call = quantity_call(prepared, task, inputs)
     m = measure(call, inputs, task["repeat"], task["sample_time"], deadline, trace=True)
+    if not _all_finite(m["out"]):  # the inputs' fault (compare's check) or the engine's (then left to accuracy)
+        check_finite(fn, inputs, task["wrt"], sizes)
     median, spread = summarise(m["times"])
     fields.update(status="ok", message="", times=m["times"], median=median, spread=spread,
                   inner_loops=m["inner_loops"], peak_bytes=probe.peak())
@@ -188,6 +188,37 @@ def _timed(task: dict, deadline: float, probe, fields: dict) -> tuple[dict, tupl
     if hasattr(call, "record"):  # a study (diffbench.studies): what its report section draws
         fields["stats"].update(_jsonable(call.record(inputs)))
     return fields, (fn, inputs, sizes, m["out"])
+
+
+def not_finite_message(err) -> str:
+    return f"{line(err)}; declare input domains in the job file, e.g. domain = {{x = \"positive\"}}"
+
+
+def inputs_at_fault(task: dict, fn, inputs: dict, sizes: dict) -> dict:
+    """A failed status when ``fn`` is not finite at the cell's inputs (compare's check),
+    else nothing: asked only of a cell whose output or accuracy is not finite, since the
+    check costs a tape evaluation (tens of seconds on the largest community cells)."""
+    from ..checking import NotFinite, check_finite
+
+    try:
+        check_finite(fn, inputs, task["wrt"], sizes)
+    except NotFinite as err:
+        return {"status": "failed", "message": not_finite_message(err), "reference": None, "accuracy": None}
+    return {}
+
+
+def _all_finite(out) -> bool:
+    """Whether a measured output (an array, a number, dicts and lists of them) has no NaN or infinity."""
+    import numpy as np
+
+    if isinstance(out, dict):
+        return all(_all_finite(v) for v in out.values())
+    if isinstance(out, (list, tuple)):
+        return all(_all_finite(v) for v in out)
+    try:
+        return bool(np.all(np.isfinite(np.asarray(out, dtype=float))))
+    except (TypeError, ValueError):  # not numbers (a study's record): nothing to check
+        return True
 
 
 def call_memory(task: dict, peak: int | None) -> dict:

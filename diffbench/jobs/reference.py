@@ -14,9 +14,10 @@ fd runs once.  A measured fd output is kept the same way.
 from __future__ import annotations
 
 import json
+import math
 
 from .curvature import quantity_call
-from .harness import ORDERS, line
+from .harness import ORDERS, inputs_at_fault, line
 
 KEEP = 3
 # Beyond this many variable entries an fd Hessian's round-off (it grows like
@@ -53,6 +54,8 @@ def run_reference(task: dict, kept: tuple) -> dict:
                 found.update(fd_steps(task, fn, inputs, sizes, expected))
             if task["engine"] in ZERO_ORDER and task["quantity"] == "gradient" and name not in ZERO_ORDER:
                 found.update(zero_order_sweep(task, fn, inputs, sizes, expected))
+            if found["accuracy"] is not None and not math.isfinite(found["accuracy"]):  # a NaN value makes every engine disagree: whose fault?
+                found.update(inputs_at_fault(task, fn, inputs, sizes))
             return found
         except MemoryError:
             notes.append(f"{name}: out of memory")
