@@ -258,7 +258,9 @@ def text_width(text: str, size: float) -> float:
 
 
 def wrap(text: str, width: float, size: float) -> list[str]:
-    """``text`` in as few lines no wider than ``width`` as its spaces allow, of about equal width."""
+    """``text`` in as few lines no wider than ``width`` as its spaces allow, of about equal width.
+    A line broken at a space keeps that space at its end, so the lines joined are ``text``
+    again: the SVG's text content (what a reader copies or a screen reader says) is the label."""
     fewest = math.ceil(text_width(text, size) / width)
     if fewest <= 1:
         return [text]
@@ -272,6 +274,8 @@ def _greedy(text: str, width: float, size: float) -> list[str]:
         if lines and text_width(lines[-1] + " " + word, size) <= width:
             lines[-1] += " " + word
         else:
+            if lines:
+                lines[-1] += " "
             lines += _pieces(word, width, size)
     return lines or [""]
 
