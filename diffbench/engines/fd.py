@@ -22,6 +22,9 @@ their first-order rules, and ``stats["hessian_method"]`` says which it was.
 """
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 
 from ..canonical import canonical_root
@@ -250,11 +253,21 @@ SWEEP_STEPS = {"gradient": tuple(10.0 ** -k for k in range(1, 13)),
                "hessian": tuple(10.0 ** -(k / 2) for k in range(2, 17))}
 
 
-def step_sweep(prepared: FDPrepared, quantity: str, inputs, exact, compare) -> list[list[float]]:
+def step_sweep(prepared: FDPrepared, quantity: str, inputs, exact, compare,
+               deadline: float = math.inf) -> list[list[float]]:
     """``[[step, error against exact], ...]``: the U-shaped curve of the seed
-    notes, measured at these inputs."""
+    notes, measured at these inputs.  It stops early (fewer points) when the
+    next step, timed like the one before, would end past ``deadline``
+    (``perf_counter`` seconds): an expensive function's sweep must not cost
+    its cell the time limit."""
     method = getattr(prepared, quantity)
-    return [[h, compare(method(inputs, step=h), exact)] for h in SWEEP_STEPS[quantity]]
+    points = []
+    for h in SWEEP_STEPS[quantity]:
+        start = time.perf_counter()
+        points.append([h, compare(method(inputs, step=h), exact)])
+        if 2 * time.perf_counter() - start > deadline:
+            break
+    return points
 
 
 class FiniteDifferences(Engine):

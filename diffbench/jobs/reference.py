@@ -40,8 +40,10 @@ def remember(key: tuple, output) -> None:
         _outputs.pop(next(iter(_outputs)))
 
 
-def run_reference(task: dict, kept: tuple) -> dict:
-    """``{"reference": engine, "accuracy": error}``, or why there is none."""
+def run_reference(task: dict, kept: tuple, deadline: float = math.inf) -> dict:
+    """``{"reference": engine, "accuracy": error}``, or why there is none.
+    ``deadline`` (``perf_counter`` seconds) bounds the optional extras (fd's
+    step sweep), never the reference itself."""
     fn, inputs, sizes, out = kept
     if not task.get("probes"):  # an estimate is no engine's exact output
         remember(cell_key(task, task["engine"], sizes), out)
@@ -51,7 +53,7 @@ def run_reference(task: dict, kept: tuple) -> dict:
             expected = _output(task, name, fn, inputs, sizes)
             found = {"reference": name, "accuracy": compare(out, expected)}
             if task["engine"] == "fd" and name != "fd":
-                found.update(fd_steps(task, fn, inputs, sizes, expected))
+                found.update(fd_steps(task, fn, inputs, sizes, expected, deadline))
             if task["engine"] in ZERO_ORDER and task["quantity"] == "gradient" and name not in ZERO_ORDER:
                 found.update(zero_order_sweep(task, fn, inputs, sizes, expected))
             if found["accuracy"] is not None and not math.isfinite(found["accuracy"]):  # a NaN value makes every engine disagree: whose fault?
@@ -64,10 +66,11 @@ def run_reference(task: dict, kept: tuple) -> dict:
     return {"reference": None, "accuracy": None, "reference_note": "; ".join(notes) or "none configured"}
 
 
-def fd_steps(task: dict, fn, inputs: dict, sizes: dict, exact) -> dict:
+def fd_steps(task: dict, fn, inputs: dict, sizes: dict, exact, deadline: float = math.inf) -> dict:
     """fd's error at a range of steps against an exact engine's output
     (``step_errors``, the report's error-against-step plot), when the sweep
-    fits in ``FD_SWEEP_EVALUATIONS`` function evaluations."""
+    fits in ``FD_SWEEP_EVALUATIONS`` function evaluations; as many steps as
+    fit before ``deadline`` (the rest is said in ``step_note``)."""
     from ..engines.fd import SWEEP_STEPS, step_sweep
     from .registry import get_engine
 
@@ -78,7 +81,12 @@ def fd_steps(task: dict, fn, inputs: dict, sizes: dict, exact) -> dict:
     if cost > FD_SWEEP_EVALUATIONS:
         return {"step_note": f"no step sweep: it would take {cost:,} function evaluations "
                              f"(limit {FD_SWEEP_EVALUATIONS:,})"}
-    return {"step_errors": step_sweep(prepared, task["quantity"], inputs, exact, compare)}
+    points = step_sweep(prepared, task["quantity"], inputs, exact, compare, deadline)
+    found = {"step_errors": points}
+    if len(points) < len(SWEEP_STEPS[task["quantity"]]):
+        found["step_note"] = (f"step sweep stopped after {len(points)} of {len(SWEEP_STEPS[task['quantity']])} "
+                              f"steps: the rest would pass half the cell's time limit")
+    return found
 
 
 ZERO_ORDER = ("fd-forward", "zo-sphere", "zo-gauss", "zo-sphere-v1", "zo-gauss-v1")

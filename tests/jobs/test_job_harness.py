@@ -241,3 +241,18 @@ def test_no_step_sweep_where_it_would_be_costly(write_job):
     fields, kept = run_measured(task, time.perf_counter() + 30)
     found = reference.run_reference(task, kept)
     assert "step_errors" not in found and "no step sweep: it would take" in found["step_note"]
+
+
+def test_step_sweep_stops_where_it_would_pass_the_time_it_was_given(write_job):
+    from diffbench.engines.fd import SWEEP_STEPS
+    from diffbench.jobs import reference
+    from diffbench.jobs.harness import run_measured
+
+    task = make_task(write_job, "fd", "gradient", n=4, reference=("tape",))
+    fields, kept = run_measured(task, time.perf_counter() + 30)
+    reference._outputs.clear()  # the tape's output computed here, not remembered from another test
+    unbounded = reference.run_reference(task, kept)
+    assert len(unbounded["step_errors"]) == len(SWEEP_STEPS["gradient"]) and "step_note" not in unbounded
+    bounded = reference.run_reference(task, kept, deadline=time.perf_counter())  # no time left
+    assert bounded["reference"] == "tape" and bounded["accuracy"] == unbounded["accuracy"]
+    assert len(bounded["step_errors"]) == 1 and "step sweep stopped after 1 of 12" in bounded["step_note"]
