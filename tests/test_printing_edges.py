@@ -116,3 +116,31 @@ def test_a_sum_of_a_broadcast_scalar_prints():
     assert _lines("norm2(a + x)", shapes, "a")[1] == "∇_a f = sum(a + x) / ‖a + x‖"
     check_agree("norm2(a + x)", {"a": 0.4, "x": x}, "a", engines=("symbolic", "tape"),
                 reference=lambda p: anp.sqrt(anp.sum((p["a"] + p["x"]) ** 2)))
+
+
+def test_entry_counts_fold_across_a_product():
+    """a sum(𝟏₂ₓₙ) sum(𝟏ₙ) printed a 2 n n, sum(a 𝟏₃ₓ₄) printed a 3 4 (read: 34),
+    and the square of n² printed (n²)²: numbers multiply, dims collect into powers."""
+    a = {"a": ""}
+    assert _lines("a*sum(ones(2,n))*sum(ones(n))", a, "a")[:2] == ["f = 2 a n²", "∇_a f = 2 n²"]
+    assert _lines("sum(a*ones(3,4))", a, "a")[:2] == ["f = 12 a", "∇_a f = 12"]
+    assert _lines("sum(a*ones(n,n))^2", a, "a")[1:] == ["∇_a f = 2 a n⁴", "∇²_aa f = 2 n⁴"]
+    assert _lines("sum(a*ones(n,n))^2", a, "a", fmt="latex")[3] == r"\nabla^2_{aa} f &= 2 n^4"
+    check_agree("a*sum(ones(2,n))*sum(ones(n)) + sum(a*ones(n,n))^2", {"a": 0.7}, "a",
+                engines=("symbolic", "tape"), sizes={"n": 3},
+                reference=lambda p: 18 * p["a"] + 81 * p["a"] ** 2)
+
+
+def test_a_product_of_reciprocals_reads_as_one_fraction():
+    """The lectures' graph printed its Hessian as (1 / (2 (w2 ln(w1)))) (1 / (2 √(w2 ln(w1))))
+    factors: one fraction, the powers of w2 ln(w1) collected, what cancels cancelled."""
+    shapes = {"w1": "", "w2": ""}
+    text = _lines("w2*log(w1) + sqrt(w2*log(w1))", shapes, ["w1", "w2"])
+    assert text[3] == ("∇²_w1w1 f = −(w2² / (4 w1² (w2 ln(w1))^(3/2)) "
+                       "+ w2 (1 + 1 / (2 √(w2 ln(w1)))) / w1²)")
+    assert text[4] == "∇²_w1w2 f = (1 + 1 / (2 √(w2 ln(w1)))) / w1 − 1 / (4 w1 √(w2 ln(w1)))"
+    assert text[6] == "∇²_w2w2 f = −ln(w1)² / (4 (w2 ln(w1))^(3/2))"
+    assert _lines("a*b/3", {"a": "", "b": ""})[0] == "f = 1/3 a b"
+    check_agree("w2*log(w1) + sqrt(w2*log(w1))", {"w1": 2.0, "w2": 1.5}, ["w1", "w2"],
+                engines=("symbolic", "tape"),
+                reference=lambda p: p["w2"] * anp.log(p["w1"]) + anp.sqrt(p["w2"] * anp.log(p["w1"])))

@@ -287,6 +287,10 @@ class _Printer:
             if inner.startswith(st.minus):  # never −−x
                 inner = st.paren(self.memo[id(a[0])][0])
             return st.row(st.minus, inner), NEG
+        if op in ("mul", "div", "pow") and n.shape == () and all(x.shape == () for x in a):
+            printed = self.monomial(n)
+            if printed is not None:
+                return printed
         if op == "mul":
             x, y = a
             if x.op == "div" and x.args[0].op == "const" and x.args[0].attr("value") == 1.0 and y.shape != ():
@@ -357,14 +361,67 @@ class _Printer:
             return st.func(name, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
         return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
 
+    def monomial(self, n: Node):
+        """A scalar product, quotient or power printed as one fraction: numbers
+        multiplied out, like factors collected (``a 2 n n`` reads ``2 a n²``,
+        ``(1/(2u)) (1/(2√u))`` reads ``1 / (4 u^(3/2))``). ``None`` when the plain
+        printing says the same."""
+        coef, powers = _Monomial(self.bound).collect(n)
+        if coef is None:
+            return None
+        st = self.st
+        if coef == 0:
+            return st.num(0.0), ATOM
+        _, p, q = _number(abs(coef))
+        if q and all(e > 0 for _, e in powers.values()):  # 1/2 a w², as a number leads elsewhere
+            p, q = st.num(abs(coef)), ""
+        num_parts = [] if p == "1" and powers else [st.num(float(p)) if q else st.num(abs(coef))]
+        den_parts = [st.num(float(q))] if q else []
+        for key, (base, e) in powers.items():
+            (num_parts if e > 0 else den_parts).append(self.power(key, base, abs(e)))
+        numer = self.juxtaposed(num_parts or [st.num(1.0)])
+        body = numer
+        if den_parts:
+            single = len(den_parts) == 1 and (q or self._atomic_part(powers))
+            body = st.frac(numer, self.juxtaposed(den_parts), MUL, POST if single else MUL)
+        if coef < 0:
+            return st.row(st.minus, body), NEG
+        return body, (ATOM if len(num_parts) == 1 and not den_parts and not powers else MUL)
+
+    def juxtaposed(self, parts: list[str]) -> str:
+        return self.st.row(*[x if i == 0 else self.st.cdot + x for i, x in enumerate(parts)])
+
+    def _atomic_part(self, powers) -> bool:
+        """Whether the one factor of a denominator prints as an atom (x, x², √u)."""
+        for key, (base, e) in powers.items():
+            if e < 0:
+                return key[0] == "dim" or abs(e) != 1 or self.memo[id(base)][1] >= POST
+        return False
+
+    def power(self, key, base, e: Fraction) -> str:
+        """``base^e`` for a collected factor: a dim (``n²``), ``√u``, ``x³``, ``u^(3/2)``."""
+        st = self.st
+        if key[0] == "dim":
+            text = st.sym(key[1])
+        elif e == Fraction(1, 2):
+            return st.sqrt(self.memo[id(base)][0])
+        else:
+            text = self.operand(base, MUL + 1) if e == 1 else self.operand(base, POST + 1)
+        if e == 1:
+            return text
+        exponent = str(e.numerator) if e.denominator == 1 else f"{e.numerator}/{e.denominator}"
+        return st.sup(text, exponent)
+
     def entry_count(self, shape) -> str:
         """The number of entries of ``shape``: ``n m``, a repeated dim as a power (``n²``)."""
-        st, powers = self.st, {}
+        st, powers, number = self.st, {}, 1
         for d in shape:
-            powers[d] = powers.get(d, 0) + 1
-        parts = [st.sym(d) if isinstance(d, str) else st.num(d) for d in powers]
-        parts = [x if k == 1 else st.sup(x, str(k)) for x, k in zip(parts, powers.values())]
-        return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(parts)])
+            if isinstance(d, str):
+                powers[d] = powers.get(d, 0) + 1
+            else:  # 3 4 would read 34: the sizes written in are multiplied out
+                number *= d
+        parts = [st.sup(st.sym(d), str(k)) if k > 1 else st.sym(d) for d, k in powers.items()]
+        return self.juxtaposed(([st.num(number)] if number != 1 or not parts else []) + parts)
 
     def with_number(self, n: Node) -> str:
         """``sum(X, 2)``, ``softmax(x)``, ``tril(X, -1)``: the language's own spelling
@@ -406,3 +463,97 @@ def math_block(rows: list[tuple[str, str]]) -> str:
     """``<math>`` with one aligned row per ``(lhs, rhs)`` MathML fragment pair."""
     body = "".join(f"<mtr><mtd>{l}</mtd><mtd><mo>=</mo></mtd><mtd>{r}</mtd></mtr>" for l, r in rows)
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mtable>{body}</mtable></math>'
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(".", "", 1).isdigit()
+
+
+class _Monomial:
+    """A scalar product taken apart: a number times factors with rational exponents.
+
+    Integer powers distribute over products (``(a b)⁻¹ = a⁻¹ b⁻¹``); a square root
+    keeps its argument whole (``√(a b)`` is not ``√a √b`` for negative a, b), so it
+    is one factor ``u^(1/2)``. Entry counts ``sum(𝟏)`` are powers of their dims.
+    """
+
+    def __init__(self, bound: dict):
+        self.bound = bound
+        self.coef = 1.0
+        self.powers: dict[tuple, list] = {}
+        self.changed = False
+
+    def collect(self, n: Node):
+        """``(coefficient, {key: (base, exponent)})``, or ``(None, None)`` when
+        printing it as one fraction would change nothing."""
+        self.roots = {id(m.args[0]) for m in topological(n) if m.op == "sqrt" and m.shape == ()}
+        pieces = self.walk(n, Fraction(1), top=True)
+        _absorb(self.powers)
+        merged = {k: (b, e) for k, (b, e) in self.powers.items() if e != 0}
+        if not self.changed and pieces < 3 and len(merged) == len(self.powers):
+            return None, None
+        return self.coef, merged
+
+    def walk(self, n: Node, e: Fraction, top: bool = False) -> int:
+        """Adds ``n^e``; returns how many factors it contributed (numbers, counts, atoms)."""
+        op, a = n.op, n.args
+        if id(n) in self.bound and not top or id(n) in self.roots:
+            return self.add(("node", id(n)), n, e)
+        if op == "const":
+            v = n.attr("value")
+            if v == 0 and e < 0:
+                return self.add(("node", id(n)), n, e)
+            self.coef *= v ** float(e)
+            return 1
+        if op == "neg" and n.shape == ():
+            self.coef *= (-1) ** int(e) if e.denominator == 1 else float("nan")
+            return self.walk(a[0], e)
+        if op == "mul" and n.shape == () and all(x.shape == () for x in a):
+            return self.walk(a[0], e) + self.walk(a[1], e)
+        if op == "div" and n.shape == () and all(x.shape == () for x in a):
+            return self.walk(a[0], e) + self.walk(a[1], -e)
+        if op == "pow" and n.shape == () and a[1].op == "const" and e.denominator == 1:
+            k = Fraction(a[1].attr("value")).limit_denominator(12)
+            if float(k) == a[1].attr("value") and (k.denominator == 1 or a[0].op not in ("mul", "div", "neg")):
+                if k.denominator == 1:
+                    self.changed = self.changed or a[0].op in ("mul", "div", "sum")
+                    return self.walk(a[0], e * k)
+                return self.add(("node", id(a[0])), a[0], e * k)
+        if op == "sqrt" and n.shape == () and id(a[0]) not in self.bound:
+            return self.add(("node", id(a[0])), a[0], e / 2)
+        if op == "sum" and a[0].op == "ones" and e.denominator == 1:
+            count = 0
+            for d in a[0].shape:
+                if isinstance(d, str):
+                    count += self.add(("dim", d), None, e)
+                else:
+                    self.coef *= float(d) ** float(e)
+                    self.changed = True
+            return count + 1
+        return self.add(("node", id(n)), n, e)
+
+    def add(self, key, base, e: Fraction) -> int:
+        if key in self.powers:
+            self.changed = True
+            self.powers[key][1] += e
+        else:
+            self.powers[key] = [base, e]
+        return 1
+
+
+def _absorb(powers: dict) -> None:
+    """``a b (a b)^(−3/2)`` reads ``(a b)^(−1/2)``: a product under a square root
+    takes back its own factors when each is there to the power 1 or more, the
+    other way round (``a⁻¹ b⁻¹ (a b)^(1/2)`` likewise)."""
+    for key, (base, e) in list(powers.items()):
+        if key[0] != "node" or e.denominator == 1 or base.op != "mul":
+            continue
+        keys = [("node", id(f)) for f in base.args]
+        if len(set(keys)) != len(keys):
+            continue
+        sign = 1 if e < 0 else -1
+        while abs(e) >= 1 and all(k in powers and powers[k][1] * sign >= 1 for k in keys):
+            for k in keys:
+                powers[k][1] -= sign
+            e += sign
+        powers[key][1] = e
