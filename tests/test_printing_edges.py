@@ -144,3 +144,72 @@ def test_a_product_of_reciprocals_reads_as_one_fraction():
     check_agree("w2*log(w1) + sqrt(w2*log(w1))", {"w1": 2.0, "w2": 1.5}, ["w1", "w2"],
                 engines=("symbolic", "tape"),
                 reference=lambda p: p["w2"] * anp.log(p["w1"]) + anp.sqrt(p["w2"] * anp.log(p["w1"])))
+
+
+def _values_of_every_node(root, inputs, sizes):
+    """Each node of ``root`` evaluated (by the op table's NumPy rules), by ``id``."""
+    from diffbench.function import Function
+    from diffbench.ir import topological, variables
+    from diffbench.lowering import fill, lower
+    from diffbench.ops import TABLE
+
+    nodes = topological(root)
+    lowered = lower(Function("f", root, variables(root)), sizes, root)
+    impls = {op: TABLE[op].impl for op in lowered.ops()}
+    slots = fill(lowered, impls, inputs)
+    for step in lowered.steps:
+        slots[step.slot] = impls[step.op](*[slots[j] for j in step.args], **step.attrs)
+    return {id(n): slots[i] for i, n in enumerate(nodes)}
+
+
+def test_every_product_printed_as_one_fraction_keeps_its_value():
+    """The one-fraction printing of scalar products (numbers multiplied out, powers
+    collected, a square root taking back its factors) is held to the numbers: for
+    every scalar product in the derivatives of the random grammar's expressions,
+    coefficient × Π base^exponent equals the product's value."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as hst
+
+    from diffbench import parse
+    from diffbench.ir import topological
+    from diffbench.ops import TABLE
+    from diffbench.symbolic.printing import _Monomial
+    from random_grammar import SHAPES, draw_inputs, expressions
+
+    checked = []
+
+    def check_expr(text, seed, given_inputs=None):
+        fn = parse(text, SHAPES)
+        scalars = [v for v in fn.variables if fn.shapes[v] == ()]
+        d = derive(fn, scalars or fn.variables[:1])
+        roots = [r for r in d._printed() if r is not None]
+        inputs = given_inputs or draw_inputs({v: SHAPES[v] for v in fn.variables}, 3, "unit", seed)
+        sizes = {"n": 3}
+        for root in roots:
+            if any(n.op not in TABLE if n.args else n.op == "var" and n.attr("name") not in inputs
+                   for n in topological(root)):
+                continue  # an einsum block or a differential's direction dX: not evaluated here
+            with np.errstate(all="ignore"):
+                values = _values_of_every_node(root, inputs, sizes)
+            for n in topological(root):
+                if n.op not in ("mul", "div", "pow") or n.shape != () or any(a.shape != () for a in n.args):
+                    continue
+                coef, powers = _Monomial({}).collect(n)
+                if coef is None or not np.isfinite(values[id(n)]):
+                    continue
+                with np.errstate(all="ignore"):
+                    product = coef * np.prod([float(values[id(b)] if k[0] == "node" else sizes[k[1]]) ** float(e)
+                                              for k, (b, e) in powers.items()])
+                if np.isfinite(product):
+                    checked.append(n)
+                    assert product == pytest.approx(values[id(n)], rel=1e-9, abs=1e-12), (text, str(n))
+
+    @given(pair=expressions(2), seed=hst.integers(0, 100))
+    @settings(max_examples=60, deadline=None)
+    def check(pair, seed):
+        check_expr(pair[0], seed)
+    check()
+    for text in ("b*log(a) + sqrt(b*log(a))", "sqrt(a^2*b^2)*a", "a/sqrt(a^2*b^2 + 1)", "(a*b)^2/a",
+                 "sqrt(a^2 + b^2)*a*b/3", "sum(a*ones(n,n))^2*sqrt(1 + a^2)/b"):
+        check_expr(text, 0, {"a": 1.7, "b": 0.6})
+    assert len(checked) > 50
