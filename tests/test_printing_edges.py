@@ -213,3 +213,18 @@ def test_every_product_printed_as_one_fraction_keeps_its_value():
                  "sqrt(a^2 + b^2)*a*b/3", "sum(a*ones(n,n))^2*sqrt(1 + a^2)/b"):
         check_expr(text, 0, {"a": 1.7, "b": 0.6})
     assert len(checked) > 50
+
+
+def test_the_determinants_hessian_prints_in_documented_notation():
+    """det's Hessian printed dadj(X, δ[i,k] δ[j,l])[j,i,k,l] and dadj(X, dX)ᵀ, an internal
+    name read as a function of two matrices: it is d adj(X)[dX], and ∂adj(X)/∂X
+    along every direction at once (docs/symbolic.md)."""
+    text = _lines("det(X)", {"X": "n,n"})
+    assert text[2:] == ["∇²_XX f[i,j,k,l] = (∂adj(X) / ∂X)[j,i,k,l]", "d(∇_X f)[dX] = (d adj(X)[dX])ᵀ"]
+    assert _lines("det(X)^2", {"X": "n,n"})[3] == "d(∇_X f)[dX] = 2 ⟨dX, adj(X)ᵀ⟩ adj(X)ᵀ + 2 det(X) (d adj(X)[dX])ᵀ"
+    latex = "\n".join(_lines("det(X)", {"X": "n,n"}, fmt="latex"))
+    assert r"\frac{\partial \operatorname{adj}\left(X\right)}{\partial X}" in latex
+    assert r"\left(\mathrm{d} \operatorname{adj}\left(X\right)\left[dX\right]\right)^T" in latex
+    assert "dadj" not in latex + derive("det(X)", None, {"X": "n,n"}).mathml()
+    check_agree("det(X)^2", {"X": X}, "X", engines=("symbolic", "tape"),
+                reference=lambda p: anp.linalg.det(p["X"]) ** 2)

@@ -354,6 +354,8 @@ class _Printer:
             if n.attr("axis") == 0:
                 return st.row(st.one(), st.cdot, st.sup(v, "T")), MUL
             return st.row(self.operand(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
+        if op == "adj_derivative":
+            return self.adj_derivative(n)
         printed = TABLE[op].printed if op in TABLE else None
         if printed:  # the record's name for it
             text, latex = printed
@@ -411,6 +413,27 @@ class _Printer:
             return text
         exponent = str(e.numerator) if e.denominator == 1 else f"{e.numerator}/{e.denominator}"
         return st.sup(text, exponent)
+
+    def adj_derivative(self, n: Node) -> tuple[str, int]:
+        """The differential of the adjugate, ``d adj(A)[T]`` (docs/symbolic.md);
+        along every direction at once (``T`` the identity tensor) it is the
+        tensor ``∂adj(A)/∂A``. Its internal name ``dadj(A, T)`` read as a function."""
+        st, (a, t) = self.st, n.args
+        arg = self.memo[id(a)][0]
+        latex = st is STYLES["latex"]
+        adj = st.func(r"\operatorname{adj}" if latex else "adj", arg)
+        mathml = isinstance(st, MathML)
+        if t.op == "einsum" and t.attr("spec") == "ac,bd->abcd" and all(x.op == "eye" for x in t.args):
+            if latex:
+                return rf"\frac{{\partial {adj}}}{{\partial {arg}}}", MUL
+            partial = "<mo>∂</mo>" if mathml else "∂"
+            return st.frac(st.row(partial, adj), st.row(partial, arg), ATOM, ATOM), MUL
+        tangent = self.memo[id(t)][0]
+        if latex:
+            return rf"\mathrm{{d}} {adj}\left[{tangent}\right]", ADD
+        if mathml:
+            return st.row("<mi>d</mi>", adj, "<mo>[</mo>", tangent, "<mo>]</mo>"), ADD
+        return f"d {adj}[{tangent}]", ADD
 
     def entry_count(self, shape) -> str:
         """The number of entries of ``shape``: ``n m``, a repeated dim as a power (``n²``)."""
