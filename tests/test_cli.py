@@ -39,6 +39,9 @@ def test_compare_own_expression_text_table():
     (("compare", "log(x'*A*x)", "--wrt", "x", "--size", "n=4"), "--domain"),
     (("compare", "x[4]", "--wrt", "x", "--size", "n=3"), "index 4 is out of range for a dimension of size 3"),
     (("compare", "sum(x)", "--wrt", "x", "--size", "n=3", "--timeout", "nan"), "--timeout nan"),
+    (("trace", "sum(x)", "--size", "n=³"), "--size n=³: expected a positive integer"),
+    (("trace", "sum(x)", "--size", "n=100000000000"), "GiB for a trace of one point"),
+    (("trace", "logistic_regression", "--size", "n=100000000"), "GiB for a trace of one point"),
 ])
 def test_bad_input_is_one_clear_error_without_traceback(args, fragment):
     proc = run(*args, check=False)
@@ -54,6 +57,18 @@ def test_help_lists_every_command():
     for name in ("compare", "derive", "submit", "status", "report", "run-due", "trace"):
         assert f"  {name} " in proc.stdout
     assert "options" not in proc.stdout.split("Commands:")[1]
+
+
+def test_derive_and_trace_take_an_expression_starting_with_a_minus():
+    """As compare does: derive "-a*b" and trace "-w1*w2" stopped at 'No such option: -a'."""
+    assert run("derive", "-a*b", "--order", "1").stdout.splitlines()[:2] == ["f = −a b", "∇_a f = −b"]
+    assert "neg(w1)" in run("trace", "-w1*w2", "--at", "w1=2", "--at", "w2=3").stdout
+    assert run("derive", "--order", "1", "--", "-a*b").stdout.startswith("f = −a b")
+
+
+def test_a_negative_trace_seed_is_one_error_line():
+    proc = run("trace", "sum(x)", "--size", "n=3", "--seed", "-1", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--seed" in proc.stderr
 
 
 def test_derive_takes_wrt_as_compare_does():

@@ -35,6 +35,19 @@ def parse_assignments(items: tuple[str, ...], flag: str) -> dict[str, str]:
     return out
 
 
+def parse_sizes(items: tuple[str, ...]) -> dict[str, int]:
+    """``("n=100",)`` -> ``{"n": 100}``; a size that is not a positive integer is one error line."""
+    import re
+
+    out = {}
+    for dim, text in parse_assignments(items, "--size").items():
+        # ASCII digits only: str.isdigit() also accepts '³', which int() refuses
+        if not re.fullmatch(r"[0-9]{1,19}", text) or int(text) < 1:
+            raise UserError(f"--size {dim}={text}: expected a positive integer")
+        out[dim] = int(text)
+    return out
+
+
 def echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 

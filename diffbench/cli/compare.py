@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 
 import click
@@ -16,7 +15,7 @@ from ..errors import Unsupported, UserError
 from ..jobs.registry import get_engine  # real engines (and the fault-injection ones in tests)
 from ..jobs.units import parse_bytes
 from ..operators import direction
-from .common import echo_json, parse_assignments, wrt_names
+from .common import echo_json, parse_assignments, parse_sizes, wrt_names
 
 FD_OUT_OF_RANGE = 0.01  # an fd bar this loose no longer tells right from wrong
 
@@ -156,7 +155,7 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities,
     if timeout != timeout:  # NaN passes every range check click makes, and no alarm is set for it
         raise UserError("--timeout nan: expected a number of seconds above 0")
     shape_decl = parse_assignments(shapes, "--shape")
-    size_values = _sizes(sizes)
+    size_values = parse_sizes(sizes)
     names = [_with_mode(name, mode) for name in _engines(engines)]
     asked = [q.strip() for q in quantities.split(",") if q.strip()]
     bad = [q for q in asked if q not in QUANTITIES]
@@ -181,16 +180,6 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities,
         _print_table(summary)
     if not summary["agree"] or summary["failed"]:
         raise SystemExit(1)
-
-
-def _sizes(sizes) -> dict[str, int]:
-    out = {}
-    for dim, text in parse_assignments(sizes, "--size").items():
-        # ASCII digits only: str.isdigit() also accepts '³', which int() refuses
-        if not re.fullmatch(r"[0-9]{1,19}", text) or int(text) < 1:
-            raise UserError(f"--size {dim}={text}: expected a positive integer")
-        out[dim] = int(text)
-    return out
 
 
 def _engines(engines: str) -> list[str]:

@@ -10,7 +10,7 @@ from .common import parse_assignments, wrt_names
 FORMATS = ("text", "expr", "latex", "mathml", "python", "json")
 
 
-@click.command("derive")
+@click.command("derive", context_settings={"ignore_unknown_options": True})  # "-x'*x" is an expression
 @click.argument("expr")
 @click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS",
               help="declare a shape: x=n, A=m,n, c= (scalar)")
@@ -31,6 +31,8 @@ def command(expr, shapes, wrt, order, fmt, with_hvp, with_trace):
     \b
     Example:
       diffbench derive "log(x'*A*x)" --shape x=n --shape A=n,n --wrt x
+
+    An expression may start with '-' ("-x'*x"); `--` before it works too.
     """
     from ..catalogue import CATALOGUE
     from ..symbolic.api import derive

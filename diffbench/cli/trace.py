@@ -5,7 +5,7 @@ import click
 import numpy as np
 
 from ..errors import UserError
-from .common import echo_json, parse_assignments
+from .common import echo_json, parse_assignments, parse_sizes
 
 
 def _number(flag: str, name: str, text: str) -> float:
@@ -18,6 +18,19 @@ def _number(flag: str, name: str, text: str) -> float:
     return value
 
 
+#: a trace is read by a person: sizes whose values need more than this are refused before drawing
+TRACE_BYTES = 1 << 30
+
+
+def _small_enough(fn, sizes) -> None:
+    from ..budget import estimate_bytes
+
+    need = estimate_bytes(fn, fn.variables, sizes, 1)
+    if need > TRACE_BYTES:
+        raise UserError(f"--size: these sizes need at least {need / 2**30:.3g} GiB for a trace of one point; "
+                        "expected smaller sizes (a trace is read entry by entry)")
+
+
 def _function_and_inputs(expr, shapes, sizes, at, seed):
     from ..catalogue import CATALOGUE
     from ..sampling import sample_inputs
@@ -26,6 +39,7 @@ def _function_and_inputs(expr, shapes, sizes, at, seed):
         entry = CATALOGUE[expr]
         fn = entry.function
         dims = {d: sizes.get(d, 3) for d in fn.dims}
+        _small_enough(fn, dims)
         inputs = entry.sample(dims, seed)
     else:
         from .. import parse
@@ -36,6 +50,7 @@ def _function_and_inputs(expr, shapes, sizes, at, seed):
         missing = [d for d in fn.dims if d not in sizes]
         if missing:
             raise UserError(f"--size needed for dimension(s) {', '.join(missing)} (e.g. --size {missing[0]}=3)")
+        _small_enough(fn, sizes)
         inputs = sample_inputs(fn, sizes, seed, {})
     unknown = [n for n in at if n not in fn.shapes]
     if unknown:
@@ -45,7 +60,7 @@ def _function_and_inputs(expr, shapes, sizes, at, seed):
     return fn, inputs
 
 
-@click.command("trace")
+@click.command("trace", context_settings={"ignore_unknown_options": True})  # "-x'*x" is an expression
 @click.argument("expr")
 @click.option("--at", "at", multiple=True, metavar="NAME=NUMBER",
               help="the point: w1=2 (a number fills a vector or matrix; the rest is sampled from --seed)")
@@ -53,7 +68,7 @@ def _function_and_inputs(expr, shapes, sizes, at, seed):
               help="the forward tangent's seed per variable (default: 1 on the alphabetically first variable, 0 elsewhere)")
 @click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS", help="declare a shape: x=n, A=m,n, c=")
 @click.option("--size", "sizes", multiple=True, metavar="DIM=N", help="size of a dimension (default 3 for catalogue)")
-@click.option("--seed", type=int, default=0, show_default=True, help="seed of the inputs not given by --at")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="seed of the inputs not given by --at")
 @click.option("--json", "as_json", is_flag=True, help="print the rows as JSON")
 def command(expr, at, directions, shapes, sizes, seed, as_json):
     """Print the Wengert list of EXPR: each intermediate with its operation,
@@ -65,11 +80,7 @@ def command(expr, at, directions, shapes, sizes, seed, as_json):
     """
     from ..tape.wengert import wengert
 
-    size_values = {}
-    for dim, text in parse_assignments(sizes, "--size").items():
-        if not text.isdigit() or int(text) < 1:
-            raise UserError(f"--size {dim}={text}: expected a positive integer")
-        size_values[dim] = int(text)
+    size_values = parse_sizes(sizes)
     point = {k: _number("--at", k, v) for k, v in parse_assignments(at, "--at").items()}
     fn, inputs = _function_and_inputs(expr, parse_assignments(shapes, "--shape"), size_values, point, seed)
     direction = None
