@@ -15,13 +15,22 @@ from conftest import diffbench, job_text
 
 SUMMARY_KEYS = {"run_id", "job", "status", "planned", "done", "db", "report",
                 "ok", "failed", "timeout", "oom", "unsupported", "skipped"}
+HOG_FUNCTION = """[[functions]]
+name = "g"
+expr = "sum(x)"
+shapes = {{ x = "n" }}
+sizes = {{ n = {sizes} }}
+engines = ["hog"]
+"""
 
 
 def test_submit_status_runs_export_on_a_local_cluster(write_job, tmp_path):
-    # sleep 3000 ms overruns the 2 s limit; hog 3000 MiB overruns 300 MiB long before
-    # its 2 s are up, even on a loaded machine
-    path = write_job(job_text(engines=("noop", "sleep", "hog", "boom", "nope"), sizes=(1, 3000),
-                              timeout="2s", memory="300MiB"))
+    # sleep 600 s overruns the 15 s limit whatever the load; the limit is generous so
+    # that the hog's 3000 MiB pass its 300 MiB budget first, and the quick cells
+    # finish, on a busy machine too (with 2 s, a starved child could time out first)
+    hog = HOG_FUNCTION.format(sizes=[1, 3000])
+    path = write_job(job_text(engines=("noop", "sleep", "boom", "nope"), sizes=(1, 600_000),
+                              timeout="15s", memory="300MiB") + hog)
     proc = diffbench("submit", path, "--workers", "2", "--json", cwd=tmp_path, check=True)
     summary = json.loads(proc.stdout)
     assert set(summary) == SUMMARY_KEYS

@@ -26,7 +26,11 @@ def test_inner_loops_lift_a_sample_above_sample_time():
                      deadline=time.perf_counter() + 10)
     assert len(result["times"]) == 4 and not result["cut"]
     assert result["inner_loops"] > 10  # a no-op call needs many per 2 ms sample
-    assert min(result["times"]) * result["inner_loops"] >= 0.002 * 0.5
+    # the calibrating run, kept as the first sample, lasts a whole sample_time by
+    # construction; the later samples may be shorter if the machine got faster
+    # since (load that comes and goes), so they are not held to it here: the
+    # accounting is checked exactly on SteadyClock below
+    assert result["times"][0] * result["inner_loops"] >= 0.002 * (1 - 1e-9)
 
 
 def test_repeats_are_cut_to_fit_the_time_limit():
@@ -156,10 +160,12 @@ def test_engine_that_raises_or_refuses_is_a_result_and_the_child_lives_on(box, w
 
 
 def test_overrun_is_killed_as_a_timeout(box, write_job):
+    task = make_task(write_job, "sleep", n=600_000, timeout="1s")  # a 10-minute call
+    box.ready()  # a child started afresh warms up first; its time limit starts with the task
     start = time.monotonic()
-    fields = box.run(make_task(write_job, "sleep", n=5000, timeout="1s"))
+    fields = box.run(task)
     assert fields["status"] == "timeout" and "1s time limit" in fields["message"]
-    assert time.monotonic() - start < 4
+    assert time.monotonic() - start < 120  # stopped, not waited out, however busy the machine
     assert box.run(make_task(write_job, "noop"))["status"] == "ok"  # a fresh child took over
 
 
