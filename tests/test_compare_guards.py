@@ -69,8 +69,10 @@ def test_compare_stops_at_its_time_limit_with_a_reason(capsys):
     expr = ".*".join(["x"] * 4000)
     start = time.monotonic()
     code, _, err = cli(capsys, expr, "--wrt", "x", "--size", "n=3", "--engines", "symbolic", "--timeout", "2")
-    assert time.monotonic() - start < 30
     assert code == 2 and "--timeout" in err and len(err.splitlines()) == 1, err
+    # the line proves the limit fired; this only catches one that fires very late
+    # (generous: a busy machine stretches the parse and set-up before the clock starts)
+    assert time.monotonic() - start < 120
 
 
 def test_error_shows_a_window_around_the_caret(capsys):

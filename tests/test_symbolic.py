@@ -1,5 +1,4 @@
 """The symbolic matrix-calculus engine: printed forms, agreement, code, guards."""
-import time
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -400,17 +399,16 @@ def test_identity_plus_shared_dense_matrix_is_copied_not_updated():
     np.testing.assert_allclose(out["x"], AB + 3 * np.eye(4), rtol=1e-12)
 
 
-def test_derive_and_compile_under_a_second_for_every_catalogue_function():
-    """The seed examples; the community problems' (larger) derivation times are in BENCHMARKS.md."""
+def test_every_catalogue_function_derives():
+    """The seed examples.  How long each takes (target < 1 s) is measured by
+    benchmarks/bench_symbolic.py; the community problems' times are in BENCHMARKS.md."""
     from diffbench.community.problems import NAMES
 
     for name, entry in CATALOGUE.items():
         if name in NAMES:
             continue
         fn = parse(entry.expr, entry.shapes)
-        start = time.perf_counter()
-        derive(fn, list(entry.wrt))
-        assert time.perf_counter() - start < 1.0, name
+        derive(fn, list(entry.wrt))  # raises if any rule is missing
 
 
 def test_derivatives_through_the_registry():
@@ -432,14 +430,13 @@ def test_sympy_scalar_agrees_on_small_sizes():
                     engines=("sympy-scalar", "symbolic", "fd"))
 
 
-def test_sympy_scalar_refuses_large_sizes_quickly():
+def test_sympy_scalar_refuses_large_sizes():
+    # before expanding anything: how quickly is measured by benchmarks/bench_symbolic.py
     from diffbench.engines import TooLarge
 
     entry = CATALOGUE["logistic_regression"]
-    start = time.perf_counter()
     with pytest.raises(TooLarge, match="exceed the limit"):
         get_engine("sympy-scalar").prepare(entry.function, ["w"], entry.resolve_sizes({"n": 40}), 2)
-    assert time.perf_counter() - start < 1.0
 
 
 # ---------------------------------------------------------------- the command

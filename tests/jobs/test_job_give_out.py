@@ -12,17 +12,18 @@ from diffbench.jobs.frontier import Frontier, at_most, series
 from diffbench.jobs.scheduler import Target, submit
 from diffbench.jobs.store import Store
 
-# sleep n ms per call against a 1 s limit: n = 1500 and 3000 time out.  Tied sizes: (3000, 2)
-# is larger than (1500, 3) in n only, so it runs; (6000, 4) is larger than both and is skipped.
+# sleep n ms per call against a 5 s limit: n = 60000 and 120000 (a minute and two) time out,
+# n = 5 and every noop cell finish well inside it on a busy machine too.  Tied sizes: (120000, 2)
+# is larger than (60000, 3) in n only, so it runs; (240000, 4) is larger than both and is skipped.
 GIVE_OUT_JOB = HEADER.format(name="give-out", engines='["sleep", "noop"]', quantities='["value"]', repeat=1,
-                             timeout="1s", memory="1GiB", reference="[]") + """
+                             timeout="5s", memory="1GiB", reference="[]") + """
 skip_larger_after_give_out = true
 
 [[functions]]
 name = "f"
 expr = "sum(x) + sum(y)"
 shapes = { x = "n", y = "m" }
-sizes = { n = [5, 1500, 3000, 6000], m = [1, 3, 2, 4] }
+sizes = { n = [5, 60000, 120000, 240000], m = [1, 3, 2, 4] }
 """
 
 
@@ -34,13 +35,13 @@ def test_a_give_out_skips_the_larger_sizes_of_its_engine_on_a_real_cluster(dask_
     assert (result["status"], result["done"], result["planned"]) == ("finished", 8, 8)
     assert (result["ok"], result["timeout"], result["skipped"]) == (5, 2, 1)
     by_key = {r["task_key"]: r for r in Store(db).results(result["run_id"])}
-    skipped = by_key["f|sleep|value|n=6000,m=4"]
+    skipped = by_key["f|sleep|value|n=240000,m=4"]
     assert skipped["status"] == "skipped" and skipped["attempts"] == 0
-    assert re.fullmatch(r"gave out at n=(1500,m=3|3000,m=2): timeout", skipped["message"])
-    assert by_key["f|sleep|value|n=1500,m=3"]["status"] == by_key["f|sleep|value|n=3000,m=2"]["status"] == "timeout"
-    assert by_key["f|noop|value|n=6000,m=4"]["status"] == "ok"  # another engine goes on
+    assert re.fullmatch(r"gave out at n=(60000,m=3|120000,m=2): timeout", skipped["message"])
+    assert by_key["f|sleep|value|n=60000,m=3"]["status"] == by_key["f|sleep|value|n=120000,m=2"]["status"] == "timeout"
+    assert by_key["f|noop|value|n=240000,m=4"]["status"] == "ok"  # another engine goes on
     # small sizes first: a series' larger task is sent only once the smaller one has its result
-    assert by_key["f|sleep|value|n=1500,m=3"]["started"] >= by_key["f|sleep|value|n=5,m=1"]["finished"]
+    assert by_key["f|sleep|value|n=60000,m=3"]["started"] >= by_key["f|sleep|value|n=5,m=1"]["finished"]
 
     status = diffbench("status", "--db", db, check=True).stdout
     assert "1 skipped" in status.splitlines()[0]
