@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import functools
+import shlex
 import signal
 
 import click
 
 from ..jobs.records import STATUSES
+from .common import echo_json
 from ..jobs.store import DEFAULT_PATH
 
 db_option = click.option("--db", default=DEFAULT_PATH, show_default=True, help="Results store (SQLite).")
@@ -62,6 +64,29 @@ def run_guarded(body):
         return body(Progress())
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def run_and_report(body, reports: str, as_json: bool) -> None:
+    """``body(progress)`` run guarded (:func:`run_guarded`), then its run's
+    report written and its summary printed.  Cut short by Ctrl-C or SIGTERM,
+    the report of what finished is written all the same, a line on stderr
+    says how to run the rest, and the exit status is 130."""
+    import sys
+
+    from ..jobs.scheduler import Stopped
+
+    try:
+        result, stopped = run_guarded(body), False
+    except Stopped as stop:
+        result, stopped = stop.summary, True
+    result = with_report(result, reports)
+    echo_json(result) if as_json else print_summary(result)
+    if stopped:
+        db = "" if result["db"] == DEFAULT_PATH else f" --db {shlex.quote(result['db'])}"
+        click.echo(f"interrupted: {result['done']} of {result['planned']} tasks have results (in the report); "
+                   f"`diffbench resume {result['run_id']}{db}` runs the other "
+                   f"{result['planned'] - result['done']}", err=True)
+        sys.exit(130)
 
 
 def with_report(result: dict, reports: str) -> dict:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .common import echo_json
-from .options import cluster_options, print_summary, run_guarded, with_report
+from .options import cluster_options, run_and_report
 
 
 @click.command("resume")
@@ -17,6 +16,4 @@ def command(run, workers, scheduler, db, reports, connect_timeout, force, as_jso
     from ..jobs.scheduler import Target, resume
 
     target = Target(workers, scheduler, db, reports, connect_timeout)
-    result = run_guarded(lambda progress: resume(run, target, progress, force))
-    result = with_report(result, reports)
-    echo_json(result) if as_json else print_summary(result)
+    run_and_report(lambda progress: resume(run, target, progress, force), reports, as_json)

@@ -6,9 +6,8 @@ import threading
 
 import click
 
-from .common import echo_json
 from ..jobs.limits import CLI
-from .options import cluster_options, limit_options, print_summary, run_guarded, with_report
+from .options import cluster_options, limit_options, run_and_report
 
 
 @click.command("submit")
@@ -32,10 +31,8 @@ def command(jobfile, workers, scheduler, db, reports, connect_timeout, only, eng
     loading = _background_import(REPORT_MODULES)
     target = Target(workers, scheduler, db, reports, connect_timeout)
     narrowing = {"only": _names(only), "engines": _names(engines)}
-    result = run_guarded(lambda progress: submit(jobfile, target, progress, limits, checked=loading.start,
-                                                 before_cells=loading.join, **narrowing))
-    result = with_report(result, reports)
-    echo_json(result) if as_json else print_summary(result)
+    run_and_report(lambda progress: submit(jobfile, target, progress, limits, checked=loading.start,
+                                           before_cells=loading.join, **narrowing), reports, as_json)
 
 
 def _names(text: str | None) -> list[str] | None:

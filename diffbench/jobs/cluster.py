@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 
 from ..errors import UserError
 from .env import BLAS_ENV
@@ -92,9 +94,26 @@ def start_forkserver() -> None:
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
-    with _environ(BLAS_ENV):
+    with _environ(BLAS_ENV), _sigint_ignored():
         forkserver.set_forkserver_preload(FORKSERVER_PRELOAD)
         forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while the fork server starts, so it and every worker it
+    forks inherit that: Ctrl-C in a terminal signals the whole process group,
+    and the workers' own KeyboardInterrupt tracebacks would bury the
+    submitter's answer (it stops the run, writes the report, closes the
+    cluster).  The sandbox children ignore it too (:mod:`.child`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _forked_workers():

@@ -76,7 +76,7 @@ def submit(job_path: str, target: Target, progress=None, limits=None, checked=No
         run_id = record_run(store, job, text, tasks, cluster)
         if before_cells is not None:
             before_cells()
-        drive(client, store, run_id, tasks, progress)
+        drive_or_stop(client, store, run_id, tasks, progress)
         return summary(store, run_id)
 
 
@@ -101,7 +101,7 @@ def resume(run_id: str | None, target: Target, progress=None, force: bool = Fals
         if missing:
             with connect(target.address, target.workers, target.connect_timeout) as (client, cluster):
                 store.claim(run_id, cluster)
-                drive(client, store, run_id, missing, progress)
+                drive_or_stop(client, store, run_id, missing, progress)
         elif run["status"] != "finished":
             store.finish(run_id, "finished", now())
         return summary(store, run_id)
@@ -109,6 +109,25 @@ def resume(run_id: str | None, target: Target, progress=None, force: bool = Fals
 
 class Interrupted(RuntimeError):
     """The run was cut short (its client closed); what ran is stored."""
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, made one by the command line) cut the run short:
+    what finished is stored and the run is marked interrupted.  ``summary``
+    is the run's summary then, so the caller can still report it and say how
+    to resume; a caller that does not look is interrupted as before."""
+
+    def __init__(self, summary: dict):
+        super().__init__(f"run {summary['run_id']} interrupted")
+        self.summary = summary
+
+
+def drive_or_stop(client, store: Store, run_id: str, tasks: list[dict], progress=None) -> None:
+    """:func:`drive`, turning an interruption into :class:`Stopped`."""
+    try:
+        drive(client, store, run_id, tasks, progress)
+    except KeyboardInterrupt:
+        raise Stopped(summary(store, run_id)) from None
 
 
 def drive(client, store: Store, run_id: str, tasks: list[dict], progress=None) -> None:

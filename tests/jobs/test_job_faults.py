@@ -88,12 +88,60 @@ def test_submitter_killed_then_resumed(dask_cluster, write_job, tmp_path):
     assert max(r["attempts"] for r in results) == 2  # the resumed tasks were sent a second time
 
 
-def test_sigterm_marks_the_run_interrupted(dask_cluster, write_job, tmp_path):
+def run_data(report: Path) -> dict:
+    html = report.read_text(encoding="utf-8")
+    start = html.index('<script type="application/json" id="run-data">')
+    return json.loads(html[html.index(">", start) + 1: html.index("</script>", start)])
+
+
+def assert_reported_with_a_resume_line(summary: dict, err: str, db, cwd) -> str:
+    """The report of an interrupted run holds what finished; stderr ends with
+    the command that runs the rest (returned, as words)."""
+    run = Store(db).run(summary["run_id"])
+    assert run["status"] == summary["status"] == "interrupted" and summary["done"] == run["done"] < TASKS
+    data = run_data(cwd / summary["report"])
+    assert sorted(r["task_key"] for r in data["results"]) == sorted(r["task_key"] for r in Store(db).results(
+        summary["run_id"]))
+    assert "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"interrupted: {summary['done']} of {TASKS} tasks have results"), err
+    return last.split("`")[1].split()
+
+
+def test_sigterm_marks_the_run_interrupted_reports_it_and_says_how_to_resume(dask_cluster, write_job, tmp_path):
     db = tmp_path / "s.sqlite"
     proc = start_submit(sleepy_job(write_job), db, dask_cluster.address)
     run_id = wait_for_results(db, 1, proc)
     proc.terminate()
-    proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    run = Store(db).run(run_id)
-    assert run["status"] == "interrupted" and run["done"] < TASKS
+    summary = json.loads(out)
+    assert summary["run_id"] == run_id
+    command = assert_reported_with_a_resume_line(summary, err, db, tmp_path)
+    assert command == ["diffbench", "resume", run_id, "--db", str(db)]
+    resumed = diffbench(*command[1:], "--scheduler", dask_cluster.address, "--json", cwd=tmp_path, check=True)
+    assert json.loads(resumed.stdout)["status"] == "finished"
+    assert_complete(db, run_id)
+
+
+def test_ctrl_c_on_a_local_cluster_reports_what_finished(write_job, tmp_path):
+    """Ctrl-C in a terminal signals the whole process group: the submitter,
+    the local cluster's workers and their sandbox children.  Only the
+    submitter answers: the run stops, its report is written, and no
+    worker's KeyboardInterrupt traceback buries that."""
+    proc = subprocess.Popen([sys.executable, "-m", "diffbench.cli.main", "submit", str(sleepy_job(write_job)),
+                             "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, start_new_session=True)
+    try:
+        wait_for_results(tmp_path / "diffbench.sqlite", 2, proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    run_id = out.split()[1]
+    summary = {**Store(tmp_path / "diffbench.sqlite").run(run_id), "report": f"reports/{run_id}.html"}
+    assert f"report: reports/{run_id}.html" in out
+    command = assert_reported_with_a_resume_line(summary, err, tmp_path / "diffbench.sqlite", tmp_path)
+    assert command == ["diffbench", "resume", run_id]  # the default store: no --db
