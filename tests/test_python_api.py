@@ -231,3 +231,24 @@ def test_an_absent_wrt_name_must_be_given_on_every_call():
     assert out["gradient"]["y"].shape == (3,) and out["notes"]
     with pytest.raises(InputError, match="not a variable"):
         diffbench.derivatives(f, {"x": np.ones(2)}, wrt=["x", "y"], order=1)
+
+
+@pytest.mark.parametrize("engine", ["tape", "symbolic"])
+def test_the_cached_path_takes_only_float64_arrays_and_floats_as_they_are(engine):
+    """A loop's later calls skip the conversion only for what it would not change: a
+    float32 array, a 0-d array, an int or an extra input goes the converting way."""
+    f = diffbench.parse("c*log(1 + exp(a'*x))", {"a": "n", "x": "n", "c": ""})
+    a, x = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.25, -0.5])
+    exact = diffbench.derivatives(f, {"a": a, "x": x, "c": 2.0}, wrt="x", engine=engine, order=1)
+    for c in (2.0, np.array(2.0), 2, np.float64(2.0)):
+        for given in ({"a": a, "x": x, "c": c}, {"a": a.astype(np.float32).astype(float), "x": x, "c": c},
+                      {"a": a, "x": x, "c": c, "unused": [1, 2]}):
+            out = diffbench.derivatives(f, given, wrt="x", engine=engine, order=1)
+            assert out["gradient"].dtype == np.float64 and out["gradient"].shape == (3,)
+            np.testing.assert_allclose(out["gradient"], exact["gradient"], rtol=1e-15)
+            assert type(out["value"]) in (float, np.float64) and out["value"] == pytest.approx(exact["value"])
+    half = diffbench.derivatives(f, {"a": a.astype(np.float32), "x": x.astype(np.float32), "c": 2.0},
+                                 wrt="x", engine=engine, order=1)
+    assert half["gradient"].dtype == np.float64  # converted, not run in float32
+    with pytest.raises(InputError, match="dimension"):
+        diffbench.derivatives(f, {"a": np.ones(4), "x": x, "c": 2.0}, wrt="x", engine=engine, order=1)

@@ -107,6 +107,7 @@ def unary(name, impl, deriv, scalar, domain="real", doc="", printed=None, numpy=
 
     def vjp(g, ans, x):
         return prims.mul(g, deriv(x, ans))
+    vjp.deriv = deriv  # the rule is g * deriv(x, ans): compiled tapes call deriv directly on scalars
 
     def jvp(t, ans, x):
         return t * deriv(x, ans)

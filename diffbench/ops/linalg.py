@@ -52,6 +52,8 @@ linear("transpose", S.transpose, np.transpose, family="linalg", numpy="transpose
 
 
 def _inner_impl(a, b):
+    if type(a) is np.ndarray and a.ndim:  # the common case first: no helper call per product
+        return np.vdot(a, b)
     return np.vdot(a, b) if ndim_of(a) else a * b
 
 

@@ -56,6 +56,7 @@ def _twice(rule):
         if type(doubled) is IdentityBatch:  # 2I is no identity: the marker stays on the seed only
             doubled = doubled.view(np.ndarray)
         return rule(doubled, ans, *args, **attrs)
+    twice.once = rule  # what compiled code calls on g + g (plain arrays: no marker to drop)
     return twice
 
 
@@ -92,6 +93,11 @@ class Program:
             make = self._loop_step if s.op == "iterate" else self._step
             self.steps.append((s.slot, make(s, active)))
         self.active = active
+        # slots of rank 0 (compiled code writes scalar arithmetic with Python's operators)
+        self.scalar_slots = frozenset([s.slot for s in lowered.steps if not s.node.shape]
+                                      + [slot for name, slot in self.inputs.items() if not fn.shapes.get(name, (0,))]
+                                      + [slot for slot, value in self.constants.items() if np.ndim(value) == 0])
+        self.compiled: dict = {}  # the sweeps written out as straight-line code (tape.compiled), on first use
         # a loop's record (what its reverse sweep needs) sits in a slot past the nodes
         self.record_slot = {slot: self.size + k for k, slot in enumerate(self.loops)}
         # flat tuples for the hot loops (attribute lookups cost per step)
@@ -266,6 +272,17 @@ class Program:
                        segment_bytes=int(sum(r.segment_bytes for r in records)))
         return out
 
+
+def dense(g, like):
+    """An adjoint as a float array shaped like its variable (zeros if it got none)."""
+    if type(g) is np.ndarray and g.dtype is _FLOAT64 and type(like) is np.ndarray and g.shape == like.shape:
+        return g  # already so (the common case: no conversion per call)
+    if g is None:
+        return np.zeros(np.shape(like))
+    return np.asarray(g, dtype=float).reshape(np.shape(like))
+
+
+_FLOAT64 = np.dtype(float)
 
 #: arrays with fewer entries stay on the tape (releasing them saves less than it costs)
 RELEASED_ENTRIES = 256

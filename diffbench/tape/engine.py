@@ -1,7 +1,6 @@
 """The ``tape`` engine: reverse-mode AD over a Wengert tape, in the registry."""
 from __future__ import annotations
 
-import functools
 import time
 
 import numpy as np
@@ -73,8 +72,8 @@ class TapePrepared(Prepared):
         return ops.value_and_grad(self.program, inputs)
 
     def one_pass(self, order=2, scalar=True):
-        if scalar and order < 2:  # the sweeps themselves
-            return functools.partial(ops.value_and_grad, self.program)
+        if scalar and order < 2:  # the sweeps themselves (compiled where they can be)
+            return ops.value_and_grad_of(self.program)
         return super().one_pass(order, scalar)
 
     def tape_stats(self, inputs) -> dict:

@@ -9,12 +9,15 @@ with *all* ``n`` directions in one batch, so each primitive runs once on a
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..canonical import canonical_root
 from ..ir import size_of, topological
 from ..ops.core import IdentityBatch
-from .core import Program
+from . import compiled
+from .core import Program, dense
 from .cotangents import Cotangents, dense_batch
 from .dual import Dual
 
@@ -27,34 +30,34 @@ def vjp(prog: Program, inputs: dict, cotangent) -> dict:
     """Cotangent of each ``wrt`` variable, given the output's cotangent."""
     tape = prog.forward(inputs)
     grads = prog.backward(tape, cotangent)
-    return {name: _dense(grads.get(name), inputs[name]) for name in prog.wrt}
+    return {name: dense(grads.get(name), inputs[name]) for name in prog.wrt}
 
 
 def grad(prog: Program, inputs: dict) -> dict:
     """Gradient of a scalar function: one forward and one reverse sweep."""
     if not prog.fn.is_scalar:
         raise ValueError(f"grad needs a scalar function; {prog.fn.expr!r} has shape {prog.fn.shape}: use jacobian")
-    return vjp(prog, inputs, 1.0)
+    return value_and_grad_of(prog)(inputs)["gradient"]
 
 
 def value_and_grad(prog: Program, inputs: dict) -> dict:
     """``{"value", "gradient"}`` from one forward and one reverse sweep."""
+    return value_and_grad_of(prog)(inputs)
+
+
+def value_and_grad_of(prog: Program):
+    """``inputs -> {"value", "gradient"}``: the sweeps written out as straight-line code
+    (:mod:`~diffbench.tape.compiled`), or the interpreter's where they are not."""
+    run = compiled.value_and_grad(prog)
+    return run if run is not None else functools.partial(interpreted_value_and_grad, prog)
+
+
+def interpreted_value_and_grad(prog: Program, inputs: dict) -> dict:
+    """``{"value", "gradient"}`` from the interpreter's forward and reverse sweeps."""
     tape = prog.forward(inputs)
     grads = prog.backward(tape, 1.0)
     return {"value": tape[prog.output],
-            "gradient": {name: _dense(grads.get(name), inputs[name]) for name in prog.wrt}}
-
-
-def _dense(g, like):
-    """An adjoint as a float array shaped like its variable (zeros if it got none)."""
-    if type(g) is np.ndarray and g.dtype == _FLOAT64 and type(like) is np.ndarray and g.shape == like.shape:
-        return g  # already so (the common case: no conversion per call)
-    if g is None:
-        return np.zeros(np.shape(like))
-    return np.asarray(g, dtype=float).reshape(np.shape(like))
-
-
-_FLOAT64 = np.dtype(float)
+            "gradient": {name: dense(grads.get(name), inputs[name]) for name in prog.wrt}}
 
 
 # ---------------------------------------------------------------- forward mode
@@ -124,7 +127,7 @@ def jacobian_reverse(prog: Program, inputs: dict) -> dict:
     out_shape = np.shape(tape[prog.output])
     if out_shape == ():
         grads = prog.backward(tape, 1.0)
-        return {name: _dense(grads.get(name), inputs[name]) for name in prog.wrt}
+        return {name: dense(grads.get(name), inputs[name]) for name in prog.wrt}
     seed = Cotangents.identity(out_shape)
     grads = prog.backward(tape, seed)
     k = seed.size
@@ -268,7 +271,7 @@ def value_gradient_hessian(prog: Program, inputs: dict) -> dict:
     grads = prog.backward(tape, 1.0)
     out = tape[prog.output]
     value = out.primal if type(out) is Dual else out
-    gradient = {name: _dense(g.primal if type(g) is Dual else g, inputs[name])
+    gradient = {name: dense(g.primal if type(g) is Dual else g, inputs[name])
                 for name, g in ((name, grads.get(name)) for name in prog.wrt)}
     return {"value": value, "gradient": gradient, "hessian": _hessian_blocks(grads, blocks)}
 
