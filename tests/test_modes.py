@@ -214,3 +214,12 @@ def test_nothing_is_measured_while_tracemalloc_traces():
     assert prog.mode_basis == "unmeasured" and not any(k[0] == prog.fn.expr for k in cost._measured)
     assert cost.mode_for(prog, inputs) in ("forward", "reverse") and prog.mode_basis in ("model", "measured")
     assert any(k[0] == prog.fn.expr for k in cost._measured) and mode in ("forward", "reverse")
+
+
+def test_the_mode_model_reads_the_sizes_of_the_program_it_runs():
+    """The model read node sizes off the function as written while the program's
+    slots are its canonical form's (a*b + ones(n,n) has one node more there):
+    the Jacobian in auto mode raised IndexError."""
+    out = diffbench.jacobian("a*b + ones(n, n)", {"a": 0.7, "b": 0.3}, wrt="a", sizes={"n": 3})
+    assert np.allclose(out, 0.3) and np.shape(out) == (3, 3)
+    check_agree("a*b + ones(n, n)", {"a": 0.7, "b": 0.3}, "a", engines=("tape", "symbolic", "fd"), sizes={"n": 3})

@@ -85,3 +85,23 @@ def test_cli_prints_the_table_and_json():
 def test_bad_input_is_one_line(args, fragment):
     out = _cli(*args)
     assert out.returncode != 0 and fragment in out.stderr and "Traceback" not in out.stderr
+
+
+def test_rows_are_labelled_by_the_form_the_tape_runs():
+    """log(1 + exp(x)) runs as softplus(x): the rows were labelled from the
+    function as written (six nodes for three slots), so x read 'v1' and the
+    output row was named 'x'."""
+    fn = diffbench.parse("sum(log(1 + exp(x)))", {"x": "n"})
+    x = np.array([0.3, -1.2])
+    rows = wengert(fn, {"x": x})["rows"]
+    assert [(r["name"], r["operation"]) for r in rows] == [("x", "input"), ("v1", "softplus(x)"), ("v2", "sum(v1)")]
+    assert rows[-1]["output"] and rows[-1]["value"] == pytest.approx(np.sum(np.logaddexp(0, x)))
+
+
+def test_a_dimension_no_input_shows_is_sized_from_the_command_line():
+    """trace "a*b + ones(n,n)" --size n=2 stopped at 'no input fixes the size of dimension n'."""
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "trace", "a*b + ones(n,n)", "--size", "n=2",
+                           "--at", "a=1", "--at", "b=2", "--json"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["rows"]
+    assert rows[-1]["output"] and np.allclose(rows[-1]["value"], 3.0) and np.shape(rows[-1]["value"]) == (2, 2)

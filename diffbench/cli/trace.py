@@ -91,7 +91,7 @@ def command(expr, at, directions, shapes, sizes, seed, as_json):
             raise UserError(f"--direction {unknown[0]}: not a variable of the expression")
         direction = {n: np.full(np.shape(inputs[n]), given.get(n, 0.0)) for n in fn.variables}
     with np.errstate(all="ignore"):
-        trace = wengert(fn, inputs, direction)
+        trace = wengert(fn, inputs, direction, {d: v for d, v in size_values.items() if d in fn.dims})
     if as_json:
         echo_json(trace)
     else:

@@ -50,6 +50,7 @@ import time
 
 import numpy as np
 
+from ..canonical import canonical_root
 from ..ir import resolve_shape, topological
 from . import operators as ops
 
@@ -71,7 +72,7 @@ _measured: dict[tuple, dict | None] = {}  # (expr, shapes, wrt) -> overhead per 
 
 
 def _sizes(prog) -> list[int]:
-    return [int(np.prod(resolve_shape(n.shape, prog.sizes), dtype=int)) for n in topological(prog.fn.root)]
+    return [int(np.prod(resolve_shape(n.shape, prog.sizes), dtype=int)) for n in topological(canonical_root(prog.fn))]  # the program's slots
 
 
 def _passes_through(prog, slot, step, sizes) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..canonical import canonical_root
 from ..ir import topological
 from .core import Program
 from .dual import Dual
@@ -72,7 +73,7 @@ def _adjoints(prog: Program, tape: list) -> list:
     return adjoint
 
 
-def wengert(fn, inputs: dict, direction: dict | None = None) -> dict:
+def wengert(fn, inputs: dict, direction: dict | None = None, sizes: dict | None = None) -> dict:
     """The trace of ``fn`` at ``inputs``: ``{"rows", "direction", "output"}``.
 
     Every variable is differentiated.  ``direction`` gives the tangent seed
@@ -82,7 +83,7 @@ def wengert(fn, inputs: dict, direction: dict | None = None) -> dict:
     """
     names = list(fn.variables)
     arrays = {k: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
-    prog = Program(fn, names, fn.bind(arrays))
+    prog = Program(fn, names, fn.bind(arrays, sizes))  # sizes: of dims no input shows (ones(n))
     first = min(names)  # w1 before w2, as the lectures differentiate
     direction = direction or {n: np.ones(np.shape(arrays[n])) if n == first else np.zeros(np.shape(arrays[n]))
                               for n in names}
@@ -90,7 +91,7 @@ def wengert(fn, inputs: dict, direction: dict | None = None) -> dict:
     duals = prog.forward(arrays, seeds, keep_all=True)
     values = prog.forward(arrays, keep_all=True)
     adjoint = _adjoints(prog, values)
-    nodes = topological(fn.root)
+    nodes = topological(canonical_root(fn))  # the program's slots are the canonical form's nodes
     labels = _labels(prog, nodes)
     steps = dict(prog.steps)
     rows = []
