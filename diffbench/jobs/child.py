@@ -10,11 +10,13 @@ the worker goes (end of file on stdin, or its parent changes).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import threading
 import time
+import warnings
 
 
 def main() -> None:
@@ -43,15 +45,49 @@ def _run(task: dict, out: int) -> None:
 
     deadline = time.perf_counter() + task["timeout"]
     with memory.limited(task["memory"]) as probe:
-        fields, kept = run_measured(task, deadline, probe)
+        with noted_warnings() as noted:
+            fields, kept = run_measured(task, deadline, probe)
+        if noted:
+            fields["stats"]["warnings"] = noted
         wire.send(out, {"phase": "measured", "fields": fields})
         ref = {"reference": None, "accuracy": None}
         if kept is not None and task["reference"]:
             # the reference phase has its own time limit (the worker's); its optional
             # extras stop at half of it, so they never cost the cell its accuracy
-            ref = run_reference(task, kept, time.perf_counter() + task["timeout"] / 2)
+            with noted_warnings() as noted:
+                ref = run_reference(task, kept, time.perf_counter() + task["timeout"] / 2)
+            if noted:
+                ref["reference_warnings"] = noted
         del kept
     wire.send(out, {"phase": "reference", **ref})
+
+
+MAX_WARNINGS = 5  # distinct ones per phase; a cell outside its domain warns at every call
+
+
+@contextlib.contextmanager
+def noted_warnings():
+    """The warnings raised inside, as short distinct lines kept for the
+    cell's record, instead of printed: the child's stderr is the submitter's
+    terminal, where NumPy's 'overflow encountered in exp' from a cell outside
+    its function's domain said nothing about which cell.  Each distinct
+    warning is taken once (the 'default' action), so a timed loop that warns
+    at every call does not pile them up."""
+    noted: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield noted
+        finally:
+            lines = dict.fromkeys(f"{w.category.__name__}: {w.message} ({_where(w.filename)}:{w.lineno})"
+                                  for w in caught)
+            noted.extend(list(lines)[:MAX_WARNINGS])
+
+
+def _where(filename: str) -> str:
+    """A warning's file, from the package down (no path of this machine in a record)."""
+    parts = filename.replace(os.sep, "/").split("/")
+    return "/".join(parts[parts.index("diffbench"):]) if "diffbench" in parts else parts[-1]
 
 
 def _watch_parent(parent: int) -> None:

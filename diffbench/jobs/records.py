@@ -18,16 +18,22 @@ def now() -> str:
 def make_record(task: dict, run_id: str, fields: dict, env: dict, attempts: int, started: str) -> dict:
     """A full record from the task, what the sandbox measured and where."""
     stats = dict(fields.get("stats") or {})
-    for key in ("reference_note", "step_errors", "step_note", "zo_errors"):  # from the reference phase
+    ok = fields["status"] == "ok"
+    for key in ("reference_note", "step_note", "reference_warnings",  # from the reference phase
+                *(("step_errors", "zo_errors") if ok else ())):
         if fields.get(key):
             stats[key] = fields[key]
+    # a cell failed after it was timed (its output or accuracy not finite: the inputs are
+    # outside the function's domain) keeps no timings: they would be read as a valid cell's
+    timed = {key: fields.get(key) for key in ("median", "spread", "inner_loops", "peak_bytes")} if ok else {}
     return {
         "run_id": run_id, "task_key": task["key"], "function": task["function"], "expr": task["expr"],
         "wrt": list(task["wrt"]), "engine": task["engine"], "quantity": task["quantity"],
         "sizes": dict(task["sizes"]), "status": fields["status"], "message": fields.get("message", ""),
-        "times": fields.get("times", []), "median": fields.get("median"), "spread": fields.get("spread"),
-        "inner_loops": fields.get("inner_loops"), "prepare_seconds": fields.get("prepare_seconds"),
-        "peak_bytes": fields.get("peak_bytes"), "accuracy": fields.get("accuracy"),
+        "times": fields.get("times", []) if ok else [], "median": timed.get("median"),
+        "spread": timed.get("spread"), "inner_loops": timed.get("inner_loops"),
+        "prepare_seconds": fields.get("prepare_seconds"), "peak_bytes": timed.get("peak_bytes"),
+        "accuracy": fields.get("accuracy"),
         "reference": fields.get("reference"), "stats": stats, "env": env, "attempts": attempts,
         "started": started, "finished": now(),
     }

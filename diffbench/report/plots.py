@@ -147,7 +147,7 @@ def _tolerance_lines(results: list[dict]) -> list[tuple[float, str]]:
 def step_plot(results: list[dict]) -> str | None:
     """fd's error against its step, one line per result that carries
     per-step errors: the U of truncation (large h) against round-off (small h)."""
-    lines = [(r, summary.step_errors(r)) for r in results]
+    lines = [(r, summary.step_errors(r)) for r in results if r["status"] == "ok"]  # a failed cell's are NaN
     lines = [(r, pts) for r, pts in lines if len(pts) >= 2]
     if not lines:
         return None

@@ -2,6 +2,9 @@
 time and memory limits on real processes."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -207,6 +210,48 @@ def test_a_function_not_finite_at_the_drawn_inputs_is_a_failed_cell_saying_why(b
         assert fields["message"].startswith("'log(-sum(x.*x))' is not finite at the sampled inputs (outside its "
                                             "domain?); declare input domains in the job file"), fields["message"]
         assert "traceback" not in fields["stats"]
+
+
+def test_a_cell_outside_its_domain_keeps_no_timings_and_notes_its_warnings(write_job):
+    """Its NumPy warnings go into the record, not onto the submitter's terminal
+    (the child's stderr); its timings are dropped with its failure, so no plot
+    or table reads them as a valid cell's."""
+    from diffbench.jobs.env import BLAS_ENV
+    from diffbench.jobs.records import make_record
+
+    text = job_text(engines=("tape",), quantities=("gradient",), sizes=(3,), reference=("fd",))
+    task = plan(load_job(write_job(text.replace('expr = "sum(x)"', 'expr = "log(-sum(x.*x))"')))[0])[0]
+    box = Sandbox()  # a child of its own, its stderr captured
+    box.proc = subprocess.Popen([sys.executable, "-m", "diffbench.jobs.child"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **BLAS_ENV})
+    try:
+        fields = box.run(task)
+    finally:
+        proc = box.proc
+        proc.stdin.close()  # the child exits at end of file
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+    assert "Warning" not in err, err
+    record = make_record(task, "r", fields, {}, 1, "")
+    assert record["status"] == "failed" and "not finite" in record["message"], record
+    assert record["times"] == [] and record["median"] is None and record["spread"] is None
+    assert record["peak_bytes"] is None and "step_errors" not in record["stats"]
+    noted = record["stats"]["warnings"] + record["stats"]["reference_warnings"]
+    assert any(w.startswith("RuntimeWarning: invalid value encountered in log (diffbench/") for w in noted), noted
+
+
+def test_noted_warnings_are_distinct_and_few():
+    import warnings
+
+    from diffbench.jobs.child import MAX_WARNINGS, noted_warnings
+
+    with noted_warnings() as noted:
+        for _ in range(1000):  # a timed loop warning at every call: one line
+            warnings.warn("overflow encountered in exp", RuntimeWarning)
+        for i in range(20):
+            warnings.warn(f"number {i}", UserWarning)
+    assert noted[0].startswith("RuntimeWarning: overflow encountered in exp (")
+    assert len(noted) == MAX_WARNINGS
 
 
 def test_reference_outputs_are_kept_per_cell(write_job):

@@ -134,6 +134,20 @@ def test_infinite_accuracy_survives_json(tmp_path):
     assert data["results"][0]["accuracy"] == "inf"
 
 
+def test_a_cells_noted_warnings_are_shown_in_its_row(tmp_path):
+    store = Store(tmp_path / "t.sqlite")
+    t = task("f", "tape", "value", 3)
+    new_run(store, "r1", [t])
+    stats = {"warnings": ["RuntimeWarning: overflow encountered in exp (diffbench/tape/core.py:197)"],
+             "reference_warnings": ["RuntimeWarning: <b>invalid</b> value"]}
+    store.put(record("r1", t, median=1e-6, stats=stats))
+    html = write_report(store, "r1", tmp_path).read_text(encoding="utf-8")
+    row = html[html.index('data-engine="tape"'):]
+    row = row[: row.index("</tr>")]
+    assert ("overflow encountered in exp (diffbench/tape/core.py:197); RuntimeWarning: &lt;b&gt;invalid&lt;/b&gt; "
+            "value") in row
+
+
 def test_forty_functions_render_one_section_each(tmp_path):
     # how fast the page is written is measured by benchmarks/bench_plots.py, not here
     store = Store(tmp_path / "t.sqlite")
