@@ -1,6 +1,6 @@
 """The same function however it is spelled: symbolic and tape against the hand-written closed form.
 
-    python benchmarks/bench_spellings.py [--n 300,1000] [--repeat 7] [--functions a,b]
+    python benchmarks/bench_spellings.py [--n 300,1000] [--repeat 7] [--functions a,b] [--api-only]
 
 For every spelling in :data:`SPELLINGS` (what users write: ``log(1 + exp(X*w))``
 or ``softplus``, ``sum`` or ``ones'*``, norms as ``x'*x``, ``sqrt(sum(x.^2))`` ...)
@@ -17,6 +17,7 @@ prints, measured side by side in one run (calls interleaved, fastest of ``--repe
   engine's own one-pass ``evaluate`` (microseconds), and the times themselves.
 
 Grow the list: a new spelling is one line.  BLAS is pinned to one thread.
+``--api-only`` prints the API rows alone (a quicker run of the API's targets).
 """
 from __future__ import annotations
 
@@ -172,7 +173,7 @@ def _hessian_code(fn, wrt: str) -> str:
     return source.split("def hessian")[1].split("\ndef ")[0]
 
 
-def run(functions, ns, repeat: int) -> list[tuple]:
+def run(functions, ns, repeat: int, api_only: bool = False) -> list[tuple]:
     import diffbench
     from diffbench import parse
 
@@ -186,11 +187,12 @@ def run(functions, ns, repeat: int) -> list[tuple]:
         codes = set()
         for expr in spellings:
             fn = parse(expr, shapes)
-            codes.add(_hessian_code(fn, wrt))
+            if not api_only:
+                codes.add(_hessian_code(fn, wrt))
             for n in ns:
                 p = draw(function, n, rng)
                 rows = []
-                if n == largest:
+                if n == largest and not api_only:
                     prepared = diffbench.engines.get_engine("symbolic").prepare(fn, [wrt], sizes_of(function, n))
                     tg, hg, th, hh = side_by_side([lambda: prepared.gradient(p), lambda: gradient(p),
                                                    lambda: prepared.hessian(p), lambda: hessian(p)], repeat)
@@ -215,6 +217,8 @@ def run(functions, ns, repeat: int) -> list[tuple]:
                       f"{(api_tape - own_tape) * 1e6:6.1f} {(api_sym - own_sym) * 1e6:6.1f}   engine call "
                       f"{own_tape * 1e6:.1f} {own_sym * 1e6:.1f} us, hand v {hv * 1e6:.1f} v+g {hvg * 1e6:.1f} us",
                       flush=True)
+        if api_only:
+            continue
         same = len(codes) == 1
         print(f"{function:17} {len(spellings)} spellings -> {len(codes)} distinct generated Hessian"
               f"{'' if same else 's'}", flush=True)
@@ -226,10 +230,11 @@ def main(argv=None) -> int:
     parser.add_argument("--n", default="300,1000", help="sizes, comma-separated (largest: symbolic vs hand)")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--functions", default=",".join(SPELLINGS))
+    parser.add_argument("--api-only", action="store_true", help="only the rows through the public API")
     args = parser.parse_args(argv)
     ns = [int(v) for v in args.n.split(",")]
     start = time.perf_counter()
-    verdicts = run(args.functions.split(","), ns, args.repeat)
+    verdicts = run(args.functions.split(","), ns, args.repeat, args.api_only)
     missed = [v for v in verdicts if not v[-1]]
     count = sum(len(SPELLINGS[f][2]) for f in args.functions.split(","))
     print(f"\n{count} spellings, {len(verdicts)} ratios, {len(missed)} missed; {time.perf_counter() - start:.0f} s")

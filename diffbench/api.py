@@ -208,7 +208,9 @@ class _Call:
         self.one_pass = order <= 2 and bool(self.used)
         if self.one_pass:  # the engine's one-pass callable, looked up once
             self.run = self.prepared.one_pass(order, fn.is_scalar)
-        self.quick = self._one_name if self.one_pass and not self.absent and self.single is not None else self
+        self.quick = self  # what derivatives' short path calls: the engine's one-name form where it is one
+        if self.one_pass and not self.absent and self.single is not None:
+            self.quick = self.prepared.one_name(order, fn.is_scalar, self.single)
 
     def keyed(self, shapes: tuple) -> None:
         """The input shapes ``derivatives``' short path takes this call for: each array
@@ -217,18 +219,6 @@ class _Call:
         self.generation, self.count = GENERATION[0], len(shapes)
         self.arrays = tuple((name, shape) for name, shape in shapes if shape != ())
         self.floats = tuple(name for name, shape in shapes if shape == ())
-
-    def _one_name(self, inputs: dict) -> dict:
-        """The engine's one pass with ``wrt`` one name: its gradient (Jacobian, Hessian) unwrapped."""
-        result = self.run(inputs)
-        name = self.single
-        if "gradient" in result:
-            result["gradient"] = result["gradient"][name]
-            if "hessian" in result:
-                result["hessian"] = result["hessian"][(name, name)]
-        else:
-            result["jacobian"] = result["jacobian"][name]
-        return result
 
     def __call__(self, inputs: dict) -> dict:
         if self.one_pass:  # value, gradient (and Hessian) in one pass: one forward sweep, shared temporaries

@@ -229,3 +229,29 @@ def test_the_references_own_round_off_counts():
     report = check_agree("det((x*x')*(x*x')' + eye(n))", {"x": x}, "x", engines=("symbolic", "tape"),
                          roundoff=True, strict=False, reference=reference)
     assert not report.culprits
+
+
+def test_scalar_softplus_is_numpys_logaddexp_bit_for_bit():
+    """The plain-float softplus of a scalar (the table's impl, the generated helper) is
+    logaddexp(0, z) itself: the same formula, inf at inf, NaN at NaN, never an exception."""
+    from diffbench.ops import TABLE
+    from diffbench.symbolic.codegen import HELPERS
+
+    helper = {"np": np}
+    exec("\n".join(HELPERS["softplus"]), helper)  # noqa: S102  (the helper's own source)
+    edges = [0.0, -0.0, 1e-300, -1e-300, 1e-8, -1e-8, 0.5, -0.5, 18.0, -18.0, 36.9, -36.9, 40.0, -40.0,
+             709.0, -709.0, 710.0, -710.0, 760.0, 1e300, -1e300, np.inf, -np.inf, np.nan]
+    grid = list(np.random.default_rng(0).normal(scale=30.0, size=500)) + edges
+    for z in grid:
+        expected = np.logaddexp(0.0, z)
+        for softplus in (TABLE["softplus"].impl, helper["_softplus"]):
+            for given in (float(z), np.float64(z)):
+                got = softplus(given)
+                assert np.array_equal(got, expected, equal_nan=True), (z, got, expected)
+
+
+@pytest.mark.parametrize("engine", ["tape", "symbolic"])
+def test_log_one_plus_exp_of_a_scalar_far_out_is_finite_in_both_engines(engine):
+    out = derivatives("log(1 + exp(a'*x))", {"a": np.ones(2), "x": np.array([400.0, 360.0])}, "x",
+                      engine=engine, order=1)
+    assert out["value"] == 760.0 and np.array_equal(out["gradient"], np.ones(2))

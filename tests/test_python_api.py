@@ -252,3 +252,28 @@ def test_the_cached_path_takes_only_float64_arrays_and_floats_as_they_are(engine
     assert half["gradient"].dtype == np.float64  # converted, not run in float32
     with pytest.raises(InputError, match="dimension"):
         diffbench.derivatives(f, {"a": np.ones(4), "x": x, "c": 2.0}, wrt="x", engine=engine, order=1)
+
+
+@pytest.mark.parametrize("engine", ["tape", "symbolic", "fd"])
+@pytest.mark.parametrize("expr, order, sizes", [
+    ("log(1 + exp(a'*x)) + x'*A*x", 1, None), ("log(1 + exp(a'*x)) + x'*A*x", 2, None),
+    ("sigmoid(A*x)", 1, None), ("logsumexp(x'*a*ones(m))", 1, {"m": 3}),
+])
+def test_the_engines_one_name_form_is_their_one_pass_unwrapped(engine, expr, order, sizes):
+    """What derivatives' cached path calls for wrt one name: the engine's one pass
+    with that name's arrays themselves (generated so, or unwrapped)."""
+    f = diffbench.parse(expr, {"x": "n", "a": "n", "A": "n,n"})
+    rng = np.random.default_rng(4)
+    inputs = {"x": rng.normal(size=4), "a": rng.normal(size=4), "A": rng.normal(size=(4, 4))}
+    inputs = {k: v for k, v in inputs.items() if k in f.shapes}
+    prepared = diffbench.engines.get_engine(engine).prepare(f, ["x"], {"n": 4, **(sizes or {})}, order)
+    nested = prepared.one_pass(order, f.is_scalar)(inputs)
+    single = prepared.one_name(order, f.is_scalar, "x")(inputs)
+    assert single.keys() == nested.keys()
+    assert single["value"] == pytest.approx(nested["value"], rel=1e-12)
+    for key in set(single) - {"value"}:
+        inner = nested[key]["x"] if key != "hessian" else nested[key][("x", "x")]
+        np.testing.assert_allclose(single[key], inner, rtol=1e-12, atol=1e-14)
+    through_api = diffbench.derivatives(f, inputs, wrt="x", engine=engine, order=order, sizes=sizes)
+    through_api = diffbench.derivatives(f, inputs, wrt="x", engine=engine, order=order, sizes=sizes)
+    assert through_api.keys() == single.keys()

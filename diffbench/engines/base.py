@@ -92,6 +92,22 @@ class Prepared:
         pass is a single function hands that out, and a loop calling it skips the dispatch."""
         return lambda inputs: self.evaluate(inputs, order, scalar)
 
+    def one_name(self, order: int, scalar: bool, name: str):
+        """:meth:`one_pass` in the form ``diffbench.derivatives`` returns for ``wrt`` one
+        name: its gradient, Hessian (or Jacobian) itself, not a dict of one.  An engine
+        that can write this form directly overrides it (a loop pays no unwrapping)."""
+        run = self.one_pass(order, scalar)
+        key = "gradient" if scalar else "jacobian"
+        pair = (name, name)
+
+        def one_name(inputs: dict) -> dict:
+            result = run(inputs)
+            result[key] = result[key][name]
+            if "hessian" in result:
+                result["hessian"] = result["hessian"][pair]
+            return result
+        return one_name
+
     def hvp(self, inputs: dict, vectors: dict) -> dict:
         """``{a: sum_b H[a, b] . v_b}``, shaped like each variable.  This
         default forms the Hessian first; engines that can do without override it."""

@@ -56,6 +56,11 @@ def _sigmoid(x):
 
 
 def _softplus(x):
+    # a scalar in plain floats: max(x, 0) + log1p(e^-|x|), NumPy's own formula for
+    # logaddexp(0, x) (never overflows), at a third of the ufunc's cost on a scalar
+    if type(x) is float or type(x) is np.float64:
+        x = float(x)
+        return (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
     return np.logaddexp(0.0, x)
 
 

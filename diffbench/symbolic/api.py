@@ -54,6 +54,7 @@ class Derivation:
     stats: dict = field(default_factory=dict)
     _source: str | None = None
     _module: dict | None = None
+    _one_name: object = None
 
     # ------------------------------------------------------------ formulas
     def roots(self) -> list[Node]:
@@ -100,6 +101,27 @@ class Derivation:
         """Value and every derivative in one pass (shared temporaries):
         ``{"value": v, "gradient": {...}, "hessian": {...}}`` or ``{"value", "jacobian"}``."""
         return self.compiled()["together"](inputs)  # generated nested: no per-call regrouping
+
+    def one_name(self):
+        """``together`` in the form ``diffbench.derivatives`` returns for one ``wrt`` name:
+        ``{"value", "gradient"[, "hessian"]}`` (or ``{"value", "jacobian"}``) holding that
+        name's arrays themselves, not dicts of one.  Generated on first use (a loop through
+        the API asks for it; nothing else pays its compilation)."""
+        if self._one_name is None:
+            (name,) = self.wrt
+            keys = {("value",): "value"}
+            if self.function.is_scalar:
+                keys.update({("gradient",): name, **({("hessian",): (name, name)} if self.order >= 2 else {})})
+            else:
+                keys[("jacobian",)] = name
+            groups = {"value": {"value": self.value}, "gradient": self.gradient, "hessian": self.hessian,
+                      "jacobian": self.jacobian}
+            quantities = {key: groups[key[0]][inner] for key, inner in keys.items()}
+            zero = self._zero_shapes()
+            zero = {key: zero.get(inner, ()) for key, inner in keys.items()}
+            source = codegen.generate({"one_name": balanced(quantities)}, dict(self.function.shapes), zero)
+            self._one_name = codegen.load(source)["one_name"]
+        return self._one_name
 
     def compiled(self) -> dict:
         """``{"value": f, "gradient": f, ...}`` callables over an inputs dict."""

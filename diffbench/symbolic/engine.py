@@ -62,6 +62,12 @@ class SymbolicPrepared(Prepared):
             return self._code["together"]
         return super().one_pass(order, scalar)
 
+    def one_name(self, order: int, scalar: bool, name: str):
+        if (order == self.derivation.order or not scalar) and self.derivation.wrt == [name]:
+            run = self.derivation.one_name()  # generated in the one-name form
+            return _with_sizes(run, self.hidden) if self.hidden else run
+        return super().one_name(order, scalar, name)
+
     def derivatives(self, inputs: dict, order: int) -> list:
         if order > max(self.derivation.order, 2) or (order > 2 and "higher" not in self._code):
             return super().derivatives(inputs, order)

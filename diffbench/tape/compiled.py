@@ -37,17 +37,20 @@ _INFIX = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "neg": "-{
 assert set(_INFIX) == set(_SCALAR_OPS), "the scalar operators are prims' own"
 
 
-def value_and_grad(prog: Program):
+def value_and_grad(prog: Program, single: str | None = None):
     """``inputs -> {"value", "gradient": {name: array}}`` for ``prog`` (a scalar
     function), written out once and kept on the program; None where the
-    interpreter stays (an iterate loop, more than :data:`COMPILED_STEPS` steps)."""
-    if "value_and_grad" not in prog.compiled:
-        fits = not prog.loops and len(prog.steps) <= COMPILED_STEPS
-        prog.compiled["value_and_grad"] = _load(*_source(prog)) if fits else None
-    return prog.compiled["value_and_grad"]
+    interpreter stays (an iterate loop, more than :data:`COMPILED_STEPS` steps).
+    With ``single`` (the program's one ``wrt`` name) ``"gradient"`` is its array
+    itself: the form ``diffbench.derivatives`` returns for one name."""
+    key = ("value_and_grad", single)
+    if key not in prog.compiled:
+        fits = not prog.loops and len(prog.steps) <= COMPILED_STEPS and (single is None or prog.wrt == [single])
+        prog.compiled[key] = _load(*_source(prog, single)) if fits else None
+    return prog.compiled[key]
 
 
-def _source(prog: Program) -> tuple[str, dict]:
+def _source(prog: Program, single: str | None) -> tuple[str, dict]:
     """The function's source and the constants it names (no user text enters the source)."""
     names = _Constants()
     lines = ["def value_and_grad(inputs):"]
@@ -57,11 +60,18 @@ def _source(prog: Program) -> tuple[str, dict]:
         lines.append(f"    t{slot} = {names.add(value, 'C')}")
     lines += _forward(prog, names)
     live = _reverse(prog, names, lines)
-    gradient = ", ".join(f"{names.add(name, 'W')}: dense({f'g{slot}' if slot in live else 'None'}, "
-                         f"{f't{slot}' if slot is not None else 'inputs[' + names.add(name, 'N') + ']'})"
-                         for name, slot in ((n, prog.wrt_slots.get(n)) for n in prog.wrt))
-    lines.append(f"    return {{'value': t{prog.output}, 'gradient': {{{gradient}}}}}")
+    gradients = {name: _gradient(prog, names, name, live) for name in prog.wrt}
+    gradient = gradients[single] if single is not None else \
+        "{" + ", ".join(f"{names.add(name, 'W')}: {g}" for name, g in gradients.items()) + "}"
+    lines.append(f"    return {{'value': t{prog.output}, 'gradient': {gradient}}}")
     return "\n".join(lines) + "\n", names.values
+
+
+def _gradient(prog: Program, names: "_Constants", name: str, live: set) -> str:
+    """A variable's adjoint as a float array of its shape (zeros where it got none)."""
+    slot = prog.wrt_slots.get(name)
+    like = f"t{slot}" if slot is not None else f"inputs[{names.add(name, 'N')}]"
+    return f"dense({f'g{slot}' if slot in live else 'None'}, {like})"
 
 
 def _forward(prog: Program, names: "_Constants") -> list[str]:

@@ -8,6 +8,7 @@ import numpy as np
 from ..engines.base import Engine, Prepared, check_higher_order, register
 from ..ir import resolve_shape
 from . import cost
+from . import compiled
 from . import operators as ops
 from .core import Program
 from .loop import PLAIN, Schedule
@@ -75,6 +76,10 @@ class TapePrepared(Prepared):
         if scalar and order < 2:  # the sweeps themselves (compiled where they can be)
             return ops.value_and_grad_of(self.program)
         return super().one_pass(order, scalar)
+
+    def one_name(self, order=2, scalar=True, name=""):
+        run = compiled.value_and_grad(self.program, name) if scalar and order < 2 else None
+        return run if run is not None else super().one_name(order, scalar, name)
 
     def tape_stats(self, inputs) -> dict:
         """Nodes and bytes one forward pass retains for the reverse sweep
