@@ -143,3 +143,25 @@ def test_printed_formulas_keep_the_users_names():
     assert d.expressions()["∇_w f"] == "z = X*w; X'*(sigmoid(z) - y)"
     # docs/language.md's example: a scalar beside an array is written as the scalar
     assert d.expressions()["∇²_ww f"] == "z = X*w; (X'*diag(sigmoid(z) .* (1 - sigmoid(z))))*X"
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), seed=st.integers(0, 1000))
+def test_the_wide_grammars_formulas_read_back_to_the_same_numbers(data, seed):
+    """Every construct of the language (tests/random_grammar.py), printed as a program
+    and parsed back: the value always, and each derivative the language can spell."""
+    pytest.importorskip("autograd")
+    from random_grammar import SHAPES as WIDE, draw_inputs, expressions
+
+    text, reference = data.draw(expressions(2), label="expression")
+    fn = parse(text, WIDE)
+    wrt = data.draw(st.lists(st.sampled_from(fn.variables), min_size=1, max_size=2, unique=True), label="wrt")
+    inputs = draw_inputs({v: WIDE[v] for v in fn.variables}, 3, "unit", seed)
+    with np.errstate(all="ignore"):
+        assume(bool(np.isfinite(reference(inputs))))
+    try:
+        d = derive(fn, wrt, order=2)
+    except Unsupported:
+        assume(False)
+    with np.errstate(all="ignore"):
+        assert round_trip(d, inputs, {"n": 3}) >= 1
