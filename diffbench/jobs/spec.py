@@ -52,11 +52,17 @@ def _memory(v):
 
 def _distinct(v: list) -> list:
     """A list that names each entry once: a repeat would plan the same cell twice."""
-    seen: list = []
+    seen: set = set()  # a set: a list of 200,000 sizes was checked pairwise, for minutes
+    others: list = []  # the entries TOML gives that cannot be hashed (tables, arrays)
     for x in v:
-        if x in seen:
+        try:
+            repeated = (type(x), x) in seen
+            seen.add((type(x), x))
+        except TypeError:
+            repeated = x in others
+            others.append(x)
+        if repeated:
             raise ValueError(f"{x!r} is listed twice; expected each entry once")
-        seen.append(x)
     return v
 
 

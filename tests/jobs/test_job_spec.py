@@ -158,3 +158,14 @@ def test_seeds_covers_the_whole_catalogue():
 
     job, _ = load_job(JOBS / "seeds.toml")
     assert {f.catalogue for f in job.functions} >= set(CATALOGUE) - set(NAMES)
+
+
+@pytest.mark.timeout(60)
+def test_a_list_of_200000_sizes_is_refused_by_the_task_limit_not_checked_pairwise(write_job):
+    """Each size was compared with every earlier one: 200,000 sizes of one dim kept
+    submit validating for minutes (past --max-validation), where the task limit
+    refuses the file at once."""
+    text = job_text(sizes=range(1, 200_001))
+    with pytest.raises(UserError, match="over the limit of 100,000 tasks"):
+        load_job(write_job(text))
+    assert "listed twice" in error_of(write_job, job_text(sizes=[*range(1, 50_001), 7]))
