@@ -228,3 +228,11 @@ def test_the_determinants_hessian_prints_in_documented_notation():
     assert "dadj" not in latex + derive("det(X)", None, {"X": "n,n"}).mathml()
     check_agree("det(X)^2", {"X": X}, "X", engines=("symbolic", "tape"),
                 reference=lambda p: anp.linalg.det(p["X"]) ** 2)
+
+
+def test_a_block_of_more_than_four_indices_names_them_all_on_the_left():
+    """The Hessian of a 3-index variable has six indices: the formula used i4, i5 while
+    the left-hand side stopped at f[i,j,k,l]."""
+    assert _lines("sum(x .* x)", {"x": "n,n,n"})[2] == "∇²_xx f[i,j,k,l,i4,i5] = 2 δ[i,l] δ[j,i4] δ[k,i5]"
+    check_agree("sum(x .* x)", {"x": np.arange(8.0).reshape(2, 2, 2) / 7}, "x", engines=("symbolic", "tape"),
+                reference=lambda p: anp.sum(p["x"] * p["x"]))

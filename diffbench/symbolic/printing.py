@@ -230,6 +230,12 @@ def shared_subexpressions(roots: list[Node], taken: set[str], min_size: int = 5)
 _TOKEN = re.compile(r"[\w.]+\Z")
 
 
+def index_names(count: int) -> list[str]:
+    """The free indices of a tensor block: i, j, k, l, then i4, i5, ... (one list for
+    the left-hand side and the formula, so a 6-index block names all six on both)."""
+    return ["ijkl"[i] if i < 4 else f"i{i}" for i in range(count)]
+
+
 class _Printer:
     def __init__(self, st: Style, bound: dict):
         self.st = st
@@ -463,7 +469,7 @@ class _Printer:
     def einsum(self, n: Node) -> str:
         st = self.st
         ins, out = parse_spec(n.attr("spec"))
-        names = {c: "ijkl"[i] if i < 4 else f"i{i}" for i, c in enumerate(out)}
+        names = dict(zip(out, index_names(len(out))))
         summed = "pqrsuvw"
         for c in "".join(ins):
             if c not in names:
