@@ -4,7 +4,7 @@
 
 For every spelling in :data:`SPELLINGS` (what users write: ``log(1 + exp(X*w))``
 or ``softplus``, ``sum`` or ``ones'*``, norms as ``x'*x``, ``sqrt(sum(x.^2))`` ...)
-prints, measured side by side in one run (calls interleaved, fastest of ``--repeat`` samples):
+prints, measured side by side in one run (calls interleaved, fastest of 10 x ``--repeat`` samples of ~5 ms):
 
 * symbolic gradient and Hessian / the hand-written closed form at the largest n
   (target <= 1.25x, every spelling);
@@ -14,7 +14,8 @@ prints, measured side by side in one run (calls interleaved, fastest of ``--repe
   value+gradient / hand-written value+gradient (target <= 1.25x), at every n;
 * whether every spelling of a function gives the same generated Hessian code;
 * not judged, to read the API rows by: what the API adds per call to the prepared
-  engine's own one-pass ``evaluate`` (microseconds), and the times themselves.
+  engine's own one-pass call (its one-name form, what the API's cached path ends in;
+  ``evaluate`` in trees without it), in microseconds, and the times themselves.
 
 Grow the list: a new spelling is one line.  BLAS is pinned to one thread.
 ``--api-only`` prints the API rows alone (a quicker run of the API's targets).
@@ -145,9 +146,11 @@ def hand_written(function: str):
     return value, value_grad, gradient, hessian
 
 
-def side_by_side(calls, repeat: int, min_time: float = 0.05) -> list[float]:
+def side_by_side(calls, repeat: int, min_time: float = 0.005, per_repeat: int = 10) -> list[float]:
     """Per-call times of several calls, interleaved so load drift hits all alike; the
-    fastest sample of each (on a shared machine the others measure the neighbours)."""
+    fastest sample of each (on a shared machine the others measure the neighbours).
+    ``repeat`` x ``per_repeat`` samples of ~``min_time`` each: short samples, so a
+    few-microsecond call has windows the neighbours leave alone (50 ms ones rarely did)."""
     loops = []
     for call in calls:
         call()
@@ -157,7 +160,7 @@ def side_by_side(calls, repeat: int, min_time: float = 0.05) -> list[float]:
             count += 1
         loops.append(max(1, count))
     samples = [[] for _ in calls]
-    for _ in range(repeat):
+    for _ in range(repeat * per_repeat):
         for i, call in enumerate(calls):
             start = time.perf_counter()
             for _ in range(loops[i]):
@@ -171,6 +174,17 @@ def _hessian_code(fn, wrt: str) -> str:
 
     source = derive_function(fn, [wrt], 2).source
     return source.split("def hessian")[1].split("\ndef ")[0]
+
+
+def _engine_call(engine: str, fn, wrt: str, sizes: dict):
+    """What the API's cached path ends in: the prepared engine's value+gradient in the
+    one-name form (``one_name``), or its ``evaluate`` in a tree without that method."""
+    import diffbench
+
+    prepared = diffbench.engines.get_engine(engine).prepare(fn, [wrt], sizes, 1)
+    if hasattr(prepared, "one_name"):
+        return prepared.one_name(1, True, wrt)
+    return lambda p: prepared.evaluate(p, 1)
 
 
 def run(functions, ns, repeat: int, api_only: bool = False) -> list[tuple]:
@@ -198,13 +212,12 @@ def run(functions, ns, repeat: int, api_only: bool = False) -> list[tuple]:
                                                    lambda: prepared.hessian(p), lambda: hessian(p)], repeat)
                     rows += [("symbolic gradient / hand-written", tg / hg, 1.25),
                              ("symbolic Hessian / hand-written", th / hh, 1.25)]
-                engines = {e: diffbench.engines.get_engine(e).prepare(fn, [wrt], sizes_of(function, n), 1)
-                           for e in ("tape", "symbolic")}
+                own = {e: _engine_call(e, fn, wrt, sizes_of(function, n)) for e in ("tape", "symbolic")}
                 api_tape, api_sym, hv, hvg, own_tape, own_sym = side_by_side([
                     lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="tape", order=1),
                     lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="symbolic", order=1),
-                    lambda: value(p), lambda: value_grad(p),
-                    lambda: engines["tape"].evaluate(p, 1), lambda: engines["symbolic"].evaluate(p, 1)], repeat)
+                    lambda: value(p), lambda: value_grad(p), lambda: own["tape"](p), lambda: own["symbolic"](p)],
+                    repeat)
                 rows += [("API tape value+grad / hand value", api_tape / hv, 3.0),
                          ("API symbolic value+grad / hand v+g", api_sym / hvg, 1.25)]
                 for measure, ratio, target in rows:

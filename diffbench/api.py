@@ -95,17 +95,10 @@ def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, size
     fn = f if type(f) is Function else as_function(f, inputs)
     if sizes is None and type(wrt) is str and type(order) is int:  # the common loop: a short key, then the inputs checked
         call = fn.cache.get(("api-last", engine, wrt, order))
-        if call is not None and call.generation == GENERATION[0]:
-            if type(inputs) is not dict or len(inputs) != call.count:  # more than the variables: converted
-                inputs = _as_arrays(inputs)
-            # written out, not a method: this path is the whole API cost of a loop over small inputs
-            for name, shape in call.arrays:
-                value = inputs.get(name)
-                if type(value) is not _NDARRAY or value.shape != shape or value.dtype is not _FLOAT64:
-                    break
-            else:
-                if not call.floats or all(type(inputs.get(name)) is float for name in call.floats):
-                    return call.quick(inputs)
+        if call is not None and call.generation == GENERATION[0] and type(inputs) is dict:
+            result = call.checked(inputs)  # None: inputs it does not take as they are
+            if result is not None:
+                return result
     inputs = _as_arrays(inputs)
     wrt_names(wrt)
     check_order(order)
@@ -213,12 +206,8 @@ class _Call:
             self.quick = self.prepared.one_name(order, fn.is_scalar, self.single)
 
     def keyed(self, shapes: tuple) -> None:
-        """The input shapes ``derivatives``' short path takes this call for: each array
-        variable a float64 array of its shape, each scalar one a float, and nothing else
-        (a variable without an input, shape None, never matches)."""
-        self.generation, self.count = GENERATION[0], len(shapes)
-        self.arrays = tuple((name, shape) for name, shape in shapes if shape != ())
-        self.floats = tuple(name for name, shape in shapes if shape == ())
+        """Let ``derivatives``' short path take this call for inputs of these shapes."""
+        self.generation, self.checked = GENERATION[0], _checked(self.quick, shapes)
 
     def __call__(self, inputs: dict) -> dict:
         if self.one_pass:  # value, gradient (and Hessian) in one pass: one forward sweep, shared temporaries
@@ -251,6 +240,40 @@ class _Call:
             if "hessian" in result:
                 result["hessian"] = result["hessian"][(name, name)]
         return result
+
+
+def _checked(run, shapes: tuple):
+    """``run`` behind the check of ``derivatives``' short path: the inputs are the variables
+    and nothing else, each array one a float64 array of its keyed shape, each scalar one a
+    float (a variable keyed without an input, shape None, never matches).  Anything else
+    gives None: the converting way.  Written out for one array variable, the common loop
+    (this check is most of the API's cost on a small function)."""
+    count = len(shapes)
+    arrays = tuple((name, shape) for name, shape in shapes if shape != ())
+    floats = tuple(name for name, shape in shapes if shape == ())
+    if count == 1 and arrays:
+        ((name, shape),) = arrays
+
+        def checked_one(inputs: dict):
+            if len(inputs) == 1:
+                value = inputs.get(name)
+                if type(value) is _NDARRAY and value.shape == shape and value.dtype is _FLOAT64:
+                    return run(inputs)
+            return None
+        return checked_one
+
+    def checked(inputs: dict):
+        if len(inputs) != count:
+            return None
+        for name, shape in arrays:
+            value = inputs.get(name)
+            if type(value) is not _NDARRAY or value.shape != shape or value.dtype is not _FLOAT64:
+                return None
+        for name in floats:
+            if type(inputs.get(name)) is not float:
+                return None
+        return run(inputs)
+    return checked
 
 
 def prepared(fn: Function, wrt: list[str], sizes: dict, engine: str = "tape", order: int = 2):

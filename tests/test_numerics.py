@@ -255,3 +255,14 @@ def test_log_one_plus_exp_of_a_scalar_far_out_is_finite_in_both_engines(engine):
     out = derivatives("log(1 + exp(a'*x))", {"a": np.ones(2), "x": np.array([400.0, 360.0])}, "x",
                       engine=engine, order=1)
     assert out["value"] == 760.0 and np.array_equal(out["gradient"], np.ones(2))
+
+
+@pytest.mark.parametrize("z, expected", [(708.5, np.exp(708.5)), (709.0, np.exp(709.0)), (710.0, np.inf),
+                                         (-800.0, 0.0), (np.inf, np.inf), (-np.inf, 0.0), (np.nan, np.nan)])
+def test_generated_scalar_exp_overflows_to_inf_and_never_raises(z, expected):
+    """Generated code takes math.exp of a scalar below where it would raise OverflowError,
+    np.exp from there: inf past the float range, NaN at NaN, as the engines gave before."""
+    with np.errstate(all="ignore"):
+        got = derivatives("exp(a'*x)", {"a": np.array([1.0, 0.0]), "x": np.array([z, 1.0])}, "x",
+                          engine="symbolic", order=1)
+    assert got["value"] == pytest.approx(expected, rel=1e-15, nan_ok=True)  # within an ulp of np.exp

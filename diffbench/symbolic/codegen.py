@@ -93,6 +93,7 @@ HELPERS = {
                 "        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))",
                 "    e = np.exp(-np.abs(z))",
                 "    return np.where(np.greater_equal(z, 0), 1.0, e) / (1.0 + e)"),
+    "math": ("import math",),
     "softplus": ("import math",
                  "",
                  "def _softplus(z):",
@@ -430,6 +431,11 @@ class _Emitter:
             if spec != n.attr("spec"):  # an identity factor: the term lands on a diagonal of zeros
                 return f"_einsum_into(np.zeros({self.shape(n.shape)}), 1.0, {spec!r}, {', '.join(r)})"
             return f"np.einsum({spec!r}, {', '.join(r)}, optimize=True)"
+        if op == "exp" and n.ndim == 0 and r[0].isidentifier():
+            # a scalar: math.exp (a fifth of np.exp's cost on one number) below where it would
+            # raise OverflowError; from there, and at NaN, np.exp's inf and NaN
+            self.helpers.add("math")
+            return f"(math.exp({r[0]}) if {r[0]} < 709.0 else np.exp({r[0]}))"
         if op == "softplus":
             if n.ndim == 0:  # a scalar: plain floats (HELPERS), a third of the ufunc's cost
                 self.helpers.add("softplus")

@@ -275,7 +275,7 @@ class Program:
 
 def dense(g, like):
     """An adjoint as a float array shaped like its variable (zeros if it got none)."""
-    if type(g) is np.ndarray and g.dtype is _FLOAT64 and type(like) is np.ndarray and g.shape == like.shape:
+    if type(g) is _NDARRAY and g.dtype is _FLOAT64 and type(like) is _NDARRAY and g.shape == like.shape:
         return g  # already so (the common case: no conversion per call)
     if g is None:
         return np.zeros(np.shape(like))
@@ -283,6 +283,7 @@ def dense(g, like):
 
 
 _FLOAT64 = np.dtype(float)
+_NDARRAY = np.ndarray
 
 #: arrays with fewer entries stay on the tape (releasing them saves less than it costs)
 RELEASED_ENTRIES = 256
