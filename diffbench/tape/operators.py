@@ -229,23 +229,66 @@ MIN_CHUNK_BYTES = 4 * 2**20
 def hessian_chunk(prog: Program) -> int:
     """Directions per forward-over-reverse sweep (recorded as ``hessian_chunk``).
 
-    Each direction adds a tangent to every value that depends on the variables,
-    forward and backward (about twice their entries); a chunk's tangents are
-    kept within half the bytes of the Hessian plus the inputs, the floor the result
-    itself needs, so peak memory stays a small multiple of it (and never split
-    below ``MIN_CHUNK_BYTES``, where one sweep is cheaper and small anyway)."""
+    Each direction adds a tangent to every value that depends on the variables
+    while it is held, forward and backward (:func:`live_tangent_entries`: the
+    tape frees what no later step reads); a chunk's tangents are kept within
+    half the bytes of the Hessian plus the inputs, the floor the result itself
+    needs, so peak memory stays a small multiple of it (and never split below
+    ``MIN_CHUNK_BYTES``, where one sweep is cheaper and small anyway)."""
     cached = getattr(prog, "hessian_chunk", None)
     if cached is not None:
         return cached
     sizes = prog.sizes
-    nodes = topological(canonical_root(prog.fn))
-    per_direction = 16 * sum(size_of(n.shape, sizes) for n, active in zip(nodes, prog.active) if active)
+    per_direction = 8 * live_tangent_entries(prog)
     total = sum(size_of(prog.fn.shapes[name], sizes) for name in prog.wrt)
     floor = 8 * total * total + 8 * sum(size_of(shape, sizes) for shape in prog.fn.shapes.values())
     budget = max(floor // 2, MIN_CHUNK_BYTES)  # small problems: one sweep, no chunking overhead
     chunk = max(1, min(total, budget // max(per_direction, 1)))
     prog.hessian_chunk = chunk
     return chunk
+
+
+def live_tangent_entries(prog: Program) -> int:
+    """The most tangent entries one direction of a forward-over-reverse sweep
+    holds at once, walked over the program's own release plan: a value's
+    tangent from its step to its release (after its last forward reader, or
+    its last reverse reader if a VJP rule reads it), each adjoint's from its
+    first contribution to its use, plus what the step at hand builds (its
+    result, or the incoming adjoint and a contribution being summed).  Only
+    values that depend on the variables carry tangents.  A program with an
+    ``iterate`` loop counts every active value (a loop's record holds its
+    steps' values on its own terms)."""
+    entries = [size_of(n.shape, prog.sizes) for n in topological(canonical_root(prog.fn))]
+    active = prog.active
+    if prog.loops:
+        return sum(e for e, on in zip(entries, active) if on)
+    held = {prog.inputs[name]: entries[prog.inputs[name]] for name in prog.wrt if name in prog.inputs}
+    now = peak = sum(held.values())
+    for (slot, _), frees in zip(prog.steps, prog.forward_release):
+        if not active[slot]:
+            continue
+        held[slot] = entries[slot]
+        now += entries[slot]
+        peak = max(peak, now + entries[slot])  # the step's own temporaries, about one result more
+        for j in frees:
+            now -= held.pop(j, 0)
+    adjoints = {prog.output: entries[prog.output]}
+    now += entries[prog.output]
+    for (slot, _, _, rules), frees in zip(prog.reverse_steps, prog.reverse_release):
+        incoming = adjoints.pop(slot, None)
+        if incoming is not None:
+            # a contribution is built while the incoming adjoint is held, and summed into
+            # an adjoint already there: both, and the sum, at once
+            peak = max(peak, now + max((2 * entries[j] for _, j in rules), default=0))
+            now -= incoming
+            for _, j in rules:
+                if j not in adjoints:
+                    adjoints[j] = entries[j]
+                    now += entries[j]
+            peak = max(peak, now + incoming)
+        for j in frees:
+            now -= held.pop(j, 0)
+    return peak
 
 
 def _hessian_blocks(grads: dict, blocks: list) -> dict:
