@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ["DIFFBENCH_TEST_ENGINES"] = "1"  # noop and spin; inherited by workers and children
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+import fault_engines  # noqa: E402  (the test-only noop and spin engines)
+
+fault_engines.switch_on()  # inherited by the workers and their children
 
 from diffbench.jobs.cluster import connect  # noqa: E402
 from diffbench.jobs.plan import plan  # noqa: E402

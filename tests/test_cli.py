@@ -90,9 +90,9 @@ def test_catalogue_and_engines_list():
 
 
 def test_compare_marks_a_failed_engine_and_still_compares_the_others():
-    import os
+    from fault_engines import environ
 
-    env = {**os.environ, "DIFFBENCH_TEST_ENGINES": "1"}
+    env = environ()
     args = ["compare", "sum(exp(x))", "--wrt", "x", "--size", "n=3", "--engines", "tape,boom,fd"]
     proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", *args, "--json"],
                           capture_output=True, text=True, timeout=120, env=env)

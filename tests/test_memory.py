@@ -99,3 +99,24 @@ def test_tape_mds_hessian_in_chunks_stays_within_three_times_its_output_and_inpu
     out, peak = peak_allocated(prepared.hessian, inputs)
     np.testing.assert_allclose(out[("W", "W")], symbolic[("W", "W")], rtol=1e-9, atol=1e-9)
     assert peak <= 3.0 * (nbytes(out) + nbytes(inputs)) + 2**16
+
+
+def test_a_directions_cost_is_counted_from_what_the_sweep_holds_at_once():
+    """mds_stress makes seven N x N values, but the tape frees most of them after
+    their last reader: one more direction per sweep costs about four N x N
+    tangents at the peak (measured), not one per value (counted before)."""
+    from diffbench.canonical import canonical_root
+    from diffbench.ir import size_of, topological
+
+    prepared, inputs = _mds(60, "tape")
+    program = prepared.program
+    peaks = {}
+    for chunk in (8, 16):
+        program.hessian_chunk = chunk
+        peaks[chunk] = peak_allocated(lambda i: operators.hessian(program, i), inputs)[1]
+    measured = (peaks[16] - peaks[8]) / 8 / 8  # entries per direction
+    counted = operators.live_tangent_entries(program)
+    assert 0.8 * measured <= counted <= 1.25 * measured, (counted, measured)
+    nodes = topological(canonical_root(program.fn))
+    every_active = 2 * sum(size_of(n.shape, program.sizes) for n, on in zip(nodes, program.active) if on)
+    assert counted < every_active / 3

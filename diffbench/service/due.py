@@ -12,9 +12,8 @@ The clock is passed in, so tests can move time forward by hand.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from ..jobs.cron import previous_tick, utc
 
@@ -22,27 +21,6 @@ from ..jobs.cron import previous_tick, utc
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
-
-
-class ManualClock:
-    """A clock that only moves when told to (tests, ``run-due --now``)."""
-
-    def __init__(self, start: datetime):
-        self._now = utc(start)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def set(self, moment: datetime) -> None:
-        with self._lock:
-            self._now = utc(moment)
-
-    def advance(self, **delta) -> datetime:
-        with self._lock:
-            self._now += timedelta(**delta)
-            return self._now
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,15 @@ def job_text(name="t", engines=("noop",), quantities=("value",), sizes=(1,), rep
 
 @pytest.fixture(autouse=True)
 def test_engines(monkeypatch):
-    """The fault-injection engines, for this test and the processes it starts;
-    taken out of the registry afterwards so no other test sees them."""
-    from diffbench.jobs.testing_engines import uninstall
+    """The fault-injection engines (tests/fault_engines.py), for this test and
+    the processes it starts; taken out of the registry afterwards so no other
+    test sees them."""
+    import fault_engines
 
-    monkeypatch.setenv("DIFFBENCH_TEST_ENGINES", "1")
+    for key, value in fault_engines.environ().items():
+        monkeypatch.setenv(key, value)
     yield
-    uninstall()
+    fault_engines.uninstall()
 
 
 @pytest.fixture

@@ -113,3 +113,16 @@ def test_unreachable_scheduler_is_one_line_and_writes_nothing(write_job, tmp_pat
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and f"cannot reach the dask scheduler at {address}" in proc.stderr
     assert not (tmp_path / "diffbench.sqlite").exists()
+
+
+def test_an_engine_module_that_cannot_be_imported_is_one_error_line(write_job, tmp_path):
+    import os
+
+    env = {**os.environ, "DIFFBENCH_ENGINE_MODULES": "no_such_engines_module"}
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "submit", str(write_job()), "--workers", "1"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: DIFFBENCH_ENGINE_MODULES: cannot import 'no_such_engines_module' (No module named "
+        "'no_such_engines_module'); expected importable modules that register engines, comma-separated"]
+    assert not (tmp_path / "diffbench.sqlite").exists()

@@ -2,11 +2,11 @@
 job file, and the real server as a subprocess on 127.0.0.1."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
-os.environ["DIFFBENCH_TEST_ENGINES"] = "1"  # before any engine registry loads
+import fault_engines
+
+fault_engines.switch_on()  # before any engine registry loads
 
 
 @pytest.fixture

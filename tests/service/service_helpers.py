@@ -12,6 +12,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
+
+import fault_engines
+from diffbench.jobs.cron import utc
 
 JOB = """version = 1
 name = "{name}"
@@ -69,7 +73,7 @@ class Server:
 
     def __init__(self, folder, *args, env=None, wait=True):
         self.log = folder / f"serve-{time.monotonic_ns()}.log"
-        environ = {**os.environ, "DIFFBENCH_TEST_ENGINES": "1", **(env or {})}
+        environ = {**fault_engines.environ(), **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "diffbench.cli.main", "serve", "--port", "0", "--workers", "1", *map(str, args)],
             cwd=folder, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), env=environ, start_new_session=True)
@@ -119,3 +123,24 @@ def serving_in_thread(settings, clock=None, timeout: float = 30.0):
         finally:
             server.should_exit = True
             thread.join(timeout)
+
+
+class ManualClock:
+    """A clock that only moves when told to: a test drives the service's schedules with it."""
+
+    def __init__(self, start: datetime):
+        self._now = utc(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = utc(moment)
+
+    def advance(self, **delta) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import fault_engines
 from service_helpers import job_text, request, wait_for_run
 
 
@@ -173,7 +174,7 @@ def test_a_stopped_server_interrupts_its_run_cleanly(server, tmp_path):
     store.close()
     resumed = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "resume", run_id, "--db", "store.sqlite",
                               "--workers", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "DIFFBENCH_TEST_ENGINES": "1"})
+                             env=fault_engines.environ())
     assert resumed.returncode == 0 and "finished, 6/6 tasks: 6 ok" in resumed.stdout, resumed.stderr
 
 

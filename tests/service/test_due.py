@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from diffbench.jobs.cron import check_schedule, next_ticks, previous_tick
-from diffbench.service.due import ManualClock, due_jobs, due_tick
+from diffbench.service.due import due_jobs, due_tick
+from service_helpers import ManualClock
 from diffbench.service.jobsdir import ScheduledJob
 from diffbench.jobs.store import ScheduleState
 

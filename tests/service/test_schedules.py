@@ -10,9 +10,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from service_helpers import job_text, request, serving_in_thread, wait_for_run
+from service_helpers import ManualClock, job_text, request, serving_in_thread, wait_for_run
 
-from diffbench.service.due import ManualClock
 from diffbench.service.server import Settings
 
 NIGHTLY = 'schedule = "0 3 * * *"'

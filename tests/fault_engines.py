@@ -1,9 +1,11 @@
 """Fault-injection engines for tests and the scheduler benchmark.
 
-Installed only when ``DIFFBENCH_TEST_ENGINES=1`` (see :mod:`.registry`),
-in the submitting process and in every sandbox child (the variable is
-inherited from the worker's environment).  Each reads the dim ``n`` as its
-knob, so a job controls them through ``sizes``:
+Test code, outside the package: the job system loads it only when
+``DIFFBENCH_ENGINE_MODULES`` names this module (see
+``diffbench.jobs.registry``), in the submitting process, the workers and every
+sandbox child, which inherit the variable; :func:`environ` sets it and puts
+this folder on ``PYTHONPATH`` so those processes can import it.  Each engine
+reads the dim ``n`` as its knob, so a job controls them through ``sizes``:
 
 ``noop``   returns zeros at once (measures the scheduler, not an engine)
 ``sleep``  each call sleeps n milliseconds
@@ -17,12 +19,16 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 import numpy as np
 
-from ..engines.base import Engine, Prepared, register
-from ..errors import Unsupported
+from diffbench.engines.base import Engine, Prepared, register
+from diffbench.errors import Unsupported
+
+MODULE = "fault_engines"
+FOLDER = os.path.dirname(os.path.abspath(__file__))
 
 
 class _Zeros(Prepared):
@@ -71,7 +77,7 @@ class _Crash(_Zeros):
 class _Test(Engine):
     def __init__(self, name, prepared=None, error=None):
         self.name, self.prepared, self.error = name, prepared, error
-        self.description = "test-only engine (DIFFBENCH_TEST_ENGINES=1)"
+        self.description = "test-only engine (tests/fault_engines.py)"
 
     def prepare(self, fn, wrt, sizes, order=2):
         if self.error is not None:
@@ -85,14 +91,32 @@ ENGINES = (_Test("noop", _Zeros), _Test("sleep", _Sleep), _Test("spin", _Spin), 
 
 
 def install() -> None:
+    """Called by the job system's registry each time it loads the engines."""
     for engine in ENGINES:
         register(engine)
 
 
 def uninstall() -> None:
     """Take them out of the registry again (tests: nothing leaks into other tests)."""
-    from ..engines.base import REGISTRY
+    from diffbench.engines.base import REGISTRY
 
     for engine in ENGINES:
         if REGISTRY.get(engine.name) is engine:
             del REGISTRY[engine.name]
+
+
+def environ(base: dict | None = None) -> dict:
+    """``base`` (default ``os.environ``) with these engines switched on for
+    every process started with it."""
+    from diffbench.jobs.registry import ENGINE_MODULES_VAR
+
+    env = dict(os.environ if base is None else base)
+    path = env.get("PYTHONPATH", "")
+    return {**env, ENGINE_MODULES_VAR: MODULE, "PYTHONPATH": os.pathsep.join(filter(None, [FOLDER, path]))}
+
+
+def switch_on() -> None:
+    """:func:`environ` in this process's own environment (and import path)."""
+    os.environ.update(environ())
+    if FOLDER not in sys.path:
+        sys.path.insert(0, FOLDER)
