@@ -1,6 +1,6 @@
 """The tape Hessian's directions per sweep: counted live (now) against every active value (before).
 
-    python benchmarks/bench_hessian_chunk.py [--rounds 3] [--only NAME,...]
+    python benchmarks/bench_hessian_chunk.py [--rounds 3] [--only NAME,...] [--try CHUNK,...]
 
 ``diffbench.tape.operators.hessian_chunk`` sizes a forward-over-reverse
 sweep's batch of directions from the tangent entries one direction costs.
@@ -12,7 +12,9 @@ estimates beside the per-direction cost measured (the slope of the peak
 between two chunk sizes), and where the two estimates give different chunks,
 runs the Hessian at each, side by side in one process: peak memory over the
 Hessian's bytes plus the inputs' (target <= 3x, as ``bench_memory.py``) and
-CPU seconds (best of ``--rounds``, the two interleaved).
+CPU seconds (best of ``--rounds``, the two interleaved).  ``--try`` runs
+the listed chunk sizes side by side as well (what a larger batch would cost
+in memory, and save in time).
 """
 from __future__ import annotations
 
@@ -92,7 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", help="comma-separated catalogue names")
+    parser.add_argument("--try", dest="chunks", help="comma-separated chunk sizes to run side by side too")
     args = parser.parse_args()
+    tried = [int(c) for c in args.chunks.split(",")] if args.chunks else []
     only = set(args.only.split(",")) if args.only else None
     print(f"{'function':22} {'sizes':22} {'dirs':>5} {'before/dir':>10} {'live/dir':>9} {'measured':>9} "
           f"{'chunk before -> now':>19}  peak before / now (<= {TARGET:g}x)   CPU s before / now")
@@ -110,6 +114,11 @@ def main() -> None:
         label = ",".join(f"{k}={v}" for k, v in sizes.items()) or "-"
         line = (f"{entry.name:22} {label:22} {total:5d} {before:10d} {live:9d} "
                 f"{'-' if slope is None else f'{slope:.0f}':>9} {chunks['before']:>9} -> {chunks['now']:<7}")
+        if tried:
+            found = side_by_side(prog, inputs, {c: c for c in tried}, args.rounds)
+            print(line + "  " + "   ".join(f"chunk {c}: {r:.2f}x {t:.3f} s" for c, (r, t) in found.items()),
+                  flush=True)
+            continue
         if chunks["before"] == chunks["now"]:
             print(line + "  (same chunk)", flush=True)
             continue
