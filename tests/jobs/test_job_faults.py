@@ -41,6 +41,23 @@ def wait_for_results(db, count: int, proc: subprocess.Popen, timeout=60) -> str:
     raise AssertionError("results did not arrive")
 
 
+def wait_for_results_from_each_worker(db, workers: int, proc: subprocess.Popen, timeout=120) -> str:
+    """The run id, once every one of ``workers`` workers has stored a result (on a busy
+    machine one worker's sandbox child can take longer to warm up than a task lasts, so
+    the first results may all come from the other)."""
+    run_id = wait_for_results(db, 1, proc, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        store = Store(db)
+        seen = {r["env"].get("worker") for r in store.results(run_id)}
+        store.close()
+        if len(seen - {None}) >= workers:
+            return run_id
+        time.sleep(0.1)
+    raise AssertionError(f"results from {workers} workers did not arrive")
+
+
 def assert_complete(db, run_id: str) -> list[dict]:
     store = Store(db)
     results = store.results(run_id)
@@ -58,7 +75,7 @@ def sleepy_job(write_job):
 def test_worker_killed_mid_run(dask_cluster, write_job, tmp_path):
     db = tmp_path / "s.sqlite"
     proc = start_submit(sleepy_job(write_job), db, dask_cluster.address)
-    run_id = wait_for_results(db, 2, proc)
+    run_id = wait_for_results_from_each_worker(db, 2, proc)
     os.kill(dask_cluster.workers[0].pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
