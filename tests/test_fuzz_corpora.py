@@ -33,8 +33,9 @@ def load(name: str) -> list[dict]:
 def run_expression(case: dict) -> None:
     from diffbench import derivatives
     from diffbench.cli import compare
+    from diffbench.cli.common import parse_sizes
 
-    sizes = compare._sizes(tuple(f"{d}={v}" for d, v in case["sizes"].items()))
+    sizes = parse_sizes(tuple(f"{d}={v}" for d, v in case["sizes"].items()))
     wrt = compare.wrt_names(case["wrt"])
 
     def guard(fn, wrt, full):
