@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
 
 
@@ -105,3 +107,26 @@ def test_compare_marks_a_failed_engine_and_still_compares_the_others():
                            capture_output=True, text=True, timeout=120, env=env)
     assert table.returncode == 1 and "Traceback" not in table.stderr
     assert "FAILED: RuntimeError" in table.stdout and "engines agree (boom failed)" in table.stdout
+
+
+@pytest.mark.parametrize("args,flag", [
+    (("submit", "jobs/quickstart.toml", "--connect-timeout", "nan", "--scheduler", "tcp://127.0.0.1:1"), "--connect-timeout"),
+    (("submit", "jobs/quickstart.toml", "--connect-timeout", "-1", "--scheduler", "tcp://127.0.0.1:1"), "--connect-timeout"),
+    (("resume", "--workers", "0"), "--workers"),
+    (("regressions", "--threshold", "nan"), "--threshold"),
+    (("regressions", "--threshold", "-1"), "--threshold"),
+    (("serve", "--port", "99999"), "--port"),
+    (("serve", "--port", "-1"), "--port"),
+    (("serve", "--max-body", "-5", "--port", "0"), "--max-body"),
+    (("serve", "--poll", "nan", "--port", "0"), "--poll"),
+    (("serve", "--workers", "0", "--port", "0"), "--workers"),
+])
+def test_numbers_out_of_range_are_refused_before_anything_runs(tmp_path, args, flag):
+    """--port 99999 and --connect-timeout nan were tracebacks, --max-body -5 served
+    (refusing every request), --threshold nan reported nothing, --workers 0 was taken."""
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", *args, "--db", str(tmp_path / "s.sqlite")],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"Invalid value for '{flag}'" in proc.stderr
+    assert not (tmp_path / "s.sqlite").exists()
+

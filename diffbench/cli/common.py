@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 
@@ -22,6 +23,30 @@ def user_facing_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         pass
     return tuple(errors)
+
+
+class Finite(click.ParamType):
+    """A finite number above ``low`` (or from it, ``strict=False``): click's
+    FloatRange lets NaN through every comparison, and inf past any bound."""
+
+    name = "number"
+
+    def __init__(self, low: float = 0.0, strict: bool = True, what: str = "a number of seconds"):
+        self.low, self.strict, self.what = low, strict, what
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r}: expected {self.what}", param, ctx)
+        below = number <= self.low if self.strict else number < self.low
+        if not math.isfinite(number) or below:
+            bound = "above" if self.strict else "at least"
+            self.fail(f"{value!r}: expected {self.what} {bound} {self.low:g}", param, ctx)
+        return number
+
+
+SECONDS = Finite()
 
 
 def parse_assignments(items: tuple[str, ...], flag: str) -> dict[str, str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import UserError
 from .options import db_option
 
 
@@ -18,5 +19,9 @@ def command(run, fmt, output, db):
 
     store = open_store(db)
     run_id = find_run(store, run)
-    path = write(store.results(run_id), fmt, output or f"{run_id}.{fmt}")
+    target = output or f"{run_id}.{fmt}"
+    try:
+        path = write(store.results(run_id), fmt, target)
+    except OSError as err:  # a folder, a missing folder, no permission: one line, as for report
+        raise UserError(f"cannot write the export to {target}: {err.strerror or err}") from None
     click.echo(str(path))

@@ -8,7 +8,7 @@ import signal
 import click
 
 from ..jobs.records import STATUSES
-from .common import echo_json
+from .common import SECONDS, echo_json
 from ..jobs.store import DEFAULT_PATH
 
 db_option = click.option("--db", default=DEFAULT_PATH, show_default=True, help="Results store (SQLite).")
@@ -16,11 +16,11 @@ db_option = click.option("--db", default=DEFAULT_PATH, show_default=True, help="
 
 def cluster_options(fn):
     for option in reversed([
-        click.option("--workers", type=int, help="Local cluster size (default: one per core)."),
+        click.option("--workers", type=click.IntRange(1), help="Local cluster size (default: one per core)."),
         click.option("--scheduler", metavar="tcp://HOST:PORT", help="Use this running dask scheduler."),
         db_option,
         click.option("--reports", default="reports", show_default=True, help="Folder for the HTML report."),
-        click.option("--connect-timeout", default=10.0, show_default=True,
+        click.option("--connect-timeout", type=SECONDS, default=10.0, show_default=True,
                      help="Seconds to wait for --scheduler."),
     ]):
         fn = option(fn)

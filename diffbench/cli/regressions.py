@@ -9,14 +9,14 @@ import sys
 
 import click
 
-from .common import echo_json
+from .common import Finite, echo_json
 from .options import db_option
 
 
 @click.command("regressions")
 @click.argument("job", required=False)
 @db_option
-@click.option("--threshold", default=0.10, show_default=True, help="Smallest slowdown reported (0.10 = 10%).")
+@click.option("--threshold", type=Finite(0.0, strict=False, what="a fraction"), default=0.10, show_default=True, help="Smallest slowdown reported (0.10 = 10%).")
 @click.option("--json", "as_json", is_flag=True, help="Print the regressions as JSON.")
 def command(job, db, threshold, as_json):
     """Regressions of JOB's latest run (default: every job) against its history."""

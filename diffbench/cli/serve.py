@@ -6,23 +6,23 @@ import click
 from .options import limit_options
 from ..jobs.limits import HTTP
 from ..jobs.store import DEFAULT_PATH
-from .common import log_to_stderr
+from .common import SECONDS, log_to_stderr
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback needs --token.")
-@click.option("--port", default=8787, show_default=True, help="Port (0: any free port, printed at start).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True, help="Port (0: any free port, printed at start).")
 @click.option("--jobs", default="jobs", show_default=True, help="Folder of job files; those with a schedule run on it.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on this dask cluster (default: a local one per run).")
-@click.option("--workers", type=int, help="Local cluster size (default: one per core).")
+@click.option("--workers", type=click.IntRange(1), help="Local cluster size (default: one per core).")
 @click.option("--db", default=DEFAULT_PATH, show_default=True, help="Results store (SQLite).")
 @click.option("--reports", default="reports", show_default=True, help="Folder for HTML reports.")
 @click.option("--token", envvar="DIFFBENCH_TOKEN", help="Access token every request must carry "
               "(Authorization: Bearer ...); prefer the DIFFBENCH_TOKEN variable to keep it out of `ps`.")
-@click.option("--max-body", default=1 << 20, show_default=True, help="Largest request body, bytes.")
-@click.option("--poll", default=15.0, show_default=True, help="Seconds between looks at the schedules.")
-@click.option("--connect-timeout", default=10.0, show_default=True, help="Seconds to wait for --scheduler.")
+@click.option("--max-body", type=click.IntRange(1), default=1 << 20, show_default=True, help="Largest request body, bytes.")
+@click.option("--poll", type=SECONDS, default=15.0, show_default=True, help="Seconds between looks at the schedules.")
+@click.option("--connect-timeout", type=SECONDS, default=10.0, show_default=True, help="Seconds to wait for --scheduler.")
 @click.option("--allow-python", "allow_python", multiple=True, metavar="MODULE",
               help="Let submitted job files name Python functions from MODULE (and its submodules); "
                    "by default the server never imports user-supplied Python.")

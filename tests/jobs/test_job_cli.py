@@ -65,6 +65,20 @@ def test_parquet_without_pyarrow_is_a_clear_error(tmp_path):
     assert not list(tmp_path.glob("*.parquet"))
 
 
+def test_export_to_a_folder_or_a_missing_folder_is_one_error_line(tmp_path):
+    """export -o DIR and -o missing/a.csv were IsADirectoryError / FileNotFoundError tracebacks."""
+    from diffbench.jobs.store import Store
+    from test_job_store import TASKS, new_run, record
+
+    store = Store(tmp_path / "s.sqlite")
+    new_run(store)
+    store.put(record(TASKS[0]))
+    for target in (tmp_path, tmp_path / "missing" / "a.csv"):
+        proc = diffbench("export", "r1", "--db", tmp_path / "s.sqlite", "-o", target, cwd=tmp_path)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.startswith(f"error: cannot write the export to {target}: "), proc.stderr
+
+
 def test_parquet_export_round_trips(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed (pip install -e '.[parquet]')")
     from diffbench.jobs.store import Store
