@@ -20,18 +20,35 @@ domain), and applies to scalars, vectors and matrices alike:
   are ``logdet``'s, not the chain rule through ``det`` (90x slower Hessians);
 * ``1 / (1 + exp(-z)) -> σ(z)``, ``exp(z) / (1 + exp(z)) -> σ(z)``;
 * ``⟨1, v⟩ -> sum(v)``, ``1 ± v`` for an all-ones ``1 ± v`` (no all-ones array);
-* ``sum(u ⊙ u)``, ``sum(u.^2)``, ``norm2(u)^2 -> ⟨u, u⟩`` (non-scalar ``u``);
-* ``⟨x, Aᵀ (A x)⟩ -> ⟨A x, A x⟩`` (the product ``A x`` is then shared), scalar
-  factors taken out first: ``⟨s u, v⟩ -> s ⟨u, v⟩``;
+* ``sum(u ⊙ u)``, ``sum(u.^2)``, ``sum(square(u))``, ``norm2(u)^2``,
+  ``norm2(u) norm2(u) -> ⟨u, u⟩`` (non-scalar ``u``); ``sum(u ⊙ v) -> ⟨u, v⟩``;
+  ``sum(diag(M)) -> tr(M)``;
+* ``⟨u, Aᵀ v⟩ -> ⟨A u, v⟩`` (vectors): the transpose moves off the product, so
+  ``w'*X'*y`` is ``⟨X w, y⟩`` and shares ``X w`` with the rest of the function, and
+  ``⟨x, Aᵀ (A x)⟩`` is ``⟨A x, A x⟩``; scalar factors taken out first:
+  ``⟨s u, v⟩ -> s ⟨u, v⟩``;
 * ``sqrt(⟨u, u⟩) -> norm2(u)``;
-* ``(-A) B``, ``A (-B) -> -(A B)``: the sign goes on the product, so ``-X*w`` is
-  ``-(X*w)`` (shared with ``X*w``), not a negated copy of ``X`` and a second product;
-  ``sum(-v) -> -sum(v)``, ``⟨-u, v⟩ -> -⟨u, v⟩``, ``-(-z) -> z``.
+* products applied as a user would by hand: ``diag(d) v -> d ⊙ v``; ``diag(d) M``
+  and ``M diag(d)`` are a scaling of M's rows or columns by ``spread(d)`` (never an
+  m x m diagonal matrix: ``diag(y)*X*w`` cost the tape 43x ``y.*(X*w)``); ``I M -> M``;
+  a chain times a vector is matrix-vector products, ``(A B) v -> A (B v)``,
+  ``(diag(d) M) v -> d ⊙ (M v)``, ``(s A) v -> s (A v)``; transposes are pushed
+  onto the leaves of a scaling (``(Xᵀ diag(d))ᵀ -> diag(d) X``, ``Aᵀᵀ -> A``,
+  ``diag(d)ᵀ -> diag(d)``);
+* signs and constants: ``(-A) B``, ``A (-B) -> -(A B)`` and ``(-u) ⊙ v -> -(u ⊙ v)``:
+  the sign goes on the product, so ``-X*w`` is ``-(X*w)`` (shared with ``X*w``), not
+  a negated copy of ``X`` and a second product; ``sum(-v) -> -sum(v)``,
+  ``⟨-u, v⟩ -> -⟨u, v⟩``, ``-(-z) -> z``, ``-(u - v) -> v - u``, ``-1 v -> -v``;
+  arithmetic on two constants folded (``1/2 -> 0.5``, when finite), constants in
+  front and multiplied together (``(z/2)*2 -> z``), ``z / 2^k -> 2^-k z`` (exact),
+  ``c / exp(z) -> c exp(-z)``.
 
 The pass is one bottom-up walk (iterative, each shared node once), linear
 in the size of the DAG.
 """
 from __future__ import annotations
+
+import math
 
 from .ir import Node, const, node, topological
 from .ops import TABLE, build
@@ -116,6 +133,10 @@ def _log1p(n: Node) -> Node | None:
 
 def _div(n: Node) -> Node | None:
     top, bottom = n.args
+    if bottom.op == "exp" and top.op == "const" and bottom.shape == n.shape:  # c / e^z = c e^-z
+        return _rewritten("mul", (top, build("exp", (_neg(bottom.args[0]),))))
+    if bottom.op == "const" and _power_of_two(bottom.attr("value")):  # z / 2 = 0.5 z, exactly
+        return _rewritten("mul", (const(1.0 / bottom.attr("value")), top))
     e = _one_plus(bottom, "exp")
     if e is None:
         return None
@@ -124,6 +145,12 @@ def _div(n: Node) -> Node | None:
     if top is e:  # e^z / (1 + e^z)
         return build("sigmoid", e.args)
     return None
+
+
+def _power_of_two(c: float) -> bool:
+    """``1/c`` is exact (and finite) for ``c = ±2^k``."""
+    mantissa, _ = math.frexp(c) if math.isfinite(c) and c != 0 else (0.0, 0)
+    return abs(mantissa) == 0.5 and math.isfinite(1.0 / c)
 
 
 def _scaled(n: Node) -> tuple[Node | None, Node]:
@@ -139,6 +166,8 @@ def _scaled(n: Node) -> tuple[Node | None, Node]:
 
 def _inner(n: Node) -> Node | None:
     a, b = n.args
+    if a.op == b.op == "neg":  # ⟨-u, -v⟩ = ⟨u, v⟩
+        return _rewritten("inner", (a.args[0], b.args[0]))
     for i, arg in enumerate((a, b)):  # ⟨-u, v⟩ = -⟨u, v⟩: the sign on the scalar
         if arg.op == "neg":
             rest = build("inner", (arg.args[0], b) if i == 0 else (a, arg.args[0]))
@@ -149,43 +178,89 @@ def _inner(n: Node) -> Node | None:
             rest = build("inner", (u, b) if i == 0 else (a, u))
             return build("mul", (s, _inner(rest) or rest))
     if a.op == "ones" and a.shape == b.shape:
-        return build("sum", (b,))
+        return _rewritten("sum", (b,))
     if b.op == "ones" and a.shape == b.shape:
-        return build("sum", (a,))
-    for u, m in ((a, b), (b, a)):  # ⟨x, Aᵀ (A x)⟩ = ⟨A x, A x⟩
-        if (m.op == "matmul" and m.args[0].op == "transpose" and m.args[1].op == "matmul"
-                and m.args[1].args[0] is m.args[0].args[0] and m.args[1].args[1] is u):
-            return build("inner", (m.args[1], m.args[1]))
+        return _rewritten("sum", (a,))
+    for u, m in ((a, b), (b, a)):  # ⟨u, Aᵀ v⟩ = ⟨A u, v⟩, so ⟨x, Aᵀ (A x)⟩ = ⟨A x, A x⟩
+        if u.ndim == 1 and m.op == "matmul" and m.args[0].op == "transpose" and m.args[1].ndim == 1:
+            return _rewritten("inner", (_rewritten("matmul", (m.args[0].args[0], u)), m.args[1]))
     return None
 
 
 def _square_of(n: Node) -> Node | None:
-    """``u`` when ``n`` is ``u ⊙ u`` or ``u.^2`` (non-scalar)."""
+    """``u`` when ``n`` is ``u ⊙ u``, ``u.^2`` or ``square(u)`` (non-scalar)."""
     if n.shape == ():
         return None
     if n.op == "mul" and n.args[0] is n.args[1]:
         return n.args[0]
     if n.op == "pow" and _is_const(n.args[1], 2.0) and n.args[0].shape == n.shape:
         return n.args[0]
+    if n.op == "square":
+        return n.args[0]
     return None
 
 
 def _sum(n: Node) -> Node | None:
-    if n.args[0].op == "neg":  # sum(-v) = -sum(v): the sign on the scalar
-        return build("neg", (build("sum", n.args[0].args, dict(n.attrs)),))
-    u = _square_of(n.args[0])
-    return build("inner", (u, u)) if u is not None else None
+    (v,) = n.args
+    if v.op == "neg":  # sum(-v) = -sum(v): the sign on the scalar
+        return build("neg", (_rewritten("sum", v.args, dict(n.attrs)),))
+    u = _square_of(v)
+    if u is not None:
+        return _rewritten("inner", (u, u))
+    if v.op == "mul" and v.args[0].shape == v.args[1].shape == v.shape != ():  # sum(u ⊙ w) = ⟨u, w⟩
+        return _rewritten("inner", v.args)
+    if v.op == "diag_part":  # sum(diag(M)) = tr(M)
+        return build("tr", v.args)
+    return None
+
+
+def _mul(n: Node) -> Node | None:
+    """``(-u) ⊙ v``, ``u ⊙ (-v) -> -(u ⊙ v)``: the sign outside, as on products;
+    ``-1 v -> -v``; ``‖u‖ ‖u‖ -> ⟨u, u⟩``."""
+    a, b = n.args
+    if a.op == "neg" or b.op == "neg":
+        product = _rewritten("mul", (_neg(a) if a.op == "neg" else a, _neg(b) if b.op == "neg" else b))
+        return product if a.op == b.op == "neg" else build("neg", (product,))
+    if a.op == "const" and b.op == "mul" and b.args[0].op == "const":  # c (d v) = (c d) v
+        return _rewritten("mul", (const(a.attr("value") * b.args[0].attr("value")), b.args[1]))
+    if b.op == "const" and a.op != "const":  # v c = c v: the constant in front
+        return _rewritten("mul", (b, a))
+    if _is_const(a, 1.0) and b.shape == n.shape:
+        return b
+    if _is_const(a, -1.0) and b.shape == n.shape:
+        return build("neg", (b,))
+    if a is b and a.op == "norm2" and a.args[0].shape != ():
+        return _rewritten("inner", (a.args[0], a.args[0]))
+    return None
+
+
+_ARITHMETIC = {"add": float.__add__, "sub": float.__sub__, "mul": float.__mul__, "div": float.__truediv__}
+
+
+def _folded(n: Node) -> Node | None:
+    """Arithmetic on two constants (``1/2``), done once here, not at every call; only
+    a finite result (an overflow is left to the engines, which say so)."""
+    a, b = n.args
+    if a.op == b.op == "const" and not (n.op == "div" and b.attr("value") == 0.0):
+        value = _ARITHMETIC[n.op](a.attr("value"), b.attr("value"))
+        return const(value) if math.isfinite(value) else None
+    return None
 
 
 def _double_neg(n: Node) -> Node | None:
-    return n.args[0].args[0] if n.args[0].op == "neg" else None
+    (a,) = n.args
+    if a.op == "const":  # -c, a constant
+        return const(-a.attr("value"))
+    if a.op == "sub" and a.args[0].shape == a.args[1].shape:  # -(u - v) = v - u
+        return _rewritten("sub", a.args[::-1])
+    return a.args[0] if a.op == "neg" else None
 
 
 def _pow(n: Node) -> Node | None:
     base, exponent = n.args
     if base.op == "norm2" and _is_const(exponent, 2.0) and base.args[0].shape != ():
         u = base.args[0]
-        return build("inner", (u, u))
+        return _rewritten("inner", (u, u))
     return None
 
 
@@ -206,13 +281,84 @@ def _ones_operand(n: Node) -> Node | None:
     return None
 
 
+def _rewritten(op: str, args: tuple, attrs: dict | None = None) -> Node:
+    """``op(args)`` built, with its own rule applied: a rule that builds a new
+    product hands it on in canonical form (``(-D) X`` becomes ``-(D X)``, and
+    ``D X`` then a row scaling)."""
+    built = build(op, args, attrs)
+    rule = RULES.get(op)
+    out = rule(built) if rule is not None else None
+    return built if out is None else out
+
+
+def _row_scaling(n: Node) -> tuple[Node | None, Node]:
+    """``(d, M)`` when ``n`` is ``diag(d) M`` written as ``spread(d) ⊙ M`` (d down
+    the rows); else ``(None, n)``."""
+    if n.op == "mul" and n.ndim == 2:
+        for s, m in (n.args, n.args[::-1]):
+            if s.op == "spread" and s.attr("axis") == 1:
+                return s.args[0], m
+    return None, n
+
+
 def _matmul(n: Node) -> Node | None:
     a, b = n.args
     if a.op == "neg" or b.op == "neg":
-        product = build("matmul", (_neg(a) if a.op == "neg" else a, _neg(b) if b.op == "neg" else b))
+        product = _rewritten("matmul", (_neg(a) if a.op == "neg" else a, _neg(b) if b.op == "neg" else b))
         return product if a.op == b.op == "neg" else build("neg", (product,))
+    if a.op == "eye":  # I M = M, M I = M: no identity built
+        return b
+    if b.op == "eye":
+        return a
+    if a.op == "diag_embed":  # diag(d) M: d down M's rows, never an m x m matrix
+        d = a.args[0]
+        if b.ndim == 1:
+            return build("mul", (d, b))
+        return build("mul", (build("spread", (d,), {"axis": 1, "shape": b.shape}), b))
+    if b.op == "diag_embed":  # M diag(d): d along M's columns
+        return build("mul", (a, build("spread", (b.args[0],), {"axis": 0, "shape": a.shape})))
+    if b.ndim == 1:  # (A B) v = A (B v): matrix-vector products only
+        s, m = _scaled(a)
+        if s is not None:  # (s A) v = s (A v): the vector scaled, not the matrix
+            return build("mul", (s, _rewritten("matmul", (m, b))))
+        d, m = _row_scaling(a)
+        if d is not None:  # (diag(d) M) v = d ⊙ (M v)
+            return build("mul", (d, _rewritten("matmul", (m, b))))
+        if a.op == "matmul":
+            return _rewritten("matmul", (a.args[0], _rewritten("matmul", (a.args[1], b))))
     return None
 
 
-RULES = {"matmul": _matmul, "neg": _double_neg, "add": _ones_operand, "sub": _ones_operand, "log": _log, "log1p": _log1p, "div": _div, "inner": _inner,
+def _transpose(n: Node) -> Node | None:
+    """Transposes pushed onto the leaves of a scaling, so ``(Xᵀ diag(d))ᵀ w`` meets the
+    row-scaling rule of :func:`_matmul` as ``(diag(d) X) w`` does."""
+    (a,) = n.args
+    if a.op == "transpose":  # Aᵀᵀ = A
+        return a.args[0]
+    if a.op == "diag_embed":  # diag(d)ᵀ = diag(d)
+        return a
+    if a.op in ("spread", "broadcast", "ones"):  # the same entries on the transposed shape
+        attrs = dict(a.attrs, shape=a.shape[::-1])
+        if a.op == "spread":  # d along the other axis
+            attrs["axis"] = 1 - a.attr("axis")
+        return build(a.op, a.args, attrs)
+    if a.op in ("mul", "neg"):  # (A ⊙ B)ᵀ = Aᵀ ⊙ Bᵀ, (s A)ᵀ = s Aᵀ
+        return build(a.op, tuple(x if x.ndim == 0 else _rewritten("transpose", (x,)) for x in a.args))
+    return None
+
+
+def _first(*rules):
+    """The rule that tries ``rules`` in order and returns the first rewrite."""
+    def rule(n: Node) -> Node | None:
+        for r in rules:
+            out = r(n)
+            if out is not None:
+                return out
+        return None
+    return rule
+
+
+RULES = {"matmul": _matmul, "transpose": _transpose, "neg": _double_neg, "log": _log, "log1p": _log1p,
+         "add": _first(_folded, _ones_operand), "sub": _first(_folded, _ones_operand),
+         "mul": _first(_folded, _mul), "div": _first(_folded, _div), "inner": _inner,
          "sum": _sum, "pow": _pow, "sqrt": _sqrt}

@@ -206,7 +206,7 @@ def test_a_length_one_quadratic_form_prints_as_for_general_n():
     """x'*A*x with dims declared 1 printed f = Aᵀ x x and ∇ = Aᵀ x 1 + A sum(x ⊙ 1)."""
     from diffbench.symbolic.api import derive
     lines = str(derive("x'*A*x", "x", {"x": "1", "A": "1,1"})).splitlines()
-    assert lines == ["f = ⟨x, Aᵀ x⟩", "∇_x f = (A + Aᵀ) x", "∇²_xx f = A + Aᵀ"]
+    assert lines == ["f = ⟨x, A x⟩", "∇_x f = (A + Aᵀ) x", "∇²_xx f = A + Aᵀ"]  # as for general n
     check_agree(parse("(x'*A)*x*2", {"x": "1", "A": "1,1"}), {"x": ONE["x"], "A": ONE["A"]}, ["x", "A"],
                 engines=("symbolic", "tape"), reference=lambda p: 2 * anp.sum(p["x"] * p["A"][0] * p["x"]))
 

@@ -226,8 +226,39 @@ class _Emitter:
     def plan(self, n: Node):
         """A :class:`_Plan` for ``n``, a replacement node, or None (emit ``n`` as it is)."""
         if id(n) not in self.plans:
-            self.plans[id(n)] = self._make_plan(n) if n.ndim == 2 and n.op in _LINEAR else None
+            if n.ndim == 2 and n.op in _LINEAR:
+                self.plans[id(n)] = self._make_plan(n)
+            elif n.op == "matmul" and n.args[1].ndim == 1 and self._sum_read_once(n.args[0]):
+                self.plans[id(n)] = self._distributed(n.args[0], n.args[1])
+            else:
+                self.plans[id(n)] = None
         return self.plans[id(n)]
+
+    def _sum_read_once(self, m: Node) -> bool:
+        return m.op in ("add", "sub") and m.args[0].shape == m.args[1].shape and self.uses.get(id(m), 0) == 1
+
+    def _distributed(self, m: Node, v: Node) -> Node:
+        """``(A ± B) v -> A v ± B v`` (through scalings and negations nothing else reads):
+        a sum of matrices that only this product reads is never built, since for a vector
+        ``v`` the sum costs as much as the product it would save (the gradient of
+        ``x'*A*x`` is ``A x + Aᵀ x``, no ``A + Aᵀ`` per call)."""
+        if self._sum_read_once(m):
+            return build(m.op, tuple(self._distributed(a, v) for a in m.args))
+        if m.op == "neg" and self.uses.get(id(m), 0) == 1:
+            return build("neg", (self._distributed(m.args[0], v),))
+        if m.op == "mul" and m.args[0].shape == () and self.uses.get(id(m), 0) == 1:
+            return build("mul", (m.args[0], self._distributed(m.args[1], v)))
+        if m.op == "eye":  # the terms of a plan, applied without being built
+            return v
+        if m.op == "diag_embed":
+            return build("mul", (m.args[0], v))
+        if m.op == "outer":
+            return build("mul", (build("inner", (m.args[1], v)), m.args[0]))
+        if m.op in ("broadcast", "ones"):  # c 𝟏𝟏ᵀ v = (c Σv) 𝟏: no filled matrix
+            total = build("sum", (v,))
+            scaled = total if m.op == "ones" else build("mul", (m.args[0], total))
+            return build("broadcast", (scaled,), {"shape": m.shape[:1]})
+        return build("matmul", (m, v))
 
     def _terms(self, n: Node, c: float, factors: tuple, out: list, top: bool = False) -> None:
         """``n`` scaled by ``c ∏ factors`` as terms ``(kind, c, factors, payload)``; a

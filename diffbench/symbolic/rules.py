@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..errors import Unsupported
 from ..ir import Node, const, node
 from ..ops import TABLE
-from .einsum import einsum_form, ones
+from .einsum import einsum_form, eye, ones
 from .simplify import make_node
 
 _L = "abcdefgh"
@@ -141,7 +141,18 @@ class Linear:
     def op_solve(self, n, js, cs):
         if js[0] is not None:
             raise Unsupported("unsupported: solve with a tangent matrix (not a linear map)")
-        return leading(n, js)
+        j = js[1]
+        if j.ndim <= 2:
+            return leading(n, js)
+        # A⁻¹ J for a Jacobian of rank 3 or 4 (a matrix variable's): J is mostly an
+        # identity's structure (dX's entries), so solving against the dense J would
+        # be n² solves of an n⁴ right-hand side; as the product (A⁻¹)_ab J_b.. with
+        # A⁻¹ = solve(A, I), the identity factors contract away and the result is
+        # the outer products of n x n matrices the closed form is.
+        a = n.args[0]
+        inverse = make_node("solve", (a, eye(a.shape[0])))
+        rest = _L[2:1 + n.ndim]
+        return self.contract([(inverse, "ab"), (j, "b" + rest + "~")], "a" + rest + "~")
 
     # ------------------------------------------------------------ index plumbing
     def op_transpose(self, n, js, cs):
@@ -154,8 +165,6 @@ class Linear:
         return self.contract([(js[0], "aa~")], "a~")
 
     def op_diag_embed(self, n, js, cs):
-        from .einsum import eye
-
         return self.contract([(js[0], "a~"), (eye(n.shape[0]), "ab")], "ab~")
 
     def op_sum(self, n, js, cs):

@@ -483,7 +483,8 @@ def _mul(a, b):
     the rewrites of a scalar times anything or of an element-wise product."""
     if a.shape != () and b.shape == ():
         return make_node("mul", (b, a))  # scalars to the front
-    for rewrite in (_fold_constants, _mul_identity, _merge_powers, _scale if a.shape == () else _hadamard):
+    tail = (_scale,) if a.shape == () else (_spread_factor, _hadamard)
+    for rewrite in (_fold_constants, _mul_identity, _merge_powers) + tail:
         out = rewrite(a, b)
         if out is not None:
             return out
@@ -575,6 +576,19 @@ def _mul_identity(a, b):
         return make_node("mul", (a.args[0], b))
     if b.op == "broadcast" and a.shape == b.shape:
         return make_node("mul", (b.args[0], a))
+    return None
+
+
+def _spread_factor(a, b):
+    """A vector spread over a matrix times it is a scaling by a diagonal:
+    ``spread(d; rows) ⊙ M -> diag(d) M``, ``spread(d; columns) ⊙ M -> M diag(d)``,
+    the form the Jacobian rules and the code generator read as a broadcast."""
+    if a.ndim != 2 or a.shape != b.shape:
+        return None
+    for s, m in ((a, b), (b, a)):
+        if s.op == "spread" and s.args[0].ndim == 1:
+            d = make_node("diag_embed", s.args)
+            return make_node("matmul", (d, m) if s.attr("axis") == 1 else (m, d))
     return None
 
 
@@ -818,6 +832,14 @@ def _diag_part(a):
     return None
 
 
+def _solve(a, b):
+    """``solve(Aᵀ, I) -> solve(A, I)ᵀ``: one inverse, shared by both (a gradient
+    through ``solve`` reads A⁻ᵀ, its Hessian A⁻¹ too)."""
+    if b.op == "eye" and a.op == "transpose":
+        return make_node("transpose", (make_node("solve", (a.args[0], b)),))
+    return None
+
+
 def _pow(a, b):
     if is_const(b, 1.0):
         return a
@@ -860,5 +882,5 @@ _RULES = {
     "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow,
     "transpose": _transpose, "matmul": _matmul, "inner": _inner, "outer": _outer,
     "reshape": _reshape, "sum": _sum_of, "tr": _tr, "diag_part": _diag_part,
-    "diag_embed": _diag_embed, "broadcast": _broadcast,
+    "diag_embed": _diag_embed, "broadcast": _broadcast, "solve": _solve,
 }
