@@ -133,8 +133,9 @@ def _log1p(n: Node) -> Node | None:
 
 def _div(n: Node) -> Node | None:
     top, bottom = n.args
-    if bottom.op == "exp" and top.op == "const" and bottom.shape == n.shape:  # c / e^z = c e^-z
-        return _rewritten("mul", (top, build("exp", (_neg(bottom.args[0]),))))
+    c = top.args[0] if top.op == "broadcast" else top
+    if bottom.op == "exp" and c.op == "const" and bottom.shape == n.shape:  # c / e^z = c e^-z
+        return _rewritten("mul", (c, build("exp", (_neg(bottom.args[0]),))))
     if bottom.op == "const" and _power_of_two(bottom.attr("value")):  # z / 2 = 0.5 z, exactly
         return _rewritten("mul", (const(1.0 / bottom.attr("value")), top))
     e = _one_plus(bottom, "exp")
