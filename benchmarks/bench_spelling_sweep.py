@@ -147,16 +147,9 @@ def _same_function(function: str, first: str, text: str) -> bool:
 
 
 def _draw(function: str, n: int, rng) -> dict:
-    if function in ("logistic", "log_one_plus_exp", "least_squares", "gaussian_bump"):
+    if function != "log_quadratic":
         return draw(function, n, rng)
-    if function == "logistic_pm":
-        p = draw("logistic", n, rng)
-        return dict(p, y=2 * p["y"] - 1)
-    if function == "quadratic":
-        return {"A": rng.normal(size=(n, n)) / np.sqrt(n), "x": rng.normal(size=n), "b": rng.normal(size=n)}
-    if function == "trace_solve":
-        return {"X": np.eye(n) * 3 + rng.normal(size=(n, n)) / np.sqrt(n), "A": rng.normal(size=(n, n))}
-    B = rng.normal(size=(n, n)) / np.sqrt(n)  # log_quadratic: A SPD
+    B = rng.normal(size=(n, n)) / np.sqrt(n)  # A SPD
     return {"x": rng.normal(size=n), "A": B @ B.T + np.eye(n)}
 
 

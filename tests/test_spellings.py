@@ -122,6 +122,8 @@ def test_a_solve_spelling_builds_its_hessian_as_the_inverse_spelling_does(expr):
     want = derive_function(parse("tr(inv(X)*A)", shapes), ["X"], 2).source
     assert _matrix_work(got, "hessian", inputs, rank=3) == _matrix_work(want, "hessian", inputs, rank=3) \
         == [(4, "einsum"), (4, "einsum")]
+    for quantity in ("gradient", "hessian"):  # one factorisation of X, as A⁻¹ is computed anyway
+        assert [w for w in _matrix_work(got, quantity, inputs) if w[1] == "factorisation"] == [(2, "factorisation")]
 
 
 def test_canonical_forms_of_scalar_and_vector_arguments():
