@@ -200,7 +200,7 @@ def sweep(function: str, n: int, repeat: int, combos: int, engines) -> list[tupl
             for q in ("gradient", "hessian"):
                 calls += [lambda e=e, q=q: getattr(other[e], q)(p), lambda e=e, q=q: getattr(base[e], q)(p)]
                 names.append(f"{e} {q}")
-        times = side_by_side(calls, repeat)
+        times = side_by_side(calls, repeat, per_repeat=1)
         ratios = {names[i]: times[2 * i] / times[2 * i + 1] for i in range(len(names))}
         rows.append((function, text, n, ratios, same))
         print(f"{function:17} {text:70} " + "  ".join(f"{k} {v:5.2f}x" for k, v in ratios.items())
@@ -216,6 +216,8 @@ def main(argv=None) -> int:
     parser.add_argument("--random", type=int, default=4, help="random several-slot variants per function")
     parser.add_argument("--engines", default="symbolic,tape")
     parser.add_argument("--list", action="store_true", help="print the variants, time nothing")
+    parser.add_argument("--malloc", choices=("steady", "default"), default="steady",
+                        help="steady: glibc keeps freed memory (see bench_spellings.py)")
     parser.add_argument("--forms", action="store_true", help="compare code and tape steps, time nothing")
     args = parser.parse_args(argv)
     functions = args.functions.split(",")
@@ -234,6 +236,8 @@ def main(argv=None) -> int:
                 print(f"{function:17} {text:70} code {'same' if code == base[0] else 'DIFFERS'}, "
                       f"tape steps {'same' if steps == base[1] else 'DIFFER'}")
         return 0
+    if args.malloc == "steady":
+        _common.keep_freed_memory()
     start = time.perf_counter()
     rows = list(itertools.chain.from_iterable(
         sweep(f, args.n, args.repeat, args.random, args.engines.split(",")) for f in functions))

@@ -22,6 +22,10 @@ prints, measured side by side in one run (calls interleaved, fastest of 10 x ``-
 Grow the list: a new spelling is one line (``bench_spelling_sweep.py`` generates
 many more and finds the ones worth a line).  BLAS is pinned to one thread.
 ``--api-only`` prints the API rows alone (a quicker run of the API's targets).
+``--malloc steady`` (the default) has glibc keep freed memory: the Hessians are
+megabytes, and whether each call page-faults them in depends on what the process
+freed before (the same generated code measured 0.5x and 1.45x of the hand-written
+in one process); ``--malloc default`` times them as glibc comes.
 """
 from __future__ import annotations
 
@@ -350,13 +354,20 @@ def main(argv=None) -> int:
     parser.add_argument("--functions", default=",".join(SPELLINGS))
     parser.add_argument("--api-only", action="store_true", help="only the rows through the public API")
     parser.add_argument("--no-tape", action="store_true", help="leave out the tape's (unjudged) rows")
+    parser.add_argument("--malloc", choices=("steady", "default"), default="steady",
+                        help="steady: glibc keeps freed memory (a Hessian's page faults on every call "
+                             "or on none, by the process's history, measure the allocator)")
     args = parser.parse_args(argv)
+    steady = args.malloc == "steady" and _common.keep_freed_memory()
+    print(f"malloc: {'steady (glibc keeps freed memory)' if steady else 'default'}; "
+          f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     ns = [int(v) for v in args.n.split(",")]
     start = time.perf_counter()
     verdicts = run(args.functions.split(","), ns, args.repeat, args.api_only, not args.no_tape)
     missed = [v for v in verdicts if not v[-1]]
     count = sum(len(SPELLINGS[f][2]) for f in args.functions.split(","))
-    print(f"\n{count} spellings, {len(verdicts)} ratios, {len(missed)} missed; {time.perf_counter() - start:.0f} s")
+    print(f"\n{count} spellings, {len(verdicts)} ratios, {len(missed)} missed; {time.perf_counter() - start:.0f} s; "
+          f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for function, expr, n, measure, ratio, target, _ in missed:
         print(f"  MISSED {function} {expr!r} n={n}: {measure} {ratio:.2f}x > {target}x")
     return 1 if missed else 0

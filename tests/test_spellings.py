@@ -63,7 +63,7 @@ def test_equivalent_spellings_compile_to_the_same_code(function):
     assert len(codes) == 1, f"{function}: {len(codes)} different codes for {len(spellings)} spellings"
 
 
-_HEAVY = re.compile(r" @ |np\.multiply\.outer|np\.einsum|np\.linalg\.\w+|np\.(?:zeros|eye|ones)\(\(\w+, ")
+_HEAVY = re.compile(r" @ |np\.multiply\.outer|np\.einsum|_einsum\(|np\.linalg\.\w+|np\.(?:zeros|eye|ones)\(\(\w+, ")
 
 
 def _cost_class(source: str) -> list[str]:

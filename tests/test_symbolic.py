@@ -527,3 +527,16 @@ def test_an_einsum_with_an_identity_factor_adds_onto_a_diagonal(spec, shapes):
     left = [o for o, a in zip(operands, args) if a.op != "eye"]
     got = _einsum_into(start.copy(), -1.0, reduced, *left)
     np.testing.assert_allclose(got, start - np.einsum(spec, *operands), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("spec", ["bc,ad->abcd", "da,cb->abcd", "a,cb->abc", "ab,c,d->dcba", "ab,bc->ac", ",ab->ba",
+                                  "ab,ab->ab", "ab,cd->ab", "abc,d->dacb"])
+def test_the_generated_einsum_gives_numpys_product(spec):
+    """``_einsum`` lays an outer product's operands out in the output's order (a
+    contiguous inner loop), and leaves any other product to NumPy's optimiser."""
+    from diffbench.symbolic.codegen import _einsum
+
+    rng = np.random.default_rng(1)
+    sizes = dict(zip("abcd", (3, 4, 5, 2)))
+    operands = [rng.normal(size=tuple(sizes[c] for c in sub)) for sub in spec.split("->")[0].split(",")]
+    np.testing.assert_allclose(_einsum(spec, *operands), np.einsum(spec, *operands), rtol=1e-13, atol=1e-13)

@@ -14,7 +14,8 @@ Patterns that matter for speed:
 * transposes are views (``A.T``) inlined where used, so BLAS sees the
   transposed operand without a copy;
 * products are ``@`` (BLAS), element-wise work is broadcasting, rank-3/4
-  coefficients are one ``np.einsum`` with a contraction-order optimiser;
+  coefficients are one ``np.einsum`` with a contraction-order optimiser, or, for
+  an outer product, with its operands laid out in the output's order (``_einsum``);
 * a matrix that is a linear combination of an identity, outer products and
   dense matrices (``2e (I - 2 x xᵀ)``, ``c a aᵀ``, ``S / q - g gᵀ``) is a
   :class:`_Plan`: scalars are gathered per term and put on a vector
@@ -475,7 +476,7 @@ class _Emitter:
             spec, _ = _without_identities(n)
             if spec != n.attr("spec"):  # an identity factor: the term lands on a diagonal of zeros
                 return f"_einsum_into(np.zeros({self.shape(n.shape)}), 1.0, {spec!r}, {', '.join(r)})"
-            return f"np.einsum({spec!r}, {', '.join(r)}, optimize=True)"
+            return f"_einsum({spec!r}, {', '.join(r)})"
         if op == "exp" and n.ndim == 0 and r[0].isidentifier():
             # a scalar: math.exp (a fifth of np.exp's cost on one number) below where it would
             # raise OverflowError; from there, and at NaN, np.exp's inf and NaN
@@ -780,12 +781,40 @@ def _diagonal(out, result: str):
     return np.lib.stride_tricks.as_strided(out, shape, strides), letters
 
 
+def _outer(subscripts: str, letters: str, operands):
+    """A product with no summed and no repeated letter (the outer products of n x n
+    matrices a matrix variable's Hessian is made of), or None for any other: each
+    operand's axes put in the output's order and made contiguous (copies of the
+    operands, not of the result), then einsum's plain loop.  ``'da,cb->abcd'`` read
+    its operands across their rows and took 6x ``'bc,ad->abcd'``; ``optimize=True``
+    adds a transposed copy of the result."""
+    subs = subscripts.split(",")
+    joined = "".join(subs)
+    if len(subs) < 2 or len(set(joined)) != len(joined) or set(joined) != set(letters):
+        return None
+    ordered, orders = [], []
+    for sub, op in zip(subs, operands):
+        axes = sorted(range(len(sub)), key=lambda i: letters.index(sub[i]))
+        # (ascontiguousarray would make a scalar a length-1 vector: vectors and scalars as they are)
+        ordered.append(np.ascontiguousarray(np.transpose(op, axes)) if len(sub) > 1 else op)
+        orders.append("".join(sub[i] for i in axes))
+    return np.einsum(",".join(orders) + "->" + letters, *ordered)
+
+
+def _einsum(spec: str, *operands):
+    """``np.einsum(spec, ...)`` as generated code calls it: an outer product by
+    :func:`_outer`, any other product with the contraction-order optimiser."""
+    subscripts, letters = spec.split("->")
+    block = _outer(subscripts, letters, operands)
+    return block if block is not None else np.einsum(spec, *operands, optimize=True)
+
+
 def _term(subscripts: str, letters: str, operands):
     """``einsum(subscripts -> letters)`` with a length-1 axis for each letter no
     operand carries (the sum broadcasts along it)."""
     subs = subscripts.split(",")
     present = "".join(c for c in letters if any(c in sub for sub in subs))
-    block = np.einsum(f"{subscripts}->{present}", *operands, optimize=True)
+    block = _einsum(f"{subscripts}->{present}", *operands)
     if present == letters:
         return block
     return block.reshape([block.shape[present.index(c)] if c in present else 1 for c in letters])
@@ -825,6 +854,6 @@ def _einsum_into(out, sign: float, spec: str, *operands):
 
 def load(source: str) -> dict:
     """Execute generated source (diffbench's own, never user text)."""
-    namespace = {"np": np, "_einsum_into": _einsum_into}
+    namespace = {"np": np, "_einsum_into": _einsum_into, "_einsum": _einsum}
     exec(compile(source, "<diffbench.symbolic generated>", "exec"), namespace)  # noqa: S102
     return namespace
