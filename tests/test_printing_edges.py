@@ -236,3 +236,19 @@ def test_a_block_of_more_than_four_indices_names_them_all_on_the_left():
     assert _lines("sum(x .* x)", {"x": "n,n,n"})[2] == "∇²_xx f[i,j,k,l,i4,i5] = 2 δ[i,l] δ[j,i4] δ[k,i5]"
     check_agree("sum(x .* x)", {"x": np.arange(8.0).reshape(2, 2, 2) / 7}, "x", engines=("symbolic", "tape"),
                 reference=lambda p: anp.sum(p["x"] * p["x"]))
+
+
+def test_the_adjoints_of_vec_and_kron_print_in_documented_notation():
+    """unkron(𝟏𝟏ᵀ, B) did not say which factor of the Kronecker product it stands for
+    (the gradients in A and in B of sum(kron(B, A)) printed alike in form), unvec
+    was an internal name, and LaTeX set kron as the italic product k r o n."""
+    shapes = {"A": "n,n", "B": "n,n", "C": "m,k"}
+    text = _lines("sum(kron(B, A)) + sum(vec(C).^3)", shapes, ["A", "B", "C"], fmt="text")
+    assert text[1:] == ["∇_A f = ⟨𝟏𝟏ᵀ, B ⊗ ·⟩", "∇_B f = ⟨𝟏𝟏ᵀ, · ⊗ A⟩", "∇_C f = vec⁻¹(3 vec(C)²)"] + text[4:]
+    latex = derive("sum(kron(B, A)) + sum(svdvals(B))", ["A", "B"], shapes, order=1).latex()
+    assert r"\operatorname{kron}" in latex and r"\operatorname{svd\_u}" in latex and "kron\\left" not in latex
+    rng = np.random.default_rng(0)
+    check_agree("sum(kron(B, A)) + vec(A)'*kron(A, B)*vec(B)", {"A": X, "B": rng.normal(size=(3, 3))}, ["A", "B"],
+                engines=("symbolic", "tape"),
+                reference=lambda p: anp.sum(anp.kron(p["B"], p["A"]))
+                + anp.dot(anp.ravel(p["A"].T), anp.dot(anp.kron(p["A"], p["B"]), anp.ravel(p["B"].T))))

@@ -362,12 +362,24 @@ class _Printer:
             return st.row(self.operand(a[0], MUL), st.cdot, st.sup(st.one(), "T")), MUL
         if op == "adj_derivative":
             return self.adj_derivative(n)
+        if op == "unkron":  # the adjoint of kron in one factor, with the factor it stands for marked
+            other = self.operand(a[1], POST)
+            blank = r"\cdot" if st is STYLES["latex"] else ("<mo>·</mo>" if isinstance(st, MathML) else "·")
+            times = r" \otimes " if st is STYLES["latex"] else ("<mo>⊗</mo>" if isinstance(st, MathML) else " ⊗ ")
+            pair = st.row(blank, times, other) if n.attr("side") == "left" else st.row(other, times, blank)
+            return st.angle(self.memo[id(a[0])][0], pair), ATOM
+        if op == "unvec":  # vec's inverse: the columns of the variable's shape refilled
+            name = r"\operatorname{vec}^{-1}" if st is STYLES["latex"] else "vec⁻¹"
+            return st.func(name, self.memo[id(a[0])][0]), ATOM
         printed = TABLE[op].printed if op in TABLE else None
         if printed:  # the record's name for it
             text, latex = printed
             name = latex if st is STYLES["latex"] else text
             return st.func(name, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
-        return st.func(op, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
+        name = op
+        if st is STYLES["latex"]:  # kron set bare reads k·r·o·n in italics
+            name = r"\operatorname{%s}" % op.replace("_", r"\_")
+        return st.func(name, ", ".join(self.memo[id(x)][0] for x in a)), ATOM
 
     def monomial(self, n: Node):
         """A scalar product, quotient or power printed as one fraction: numbers
