@@ -64,8 +64,22 @@ def _as_arrays(inputs: dict) -> dict:
             return inputs
     if not isinstance(inputs, Mapping):
         raise InputError(f"inputs must be a dict of name -> array, not {type(inputs).__name__}")
-    return {k: v if type(v) is np.ndarray and v.dtype == _FLOAT64 and v.ndim else  # noqa: E721 (as is)
-            (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
+    return {k: v if type(v) is np.ndarray and v.dtype == _FLOAT64 and v.ndim else _as_float(k, v)  # noqa: E721
+            for k, v in inputs.items()}
+
+
+def _as_float(name, v):
+    """One input as a float or a float64 array; what is not real numbers is one
+    InputError (a string array was a ValueError from deep inside, and a complex
+    one lost its imaginary parts without a word)."""
+    if np.iscomplexobj(v):
+        raise InputError(f"input {name!r} is complex; expected real numbers (derivatives here are real)")
+    if isinstance(v, (str, bytes)) or getattr(v, "dtype", None) is not None and v.dtype.kind in "USV":
+        raise InputError(f"input {name!r} is text; expected real numbers")
+    try:
+        return float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"input {name!r} is not an array of real numbers ({err})") from None
 
 
 def derivatives(f, inputs: dict, wrt, engine: str = "tape", order: int = 2, sizes: dict | None = None) -> dict:

@@ -277,3 +277,14 @@ def test_the_engines_one_name_form_is_their_one_pass_unwrapped(engine, expr, ord
     through_api = diffbench.derivatives(f, inputs, wrt="x", engine=engine, order=order, sizes=sizes)
     through_api = diffbench.derivatives(f, inputs, wrt="x", engine=engine, order=order, sizes=sizes)
     assert through_api.keys() == single.keys()
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (np.array(["a", "b"]), "is text"), ("3", "is text"), (None, "is not an array of real numbers"),
+    (np.array([1 + 2j, 3.0]), "is complex"), (1j, "is complex"),
+])
+def test_an_input_that_is_not_real_numbers_is_one_input_error(value, fragment):
+    """A string array was a ValueError from inside the conversion, None a TypeError,
+    and a complex array lost its imaginary parts without a word (gradient [2, 6])."""
+    with pytest.raises(InputError, match=f"input 'x' {fragment}"):
+        diffbench.derivatives("x'*x", {"x": value}, wrt="x")
