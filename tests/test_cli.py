@@ -132,3 +132,9 @@ def test_numbers_out_of_range_are_refused_before_anything_runs(tmp_path, args, f
     assert f"Invalid value for '{flag}'" in proc.stderr
     assert not (tmp_path / "s.sqlite").exists()
 
+
+
+def test_the_package_runs_as_a_module():
+    """python -m diffbench.cli said 'is a package and cannot be directly executed'."""
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli", "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "  compare " in proc.stdout and "__main__" not in proc.stdout

@@ -13,7 +13,7 @@ import click
 
 from ..errors import UserError
 
-_NOT_COMMANDS = {"main"}
+_NOT_COMMANDS = {"main", "__main__"}
 
 
 class _Group(click.Group):
