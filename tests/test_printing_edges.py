@@ -252,3 +252,27 @@ def test_the_adjoints_of_vec_and_kron_print_in_documented_notation():
                 engines=("symbolic", "tape"),
                 reference=lambda p: anp.sum(anp.kron(p["B"], p["A"]))
                 + anp.dot(anp.ravel(p["A"].T), anp.dot(anp.kron(p["A"], p["B"]), anp.ravel(p["B"].T))))
+
+
+def test_indexing_and_concatenation_print_where_they_take_from():
+    """take(x), put(1) and concat(A, B) dropped their indices and axis: x[2] sum(x[1:2])
+    printed take(x) sum(take(x)), its gradient put(sum(take(x))) + put(take(x) 𝟏)."""
+    shapes = {"x": "n", "y": "m", "A": "n,n", "B": "n,n"}
+    text = _lines("x[2]*sum(x[1:2]) + A[2,:]'*x + sum(A[1:2, 2:3])", shapes, ["x", "A"], fmt="text")
+    assert text[:3] == ["f = x[2] sum(x[1:2]) + ⟨x, A[2, :]⟩ + sum(A[1:2, 2:3])",
+                        "∇_x f = I[:, 2] sum(x[1:2]) + I[:, 1:2] x[2] 𝟏 + A[2, :]",
+                        "∇_A f = I[:, 2] xᵀ + I[:, 1:2] 𝟏𝟏ᵀ I[:, 2:3]ᵀ"]
+    assert _lines("[x; y]", shapes, ["x", "y"]) == ["f = [x; y]", "∂f/∂x = I[:, 1:n]", "∂f/∂y = I[:, n+1:n+m]"]
+    assert _lines("[A, B]", shapes, ["A"])[0] == "f = [A, B]"
+    assert _lines("x[2]", shapes, ["x"], fmt="latex")[2] == r"\nabla_{x} f &= I\left[:, 2\right] \\"
+    check_agree("x[2]*sum(x[1:2]) + A[2,:]'*x + sum(A[1:2, 2:3])", {"x": x, "A": X}, ["x", "A"],
+                engines=("symbolic", "tape"),
+                reference=lambda p: p["x"][1] * anp.sum(p["x"][0:2]) + anp.dot(p["A"][1, :], p["x"])
+                + anp.sum(p["A"][0:2, 1:3]))
+
+
+def test_a_factor_after_the_first_with_a_minus_is_parenthesised():
+    """∇_x sum(A (−x ⊙ y)) printed y ⊙ (Aᵀ −1 𝟏), which reads Aᵀ − 𝟏."""
+    assert _lines("sum(A*(-x .* y))", {"x": "n", "y": "n", "A": "n,n"}, ["x"])[1] == "∇_x f = y ⊙ (Aᵀ (−1 𝟏))"
+    check_agree("sum(A*(-x .* y))", {"x": x, "y": x[::-1].copy(), "A": X}, "x", engines=("symbolic", "tape"),
+                reference=lambda p: -anp.sum(anp.dot(p["A"], p["x"] * p["y"])))

@@ -266,6 +266,12 @@ class _Printer:
             n.op == "div" or (n.args[0].shape == n.args[1].shape and n.shape != ()))
         return self.st.paren(s) if q < MUL or two_kinds else s
 
+    def later_factor(self, n):
+        """A factor after the first: one that prints with a leading minus is
+        parenthesised, so Aᵀ (−𝟏) never reads as the difference Aᵀ − 𝟏."""
+        s = self.factor(n)
+        return self.st.paren(s) if s.startswith(self.st.minus) else s
+
     def node(self, n: Node) -> tuple[str, int]:
         st, op, a = self.st, n.op, n.args
         if op == "var":
@@ -303,7 +309,7 @@ class _Printer:
                 return st.frac(self.operand(y, MUL), self.operand(x.args[1], MUL), MUL, self.memo[id(x.args[1])][1]), MUL
             if x.shape == y.shape and x.shape != ():
                 return st.row(self.operand(x, MUL + 1), st.times_h, self.operand(y, MUL + 1)), MUL
-            return st.row(self.factor(x), st.cdot, self.factor(y)), MUL
+            return st.row(self.factor(x), st.cdot, self.later_factor(y)), MUL
         if op == "div":
             (sa, pa), (sb, pb) = self.memo[id(a[0])], self.memo[id(a[1])]
             if a[0].op == "const" and _number(a[0].attr("value"))[2]:  # (p/q) / x -> p / (q x)
@@ -312,7 +318,7 @@ class _Printer:
                                ATOM, MUL), MUL
             return st.frac(sa, sb, pa, pb), MUL
         if op == "matmul":
-            return st.row(self.factor(a[0]), st.cdot, self.factor(a[1])), MUL
+            return st.row(self.factor(a[0]), st.cdot, self.later_factor(a[1])), MUL
         if op == "outer":
             return st.row(self.factor(a[0]), st.cdot, st.sup(self.operand(a[1], POST + 1), "T")), MUL
         if op == "transpose":
@@ -368,6 +374,17 @@ class _Printer:
             times = r" \otimes " if st is STYLES["latex"] else ("<mo>⊗</mo>" if isinstance(st, MathML) else " ⊗ ")
             pair = st.row(blank, times, other) if n.attr("side") == "left" else st.row(other, times, blank)
             return st.angle(self.memo[id(a[0])][0], pair), ATOM
+        if op == "take":
+            return self.indexed(self.operand(a[0], POST), self.slots(n.attr("index"), a[0].shape, n.shape)), POST
+        if op == "put":
+            return self.put(n), MUL
+        if op == "concat" and n.attr("axis") in (0, 1):
+            sep = ", " if n.attr("axis") == 1 else "; "
+            if isinstance(st, MathML):
+                return st.row("<mo>[</mo>", self.memo[id(a[0])][0], f"<mo>{sep.strip()}</mo>",
+                              self.memo[id(a[1])][0], "<mo>]</mo>"), ATOM
+            left, right = (r"\left[", r"\right]") if st is STYLES["latex"] else ("[", "]")
+            return f"{left}{self.memo[id(a[0])][0]}{sep}{self.memo[id(a[1])][0]}{right}", ATOM
         if op == "unvec":  # vec's inverse: the columns of the variable's shape refilled
             name = r"\operatorname{vec}^{-1}" if st is STYLES["latex"] else "vec⁻¹"
             return st.func(name, self.memo[id(a[0])][0]), ATOM
@@ -431,6 +448,74 @@ class _Printer:
             return text
         exponent = str(e.numerator) if e.denominator == 1 else f"{e.numerator}/{e.denominator}"
         return st.sup(text, exponent)
+
+    def slots(self, index, dims, part) -> list[str]:
+        """An index in the language's notation, counted from 1: ``2``, ``1:2``, ``:``,
+        the first/last k entries ``1:k`` / ``n−k+1:n`` of a dim sized at run time."""
+        st, out = self.st, []
+        sized = iter(part)  # the slice's own shape: one entry per axis that is not an "at"
+        index = tuple(index) + (("all",),) * (len(dims) - len(index))  # trailing axes kept whole
+        for spec, dim in zip(index, dims):
+            kind = spec[0]
+            if kind == "at":
+                out.append(str(spec[1] + 1))
+                continue
+            k = next(sized)
+            if kind == "range":
+                out.append(f"{spec[1] + 1}:{spec[2]}")
+            elif kind == "all":
+                out.append(":")
+            elif isinstance(k, int) and isinstance(dim, int):
+                first = 1 if kind == "head" else dim - k + 1
+                out.append(f"{first}:{first + k - 1}")
+            else:
+                size = st.sym(k) if isinstance(k, str) else str(k)
+                full = st.sym(dim) if isinstance(dim, str) else str(dim)
+                if kind == "head":
+                    out.append(f"1:{size}")
+                elif isinstance(dim, str) and isinstance(k, str) and dim.endswith(f"+{k}"):
+                    out.append(f"{st.sym(dim[:-len(k) - 1])}+1:{full}")  # the tail of [x; y]: n+1:n+m
+                else:
+                    out.append(f"{full}{st.minus}{size}+1:{full}")
+        return out
+
+    def indexed(self, base: str, slots: list[str]) -> str:
+        st = self.st
+        if isinstance(st, MathML):
+            return st.row(base, "<mo>[</mo>", "<mo>,</mo>".join(f"<mtext>{s}</mtext>" for s in slots), "<mo>]</mo>")
+        if st is STYLES["latex"]:
+            return rf"{base}\left[{', '.join(slots)}\right]"
+        return f"{base}[{', '.join(slots)}]"
+
+    def put(self, n: Node) -> str:
+        """A slice placed into zeros, as products with columns of the identity (the
+        language's own spelling, docs/language.md): ``I[:, 2] g``, ``I[:, 1:2] G I[:, 3]ᵀ``;
+        a block of a tensor (a Jacobian's) as ``put(G, [2, :])``."""
+        st, (g,) = self.st, n.args
+        full = n.shape
+        index = tuple(n.attr("index")) + (("all",),) * (len(full) - len(n.attr("index")))
+        slots = self.slots(index, full, g.shape)
+        if len(full) > 2:
+            return st.func("put", f"{self.memo[id(g)][0]}, {self.indexed('', slots)}")
+        selectors = [None if s == ":" else self.indexed(st.eye(), [":", s]) for s in slots]
+        body = self.later_factor(g)  # I[:, 3] −2 w would read as a difference
+        if g.op == "eye" or g.op == "const" and g.attr("value") == 1:  # I[:, 2] 1 is I[:, 2]
+            if len(full) == 1 or selectors[1] is None:
+                return selectors[0]
+        if len(full) == 1:
+            return st.row(selectors[0], st.cdot, body)
+        left, right = selectors
+        if index[0][0] == "at" or index[1][0] == "at":  # g is a row or a column: an outer product
+            row = index[0][0] == "at"
+            g_text = st.sup(self.operand(g, POST + 1), "T") if row else body
+            parts = [left, g_text] if row else [left, body]
+            if row and right:
+                parts = [left, st.sup(st.paren(st.row(right, st.cdot, body)), "T")]
+            if not row:
+                parts = [x for x in (left, body) if x] + ([st.sup(right, "T")] if right else [])
+            return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(p for p in parts if p)])
+        parts = [x for x in (left, body) if x] + ([st.sup(right, "T")] if right else [])
+        return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(parts)])
 
     def adj_derivative(self, n: Node) -> tuple[str, int]:
         """The differential of the adjugate, ``d adj(A)[T]`` (docs/symbolic.md);
