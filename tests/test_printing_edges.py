@@ -276,3 +276,15 @@ def test_a_factor_after_the_first_with_a_minus_is_parenthesised():
     assert _lines("sum(A*(-x .* y))", {"x": "n", "y": "n", "A": "n,n"}, ["x"])[1] == "∇_x f = y ⊙ (Aᵀ (−1 𝟏))"
     check_agree("sum(A*(-x .* y))", {"x": x, "y": x[::-1].copy(), "A": X}, "x", engines=("symbolic", "tape"),
                 reference=lambda p: -anp.sum(anp.dot(p["A"], p["x"] * p["y"])))
+
+
+def test_a_constant_that_folds_to_infinity_or_nan_prints():
+    """derive "x/0" ended in OverflowError (a Fraction of ∞) with a traceback, and 0/0
+    folded to 1 (a/a → 1 applied to the constant 0): f = x where every engine says NaN."""
+    assert _lines("x/0", {"x": ""})[:2] == ["f = x / 0", "∇_x f = ∞"]
+    assert _lines("-x/0", {"x": ""})[1] == "∇_x f = −∞"
+    assert _lines("x/0", {"x": ""}, fmt="latex")[2] == r"\nabla_{x} f &= \infty \\"
+    assert _lines("0/0*x", {"x": ""})[:2] == ["f = NaN x", "∇_x f = NaN"]
+    import diffbench
+
+    assert np.isnan(diffbench.derivatives("0/0*x", {"x": 2.0}, wrt="x", engine="symbolic", order=1)["value"])

@@ -10,6 +10,7 @@ Parentheses come from precedence, never from the tree shape alone.
 from __future__ import annotations
 
 import html
+import math
 import re
 from fractions import Fraction
 
@@ -22,6 +23,9 @@ ADD, MUL, NEG, POST, ATOM = 1, 2, 2, 4, 5
 
 def _number(v: float) -> tuple[str, str, str]:
     """(text, numerator, denominator) of a constant, as a short fraction when exact."""
+    if not math.isfinite(v):  # x/0 folds to a constant ∞: printed, never a Fraction of it
+        text = "NaN" if v != v else "∞"
+        return text, text, ""
     if float(v).is_integer():
         return str(int(v)), str(int(v)), ""
     f = Fraction(v).limit_denominator(100)
@@ -103,6 +107,8 @@ class Latex(Style):
 
     def num(self, v):
         text, p, q = _number(v)
+        if text == "∞":
+            return r"\infty"
         return rf"\frac{{{p}}}{{{q}}}" if q else text
 
     def paren(self, s):

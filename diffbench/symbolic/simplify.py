@@ -632,7 +632,7 @@ def _div(a, b):
         return make_node("softmax", a.args, {"axis": 0})  # e^z / Σ e^z, the named function
     if a.op == "exp" and b.op == "add" and is_const(b.args[0], 1.0) and b.args[1] is a:
         return make_node("sigmoid", a.args)  # e^u / (1 + e^u) = σ(u)
-    if a is b and a.shape == ():
+    if a is b and a.shape == () and not is_const(a):  # 0/0 is NaN, not 1
         return const(1.0)
     if _two_formulas(a, b) and _power_of(a)[0] is _power_of(b)[0]:  # s^p / s^q -> s^(p-q)
         return make_node("pow", (_power_of(a)[0], _power_of(a)[1] - _power_of(b)[1]))
