@@ -288,3 +288,30 @@ def test_a_constant_that_folds_to_infinity_or_nan_prints():
     import diffbench
 
     assert np.isnan(diffbench.derivatives("0/0*x", {"x": 2.0}, wrt="x", engine="symbolic", order=1)["value"])
+
+
+def test_no_printed_formula_has_a_minus_that_reads_two_ways():
+    """'a − −2 b' (a difference of a negative monomial) and 'Aᵀ −1 𝟏' (a factor with a
+    leading minus after another) over the random grammar's derivatives: a minus is
+    either a difference between spaces or a sign right after an operator or bracket."""
+    import re
+
+    from hypothesis import given, settings
+
+    from diffbench import parse
+    from diffbench.errors import Unsupported
+    from random_grammar import SHAPES, expressions
+
+    two_ways = re.compile(r"−−|\+ −|− −|[^\s=+(,⟨\[/−] −(?! )")
+
+    @given(pair=expressions(2))
+    @settings(max_examples=120, deadline=None)
+    def check(pair):
+        fn = parse(pair[0], SHAPES)
+        try:
+            d = derive(fn, fn.variables[:2])
+        except Unsupported:
+            return
+        for line in str(d).splitlines():
+            assert not two_ways.search(line), (pair[0], line)
+    check()

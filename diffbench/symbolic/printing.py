@@ -298,8 +298,10 @@ class _Printer:
                               right[len(st.minus):]), ADD
             return st.row(self.operand(a[0], ADD), st.op("+"), right), ADD
         if op == "sub":
-            return st.row(self.operand(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"),
-                          self.operand(a[1], MUL)), ADD
+            right = self.operand(a[1], MUL)
+            if right.startswith(st.minus):  # x − −2 y reads x + 2 y
+                return st.row(self.operand(a[0], ADD), st.op("+"), right[len(st.minus):]), ADD
+            return st.row(self.operand(a[0], ADD), st.op("−" if st is not STYLES["latex"] else "-"), right), ADD
         if op == "neg":
             inner = self.operand(a[0], MUL)
             if inner.startswith(st.minus):  # never −−x
