@@ -315,3 +315,11 @@ def test_no_printed_formula_has_a_minus_that_reads_two_ways():
         for line in str(d).splitlines():
             assert not two_ways.search(line), (pair[0], line)
     check()
+
+
+def test_an_index_is_postfix_as_in_the_language():
+    """Rows of the identity printed (I[:, 2:3])ᵀ and (I[:, 2])ᵀ: an index binds as tightly
+    as a transpose or a power (docs/language.md), so I[:, 2:3]ᵀ and x[2]² read one way."""
+    assert _lines("x[2:3]", {"x": "n"}, ["x"]) == ["f = x[2:3]", "∂f/∂x = I[:, 2:3]ᵀ"]
+    assert _lines("x[2]*x[1]", {"x": "n"})[2] == "∇²_xx f = I[:, 1] I[:, 2]ᵀ + I[:, 2] I[:, 1]ᵀ"
+    assert _lines("x[2]^2", {"x": "n"})[0] == "f = x[2]²"

@@ -383,9 +383,10 @@ class _Printer:
             pair = st.row(blank, times, other) if n.attr("side") == "left" else st.row(other, times, blank)
             return st.angle(self.memo[id(a[0])][0], pair), ATOM
         if op == "take":
-            return self.indexed(self.operand(a[0], POST), self.slots(n.attr("index"), a[0].shape, n.shape)), POST
+            # postfix, as in the language: x[2]², A[2, :]ᵀ need no parentheses
+            return self.indexed(self.operand(a[0], ATOM), self.slots(n.attr("index"), a[0].shape, n.shape)), ATOM
         if op == "put":
-            return self.put(n), MUL
+            return self.put(n)
         if op == "concat" and n.attr("axis") in (0, 1):
             sep = ", " if n.attr("axis") == 1 else "; "
             if isinstance(st, MathML):
@@ -495,7 +496,7 @@ class _Printer:
             return rf"{base}\left[{', '.join(slots)}\right]"
         return f"{base}[{', '.join(slots)}]"
 
-    def put(self, n: Node) -> str:
+    def put(self, n: Node) -> tuple[str, int]:
         """A slice placed into zeros, as products with columns of the identity (the
         language's own spelling, docs/language.md): ``I[:, 2] g``, ``I[:, 1:2] G I[:, 3]ᵀ``;
         a block of a tensor (a Jacobian's) as ``put(G, [2, :])``."""
@@ -504,14 +505,14 @@ class _Printer:
         index = tuple(n.attr("index")) + (("all",),) * (len(full) - len(n.attr("index")))
         slots = self.slots(index, full, g.shape)
         if len(full) > 2:
-            return st.func("put", f"{self.memo[id(g)][0]}, {self.indexed('', slots)}")
+            return st.func("put", f"{self.memo[id(g)][0]}, {self.indexed('', slots)}"), ATOM
         selectors = [None if s == ":" else self.indexed(st.eye(), [":", s]) for s in slots]
         body = self.later_factor(g)  # I[:, 3] −2 w would read as a difference
         if g.op == "eye" or g.op == "const" and g.attr("value") == 1:  # I[:, 2] 1 is I[:, 2]
             if len(full) == 1 or selectors[1] is None:
-                return selectors[0]
+                return selectors[0], ATOM  # postfix: I[:, 2]ᵀ
         if len(full) == 1:
-            return st.row(selectors[0], st.cdot, body)
+            return st.row(selectors[0], st.cdot, body), MUL
         left, right = selectors
         if index[0][0] == "at" or index[1][0] == "at":  # g is a row or a column: an outer product
             row = index[0][0] == "at"
@@ -521,9 +522,9 @@ class _Printer:
                 parts = [left, st.sup(st.paren(st.row(right, st.cdot, body)), "T")]
             if not row:
                 parts = [x for x in (left, body) if x] + ([st.sup(right, "T")] if right else [])
-            return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(p for p in parts if p)])
+            return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(p for p in parts if p)]), MUL
         parts = [x for x in (left, body) if x] + ([st.sup(right, "T")] if right else [])
-        return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(parts)])
+        return st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(parts)]), MUL
 
     def adj_derivative(self, n: Node) -> tuple[str, int]:
         """The differential of the adjugate, ``d adj(A)[T]`` (docs/symbolic.md);
