@@ -5,7 +5,8 @@
 For every spelling in :data:`SPELLINGS` (what users write: ``log(1 + exp(X*w))``
 or ``softplus``, ``sum`` or ``ones'*``, norms as ``x'*x``, ``sqrt(sum(x.^2))``,
 ``diag(y)*X*w`` or ``y.*(X*w)``, ``1/2*x'*A*x``, ``tr(solve(X, A))`` or ``tr(inv(X)*A)`` ...)
-prints, measured side by side in one run (calls interleaved, fastest of 10 x ``--repeat`` samples of ~5 ms):
+prints, measured side by side in one run (calls interleaved, fastest of ``--repeat`` samples;
+the API rows: of 10 x ``--repeat`` samples of ~5 ms):
 
 * symbolic gradient and Hessian / the hand-written closed form at the largest n
   (target <= 1.25x, every spelling; a matrix variable at :data:`HESSIAN_N`), and
@@ -233,11 +234,14 @@ def hand_written(function: str):
     return value, value_grad, gradient, hessian
 
 
-def side_by_side(calls, repeat: int, min_time: float = 0.005, per_repeat: int = 10) -> list[float]:
+def side_by_side(calls, repeat: int, min_time: float = 0.05, per_repeat: int = 1) -> list[float]:
     """Per-call times of several calls, interleaved so load drift hits all alike; the
     fastest sample of each (on a shared machine the others measure the neighbours).
-    ``repeat`` x ``per_repeat`` samples of ~``min_time`` each: short samples, so a
-    few-microsecond call has windows the neighbours leave alone (50 ms ones rarely did)."""
+    ``repeat`` x ``per_repeat`` samples of ~``min_time`` each.  The API rows take 10 x
+    more samples of 5 ms: a few-microsecond call needs windows the neighbours on a
+    loaded machine leave alone (50 ms ones rarely are).  The gradient and Hessian rows
+    keep 50 ms: interleaved with an n = 1000 Hessian that sweeps the caches, a sample of
+    two or three gradient calls would time mostly cold ones (1.4-2x, measured)."""
     loops = []
     for call in calls:
         call()
@@ -322,7 +326,7 @@ def run(functions, ns, repeat: int, api_only: bool = False, tape: bool = True) -
                     lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="tape", order=1),
                     lambda: diffbench.derivatives(fn, p, wrt=wrt, engine="symbolic", order=1),
                     lambda: value(p), lambda: value_grad(p), lambda: own["tape"](p), lambda: own["symbolic"](p)],
-                    repeat)
+                    repeat, min_time=0.005, per_repeat=10)
                 rows += [("API tape value+grad / hand value", api_tape / hv, 3.0),
                          ("API symbolic value+grad / hand v+g", api_sym / hvg, 1.25)]
                 for measure, ratio, target, *size in rows:

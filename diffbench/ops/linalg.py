@@ -62,9 +62,20 @@ def _batched_inner(t, b):
     return t.reshape(t.shape[0], -1) @ np.ravel(b)
 
 
+def _inner_vjp_a(g, ans, a, b):
+    return prims.mul(g, b)
+
+
+def _inner_vjp_b(g, ans, a, b):
+    return prims.mul(g, a)
+
+
+# each rule is g times the other argument: compiled tapes write that product out on plain arrays
+_inner_vjp_a.times, _inner_vjp_b.times = 1, 0
+
 define(Primitive(
     "inner", 2, S.equal_shapes, _inner_impl, family="linalg",
-    vjp=(lambda g, ans, a, b: prims.mul(g, b), lambda g, ans, a, b: prims.mul(g, a)),
+    vjp=(_inner_vjp_a, _inner_vjp_b),
     jvp=(lambda t, ans, a, b: _batched_inner(t, b),
          lambda t, ans, a, b: _batched_inner(t, a)),
     domain=("real", "real"), doc="<a, b> = sum of a .* b (Frobenius for matrices)", symmetric=True,

@@ -18,7 +18,9 @@ bookkeeping is done once, when the source is written:
 * on slots of rank 0, the scalar arithmetic ``prims`` already does with
   Python's operators (``add``, ``sub``, ``mul``, ``neg``: same IEEE results,
   inf on overflow, never an exception) is written as the operator, and an
-  element-wise rule ``g * f'(x)`` calls the table's ``deriv`` directly.
+  element-wise rule ``g * f'(x)`` calls the table's ``deriv`` directly;
+* a rule the table marks ``times = k`` (``g`` times argument ``k``: inner's)
+  is written as that product, the operator ``prims.mul`` applies to plain values.
 
 Programs with an ``iterate`` loop, and very long ones (whose source would cost
 more to compile than their steps cost to dispatch), keep the interpreter.
@@ -119,6 +121,9 @@ def _rule_call(prog: Program, names: "_Constants", rule, slot: int, args: tuple,
     once = getattr(rule, "once", None)  # a symmetric primitive's one product on 2g
     if once is not None:
         rule, g = once, f"({g} + {g})"
+    times = getattr(rule, "times", None)  # g * args[k] (inner's rules): prims.mul's own operator
+    if times is not None:
+        return f"{g} * t{args[times]}"
     return f"{names.add(rule, 'R')}({', '.join([g, f't{slot}'] + [f't{j}' for j in args] + _keywords(attrs, names))})"
 
 
