@@ -99,9 +99,17 @@ def test_rows_are_labelled_by_the_form_the_tape_runs():
 
 
 def test_a_dimension_no_input_shows_is_sized_from_the_command_line():
-    """trace "a*b + ones(n,n)" --size n=2 stopped at 'no input fixes the size of dimension n'."""
-    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "trace", "a*b + ones(n,n)", "--size", "n=2",
+    """trace "sum(a*b + ones(n,n))" --size n=2 stopped at 'no input fixes the size of dimension n'."""
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "trace", "sum(a*b + ones(n,n))", "--size", "n=2",
                            "--at", "a=1", "--at", "b=2", "--json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["rows"]
-    assert rows[-1]["output"] and np.allclose(rows[-1]["value"], 3.0) and np.shape(rows[-1]["value"]) == (2, 2)
+    assert rows[-1]["output"] and rows[-1]["value"] == pytest.approx(12.0)
+
+
+def test_a_function_that_is_not_scalar_is_one_error_line():
+    """trace "A*x" ended in a NumPy matmul traceback from the backward pass (no scalar seed)."""
+    proc = subprocess.run([sys.executable, "-m", "diffbench.cli.main", "trace", "A*x", "--size", "n=2", "--size", "m=2"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: the trace's adjoints need a scalar function; 'A*x' has shape (")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..canonical import canonical_root
+from ..function import InputError
 from ..ir import topological
 from .core import Program
 from .dual import Dual
@@ -81,6 +82,9 @@ def wengert(fn, inputs: dict, direction: dict | None = None, sizes: dict | None 
     variable, 0 elsewhere -- the lectures' ``∂/∂w1``).  Each row is ``{"name", "operation", "shape",
     "value", "tangent", "adjoint"}`` with arrays as nested lists.
     """
+    if not fn.is_scalar:  # the adjoint column is ∂f/∂v: one number f, or the backward pass has no seed
+        raise InputError(f"the trace's adjoints need a scalar function; {fn.expr!r} has shape "
+                         f"({', '.join(map(str, fn.shape))}): trace one entry or a sum of it, e.g. sum({fn.expr})")
     names = list(fn.variables)
     arrays = {k: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
     prog = Program(fn, names, fn.bind(arrays, sizes))  # sizes: of dims no input shows (ones(n))
