@@ -113,3 +113,23 @@ def test_a_function_that_is_not_scalar_is_one_error_line():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error: the trace's adjoints need a scalar function; 'A*x' has shape (")
+
+
+def _trace_cli(*args):
+    return subprocess.run([sys.executable, "-m", "diffbench.cli.main", "trace", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_catalogue_entry_is_traced_at_its_own_derived_sizes():
+    """Every dim was set to 3, derived ones too (logistic regression's m = 2n traced at
+    m = 3), and an entry with a dim of no default (adbench-lstm's l) was a ValueError traceback."""
+    rows = json.loads(_trace_cli("logistic_regression", "--size", "n=2", "--json").stdout)["rows"]
+    assert next(r for r in rows if r["name"] == "X")["shape"] == [4, 2]
+    lstm = _trace_cli("adbench-lstm")
+    assert lstm.returncode == 0 and "Traceback" not in lstm.stderr, lstm.stderr
+
+
+def test_a_loop_is_one_error_line():
+    """iterate's loop step has no row-by-row adjoint here: it was a TypeError traceback."""
+    proc = _trace_cli("sum(iterate(5, h -> tanh(h), x))", "--size", "n=2")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "iterate(...) is one loop node" in proc.stderr

@@ -38,7 +38,12 @@ def _function_and_inputs(expr, shapes, sizes, at, seed):
     if expr in CATALOGUE and not shapes:
         entry = CATALOGUE[expr]
         fn = entry.function
-        dims = {d: sizes.get(d, 3) for d in fn.dims}
+        # the dims the entry lets a user set (default 3); derived ones (m = 2n) follow from them
+        try:
+            dims = entry.resolve_sizes({**{d: 3 for d in entry.size_dims}, **sizes})
+        except ValueError as err:
+            raise UserError(f"--size: {err}") from None
+        fn = entry.function_at(dims)
         _small_enough(fn, dims)
         inputs = entry.sample(dims, seed)
     else:

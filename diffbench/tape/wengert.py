@@ -85,6 +85,9 @@ def wengert(fn, inputs: dict, direction: dict | None = None, sizes: dict | None 
     if not fn.is_scalar:  # the adjoint column is ∂f/∂v: one number f, or the backward pass has no seed
         raise InputError(f"the trace's adjoints need a scalar function; {fn.expr!r} has shape "
                          f"({', '.join(map(str, fn.shape))}): trace one entry or a sum of it, e.g. sum({fn.expr})")
+    if any(n.op == "iterate" for n in topological(fn.root)):
+        raise InputError("the trace lists one row per primitive, and iterate(...) is one loop node of any "
+                         "depth: its derivatives come from diffbench compare or diffbench.derivatives")
     names = list(fn.variables)
     arrays = {k: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)) for k, v in inputs.items()}
     prog = Program(fn, names, fn.bind(arrays, sizes))  # sizes: of dims no input shows (ones(n))
