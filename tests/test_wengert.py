@@ -133,3 +133,11 @@ def test_a_loop_is_one_error_line():
     """iterate's loop step has no row-by-row adjoint here: it was a TypeError traceback."""
     proc = _trace_cli("sum(iterate(5, h -> tanh(h), x))", "--size", "n=2")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "iterate(...) is one loop node" in proc.stderr
+
+
+def test_indexing_and_concatenation_rows_say_what_they_take():
+    """An index row read take(x) and a concatenation concat(x, x): which entries, which axis?"""
+    fn = diffbench.parse("x[2]*sum(x[1:2]) + sum(A[2,:]) + sum([x; x])", {"x": "n", "A": "n,n"})
+    rows = wengert(fn, {"x": np.array([0.3, -0.8, 1.1]), "A": np.eye(3)})["rows"]
+    operations = [r["operation"] for r in rows]
+    assert {"x[2]", "x[1:2]", "A[2, :]", "[x; x]"} <= set(operations), operations

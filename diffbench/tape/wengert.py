@@ -56,7 +56,22 @@ def _operation(prog: Program, slot: int, step, labels: dict) -> str:
         return f"{args[0]} {INFIX[step.prim.name]} {args[1]}"
     if step.prim.name == "transpose":
         return f"{args[0]}ᵀ"
+    if step.prim.name == "take":  # the entries taken, counted from 1 as the language writes them
+        return f"{args[0]}[{', '.join(_slot(spec, step.attrs.get('shape')) for spec in step.attrs['index'])}]"
+    if step.prim.name == "concat":
+        return f"[{args[0]}{'; ' if step.attrs['axis'] == 0 else ', '}{args[1]}]"
     return f"{step.prim.name}({', '.join(args)})"
+
+
+def _slot(spec, shape) -> str:
+    kind = spec[0]
+    if kind == "at":
+        return str(spec[1] + 1)
+    if kind == "range":
+        return f"{spec[1] + 1}:{spec[2]}"
+    if kind == "all":
+        return ":"
+    return f"first {spec[1]}" if kind == "head" else f"last {spec[1]}"
 
 
 def _adjoints(prog: Program, tape: list) -> list:
