@@ -1,7 +1,8 @@
 """diffbench's engines next to the AD frameworks, on the same functions and inputs.
 
     python benchmarks/bench_compare.py [--quick] [--functions a,b] [--engines e1,e2] [--rounds R]
-                                       [--sizes 300,1000] [--clock cpu|wall] [--recheck K]
+                                       [--sizes 300,1000] [--quantities gradient,hessian]
+                                       [--clock cpu|wall] [--recheck K]
 
 Every catalogue function runs through every available engine (the
 hand-written NumPy ``closed-form``, ``symbolic``, ``tape``, ``autograd``,
@@ -51,8 +52,6 @@ import _common  # noqa: F401  (pins BLAS / XLA threads before NumPy loads)
 if hasattr(os, "sched_setaffinity"):  # one core for everything, frameworks' pools included
     os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
 
-
-import numpy as np  # noqa: E402
 
 from diffbench.catalogue import CATALOGUE  # noqa: E402
 from diffbench.engines import get_engine  # noqa: E402
@@ -202,7 +201,7 @@ def side_by_side(calls: dict, rounds: int, min_time: float) -> dict[str, float]:
     return {name: statistics.median(s) for name, s in interleaved_samples(calls, rounds, min_time).items()}
 
 
-def measure_cell(entry, user_sizes, engines, rounds, min_time, seed=0):
+def measure_cell(entry, user_sizes, engines, rounds, min_time, seed=0, quantities=QUANTITIES):
     """``{quantity: {engine: seconds or a note}}`` for one function and size,
     plus the closed form's value time, each engine's per-round samples
     (``result["rounds"][quantity][engine]``) and any wrong results."""
@@ -220,7 +219,7 @@ def measure_cell(entry, user_sizes, engines, rounds, min_time, seed=0):
             notes[name] = "error"
             notes.setdefault("_why", {})[name] = f"{type(err).__name__}: {err}"
     result, wrong = {}, []
-    for quantity in QUANTITIES:
+    for quantity in quantities:
         calls, outputs = {}, {}
         for name, p in prepared.items():
             native = native_inputs(p, inputs)
@@ -271,7 +270,7 @@ def print_table(rows, engines):
     print(head)
     print("-" * len(head))
     for entry, sizes, result in rows:
-        for quantity in QUANTITIES:
+        for quantity in [q for q in QUANTITIES if q in result]:
             cell = result.get(quantity, {})
             base = baseline_of(cell)
             t0 = cell.get(base)
@@ -432,12 +431,15 @@ def main(argv=None):
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                         help="cpu: the process's CPU seconds (default; load elsewhere does not stretch it), "
                              "wall: elapsed seconds")
+    parser.add_argument("--quantities", default=",".join(QUANTITIES),
+                        help="comma-separated: gradient, hessian (default both)")
     parser.add_argument("--recheck", type=int, default=1,
                         help="measure a cell that misses a target this many more times (default 1)")
     args = parser.parse_args(argv)
     global clock
     clock = CLOCKS[args.clock]
     vector_sizes = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else None
+    quantities = tuple(q for q in QUANTITIES if q in args.quantities.split(","))
     wanted = args.engines.split(",") if args.engines else list(ENGINES)
     engines, skipped = available_engines(wanted)
     only = set(args.functions.split(",")) if args.functions else None
@@ -451,7 +453,7 @@ def main(argv=None):
     rows, wrong, whys = [], [], {}
     start = time.perf_counter()
     for entry, sizes in plan(args.quick, only, vector_sizes):
-        result, bad, why = measure_cell(entry, sizes, engines, rounds, min_time)
+        result, bad, why = measure_cell(entry, sizes, engines, rounds, min_time, quantities=quantities)
         rows.append((entry, sizes, result))
         wrong.extend(bad)
         for name, text in why.items():
@@ -461,7 +463,7 @@ def main(argv=None):
     for entry, sizes in missed_cells(rows)[:20] if args.recheck > 0 else []:
         for _ in range(args.recheck):
             again.setdefault(f"{entry.name} {label(sizes)}", []).append(
-                measure_cell(entry, sizes, engines, rounds, min_time)[0])
+                measure_cell(entry, sizes, engines, rounds, min_time, quantities=quantities)[0])
         print(f"  measured again {entry.name} {label(sizes)}", file=sys.stderr, flush=True)
     print_table(rows, engines)
     print_targets(rows, engines, again)
