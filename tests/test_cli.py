@@ -42,6 +42,8 @@ def test_compare_own_expression_text_table():
     (("compare", "x[4]", "--wrt", "x", "--size", "n=3"), "index 4 is out of range for a dimension of size 3"),
     (("compare", "sum(x)", "--wrt", "x", "--size", "n=3", "--timeout", "nan"), "--timeout nan"),
     (("trace", "sum(x)", "--size", "n=³"), "--size n=³: expected a positive integer"),
+    (("compare", "sum(x)", "--wrt", "x", "--size", "n=3", "--size", "N=3"), "--size N: not a dimension"),
+    (("compare", "logistic_regression", "--size", "q=3"), "--size q: not a dimension"),
     (("trace", "sum(x)", "--size", "n=100000000000"), "GiB for a trace of one point"),
     (("trace", "logistic_regression", "--size", "n=100000000"), "GiB for a trace of one point"),
 ])
@@ -68,6 +70,11 @@ def test_derive_and_trace_take_an_expression_starting_with_a_minus():
     # the table is the canonical form the tape runs: the sign on the product, -(w1 w2)
     assert traced.splitlines()[-1].split()[3:5] == ["neg(v1)", "-6"]
     assert run("derive", "--order", "1", "--", "-a*b").stdout.startswith("f = −a b")
+
+
+def test_an_engine_named_twice_is_one_row():
+    out = json.loads(run("compare", "sum(x)", "--wrt", "x", "--size", "n=3", "--engines", "tape,tape,fd", "--json").stdout)
+    assert [e["engine"] for e in out["engines"]] == ["tape", "fd"]
 
 
 def test_a_negative_trace_seed_is_one_error_line():

@@ -30,6 +30,7 @@ def _function_and_inputs(expr, shapes, sizes, wrt, seed, domain, guard):
         fn = entry.function_at(full)  # an unrolled entry's text depends on the sizes
         _check_wrt(fn, wrt)
         guard(fn, wrt, full)
+        _check_sizes(sizes, set(fn.dims) | set(entry.size_dims) | set(entry.derived))
         return fn, _sampled(lambda: entry.sample(full, seed), {}), wrt
     from .. import parse
     from ..sampling import sample_inputs
@@ -45,8 +46,17 @@ def _function_and_inputs(expr, shapes, sizes, wrt, seed, domain, guard):
     unknown = [name for name in domain if name not in fn.shapes]
     if unknown:
         raise UserError(f"--domain names {', '.join(unknown)}, not a variable of the expression")
-    guard(fn, wrt, sizes)
+    guard(fn, wrt, sizes)  # first: a size too large is the message even beside a stray --size
+    _check_sizes(sizes, set(fn.dims))
     return fn, _sampled(lambda: sample_inputs(fn, sizes, seed, domain), domain), list(wrt)
+
+
+def _check_sizes(sizes: dict, dims: set) -> None:
+    """A size naming no dimension (a typo such as --size N=100) is an error, as in the API."""
+    unknown = [d for d in sizes if d not in dims]
+    if unknown:
+        raise UserError(f"--size {unknown[0]}: not a dimension of the function "
+                        f"(its dimensions: {', '.join(sorted(dims)) or 'none'})")
 
 
 def _check_wrt(fn, wrt):
@@ -183,7 +193,7 @@ def command(expr, shapes, wrt, sizes, engines, order, domains, seed, quantities,
 
 
 def _engines(engines: str) -> list[str]:
-    names = [e.strip() for e in engines.split(",") if e.strip()]
+    names = list(dict.fromkeys(e.strip() for e in engines.split(",") if e.strip()))  # tape,tape: one row
     if not names:
         raise UserError(f"--engines {engines!r}: expected at least one engine name (see `diffbench engines`)")
     for name in names:
