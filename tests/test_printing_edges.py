@@ -126,6 +126,8 @@ def test_entry_counts_fold_across_a_product():
     assert _lines("sum(a*ones(3,4))", a, "a")[:2] == ["f = 12 a", "∇_a f = 12"]
     assert _lines("sum(a*ones(n,n))^2", a, "a")[1:] == ["∇_a f = 2 a n⁴", "∇²_aa f = 2 n⁴"]
     assert _lines("sum(a*ones(n,n))^2", a, "a", fmt="latex")[3] == r"\nabla^2_{aa} f &= 2 n^4"
+    assert _lines("a*tr(eye(n))*sum(ones(n))", a, "a")[0] == "f = a n²"  # tr(I) is n: was a tr(I) n
+    assert _lines("tr(eye(3))*a", a, "a")[0] == "f = 3 a"
     check_agree("a*sum(ones(2,n))*sum(ones(n)) + sum(a*ones(n,n))^2", {"a": 0.7}, "a",
                 engines=("symbolic", "tape"), sizes={"n": 3},
                 reference=lambda p: 18 * p["a"] + 81 * p["a"] ** 2)

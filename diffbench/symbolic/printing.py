@@ -347,6 +347,8 @@ class _Printer:
             if a[0].op == "ones":
                 return count, (MUL if a[0].ndim > 1 else ATOM)
             return st.row(count, st.cdot, self.operand(a[0].args[0], MUL + 1)), MUL
+        if op == "tr" and a[0].op == "eye":  # the trace of the identity is its size
+            return self.entry_count(a[0].shape[:1]), ATOM
         if op == "norm2":
             return st.norm(self.memo[id(a[0])][0]), ATOM
         if op == "sqrt":
@@ -656,6 +658,12 @@ class _Monomial:
                 return self.add(("node", id(a[0])), a[0], e * k)
         if op == "sqrt" and n.shape == () and id(a[0]) not in self.bound:
             return self.add(("node", id(a[0])), a[0], e / 2)
+        if op == "tr" and a[0].op == "eye" and e.denominator == 1:  # tr(I) is n
+            if isinstance(a[0].shape[0], str):
+                return self.add(("dim", a[0].shape[0]), None, e) + 1
+            self.coef *= float(a[0].shape[0]) ** float(e)
+            self.changed = True
+            return 1
         if op == "sum" and a[0].op == "ones" and e.denominator == 1:
             count = 0
             for d in a[0].shape:
