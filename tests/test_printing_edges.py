@@ -143,6 +143,8 @@ def test_a_product_of_reciprocals_reads_as_one_fraction():
     assert text[4] == "∇²_w1w2 f = (1 + 1 / (2 √(w2 ln(w1)))) / w1 − 1 / (4 w1 √(w2 ln(w1)))"
     assert text[6] == "∇²_w2w2 f = −ln(w1)² / (4 (w2 ln(w1))^(3/2))"
     assert _lines("a*b/3", {"a": "", "b": ""})[0] == "f = 1/3 a b"
+    # a unit fraction without a short decimal reads as one: 1/14, never 0.07142857142857142
+    assert _lines("a*b/14 + 0.01*a", {"a": "", "b": ""}, ["a"])[0] == "f = 1/14 a b + 0.01 a"
     check_agree("w2*log(w1) + sqrt(w2*log(w1))", {"w1": 2.0, "w2": 1.5}, ["w1", "w2"],
                 engines=("symbolic", "tape"),
                 reference=lambda p: p["w2"] * anp.log(p["w1"]) + anp.sqrt(p["w2"] * anp.log(p["w1"])))

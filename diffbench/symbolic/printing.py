@@ -29,9 +29,18 @@ def _number(v: float) -> tuple[str, str, str]:
     if float(v).is_integer():
         return str(int(v)), str(int(v)), ""
     f = Fraction(v).limit_denominator(100)
-    if float(f) == v and f.denominator <= 12:
+    if float(f) == v and (f.denominator <= 12 or abs(f.numerator) == 1 and _repeats(f.denominator)):
         return f"{f.numerator}/{f.denominator}", str(f.numerator), str(f.denominator)
     return repr(float(v)), repr(float(v)), ""
+
+
+def _repeats(q: int) -> bool:
+    """Whether 1/q has no short decimal (a prime factor besides 2 and 5): 1/14 reads better
+    than 0.07142857142857142, while 1/100 stays 0.01."""
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    return q > 1
 
 
 class Style:
