@@ -33,7 +33,8 @@ import numpy as np
 from ..ops.prims import _SCALAR_OPS
 from .core import Program, dense
 
-#: a program with more steps is interpreted (compiling ~100 lines costs about 1 ms)
+#: a program with more steps is interpreted: writing and compiling the source costs ~25 us a
+#: step (3 ms for 130 steps, 25 ms for 660, measured), paid back after some 30 calls
 COMPILED_STEPS = 2000
 
 #: Python's operators for what ``prims`` computes with them on two scalars
