@@ -14,6 +14,13 @@ domain), and applies to scalars, vectors and matrices alike:
 
 * ``log(1 + exp(z))``, ``log1p(exp(z)) -> softplus(z)`` (either order of the sum);
 * ``log(σ(z)) -> -softplus(-z)``, ``log(1 - σ(z)) -> -softplus(z)``;
+* ``⟨a, softplus(-z)⟩ ± ⟨b, softplus(z)⟩ -> ⟨a ± b, softplus(z)⟩ - ⟨a, z⟩`` (as
+  ``softplus(-z) = softplus(z) - z``), only when both softplus are on the same ``z``:
+  one softplus per call, not two (the cross-entropy spelling of logistic regression,
+  ``-y'*log(σ(Xw)) - (1-y)'*log(1-σ(Xw))``, is the catalogue's ``sum(softplus(Xw)) -
+  y'Xw``, ``y + (1 - y)`` being 1); also for scalar ``a ⋅ softplus(±z)`` and ``sum``
+  (``a`` = 1).  The error is then bounded by the terms' magnitudes (about 1e-16
+  ``(Σ softplus(z) + |⟨a, z⟩|)``), as in the catalogue spelling, not by the result's;
 * ``log(exp(z)) -> z``;
 * ``log(det(X)) -> logdet(X) + log(sign(det(X)))`` (the second term is 0, or NaN
   where ``det X < 0`` as ``log(det X)`` is, and has no derivative): its derivatives
@@ -124,6 +131,63 @@ def _log(n: Node) -> Node | None:
     if x.op == "det":  # log det X = log|det X| + log sign(det X): NaN where det X < 0, as written
         return build("add", (build("logdet", x.args), build("log", (build("sign", (x,)),))))
     return None
+
+
+def _softplus_term(t: Node) -> tuple[int, Node | None, Node] | None:
+    """``(sign, a, softplus(z))`` when ``t`` is ``±⟨a, softplus(z)⟩``, ``±a softplus(z)``
+    (scalars), ``±sum(softplus(z))`` or ``±softplus(z)`` (``a`` None: all ones)."""
+    sign = 1
+    while t.op == "neg":
+        sign, t = -sign, t.args[0]
+    if t.op == "softplus" and t.shape == ():
+        return sign, None, t
+    if t.op == "sum" and t.args[0].op == "softplus" and not t.attrs:
+        return sign, None, t.args[0]
+    if t.op in ("inner", "mul") and t.shape == ():
+        for a, p in (t.args, t.args[::-1]):
+            if p.op == "softplus" and a.shape == p.shape:
+                return sign, a, p
+    return None
+
+
+def _applied(a: Node | None, v: Node) -> Node:
+    """``⟨a, v⟩`` in the term's own form: ``sum(v)`` for all ones, ``a v`` for scalars."""
+    if a is None or (_is_const(a, 1.0) and a.shape in ((), v.shape)):
+        return _rewritten("sum", (v,)) if v.shape != () else v
+    if a.shape == () and v.shape != ():  # 2 ⟨1, v⟩ = 2 sum(v)
+        return _rewritten("mul", (a, _rewritten("sum", (v,))))
+    return _rewritten("inner" if v.shape != () else "mul", (a, v))
+
+
+def _coefficient(a: Node | None, b: Node | None, sign: int) -> Node | None:
+    """``a + b`` (``a - b`` for ``sign`` -1), all ones as None; ``a + (c - a)`` is ``c``."""
+    if sign == 1 and a is not None and b is not None:
+        for u, v in ((a, b), (b, a)):
+            if v.op == "sub" and v.args[1] is u:  # y + (1 - y) = 1
+                return v.args[0]
+    one = const(1.0)
+    return _rewritten("add" if sign == 1 else "sub", (one if a is None else a, one if b is None else b))
+
+
+def _softplus_pair(n: Node) -> Node | None:
+    """``s⟨a, softplus(-z)⟩ + t⟨b, softplus(z)⟩ = ⟨s a + t b, softplus(z)⟩ - s⟨a, z⟩``:
+    one softplus of ``z`` where the spelling had two (``log σ(z)`` beside ``log(1 - σ(z))``)."""
+    terms = [_softplus_term(x) for x in n.args]
+    if None in terms or n.shape != ():
+        return None
+    (s, a, p), (t, b, q) = terms
+    t = -t if n.op == "sub" else t
+    if q.args[0].op == "neg" and q.args[0].args[0] is p.args[0]:  # softplus(-z) second
+        (s, a, p), (t, b, q) = (t, b, q), (s, a, p)
+    z = q.args[0]
+    if p.args[0].op != "neg" or p.args[0].args[0] is not z:
+        return None
+    if s == t:  # s (⟨a + b, softplus(z)⟩ - ⟨a, z⟩)
+        merged = _rewritten("sub", (_applied(_coefficient(a, b, 1), q), _applied(a, z)))
+        return merged if s == 1 else _rewritten("neg", (merged,))
+    if s == 1:  # ⟨a - b, softplus(z)⟩ - ⟨a, z⟩
+        return _rewritten("sub", (_applied(_coefficient(a, b, -1), q), _applied(a, z)))
+    return _rewritten("add", (_applied(_coefficient(b, a, -1), q), _applied(a, z)))  # ⟨b - a, sp⟩ + ⟨a, z⟩
 
 
 def _log1p(n: Node) -> Node | None:
@@ -360,6 +424,6 @@ def _first(*rules):
 
 
 RULES = {"matmul": _matmul, "transpose": _transpose, "neg": _double_neg, "log": _log, "log1p": _log1p,
-         "add": _first(_folded, _ones_operand), "sub": _first(_folded, _ones_operand),
+         "add": _first(_folded, _ones_operand, _softplus_pair), "sub": _first(_folded, _ones_operand, _softplus_pair),
          "mul": _first(_folded, _mul), "div": _first(_folded, _div), "inner": _inner,
          "sum": _sum, "pow": _pow, "sqrt": _sqrt}

@@ -43,6 +43,13 @@ def _mv(A, x):
     return anp.dot(A, x)
 
 
+def _xent(p):
+    """Cross-entropy -Σ y log σ(z) + (1 - y) log(1 - σ(z)), z = X w, as published, with
+    log σ(z) = -log(1 + e^-z) and log(1 - σ(z)) = -log(1 + e^z): two softplus."""
+    z = _mv(p["X"], p["w"])
+    return anp.sum(p["y"] * _softplus(-z) + (1 - p["y"]) * _softplus(z))
+
+
 # (expression, variables to differentiate, reference over the inputs dict p)
 CASES = [
     # diag(d) v -> d ⊙ v
@@ -90,6 +97,19 @@ CASES = [
      lambda p: -anp.exp(-anp.sum(p["x"] ** 2)) + anp.dot(3 / anp.exp(p["a"] * p["x"]), p["a"])),
     ("norm2(-(b - A*x))^2", ["x", "b"], lambda p: anp.sum((_mv(p["A"], p["x"]) - p["b"]) ** 2)),
     ("<-(b - x), -(x - a)> + 1/2*c", ["x", "c"], lambda p: anp.dot(p["x"] - p["b"], p["a"] - p["x"]) + p["c"] / 2),
+    # ⟨a, softplus(-z)⟩ + ⟨b, softplus(z)⟩ -> ⟨a + b, softplus(z)⟩ - ⟨a, z⟩: the cross-entropy
+    # spelling against the published formula with its two softplus (any y, so wrt y checks -z)
+    ("-(y'*log(sigmoid(X*w)) + (ones(m) - y)'*log(1 - sigmoid(X*w)))", ["w", "y", "X"], lambda p: _xent(p)),
+    ("-y'*log(sigmoid(X*w)) - (1-y)'*log(1-sigmoid(X*w))", ["w", "y"], lambda p: _xent(p)),
+    ("-c*log(sigmoid(a'*x)) - (1-c)*log(1-sigmoid(a'*x))", ["x", "c", "a"],
+     lambda p: _xent({"y": p["c"], "X": p["a"][None, :], "w": p["x"]})),
+    ("-sum(c*log(sigmoid(X*w))) - sum((1-c)*log(1 - sigmoid(X*w)))", ["w", "c"],
+     lambda p: _xent({"y": p["c"] * anp.ones(p["X"].shape[0]), "X": p["X"], "w": p["w"]})),
+    ("sum(log(1 + exp(-X*w))) + sum(softplus(X*w))", ["w"],
+     lambda p: anp.sum(_softplus(-_mv(p["X"], p["w"])) + _softplus(_mv(p["X"], p["w"])))),
+    ("softplus(-a'*x) - 3*softplus(a'*x) + c*log(1 - sigmoid(-a'*x))", ["x", "c"],
+     lambda p: _softplus(-anp.dot(p["a"], p["x"])) - 3 * _softplus(anp.dot(p["a"], p["x"]))
+     - p["c"] * _softplus(-anp.dot(p["a"], p["x"]))),
     # solve against the rank-3/4 Jacobian of a matrix variable
     ("tr(solve(A, B))", ["A", "B"], lambda p: anp.trace(anp.linalg.solve(p["A"], p["B"]))),
     ("u'*solve(A, b)", ["A", "b"], lambda p: anp.dot(p["u"], anp.linalg.solve(p["A"], p["b"]))),
@@ -143,3 +163,30 @@ def test_the_rewritten_logistic_loss_stays_finite_where_exp_overflows():
         assert out["value"] == pytest.approx(760.0 + np.log(2.0))
         np.testing.assert_allclose(out["gradient"], X[0] + 0.5 * (-X[1]))
         assert np.all(np.isfinite(out["hessian"]))
+
+
+@pytest.mark.parametrize("expr", ["-(y'*log(sigmoid(X*w)) + (ones(m) - y)'*log(1 - sigmoid(X*w)))",
+                                  "-y'*log(sigmoid(X*w)) - (1-y)'*log(1-sigmoid(X*w))"])
+def test_the_merged_cross_entropy_is_accurate_at_large_margins(expr):
+    """One softplus where the spelling has two (softplus(-z) = softplus(z) - z): at
+    |z| = 800 value, gradient and Hessian stay finite and within 1e-13 (relative to
+    the terms' size) of the published two-softplus formula differentiated by autograd."""
+    from autograd import grad, hessian
+
+    X = np.array([[400.0, 400.0], [-400.0, -400.0], [400.0, 400.0], [-400.0, -400.0],
+                  [15.0, 15.0], [-15.0, -15.0], [0.3, -0.8], [1.0, 2.0]])  # z = ±800, ±800, ±30, ...
+    w, y = np.array([1.0, 1.0]), np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.25, 0.5])
+
+    def reference(w_):
+        return _xent({"X": X, "w": w_, "y": y})
+
+    want = {"value": reference(w), "gradient": grad(reference)(w), "hessian": hessian(reference)(w)}
+    scale = {"value": np.abs(y @ (X @ w)) + np.sum(np.logaddexp(0.0, X @ w)),  # the terms' size
+             "gradient": np.abs(X).sum(), "hessian": (np.abs(X).T @ np.abs(X)).max()}
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for engine in ("symbolic", "tape"):
+            got = diffbench.derivatives(expr, {"X": X, "w": w, "y": y}, wrt="w", engine=engine)
+            for quantity, value in want.items():
+                assert np.all(np.isfinite(got[quantity])), (engine, quantity)
+                np.testing.assert_allclose(got[quantity], value, rtol=1e-13, atol=1e-13 * scale[quantity],
+                                           err_msg=f"{engine} {quantity}")
