@@ -85,6 +85,21 @@ TEMPLATES = {
     "log_quadratic": ({"x": "n", "A": "n,n"}, "x", "log({Q})", {
         "Q": ["x'*A*x", "<x, A*x>", "sum(x.*(A*x))", "(A*x)'*x", "x'*A'*x", "x'*(A*x)"],
     }),
+    "softmax_cross_entropy": ({"W": "k,n", "x": "n", "y": "k"}, "W", "{L} - {D}", {
+        "L": ["logsumexp(W*x)", "log(sum(exp(W*x)))", "log(ones(k)'*exp(W*x))"],
+        "D": ["y'*W*x", "(W*x)'*y", "x'*W'*y", "sum(y.*(W*x))", "<y, W*x>", "<W, y*x'>"],
+    }),
+    "log_determinant": ({"X": "n,n"}, "X", "{D}", {
+        "D": ["logdet(X)", "log(det(X))", "-logdet(inv(X))", "logdet(X')"],
+    }),
+    "bilinear_inverse": ({"A": "n,n", "b": "n", "c": "n"}, "A", "{B}", {
+        "B": ["c'*inv(A)*b", "c'*solve(A, b)", "(inv(A)'*c)'*b", "solve(A', c)'*b", "<c, inv(A)*b>",
+              "sum(c.*solve(A, b))"],
+    }),
+    "linear_solve_loss": ({"A": "n,n", "b": "n", "c": "n"}, "A", "{F}", {
+        "F": ["0.5*norm2(inv(A)*b - c)^2", "0.5*norm2(solve(A, b) - c)^2", "0.5*sum((inv(A)*b - c).^2)",
+              "0.5*(solve(A, b) - c)'*(solve(A, b) - c)"],
+    }),
 }
 
 # named intermediates: a variant with ``name = text;`` in front and the name in the body,
@@ -98,7 +113,8 @@ NAMED = {
 }
 
 # sizes of the sweep: a matrix variable's Hessian has n⁴ entries
-SWEEP_N = {"trace_solve": 30}
+SWEEP_N = {"trace_solve": 30, "log_determinant": 30, "bilinear_inverse": 30, "linear_solve_loss": 30,
+           "softmax_cross_entropy": 100}
 
 
 def _fill(template: str, choice: dict, depth: int = 4) -> str:
@@ -142,15 +158,21 @@ def _same_function(function: str, first: str, text: str) -> bool:
             fn = diffbench.parse(expr, shapes)
         except ValueError:  # the language refused it (ExpressionError)
             return False
-        values.append(diffbench.engines.get_engine("tape").prepare(fn, [wrt], {"n": 5, "m": 10}).value(p))
+        values.append(diffbench.engines.get_engine("tape").prepare(fn, [wrt], {"n": 5, "m": 10, "k": 5}).value(p))
     return bool(np.isclose(values[0], values[1], rtol=1e-10))
 
 
 def _draw(function: str, n: int, rng) -> dict:
-    if function != "log_quadratic":
-        return draw(function, n, rng)
-    B = rng.normal(size=(n, n)) / np.sqrt(n)  # A SPD
-    return {"x": rng.normal(size=n), "A": B @ B.T + np.eye(n)}
+    B = rng.normal(size=(n, n)) / np.sqrt(n)
+    if function == "log_quadratic":
+        return {"x": rng.normal(size=n), "A": B @ B.T + np.eye(n)}  # A SPD
+    if function == "softmax_cross_entropy":
+        return {"W": rng.normal(size=(5, n)) / np.sqrt(n), "x": rng.normal(size=n), "y": np.eye(5)[2]}
+    if function == "log_determinant":
+        return {"X": B @ B.T + np.eye(n)}
+    if function in ("bilinear_inverse", "linear_solve_loss"):
+        return {"A": B + 3 * np.eye(n), "b": rng.normal(size=n), "c": rng.normal(size=n)}
+    return draw(function, n, rng)
 
 
 # ------------------------------------------------------------------ timing
@@ -180,7 +202,7 @@ def _forms(expr, shapes, wrt) -> tuple:
 def sweep(function: str, n: int, repeat: int, combos: int, engines) -> list[tuple]:
     shapes, wrt, _, _ = TEMPLATES[function]
     n = SWEEP_N.get(function, n)
-    sizes = {"n": n, "m": 2 * n}
+    sizes = {"n": n, "m": 2 * n, "k": 5}
     p = _draw(function, n, np.random.default_rng(0))
     texts = spellings(function, combos)
     base = _prepared(texts[0], shapes, wrt, sizes, engines)

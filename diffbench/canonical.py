@@ -21,7 +21,8 @@ domain), and applies to scalars, vectors and matrices alike:
   y'Xw``, ``y + (1 - y)`` being 1); also for scalar ``a ⋅ softplus(±z)`` and ``sum``
   (``a`` = 1).  The error is then bounded by the terms' magnitudes (about 1e-16
   ``(Σ softplus(z) + |⟨a, z⟩|)``), as in the catalogue spelling, not by the result's;
-* ``log(exp(z)) -> z``;
+* ``log(exp(z)) -> z``; ``log(sum(exp(z))) -> logsumexp(z)`` (finite where ``exp``
+  overflows); ``logdet(Xᵀ) -> logdet(X)``, ``logdet(X⁻¹) -> -logdet(X)``;
 * ``log(det(X)) -> logdet(X) + log(sign(det(X)))`` (the second term is 0, or NaN
   where ``det X < 0`` as ``log(det X)`` is, and has no derivative): its derivatives
   are ``logdet``'s, not the chain rule through ``det`` (90x slower Hessians);
@@ -30,10 +31,10 @@ domain), and applies to scalars, vectors and matrices alike:
 * ``sum(u ⊙ u)``, ``sum(u.^2)``, ``sum(square(u))``, ``norm2(u)^2``,
   ``norm2(u) norm2(u) -> ⟨u, u⟩`` (non-scalar ``u``); ``sum(u ⊙ v) -> ⟨u, v⟩``;
   ``sum(diag(M)) -> tr(M)``;
-* ``⟨u, Aᵀ v⟩ -> ⟨A u, v⟩`` (vectors): the transpose moves off the product, so
-  ``w'*X'*y`` is ``⟨X w, y⟩`` and shares ``X w`` with the rest of the function, and
-  ``⟨x, Aᵀ (A x)⟩`` is ``⟨A x, A x⟩``; scalar factors taken out first:
-  ``⟨s u, v⟩ -> s ⟨u, v⟩``;
+* ``⟨M, u vᵀ⟩ -> ⟨u, M v⟩`` (no outer product built); ``⟨u, Aᵀ v⟩ -> ⟨A u, v⟩``
+  (vectors): the transpose moves off the product, so ``w'*X'*y`` is ``⟨X w, y⟩`` and
+  shares ``X w`` with the rest of the function, and ``⟨x, Aᵀ (A x)⟩`` is
+  ``⟨A x, A x⟩``; scalar factors taken out first: ``⟨s u, v⟩ -> s ⟨u, v⟩``;
 * ``sqrt(⟨u, u⟩) -> norm2(u)``;
 * products applied as a user would by hand: ``diag(d) v -> d ⊙ v``; ``diag(d) M``
   and ``M diag(d)`` are a scaling of M's rows or columns by ``spread(d)`` (never an
@@ -128,6 +129,8 @@ def _log(n: Node) -> Node | None:
         return build("neg", (build("softplus", x.args[1].args),))  # log(1 - σ(z)) = -softplus(z)
     if x.op == "exp":
         return x.args[0]
+    if x.op == "sum" and x.args[0].op == "exp":  # log Σ e^z = logsumexp(z): finite where e^z overflows
+        return build("logsumexp", x.args[0].args)
     if x.op == "det":  # log det X = log|det X| + log sign(det X): NaN where det X < 0, as written
         return build("add", (build("logdet", x.args), build("log", (build("sign", (x,)),))))
     return None
@@ -190,6 +193,15 @@ def _softplus_pair(n: Node) -> Node | None:
     return _rewritten("add", (_applied(_coefficient(b, a, -1), q), _applied(a, z)))  # ⟨b - a, sp⟩ + ⟨a, z⟩
 
 
+def _logdet(n: Node) -> Node | None:
+    (x,) = n.args
+    if x.op == "transpose":  # det Xᵀ = det X
+        return _rewritten("logdet", x.args)
+    if x.op == "inv":  # log|det X⁻¹| = -log|det X|
+        return build("neg", (_rewritten("logdet", x.args),))
+    return None
+
+
 def _log1p(n: Node) -> Node | None:
     (x,) = n.args
     return build("softplus", x.args) if x.op == "exp" else None  # log1p(e^z) = softplus(z)
@@ -246,6 +258,9 @@ def _inner(n: Node) -> Node | None:
         return _rewritten("sum", (b,))
     if b.op == "ones" and a.shape == b.shape:
         return _rewritten("sum", (a,))
+    for m, o in ((a, b), (b, a)):  # ⟨M, u vᵀ⟩ = ⟨u, M v⟩: no outer product built
+        if o.op == "outer" and m.ndim == 2:
+            return _rewritten("inner", (o.args[0], _rewritten("matmul", (m, o.args[1]))))
     for u, m in ((a, b), (b, a)):  # ⟨u, Aᵀ v⟩ = ⟨A u, v⟩, so ⟨x, Aᵀ (A x)⟩ = ⟨A x, A x⟩
         if u.ndim == 1 and m.op == "matmul" and m.args[0].op == "transpose" and m.args[1].ndim == 1:
             return _rewritten("inner", (_rewritten("matmul", (m.args[0].args[0], u)), m.args[1]))
@@ -424,6 +439,7 @@ def _first(*rules):
 
 
 RULES = {"matmul": _matmul, "transpose": _transpose, "neg": _double_neg, "log": _log, "log1p": _log1p,
+         "logdet": _logdet,
          "add": _first(_folded, _ones_operand, _softplus_pair), "sub": _first(_folded, _ones_operand, _softplus_pair),
          "mul": _first(_folded, _mul), "div": _first(_folded, _div), "inner": _inner,
          "sum": _sum, "pow": _pow, "sqrt": _sqrt}
