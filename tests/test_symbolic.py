@@ -547,7 +547,8 @@ def test_an_einsum_with_an_identity_factor_adds_onto_a_diagonal(spec, shapes):
 
 
 @pytest.mark.parametrize("spec", ["bc,ad->abcd", "da,cb->abcd", "a,cb->abc", "ab,c,d->dcba", "ab,bc->ac", ",ab->ba",
-                                  "ab,ab->ab", "ab,cd->ab", "abc,d->dacb"])
+                                  "ab,ab->ab", "ab,cd->ab", "abc,d->dacb", "da,c,b->abcd", "a,bc,d->abcd",
+                                  "a,b,c,d->dbca", ",a,b->ba"])
 def test_the_generated_einsum_gives_numpys_product(spec):
     """``_einsum`` lays an outer product's operands out in the output's order (a
     contiguous inner loop), and leaves any other product to NumPy's optimiser."""
