@@ -57,6 +57,11 @@ TEMPLATES = {
         "Z": ["-y.*(X*w)", "-diag(y)*X*w", "-(diag(y)*X)*w", "-diag(y)*(X*w)", "diag(-y)*X*w",
               "-(X*w).*y", "-(X'*diag(y))'*w", "-(w'*X'*diag(y))'"],
     }),
+    "scalar_logistic": ({"w": "", "x": "", "y": ""}, "w", "{V} - {D}", {  # scalar arguments
+        "V": ["softplus(w*x)", "log(1 + exp(w*x))", "log(exp(x*w) + 1)", "log1p(exp(w*x))",
+              "-log(sigmoid(-w*x))", "-log(1 - sigmoid(x*w))"],
+        "D": ["y*w*x", "y*(w*x)", "x*w*y", "(w*x)*y"],
+    }),
     "log_one_plus_exp": ({"a": "n", "x": "n"}, "x", "{V}", {
         "V": ["log(1 + exp({Z}))", "softplus({Z})", "log(exp({Z}) + 1)", "log1p(exp({Z}))",
               "-log(sigmoid(-{Z}))", "-log(1 - sigmoid({Z}))"],
@@ -168,6 +173,8 @@ def _draw(function: str, n: int, rng) -> dict:
         return {"x": rng.normal(size=n), "A": B @ B.T + np.eye(n)}  # A SPD
     if function == "softmax_cross_entropy":
         return {"W": rng.normal(size=(5, n)) / np.sqrt(n), "x": rng.normal(size=n), "y": np.eye(5)[2]}
+    if function == "scalar_logistic":
+        return {"w": 0.3, "x": 0.7, "y": 1.0}
     if function == "log_determinant":
         return {"X": B @ B.T + np.eye(n)}
     if function in ("bilinear_inverse", "linear_solve_loss"):
