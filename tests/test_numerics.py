@@ -100,6 +100,31 @@ def test_derive_python_module_runs_on_its_own(tmp_path):
     assert float(proc.stdout) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("expr, shapes", [
+    ("logdet(X)", {"X": "n,n"}),                       # a matrix variable's Hessian: an outer product (_einsum)
+    ("tr(X'*A*X)", {"X": "n,n", "A": "n,n"}),           # an identity factor: a diagonal of zeros (_einsum_into)
+    ("logdet(X) + tr(X'*A*X) + sum(X*y)", {"X": "n,n", "A": "n,n", "y": "n"}),
+])
+def test_derived_hessian_module_runs_on_its_own(tmp_path, expr, shapes):
+    """The printed module defines or imports everything its Hessian calls, and its
+    numbers are the engine's (was a NameError on _einsum / _einsum_into)."""
+    from diffbench.symbolic.api import derive
+
+    rng = np.random.default_rng(3)
+    inputs = {"X": np.eye(3) * 2 + 0.1 * rng.standard_normal((3, 3)), "A": rng.standard_normal((3, 3)),
+              "y": rng.standard_normal(3)}
+    inputs = {k: inputs[k] for k in shapes}
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    path = tmp_path / "module.py"
+    path.write_text(derive(expr, ["X"], shapes, order=2).source
+                    + "\ninputs = dict(np.load('inputs.npz'))\n"
+                    + "np.save('hessian.npy', together(inputs)['hessian'][('X', 'X')])\n")
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    expected = derivatives(expr, inputs, "X", engine="tape")["hessian"]
+    np.testing.assert_allclose(np.load(tmp_path / "hessian.npy"), expected, rtol=1e-10, atol=1e-12)
+
+
 def _scaled_norm(scale):
     """‖v‖ = s ‖v/s‖ for a constant s: autograd never squares an entry of v itself."""
     return lambda v: scale * anp.sqrt(anp.sum((v / scale) ** 2))

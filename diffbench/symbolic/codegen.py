@@ -143,6 +143,9 @@ HELPERS = {
               "    if 4096 <= u.size * v.size <= 1 << 22:",
               "        return np.einsum('i,j->ij', u, v)",
               "    return np.multiply.outer(u, v)"),
+    # the einsum runners: importing them keeps one copy of their blocking logic
+    "_einsum": ("from diffbench.symbolic.codegen import _einsum",),
+    "_einsum_into": ("from diffbench.symbolic.codegen import _einsum_into",),
     # any other primitive: its NumPy evaluation from the op table
     "_impl": ("from diffbench.ops import TABLE as _TABLE",
               "_impl = {name: prim.impl for name, prim in _TABLE.items()}"),
@@ -483,7 +486,9 @@ class _Emitter:
         if op == "einsum":
             spec, _ = _without_identities(n)
             if spec != n.attr("spec"):  # an identity factor: the term lands on a diagonal of zeros
+                self.helpers.add("_einsum_into")
                 return f"_einsum_into(np.zeros({self.shape(n.shape)}), 1.0, {spec!r}, {', '.join(r)})"
+            self.helpers.add("_einsum")
             return f"_einsum({spec!r}, {', '.join(r)})"
         if op == "exp" and n.ndim == 0 and r[0].isidentifier():
             # a scalar: math.exp (a fifth of np.exp's cost on one number) below where it would
@@ -572,6 +577,7 @@ class _Emitter:
             spec, args = _without_identities(term)
             operands = ", ".join(self.ref(x) for x in args)
             sign = 1.0 if n.op == "add" else -1.0
+            self.helpers.add("_einsum_into")
             self.lines.append(f"    {name} = _einsum_into({start}, {sign}, {spec!r}, {operands})")
             self._name(n, name)
             return
