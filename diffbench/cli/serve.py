@@ -21,6 +21,8 @@ from .common import SECONDS, log_to_stderr
 @click.option("--token", envvar="DIFFBENCH_TOKEN", help="Access token every request must carry "
               "(Authorization: Bearer ...); prefer the DIFFBENCH_TOKEN variable to keep it out of `ps`.")
 @click.option("--max-body", type=click.IntRange(1), default=1 << 20, show_default=True, help="Largest request body, bytes.")
+@click.option("--body-timeout", type=SECONDS, default=30.0, show_default=True,
+              help="Seconds a request's body may take to arrive (408 after).")
 @click.option("--poll", type=SECONDS, default=15.0, show_default=True, help="Seconds between looks at the schedules.")
 @click.option("--connect-timeout", type=SECONDS, default=10.0, show_default=True, help="Seconds to wait for --scheduler.")
 @click.option("--allow-python", "allow_python", multiple=True, metavar="MODULE",
@@ -30,7 +32,7 @@ from .common import SECONDS, log_to_stderr
               help="A further name clients may use in the Host header (e.g. a proxy's); the bound "
                    "address (and localhost on loopback) is always allowed.")
 @limit_options(HTTP)
-def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, poll, connect_timeout,
+def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, body_timeout, poll, connect_timeout,
             allow_python, allowed_hosts, limits):
     """Serve the API and run scheduled jobs, one run at a time.
 
@@ -42,6 +44,6 @@ def command(host, port, jobs, scheduler, workers, db, reports, token, max_body, 
     log_to_stderr()
     settings = Settings(host=host, port=port, jobs=jobs, db=db, reports=reports, scheduler=scheduler,
                         workers=workers, connect_timeout=connect_timeout, token=token or None,
-                        max_bytes=max_body, poll=poll, allow_python=tuple(allow_python),
+                        max_bytes=max_body, body_timeout=body_timeout, poll=poll, allow_python=tuple(allow_python),
                         allowed_hosts=tuple(allowed_hosts), limits=limits)
     serve(settings, announce=lambda line: click.echo(line, err=True))

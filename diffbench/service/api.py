@@ -46,7 +46,7 @@ def create_app(service):
     _history(app, service)
     settings = service.settings
     hosts = allowed_hosts(settings.host, settings.allowed_hosts)
-    return BrowserGuard(TokenGuard(BodyLimit(app, settings.max_bytes), settings.token), hosts)
+    return BrowserGuard(TokenGuard(BodyLimit(app, settings.max_bytes, settings.body_timeout), settings.token), hosts)
 
 
 def _routes(app: FastAPI, service) -> None:

@@ -4,20 +4,26 @@ Size: a declared ``Content-Length`` over the limit is refused before any
 byte is read, and any other body is read (counted as it arrives) before
 the app sees it, so no request can make the server hold more than the
 limit.
+
+Time: the body must arrive within ``body_timeout`` seconds (408 otherwise),
+so a client that declares a body and never sends it cannot hold a connection
+open for good.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
 import json
 
 DEFAULT_MAX_BYTES = 1 << 20  # a job file is a few KiB; 1 MiB is generous
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds; a job file arrives in far less on any link
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int = DEFAULT_MAX_BYTES):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int = DEFAULT_MAX_BYTES, body_timeout: float = DEFAULT_BODY_TIMEOUT):
+        self.app, self.max_bytes, self.body_timeout = app, max_bytes, body_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -25,7 +31,10 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return await self._refuse(send)
-        body = await self._read(receive)
+        try:
+            body = await asyncio.wait_for(self._read(receive), self.body_timeout)
+        except asyncio.TimeoutError:
+            return await _reply(send, 408, f"request body not received within {self.body_timeout:g} s")
         if body is None:
             return await self._refuse(send)
         replayed = False

@@ -17,7 +17,7 @@ from ..jobs.scheduler import Target
 from ..jobs.store import DEFAULT_PATH, ScheduleState
 from .due import SystemClock
 from ..jobs.limits import HTTP, Limits
-from .limits import DEFAULT_MAX_BYTES
+from .limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BYTES
 from .lock import StoreLock
 from .runner import Runner
 from .schedules import fire_due, schedule_table
@@ -37,6 +37,7 @@ class Settings:
     connect_timeout: float = 10.0
     token: str | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds for a request's whole body
     poll: float = 15.0          # seconds between looks at the schedules
     # modules whose functions submitted job files may name (python = "module:function")
     allow_python: tuple[str, ...] = ()
