@@ -5,6 +5,8 @@ numbers are also held to a reference written directly in autograd.numpy
 (``check_agree``), so a printing fix never hides a wrong derivative."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -327,3 +329,51 @@ def test_an_index_is_postfix_as_in_the_language():
     assert _lines("x[2:3]", {"x": "n"}, ["x"]) == ["f = x[2:3]", "∂f/∂x = I[:, 2:3]ᵀ"]
     assert _lines("x[2]*x[1]", {"x": "n"})[2] == "∇²_xx f = I[:, 1] I[:, 2]ᵀ + I[:, 2] I[:, 1]ᵀ"
     assert _lines("x[2]^2", {"x": "n"})[0] == "f = x[2]²"
+
+
+_INDEX_LIST = re.compile(r"\[([^\[\]\s:,]+(?:,[^\[\]\s:,]+)*)\]")
+
+
+def _indices(text: str) -> set[str]:
+    """Every name in an index list ``[i,j′]`` or a sum's subscript ``Σ_pq`` / ``Σ_p′,q′``."""
+    names = {n for group in _INDEX_LIST.findall(text) for n in group.split(",") if not n.isdigit()}
+    for sub in re.findall(r"Σ_(\S+)", text):
+        names.update(sub.split(",") if "," in sub else sub)
+    return names
+
+
+def _bracketed(text: str, opener: str) -> tuple[str, str]:
+    """The text inside the bracket that ``opener`` opens, and the text around it."""
+    start = text.index(opener) + len(opener)
+    depth, end = 1, start
+    while depth:
+        depth += {"[": 1, "]": -1}.get(text[end], 0)
+        end += 1
+    return text[start:end - 1], text[:start] + text[end - 1:]
+
+
+def test_a_nested_index_block_names_its_indices_afresh():
+    """det(inv(X))'s Hessian printed a block inside a block, both indexed i, j, k, l:
+    (d adj(X⁻¹)[−(X⁻¹)[i,k] (X⁻¹)[l,j]])[q,p,k,l] read as one i, j, k, l."""
+    hessian = _lines("det(inv(X))", {"X": "n,n"})[2]
+    inner, outer = _bracketed(hessian, "d adj(X⁻¹)[")
+    assert _indices(inner) and _indices(outer) >= {"i", "j", "k", "l"}
+    assert not _indices(inner) & _indices(outer)
+    latex = "\n".join(_lines("det(inv(X))", {"X": "n,n"}, fmt="latex"))
+    assert "i'" in latex and "′" not in latex
+
+
+@pytest.mark.parametrize("dim", ["k", "i", "p"])
+def test_an_index_is_never_spelled_like_a_dimension(dim):
+    """With X sized k×k the Hessian's free index k read as the size k; i and p likewise."""
+    lines = _lines("det(inv(X))", {"X": f"{dim},{dim}"})
+    hessian = lines[2]
+    lhs, rhs = hessian.split(" = ", 1)
+    free = _indices(lhs)
+    assert len(free) == 4 and dim not in _indices(hessian)
+    inner, outer = _bracketed(rhs, "d adj(X⁻¹)[")
+    assert not _indices(inner) & _indices(outer)
+    assert free <= _indices(outer)
+    six = _lines("sum(x .* x)", {"x": f"{dim},{dim},{dim}"})[2]
+    lhs, rhs = six.split(" = ", 1)
+    assert len(_indices(lhs)) == 6 and _indices(rhs) == _indices(lhs) and dim not in _indices(lhs)

@@ -24,7 +24,7 @@ from . import budget, codegen
 from .balance import balanced
 from .derive import differential, gradients, hessian, jacobian
 from .language import programs
-from .printing import STYLES, index_names, math_block, render, shared_subexpressions
+from .printing import STYLES, index_names, math_block, render, shared_subexpressions, taken_names
 from .printing import render as _render
 from .simplify import memoized, simplify
 
@@ -190,7 +190,7 @@ class Derivation:
                 rows.append((nabla([name]), render(g, fmt) if g is not None else zero()))
             for (a, b), h in self.hessian.items():
                 if h is not None and h.ndim > 2:  # 4th-order block: index notation
-                    rows.append((st.index(nabla([a, b], "2"), index_names(h.ndim)), render(h, fmt)))
+                    rows.append((st.index(nabla([a, b], "2"), index_names(h.ndim, taken_names(h))), render(h, fmt)))
                 else:
                     rows.append((nabla([a, b], "2"), render(h, fmt) if h is not None else zero()))
                 dlin = self.differentials.get((a, b))
@@ -206,7 +206,7 @@ class Derivation:
                 lhs = {"text": f"∂f/∂{name}", "latex": rf"\frac{{\partial f}}{{\partial {name}}}",
                        "mathml": f"<mfrac><mrow><mo>∂</mo>{f}</mrow><mrow><mo>∂</mo><mi>{name}</mi></mrow></mfrac>"}[fmt]
                 if j is not None and j.ndim > 2:
-                    lhs = st.index(lhs, index_names(j.ndim))
+                    lhs = st.index(lhs, index_names(j.ndim, taken_names(j)))
                 rows.append((lhs, render(j, fmt) if j is not None else zero()))
         return rows
 

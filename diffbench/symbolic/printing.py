@@ -10,6 +10,7 @@ Parentheses come from precedence, never from the tree shape alone.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 from fractions import Fraction
@@ -95,7 +96,8 @@ class Style:
         return f"{base}[{','.join(idx)}]"
 
     def sigma(self, idx, body):
-        return f"Σ_{''.join(idx)} {body}"
+        sep = "" if all(len(i) == 1 for i in idx) else ","  # Σ_pq, but Σ_p′,q′ and Σ_p,p7
+        return f"Σ_{sep.join(idx)} {body}"
 
     def one(self):
         return "𝟏"
@@ -142,10 +144,10 @@ class Latex(Style):
         return rf"\left\| {a} \right\|"
 
     def index(self, base, idx):
-        return f"{{{base}}}_{{{''.join(idx)}}}"
+        return f"{{{base}}}_{{{_latex_indices(idx)}}}"
 
     def sigma(self, idx, body):
-        return rf"\sum_{{{''.join(idx)}}} {body}"
+        return rf"\sum_{{{_latex_indices(idx)}}} {body}"
 
     def one(self):
         return r"\mathbf{1}"
@@ -245,10 +247,51 @@ def shared_subexpressions(roots: list[Node], taken: set[str], min_size: int = 5)
 _TOKEN = re.compile(r"[\w.]+\Z")
 
 
-def index_names(count: int) -> list[str]:
-    """The free indices of a tensor block: i, j, k, l, then i4, i5, ... (one list for
-    the left-hand side and the formula, so a 6-index block names all six on both)."""
-    return ["ijkl"[i] if i < 4 else f"i{i}" for i in range(count)]
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def taken_names(root: Node, order: list[Node] | None = None) -> set[str]:
+    """Every variable and dimension name in ``root`` (``order``: its nodes, when
+    known): an index must not be spelled like one (a dim ``k`` beside an index
+    ``k`` reads two ways)."""
+    taken: set[str] = set()
+    for m in order if order is not None else topological(root):
+        if m.op == "var":
+            taken.add(m.attr("name"))
+        for d in m.shape:
+            if isinstance(d, str):
+                taken.update(_NAME.findall(d))
+    return taken
+
+
+def _fresh(first: str, letters: str, count: int, avoid: set[str], depth: int) -> list[str]:
+    """``count`` index names from ``letters`` (then ``first`` numbered), none in
+    ``avoid``; a block nested ``depth`` deep marks its names with primes, so an
+    inner block never reuses a name of a block around it."""
+    mark = "′" * depth
+    pool = (c + mark for c in letters)
+    numbered = (f"{first}{n}{mark}" for n in itertools.count(len(letters)))
+    out: list[str] = []
+    for name in itertools.chain(pool, numbered):
+        if len(out) == count:
+            break
+        if name not in avoid:
+            out.append(name)
+    return out
+
+
+def index_names(count: int, taken: set[str] = frozenset(), depth: int = 0) -> list[str]:
+    """The free indices of a tensor block: i, j, k, l, then i4, i5, ... skipping the
+    names in ``taken`` (one list for the left-hand side and the formula, so a
+    6-index block names all six on both)."""
+    return _fresh("i", "ijkl", count, set(taken), depth)
+
+
+def _latex_indices(idx) -> str:
+    """``ijkl`` when every index is one letter; ``i,j,i4`` and ``i',k'`` otherwise,
+    so ``i4`` never reads as the two indices ``i`` and ``4``."""
+    names = [i.replace("′", "'") for i in idx]
+    return ("" if all(len(i) == 1 for i in idx) else ",").join(names)
 
 
 class _Printer:
@@ -256,10 +299,15 @@ class _Printer:
         self.st = st
         self.bound = bound
         self.memo: dict[int, tuple[str, int]] = {}
+        self.taken: set[str] = set()
+        self.depth: dict[int, int] = {}
 
     def go(self, n: Node) -> tuple[str, int]:
+        order = topological(n)
+        self.taken = taken_names(n, order)
+        self.depth = _einsum_depths(n, order)
         # iterative pre-pass keeps deep formulas off the recursion limit
-        for m in topological(n):
+        for m in order:
             if id(m) in self.memo:
                 continue
             if id(m) in self.bound and m is not n:
@@ -586,11 +634,11 @@ class _Printer:
     def einsum(self, n: Node) -> str:
         st = self.st
         ins, out = parse_spec(n.attr("spec"))
-        names = dict(zip(out, index_names(len(out))))
-        summed = "pqrsuvw"
-        for c in "".join(ins):
-            if c not in names:
-                names[c] = summed[len([k for k in names if k not in out])]
+        depth = self.depth.get(id(n), 0)
+        names = dict(zip(out, index_names(len(out), self.taken, depth)))
+        hidden_chars = [c for c in dict.fromkeys("".join(ins)) if c not in names]
+        summed = _fresh("p", "pqrsuvw", len(hidden_chars), self.taken | set(names.values()), depth)
+        names.update(zip(hidden_chars, summed))
         factors = []
         for arg, spec in zip(n.args, ins):
             s, q = self.memo[id(arg)]
@@ -603,6 +651,18 @@ class _Printer:
         body = st.row(*[x if i == 0 else st.cdot + x for i, x in enumerate(factors)])
         hidden = [names[c] for c in dict.fromkeys("".join(ins)) if c not in out]
         return st.sigma(hidden, body) if hidden else body
+
+
+def _einsum_depths(root: Node, order: list[Node]) -> dict[int, int]:
+    """How many index blocks (einsums) enclose each node of ``root`` (``order``:
+    its nodes): a block inside another gets a depth above every block around it,
+    hence names of its own."""
+    depth = {id(root): 0}
+    for m in reversed(order):
+        inner = depth.get(id(m), 0) + (m.op == "einsum")
+        for a in m.args:
+            depth[id(a)] = max(depth.get(id(a), 0), inner)
+    return depth
 
 
 def math_block(rows: list[tuple[str, str]]) -> str:
