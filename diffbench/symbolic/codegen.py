@@ -39,7 +39,7 @@ import re
 import numpy as np
 
 from ..dims import is_compound
-from ..ir import Node, const
+from ..ir import Node, const, node
 from ..ops import TABLE, build
 from .simplify import make_node
 
@@ -244,6 +244,9 @@ class _Emitter:
                 self.plans[id(n)] = self._distributed(n.args[0], n.args[1])
             elif n.op == "solve" and n.args[1].op != "eye" and n.args[1].ndim <= 2:
                 self.plans[id(n)] = self._by_the_inverse(n)
+            elif n.op == "tr" and self._product_read_once(n.args[0]):
+                # tr(A B) = Σ A_ij B_ji: n² multiplications, not the n³ product
+                self.plans[id(n)] = node("einsum", n.args[0].args, {"spec": "ij,ji->"}, ())
             else:
                 self.plans[id(n)] = None
         return self.plans[id(n)]
@@ -259,6 +262,12 @@ class _Emitter:
         if id(inverse) not in self.uses:
             return None
         return build("matmul", (build("transpose", (inverse,)) if a.op == "transpose" else inverse, b))
+
+    def _product_read_once(self, m: Node) -> bool:
+        """A product of two plain matrices that nothing but this node reads (a diagonal
+        or identity operand stays with the product, which applies it as a scaling)."""
+        return (m.op == "matmul" and self.uses.get(id(m), 0) == 1
+                and all(a.ndim == 2 and a.op not in ("diag_embed", "eye", "ones", "broadcast") for a in m.args))
 
     def _sum_read_once(self, m: Node) -> bool:
         return m.op in ("add", "sub") and m.args[0].shape == m.args[1].shape and self.uses.get(id(m), 0) == 1
